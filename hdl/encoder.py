@@ -1,0 +1,182 @@
+"""Bernoulli rate encoder that emits the addresses of active inputs (docs/semantics.md 3-4)."""
+
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal
+from amaranth.lib import memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .layouts import event_layout
+from .params import check_range as _check_range
+from .xorshift import XorshiftBank
+
+__all__ = ["BernoulliEncoder"]
+
+
+class BernoulliEncoder(wiring.Component):
+    """Sample buffer, ``lanes`` parallel Bernoulli comparators and a priority emitter.
+
+    Load: ``sample`` accepts the ``n_inputs`` 8-bit intensities of one sample in index
+    order (``loaded`` rises after the last one; it only accepts while not running). Run: a
+    ``start`` pulse (with ``seed``) loads the generators and runs ``t_max`` time steps. Each
+    step scans the inputs ``lanes`` at a time: one draw per generator per group, spike if
+    ``draw >> 24 < intensity``, history ``h = (h << 1 | x) & (2**tau - 1)``, and emits one
+    ``events`` beat per input whose history is non-zero (ascending index, with ``hist``),
+    then one beat with ``eos`` set.
+
+    Work follows spikes: a group costs ``max(1, active inputs in it)`` cycles, so a step
+    costs about ``max(events, groups) + 1`` cycles at full throughput.
+
+    Latency: the first event of a run leaves 2 cycles after ``start``.
+    Backpressure: ``events`` is a valid/ready stream; a stall holds the emitter, the
+    fetch pipeline and the generators, nothing is lost or drawn twice.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Inputs per sample (1..65536).
+    lanes : int
+        Comparators and generators working in parallel (1..64, at most ``n_inputs``).
+    tau : int
+        History window in steps (1..8).
+    t_max : int
+        Time steps per inference (1..255).
+    base_seeds : list of int
+        One 32-bit generator seed per lane (docs/semantics.md section 2).
+    """
+
+    def __init__(self, *, n_inputs, lanes, tau, t_max, base_seeds):
+        _check_range("n_inputs", n_inputs, 1, 65536)
+        _check_range("lanes", lanes, 1, min(64, n_inputs))
+        _check_range("tau", tau, 1, 8)
+        _check_range("t_max", t_max, 1, 255)
+        if len(base_seeds) != lanes:
+            raise ValueError(f"base_seeds has {len(base_seeds)} entries; need one per lane ({lanes})")
+        self.n_inputs, self.lanes, self.tau, self.t_max = n_inputs, lanes, tau, t_max
+        self.groups = -(-n_inputs // lanes)
+        self._bank = XorshiftBank(base_seeds)
+        super().__init__({
+            "sample": In(stream.Signature(8)),
+            "loaded": Out(1),
+            "seed": In(16),
+            "start": In(1),
+            "events": Out(stream.Signature(event_layout(n_inputs, tau))),
+            "running": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        G, Q, tau = self.lanes, self.groups, self.tau
+        m.submodules.bank = bank = self._bank
+
+        # --- sample buffer: one word per group, one byte lane per input -----------------
+        m.submodules.samples = samples = memory.Memory(shape=8 * G, depth=Q, init=[])
+        wr = samples.write_port(granularity=8)
+        rd = samples.read_port()
+        load_word = Signal(range(Q))
+        load_lane = Signal(range(G))
+        running = Signal()
+        m.d.comb += [
+            self.sample.ready.eq(~running & ~self.loaded),
+            wr.addr.eq(load_word),
+            wr.data.eq(self.sample.payload.replicate(G)),
+            self.running.eq(running),
+        ]
+        with m.If(self.sample.valid & self.sample.ready):
+            m.d.comb += wr.en.eq(Const(1, G) << load_lane)
+            with m.If((load_word == Q - 1) & (load_lane == (self.n_inputs - 1) % G)):
+                m.d.sync += [self.loaded.eq(1), load_word.eq(0), load_lane.eq(0)]
+            with m.Elif(load_lane == G - 1):
+                m.d.sync += [load_word.eq(load_word + 1), load_lane.eq(0)]
+            with m.Else():
+                m.d.sync += load_lane.eq(load_lane + 1)
+
+        # --- history: tau-1 past bits per input (none when tau = 1) ----------------------
+        old_hist = [Const(0, max(tau - 1, 1)) for _ in range(G)]
+        if tau > 1:
+            m.submodules.history = history = memory.Memory(shape=G * (tau - 1), depth=Q, init=[])
+            hwr = history.write_port()
+            # Transparent: with a single group the next read is the word written this cycle.
+            hrd = history.read_port(transparent_for=(hwr,))
+
+        # --- fetch pipeline: the read port holds group `s1_group`'s word ---------------------
+        step = Signal(range(self.t_max + 2), init=1)
+        s1_valid = Signal()
+        s1_group = Signal(range(Q))
+        s1_base = Signal(range(Q * G))
+
+        # --- emitter: active lanes of the last loaded group --------------------------------
+        mask = Signal(G)
+        hist = Signal(G * tau)
+        base = Signal(range(Q * G))
+        eos_pending = Signal()
+
+        lowest = Signal(range(G))
+        for g in reversed(range(G)):
+            with m.If(mask[g]):
+                m.d.comb += lowest.eq(g)
+        hist_lanes = [hist[g * tau:(g + 1) * tau] for g in range(G)]
+        ev = self.events
+        m.d.comb += [
+            ev.valid.eq((mask != 0) | eos_pending),
+            ev.payload.eos.eq(mask == 0),
+            ev.payload.index.eq(base + lowest),
+            ev.payload.hist.eq(Array(hist_lanes)[lowest]),
+        ]
+        fire = ev.valid & ev.ready
+        mask_after = Signal(G)
+        m.d.comb += mask_after.eq(Mux(fire & (mask != 0), mask & (mask - 1), mask))
+        emitter_free = (mask_after == 0) & (~eos_pending | (fire & (mask == 0)))
+        with m.If(fire & (mask != 0)):
+            m.d.sync += mask.eq(mask_after)
+        with m.If(fire & (mask == 0)):
+            m.d.sync += eos_pending.eq(0)
+
+        # --- load a group into the emitter ---------------------------------------------------
+        spike = Signal(G)
+        new_hist = Signal(G * tau)
+        active = Signal(G)
+        first_step = step == 1
+        for g in range(G):
+            byte = rd.data[8 * g:8 * (g + 1)]
+            real = (s1_base + g) < self.n_inputs
+            m.d.comb += spike[g].eq((bank.draw[g][24:] < byte) & real)
+            if tau > 1:
+                past = hrd.data[g * (tau - 1):(g + 1) * (tau - 1)]
+                m.d.comb += new_hist[g * tau:(g + 1) * tau].eq(Cat(spike[g], Mux(first_step, 0, past)))
+            else:
+                m.d.comb += new_hist[g].eq(spike[g])
+            m.d.comb += active[g].eq(new_hist[g * tau:(g + 1) * tau] != 0)
+
+        take = s1_valid & emitter_free
+        last_group = s1_group == Q - 1
+        more = ~(last_group & (step == self.t_max))
+        next_group = Mux(last_group, 0, s1_group + 1)
+        m.d.comb += [rd.addr.eq(next_group), rd.en.eq(take)]
+        if tau > 1:
+            m.d.comb += [
+                hrd.addr.eq(next_group), hrd.en.eq(take),
+                hwr.addr.eq(s1_group), hwr.en.eq(take),
+                hwr.data.eq(Cat(*[new_hist[g * tau:g * tau + tau - 1] for g in range(G)])),
+            ]
+        with m.If(take):
+            m.d.comb += bank.advance.eq(1)
+            m.d.sync += [
+                mask.eq(active), hist.eq(new_hist), base.eq(s1_base),
+                s1_group.eq(next_group), s1_base.eq(Mux(last_group, 0, s1_base + G)),
+                s1_valid.eq(more),
+            ]
+            with m.If(last_group):
+                m.d.sync += [eos_pending.eq(1), step.eq(step + 1)]
+                with m.If(~more):
+                    m.d.sync += running.eq(0)
+
+        # --- start: load the generators, fetch group 0 of step 1 -----------------------------
+        m.d.comb += [bank.seed.eq(self.seed), bank.load.eq(self.start)]
+        with m.If(self.start):
+            m.d.comb += [rd.addr.eq(0), rd.en.eq(1)]
+            if tau > 1:
+                m.d.comb += [hrd.addr.eq(0), hrd.en.eq(1)]
+            m.d.sync += [
+                running.eq(1), s1_valid.eq(1), s1_group.eq(0), s1_base.eq(0), step.eq(1),
+                mask.eq(0), eos_pending.eq(0), self.loaded.eq(0),
+            ]
+        return m

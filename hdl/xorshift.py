@@ -1,0 +1,63 @@
+"""Bank of xorshift32 pseudo-random generators, one per lane (docs/semantics.md section 2)."""
+
+from amaranth.hdl import Elaboratable, Module, Signal, Const
+from amaranth.lib import wiring, data
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["xorshift32_next", "XorshiftBank"]
+
+
+def xorshift32_next(s):
+    """Amaranth expression of one xorshift32 step (13, 17, 5) of a 32-bit value."""
+    a = (s ^ (s << 13))[:32]
+    b = a ^ (a >> 17)
+    return (b ^ (b << 5))[:32]
+
+
+class XorshiftBank(wiring.Component):
+    """``lanes`` xorshift32 generators that draw together.
+
+    ``draw[g]`` is the value generator ``g`` returns on its next draw (combinational from
+    the state); a cycle with ``advance`` consumes it. A cycle with ``load`` sets every state
+    to ``base_seeds[g] ^ (seed << 16)`` (load wins over advance).
+
+    Latency: 0 (draws are combinational from registers). No backpressure.
+
+    Parameters
+    ----------
+    base_seeds : list of int
+        32-bit constants, low 16 bits not all zero, one per lane.
+
+    Raises
+    ------
+    ValueError
+        Empty list, a seed out of 32-bit range or with a zero low half.
+    """
+
+    def __init__(self, base_seeds):
+        base_seeds = [int(s) for s in base_seeds]
+        if not base_seeds:
+            raise ValueError("XorshiftBank needs at least one base seed (one per lane)")
+        for g, s in enumerate(base_seeds):
+            if not 0 <= s <= 0xFFFFFFFF:
+                raise ValueError(f"base_seeds[{g}] = {s:#x} is not a 32-bit unsigned value")
+            if s & 0xFFFF == 0:
+                raise ValueError(f"base_seeds[{g}] = {s:#010x} has a zero low half; the state could become 0")
+        self.base_seeds = base_seeds
+        super().__init__({
+            "seed": In(16),
+            "load": In(1),
+            "advance": In(1),
+            "draw": Out(data.ArrayLayout(32, len(base_seeds))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        for g, base in enumerate(self.base_seeds):
+            state = Signal(32, init=base, name=f"state{g}")
+            m.d.comb += self.draw[g].eq(xorshift32_next(state))
+            with m.If(self.load):
+                m.d.sync += state.eq(Const(base, 32) ^ (self.seed << 16))
+            with m.Elif(self.advance):
+                m.d.sync += state.eq(self.draw[g])
+        return m
