@@ -1,6 +1,6 @@
 """Bernoulli rate encoder that emits the addresses of active inputs (docs/semantics.md 3-4)."""
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -113,13 +113,12 @@ class BernoulliEncoder(wiring.Component):
         for g in reversed(range(G)):
             with m.If(mask[g]):
                 m.d.comb += lowest.eq(g)
-        hist_lanes = [hist[g * tau:(g + 1) * tau] for g in range(G)]
         ev = self.events
         m.d.comb += [
             ev.valid.eq((mask != 0) | eos_pending),
             ev.payload.eos.eq(mask == 0),
             ev.payload.index.eq(base + lowest),
-            ev.payload.hist.eq(Array(hist_lanes)[lowest]),
+            ev.payload.hist.eq(hist.word_select(lowest, tau)),
         ]
         fire = ev.valid & ev.ready
         mask_after = Signal(G)

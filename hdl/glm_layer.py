@@ -1,6 +1,6 @@
 """Event-driven layer of GLM neurons with binary-cell synapses (docs/semantics.md 4-5, 7-9)."""
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -136,13 +136,16 @@ class GlmLayer(wiring.Component):
             m.d.sync += [tag_read[s + 1].eq(tag_read[s]), tag_eos[s + 1].eq(tag_eos[s]),
                          tag_word[s + 1].eq(tag_word[s]), tag_trace[s + 1].eq(tag_trace[s])]
 
-        k_offset = Array([Const(kk * Qn, range(K * Qn + 1)) for kk in range(K)])
-        trace_of = Array([cur_traces[kk * cbits:(kk + 1) * cbits] for kk in range(K)])
+        # Table lookups use word_select (a continuous assign in Verilog): an Array of
+        # constants becomes an `always @*` that Icarus does not evaluate at time zero.
+        obits = max(1, (K * Qn).bit_length())
+        k_offset = Cat(*[Const(kk * Qn, obits) for kk in range(K)]).word_select(lowest, obits)
+        trace_now = cur_traces.word_select(lowest, cbits)
         with m.If(cur_valid & ~cur_eos):
             m.d.comb += [
                 mem.rd_en.eq(1),
-                mem.rd_addr.eq(cur_row + k_offset[lowest] + cur_word),
-                tag_read[0].eq(1), tag_word[0].eq(cur_word), tag_trace[0].eq(trace_of[lowest]),
+                mem.rd_addr.eq(cur_row + k_offset + cur_word),
+                tag_read[0].eq(1), tag_word[0].eq(cur_word), tag_trace[0].eq(trace_now),
             ]
             with m.If(last_word):
                 m.d.sync += [cur_word.eq(0), cur_pending.eq(pending_after)]
@@ -222,9 +225,11 @@ class GlmLayer(wiring.Component):
         vbits = self.acc_bits + p.scale_bits + 2
         for lane in range(P):
             js = [q * P + lane for q in range(Qn)]
-            a = Array([snap[j] for j in js])[upd_word]
-            gam = Array([Const(int(p.gamma[j]) if j < self.n_out else 0, signed(p.u_bits)) for j in js])[upd_word]
-            scl = Array([Const(int(p.scale[j]) if j < self.n_out else 0, p.scale_bits) for j in js])[upd_word]
+            a = Cat(*[snap[j] for j in js]).word_select(upd_word, self.acc_bits).as_signed()
+            gam = Cat(*[Const(int(p.gamma[j]) if j < self.n_out else 0, signed(p.u_bits)) for j in js]
+                      ).word_select(upd_word, p.u_bits).as_signed()
+            scl = Cat(*[Const(int(p.scale[j]) if j < self.n_out else 0, p.scale_bits) for j in js]
+                      ).word_select(upd_word, p.scale_bits)
             v = Signal(signed(vbits), name=f"v{lane}")
             m.d.comb += v.eq(gam + ((scl * a) >> p.scale_shift))
             u = Signal(signed(p.u_bits), name=f"u{lane}")

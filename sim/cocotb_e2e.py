@@ -1,0 +1,40 @@
+"""cocotb test module for the end-to-end harness (run by ``spinaps.sim.runner``).
+
+One await lets the whole run happen in Icarus; then the captures are read out and written
+as JSON to ``$SPINAPS_E2E_OUT`` for the Python side to compare with the golden model.
+"""
+
+import json
+import os
+import time
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge, Timer, with_timeout
+
+
+@cocotb.test()
+async def end_to_end(dut):
+    Clock(dut.clk, 10, unit="ns").start(start_high=False)
+    dut.rst.value = 1
+    dut.rd_addr.value = 0
+    await ClockCycles(dut.clk, 2)
+    dut.rst.value = 0
+    t0 = time.perf_counter()
+    max_cycles = int(os.environ["SPINAPS_E2E_MAX_CYCLES"])
+    await with_timeout(RisingEdge(dut.done), max_cycles * 10, "ns")
+    wall = time.perf_counter() - t0
+    cycles = int(dut.cycles.value)
+    n_results, n_probes = int(dut.results.value), int(dut.probes.value)
+    results, probes = [], []
+    for a in range(max(n_results, n_probes)):
+        dut.rd_addr.value = a
+        await Timer(1, "ns")
+        if a < n_results:
+            results.append(int(dut.rd_result.value))
+        if a < n_probes:
+            probes.append(int(dut.rd_probe.value))
+    out = dict(cycles=cycles, wall_s=wall, results=results, probes=probes,
+               probe_overflow=int(dut.probe_overflow.value))
+    with open(os.environ["SPINAPS_E2E_OUT"], "w") as f:
+        json.dump(out, f)

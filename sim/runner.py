@@ -1,0 +1,91 @@
+"""Run the accelerator on Icarus through cocotb and return what it computed.
+
+Used by the cocotb test tier, ``spinaps verify`` and ``make demo``; the comparison with the
+golden model is ``spinaps.sim.compare.compare_with_golden``.
+"""
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from spinaps.hdl.accelerator import Accelerator
+from spinaps.hdl.layouts import probe_layout, result_layout, unpack
+from spinaps.hdl.verilog import write_verilog
+from spinaps.sim.compare import sample_beats
+from spinaps.sim.harness import EndToEndHarness
+
+__all__ = ["RtlRun", "run_rtl", "require_icarus"]
+
+
+class SimulatorMissing(RuntimeError):
+    pass
+
+
+def require_icarus():
+    """Raise a clear error when Icarus Verilog is not installed."""
+    if shutil.which("iverilog") is None or shutil.which("vvp") is None:
+        raise SimulatorMissing(
+            "Icarus Verilog (iverilog, vvp) is not installed: run `make setup` "
+            "(it runs `apt-get install -y iverilog` as root) or install the Debian package iverilog")
+
+
+@dataclass
+class RtlRun:
+    results: list          # dicts: cls, step, decided, cycles, events, sops
+    probes: list           # dicts: sample, step, word, spikes
+    sim_cycles: int        # clock cycles simulated by the harness
+    sim_wall_s: float      # wall time of the simulation proper (Icarus running)
+    build_s: float         # Verilog generation + Icarus compile
+    probe_overflow: bool
+
+    @property
+    def cycles_per_second(self):
+        return self.sim_cycles / self.sim_wall_s if self.sim_wall_s > 0 else float("nan")
+
+
+def run_rtl(model, xs, seeds, *, build_dir, memory="sram", memory_options=None,
+            valid_prob=1.0, ready_prob=1.0, stall_seed=0x2545F491):
+    """Simulate ``len(seeds)`` inferences of ``model`` on the generated Verilog."""
+    require_icarus()
+    from cocotb_tools.runner import get_runner
+
+    build_dir = Path(build_dir).resolve()
+    build_dir.mkdir(parents=True, exist_ok=True)
+    n = len(seeds)
+    t0 = time.perf_counter()
+    acc = Accelerator(model, memory=memory, memory_options=memory_options)
+    beats = sample_beats(xs, seeds)
+    harness = EndToEndHarness(acc, beats, n, valid_prob=valid_prob, ready_prob=ready_prob,
+                              stall_seed=stall_seed)
+    vfile, _ = write_verilog(harness, build_dir, "e2e_harness")
+    runner = get_runner("icarus")
+    runner.build(sources=[vfile], hdl_toplevel="e2e_harness", build_dir=build_dir, always=True,
+                 timescale=("1ns", "1ps"), log_file=build_dir / "build.log")
+    build_s = time.perf_counter() - t0
+
+    lp = model.layer
+    per_step = lp.n_in * lp.basis.shape[0] * acc.layer.words + acc.encoder.groups + 64
+    max_cycles = int(4 * (len(beats) / valid_prob + n * (model.t_max * per_step) / ready_prob) + 10_000)
+    out = build_dir / "e2e_out.json"
+    if out.exists():
+        out.unlink()
+    runner.test(test_module="spinaps.sim.cocotb_e2e", hdl_toplevel="e2e_harness", build_dir=build_dir,
+                test_dir=build_dir, log_file=build_dir / "sim.log",
+                extra_env={"SPINAPS_E2E_OUT": str(out), "SPINAPS_E2E_MAX_CYCLES": str(max_cycles)})
+    if not out.exists():
+        raise RuntimeError(f"the cocotb end-to-end run wrote no results; see {build_dir / 'sim.log'}")
+    raw = json.loads(out.read_text())
+
+    rl = result_layout(lp.n_out, model.t_max)
+    pl = probe_layout(lp.lanes, acc.layer.words, model.t_max)
+    results = [unpack(rl, r) for r in raw["results"]]
+    probes = []
+    for word in raw["probes"]:
+        p = unpack(pl, word & ((1 << pl.size) - 1))
+        p["sample"] = word >> pl.size
+        probes.append(p)
+    return RtlRun(results=results, probes=probes, sim_cycles=raw["cycles"], sim_wall_s=raw["wall_s"],
+                  build_s=build_s, probe_overflow=bool(raw["probe_overflow"]))
