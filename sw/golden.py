@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-CONTRACT_VERSION = 1
+from .artifact import CONTRACT_VERSION  # noqa: F401  (one definition, re-exported)
 
 _MASK32 = 0xFFFFFFFF
 

@@ -1,0 +1,200 @@
+"""``spinaps``: train, export, generate Verilog, verify against the golden model, report.
+
+Every subcommand fails with one message and a non-zero exit code on bad input (missing or
+invalid artifact, unknown dataset, out-of-range parameter, missing simulator).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_MODEL = "build/model/digits.npz"
+
+
+def _config(args):
+    from .train import GlmTrainConfig
+    kw = {k: getattr(args, k) for k in ("weight_bits", "t_max", "epochs", "seed", "tau") if getattr(args, k, None) is not None}
+    if getattr(args, "basis", None) is not None:
+        kw["n_basis"] = args.basis
+    return GlmTrainConfig(**kw)
+
+
+def cmd_train(args):
+    from .flow import train_and_export
+    t0 = time.perf_counter()
+    artifact, trained, gold = train_and_export(args.dataset, args.out, config=_config(args),
+                                               encoder_lanes=args.encoder_lanes, lanes=args.lanes)
+    acc = artifact.manifest["accuracy"]
+    print(f"trained {args.dataset} in {time.perf_counter() - t0:.1f} s: float {acc.get('float'):.4f}, "
+          f"golden {acc['golden']:.4f}, ANN {acc.get('ann') or float('nan'):.4f}")
+    print(f"wrote {artifact.path} (checkpoint {Path(args.out).with_suffix('.pt')})")
+
+
+def cmd_export(args):
+    import torch
+
+    from . import artifact as art
+    from .datasets import load_dataset
+    from .export import export_glm
+    from .flow import _Unsaved, sample_seeds
+    from .golden import GoldenModel
+
+    ckpt = Path(args.checkpoint)
+    if not ckpt.exists():
+        raise SystemExit(f"spinaps export: checkpoint {ckpt} not found; run `spinaps train` first")
+    trained = torch.load(ckpt, weights_only=False)
+    ds = load_dataset(trained.config.dataset if hasattr(trained.config, "dataset") else args.dataset)
+    manifest, arrays = export_glm(trained, ds, encoder_lanes=args.encoder_lanes, lanes=args.lanes)
+    gold = GoldenModel.from_artifact(_Unsaved(manifest, arrays)).run(ds.x_test, sample_seeds(len(ds.y_test)))
+    manifest["accuracy"]["golden"] = gold.accuracy(ds.y_test)
+    print(f"wrote {art.save(args.out, manifest, arrays)} (golden accuracy {manifest['accuracy']['golden']:.4f})")
+
+
+def cmd_verilog(args):
+    from . import artifact as art
+    from .flow import write_accelerator_verilog
+    v, j = write_accelerator_verilog(art.load(args.model), args.out, memory=args.memory)
+    print(f"wrote {v} and {j}")
+
+
+def cmd_verify(args):
+    from . import artifact as art
+    from .flow import rtl_check
+    artifact = art.load(args.model)
+    run, cmp, labels = rtl_check(artifact, args.n, build_dir=args.build_dir, memory=args.memory,
+                                 stall=args.stall)
+    print(cmp.describe())
+    print(f"{len(run.results)} samples on Icarus ({args.memory}), {run.sim_cycles} cycles simulated at "
+          f"{run.cycles_per_second:,.0f} cycles/s")
+    if cmp.mismatches:
+        raise SystemExit(1)
+
+
+def cmd_report(args):
+    from . import artifact as art
+    from .flow import golden_eval, summarize, write_json
+    artifact = art.load(args.model)
+    ds, gold, secs = golden_eval(artifact)
+    rep = summarize(artifact, gold, ds.y_test)
+    rep["golden_inferences_per_second"] = len(ds.y_test) / secs
+    _print_report(rep)
+    if args.json:
+        write_json(args.json, rep)
+
+
+def cmd_demo(args):
+    from . import artifact as art
+    from .flow import golden_eval, rtl_check, summarize, train_and_export, write_accelerator_verilog, write_json
+
+    out = Path(args.out)
+    model_path = out / "digits.npz"
+    print("== 1/5 training a SpinAPS GLM first-to-spike network on digits (binary cells, "
+          f"{args.weight_bits}-bit weights)")
+    t0 = time.perf_counter()
+    train_and_export("digits", model_path, config=_config(args))
+    train_s = time.perf_counter() - t0
+    artifact = art.load(model_path)
+    print(f"== 2/5 golden integer model on the test split")
+    ds, gold, golden_s = golden_eval(artifact)
+    print(f"== 3/5 Verilog -> {out / 'verilog'}")
+    write_accelerator_verilog(artifact, out / "verilog")
+    print(f"== 4/5 cocotb on Icarus: {args.n} test samples, every spike compared with the golden model")
+    run, cmp, labels = rtl_check(artifact, args.n, build_dir=out / "rtl", dataset=ds, stall=0.2)
+    print("   " + cmp.describe().replace("\n", "\n   "))
+    rep = summarize(artifact, gold, ds.y_test, run, cmp, labels)
+    rep.update(train_seconds=train_s, golden_inferences_per_second=len(ds.y_test) / golden_s)
+    print("== 5/5 report")
+    _print_report(rep)
+    write_json(out / "report.json", rep)
+    print(f"wrote {out / 'report.json'}")
+    if cmp.mismatches:
+        raise SystemExit("RTL and golden model differ: see above")
+
+
+def _print_report(rep):
+    width = max(len(k) for k in rep)
+    for k, v in rep.items():
+        if isinstance(v, list):
+            v = "[" + ", ".join(f"{x:.3f}" for x in v) + "]"
+        elif isinstance(v, float):
+            v = f"{v:.4f}" if abs(v) < 1000 else f"{v:,.0f}"
+        print(f"  {k:<{width}}  {v}")
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="spinaps", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def training_options(sp, epochs=None):
+        sp.add_argument("--weight-bits", type=int, default=4, help="cells per weight: 1, 2, 4 or 8")
+        sp.add_argument("--t-max", type=int, default=None, help="time steps per inference")
+        sp.add_argument("--epochs", type=int, default=epochs)
+        sp.add_argument("--basis", type=int, default=None, help="K raised-cosine basis functions")
+        sp.add_argument("--tau", type=int, default=None, help="history window in steps")
+        sp.add_argument("--seed", type=int, default=None)
+
+    def hardware_options(sp):
+        sp.add_argument("--encoder-lanes", type=int, default=16, help="inputs compared per cycle")
+        sp.add_argument("--lanes", type=int, default=None, help="accumulator lanes (default: one per neuron)")
+
+    sp = sub.add_parser("train", help="train, export and save an artifact")
+    sp.add_argument("--dataset", default="digits")
+    sp.add_argument("--out", default=DEFAULT_MODEL)
+    training_options(sp)
+    hardware_options(sp)
+    sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser("export", help="re-export a trained checkpoint with other hardware options")
+    sp.add_argument("--checkpoint", default=str(Path(DEFAULT_MODEL).with_suffix(".pt")))
+    sp.add_argument("--dataset", default="digits")
+    sp.add_argument("--out", default=DEFAULT_MODEL)
+    hardware_options(sp)
+    sp.set_defaults(func=cmd_export)
+
+    sp = sub.add_parser("verilog", help="write the accelerator's Verilog and port metadata")
+    sp.add_argument("--model", default=DEFAULT_MODEL)
+    sp.add_argument("--out", default="build/verilog")
+    sp.add_argument("--memory", choices=["sram", "sttram"], default="sram")
+    sp.set_defaults(func=cmd_verilog)
+
+    sp = sub.add_parser("verify", help="run test samples on Icarus and compare with the golden model")
+    sp.add_argument("--model", default=DEFAULT_MODEL)
+    sp.add_argument("-n", type=int, default=200)
+    sp.add_argument("--memory", choices=["sram", "sttram"], default="sram")
+    sp.add_argument("--stall", type=float, default=0.2, help="probability of a valid/ready stall per cycle")
+    sp.add_argument("--build-dir", default="build/verify")
+    sp.set_defaults(func=cmd_verify)
+
+    sp = sub.add_parser("report", help="golden-model accuracy, decision steps and counters")
+    sp.add_argument("--model", default=DEFAULT_MODEL)
+    sp.add_argument("--json", default=None)
+    sp.set_defaults(func=cmd_report)
+
+    sp = sub.add_parser("demo", help="the whole flow on digits (what `make demo` runs)")
+    sp.add_argument("--out", default="build/demo")
+    sp.add_argument("-n", type=int, default=200)
+    training_options(sp)
+    sp.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    from .artifact import ArtifactError
+    from .datasets import DatasetError
+    try:
+        args.func(args)
+    except (ArtifactError, DatasetError, ValueError, FileNotFoundError) as e:
+        print(f"spinaps {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except RuntimeError as e:  # missing simulator, failed simulation
+        print(f"spinaps {args.command}: error: {e}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The user's flow, one function per step: train, export, golden model, Verilog, RTL check.
+
+The CLI (``spinaps ...``), ``make demo`` and ``bench/`` call these, so every figure they
+print comes from the same code.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import artifact as art
+from .datasets import load_dataset
+from .golden import GoldenModel
+
+__all__ = ["train_and_export", "golden_eval", "write_accelerator_verilog", "rtl_check",
+           "sample_seeds", "summarize"]
+
+
+def sample_seeds(n, offset=0):
+    """Per-inference seeds: the sample's index in its split (16-bit, wraps)."""
+    return (np.arange(offset, offset + n) & 0xFFFF).astype(np.int64)
+
+
+def train_and_export(dataset_name, out, *, config=None, encoder_lanes=16, lanes=None,
+                     progress=True, checkpoint=True):
+    """Train a GLM first-to-spike network, export it, add the golden accuracy, save atomically.
+
+    Returns ``(artifact, trained, golden_result)``.
+    """
+    import torch
+
+    from .export import export_glm
+    from .train import GlmTrainConfig, train_glm
+
+    ds = load_dataset(dataset_name)
+    trained = train_glm(ds, config or GlmTrainConfig(), progress=progress)
+    manifest, arrays = export_glm(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)
+    model = GoldenModel.from_artifact(_Unsaved(manifest, arrays))
+    gold = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
+    manifest["accuracy"]["golden"] = gold.accuracy(ds.y_test)
+    out = Path(out)
+    saved = art.save(out, manifest, arrays)
+    if checkpoint:
+        torch.save(trained, out.with_suffix(".pt"))
+    return art.load(saved), trained, gold
+
+
+@dataclass(frozen=True)
+class _Unsaved:
+    manifest: dict
+    arrays: dict
+
+
+def golden_eval(artifact, dataset=None):
+    """Golden-model run over the artifact's test split; returns (dataset, result, seconds)."""
+    ds = dataset or load_dataset(artifact.manifest["dataset"]["name"])
+    if ds.sha256 != artifact.manifest["dataset"].get("sha256", ds.sha256):
+        raise art.ArtifactError(
+            f"{artifact.path}: dataset.sha256 does not match the installed {ds.name} data; "
+            "re-export the model on this machine (`spinaps train`)")
+    model = GoldenModel.from_artifact(artifact)
+    t0 = time.perf_counter()
+    res = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
+    return ds, res, time.perf_counter() - t0
+
+
+def write_accelerator_verilog(artifact, out_dir, *, memory="sram", name="spinaps_accelerator"):
+    """``<out_dir>/<name>.v`` and ``.json`` (ports plus the model's shape) for an artifact."""
+    from spinaps.hdl.accelerator import Accelerator
+    from spinaps.hdl.verilog import write_verilog
+
+    model = GoldenModel.from_artifact(artifact)
+    acc = Accelerator(model, memory=memory)
+    m = artifact.manifest
+    extra = {
+        "model": str(artifact.path), "memory": memory, "t_max": m["t_max"],
+        "encoder": m["encoder"], "layers": m["layers"],
+        "streams": {
+            "sample": "bytes: seed[7:0], seed[15:8], then n_inputs 8-bit intensities",
+            "result": {name: {"offset": f.offset, "width": f.width}
+                       for name, f in acc.result.payload.shape()},
+        },
+    }
+    return write_verilog(acc, out_dir, name, extra=extra)
+
+
+def rtl_check(artifact, n, *, build_dir, memory="sram", memory_options=None, stall=0.0,
+              dataset=None):
+    """Run the first ``n`` test samples on Icarus and compare every spike with the golden model.
+
+    Returns ``(run, comparison, labels)``.
+    """
+    from spinaps.sim.compare import compare_with_golden
+    from spinaps.sim.runner import run_rtl
+
+    ds = dataset or load_dataset(artifact.manifest["dataset"]["name"])
+    n = min(n, len(ds.y_test))
+    xs, seeds = ds.x_test[:n], sample_seeds(n)
+    model = GoldenModel.from_artifact(artifact)
+    run = run_rtl(model, xs, seeds, build_dir=build_dir, memory=memory, memory_options=memory_options,
+                  valid_prob=1.0 - stall, ready_prob=1.0 - stall)
+    return run, compare_with_golden(model, xs, seeds, run.results, run.probes), ds.y_test[:n]
+
+
+def summarize(artifact, gold, labels, run=None, comparison=None, rtl_labels=None):
+    """The report dictionary of ``make demo`` / ``spinaps report``."""
+    m = artifact.manifest
+    layer = m["layers"][0]
+    out = {
+        "model": str(artifact.path),
+        "dataset": m["dataset"]["name"],
+        "weight_bits": layer["weight_bits"],
+        "t_max": m["t_max"],
+        "accuracy_float": m["accuracy"].get("float"),
+        "accuracy_golden": gold.accuracy(labels),
+        "accuracy_ann": m["accuracy"].get("ann"),
+        "accuracy_by_step": gold.accuracy_by_step,
+        "mean_decision_step": float(np.mean(gold.step)),
+        "decided_fraction": float(np.mean(gold.decided)),
+        "golden_events_per_inference": float(np.mean(gold.events)),
+        "golden_sops_per_inference": float(np.mean(gold.sops)),
+    }
+    if run is not None:
+        cls = np.array([r["cls"] for r in run.results])
+        cycles = np.array([r["cycles"] for r in run.results], dtype=float)
+        sops = np.array([r["sops"] for r in run.results], dtype=float)
+        out.update({
+            "accuracy_rtl": float(np.mean(cls == np.asarray(rtl_labels))),
+            "rtl_samples": len(run.results),
+            "rtl_mismatches": len(comparison.mismatched_samples),
+            "cycles_per_inference_mean": float(cycles.mean()),
+            "cycles_per_inference_p99": float(np.percentile(cycles, 99)),
+            "lane_utilization": float(sops.sum() / (layer["lanes"] * cycles.sum())),
+            "sim_cycles_per_second": run.cycles_per_second,
+        })
+    return out
+
+
+def write_json(path, obj):
+    from spinaps.hdl.verilog import atomic_write_text
+    return atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
