@@ -130,20 +130,25 @@ class BernoulliEncoder(wiring.Component):
             m.d.sync += eos_pending.eq(0)
 
         # --- load a group into the emitter ---------------------------------------------------
-        spike = Signal(G)
-        new_hist = Signal(G * tau)
-        active = Signal(G)
+        # Per-lane signals rather than slices of one vector, for simulation speed: a
+        # simulator re-evaluates every reader of a vector whenever any slice changes.
+        new_hist = []
+        active = []
         first_step = step == 1
         for g in range(G):
             byte = rd.data[8 * g:8 * (g + 1)]
-            real = (s1_base + g) < self.n_inputs
-            m.d.comb += spike[g].eq((bank.draw[g][24:] < byte) & real)
+            spike = Signal(name=f"spike{g}")
+            m.d.comb += spike.eq((bank.draw[g][24:] < byte) & ((s1_base + g) < self.n_inputs))
+            h = Signal(tau, name=f"new_hist{g}")
             if tau > 1:
                 past = hrd.data[g * (tau - 1):(g + 1) * (tau - 1)]
-                m.d.comb += new_hist[g * tau:(g + 1) * tau].eq(Cat(spike[g], Mux(first_step, 0, past)))
+                m.d.comb += h.eq(Cat(spike, Mux(first_step, 0, past)))
             else:
-                m.d.comb += new_hist[g].eq(spike[g])
-            m.d.comb += active[g].eq(new_hist[g * tau:(g + 1) * tau] != 0)
+                m.d.comb += h.eq(spike)
+            a = Signal(name=f"active{g}")
+            m.d.comb += a.eq(h != 0)
+            new_hist.append(h)
+            active.append(a)
 
         take = s1_valid & emitter_free
         last_group = s1_group == Q - 1
@@ -154,12 +159,12 @@ class BernoulliEncoder(wiring.Component):
             m.d.comb += [
                 hrd.addr.eq(next_group), hrd.en.eq(take),
                 hwr.addr.eq(s1_group), hwr.en.eq(take),
-                hwr.data.eq(Cat(*[new_hist[g * tau:g * tau + tau - 1] for g in range(G)])),
+                hwr.data.eq(Cat(*[h[:tau - 1] for h in new_hist])),
             ]
         with m.If(take):
             m.d.comb += bank.advance.eq(1)
             m.d.sync += [
-                mask.eq(active), hist.eq(new_hist), base.eq(s1_base),
+                mask.eq(Cat(*active)), hist.eq(Cat(*new_hist)), base.eq(s1_base),
                 s1_group.eq(next_group), s1_base.eq(Mux(last_group, 0, s1_base + G)),
                 s1_valid.eq(more),
             ]

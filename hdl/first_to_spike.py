@@ -54,20 +54,28 @@ class FirstToSpike(wiring.Component):
         spk_any, spk_u, spk_j = Signal(), Signal(signed(self.u_bits)), Signal(bits_for(self.n_out))
         all_u, all_j = Signal(signed(self.u_bits)), Signal(bits_for(self.n_out))
         first = w.word == 0
-        c_any = Mux(first, 0, spk_any)
-        c_spk_u, c_spk_j = Mux(first, lowest_u, spk_u), Mux(first, 0, spk_j)
+        # Each lane's running best is a named Signal: chaining bare Mux expressions would
+        # reuse every previous lane's expression twice and grow the netlist as 2**lanes.
+        jbits = bits_for(self.n_out)
+        c_any, c_spk_u, c_spk_j = Mux(first, 0, spk_any), Mux(first, lowest_u, spk_u), Mux(first, 0, spk_j)
         c_all_u, c_all_j = Mux(first, lowest_u, all_u), Mux(first, 0, all_j)
         c_all_seen = ~first  # on the first word, lane 0 always becomes the overall best
         for lane in range(P):
-            j = w.word * P + lane
+            j = Signal(jbits + 1, name=f"j{lane}")
+            m.d.comb += j.eq(w.word * P + lane)
             real = j < self.n_out
             u = w.u[lane]
             take_all = real & (~c_all_seen | (u > c_all_u))
-            c_all_u, c_all_j = Mux(take_all, u, c_all_u), Mux(take_all, j, c_all_j)
-            c_all_seen = c_all_seen | real
             take_spk = real & w.spikes[lane] & (~c_any | (u > c_spk_u))
-            c_spk_u, c_spk_j = Mux(take_spk, u, c_spk_u), Mux(take_spk, j, c_spk_j)
-            c_any = c_any | (real & w.spikes[lane])
+            n_all_u, n_spk_u = Signal(signed(self.u_bits), name=f"all_u{lane}"), Signal(signed(self.u_bits), name=f"spk_u{lane}")
+            n_all_j, n_spk_j = Signal(jbits, name=f"all_j{lane}"), Signal(jbits, name=f"spk_j{lane}")
+            n_any, n_seen = Signal(name=f"any{lane}"), Signal(name=f"seen{lane}")
+            m.d.comb += [
+                n_all_u.eq(Mux(take_all, u, c_all_u)), n_all_j.eq(Mux(take_all, j, c_all_j)),
+                n_spk_u.eq(Mux(take_spk, u, c_spk_u)), n_spk_j.eq(Mux(take_spk, j, c_spk_j)),
+                n_any.eq(c_any | (real & w.spikes[lane])), n_seen.eq(c_all_seen | real),
+            ]
+            c_all_u, c_all_j, c_spk_u, c_spk_j, c_any, c_all_seen = n_all_u, n_all_j, n_spk_u, n_spk_j, n_any, n_seen
 
         with m.If(self.neurons.valid & ~self.decided):
             m.d.sync += [spk_any.eq(c_any), spk_u.eq(c_spk_u), spk_j.eq(c_spk_j),

@@ -238,15 +238,17 @@ class GlmLayer(wiring.Component):
             with m.If(upd_active):
                 m.d.sync += u1_u[lane].eq(u)
 
-        spikes = Signal(P)
+        spikes = []
         for lane in range(P):
             real = Const(0, 1) if lane >= self.n_out else ((u1_word * P + lane) < self.n_out)
-            m.d.comb += spikes[lane].eq((bank.draw[lane][16:] < rom[lane].data) & real)
+            spk = Signal(name=f"spike{lane}")
+            m.d.comb += spk.eq((bank.draw[lane][16:] < rom[lane].data) & real)
+            spikes.append(spk)
         out = self.neurons.payload
         m.d.comb += [
             bank.advance.eq(u1_valid),
             self.neurons.valid.eq(u1_valid),
-            out.step.eq(upd_step), out.word.eq(u1_word), out.last.eq(u1_last), out.spikes.eq(spikes),
+            out.step.eq(upd_step), out.word.eq(u1_word), out.last.eq(u1_last), out.spikes.eq(Cat(*spikes)),
         ] + [out.u[lane].eq(u1_u[lane]) for lane in range(P)]
         with m.If(u1_valid & u1_last):
             m.d.sync += update_busy.eq(0)

@@ -1,7 +1,7 @@
 """Bank of xorshift32 pseudo-random generators, one per lane (docs/semantics.md section 2)."""
 
 from amaranth.hdl import Elaboratable, Module, Signal, Const
-from amaranth.lib import wiring, data
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 __all__ = ["xorshift32_next", "XorshiftBank"]
@@ -48,14 +48,17 @@ class XorshiftBank(wiring.Component):
             "seed": In(16),
             "load": In(1),
             "advance": In(1),
-            "draw": Out(data.ArrayLayout(32, len(base_seeds))),
+            # One port per lane (not one wide vector): a simulator then re-evaluates only
+            # the readers of the lane that changed.
+            "draw": Out(32).array(len(base_seeds)),
         })
 
     def elaborate(self, platform):
         m = Module()
         for g, base in enumerate(self.base_seeds):
             state = Signal(32, init=base, name=f"state{g}")
-            m.d.comb += self.draw[g].eq(xorshift32_next(state))
+            a, b = Signal(32, name=f"xs_a{g}"), Signal(32, name=f"xs_b{g}")
+            m.d.comb += [a.eq(state ^ (state << 13)), b.eq(a ^ (a >> 17)), self.draw[g].eq(b ^ (b << 5))]
             with m.If(self.load):
                 m.d.sync += state.eq(Const(base, 32) ^ (self.seed << 16))
             with m.Elif(self.advance):

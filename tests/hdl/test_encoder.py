@@ -4,22 +4,11 @@ import random
 
 import numpy as np
 import pytest
-import torch
 from amaranth.sim import Simulator
 
 from spinaps.hdl.encoder import BernoulliEncoder
 from spinaps.sim.amaranth_streams import stream_collect, stream_send
-from spinaps.sw import golden
-
-
-def expected_events(x_int, seed, base_seeds, tau, t_max):
-    x = golden.encode_bernoulli(x_int[None], np.array([seed]), base_seeds, t_max)
-    h = golden.histories(x, tau)[0]
-    out = []
-    for t in range(t_max):
-        out += [(i, int(h[t, i])) for i in torch.nonzero(h[t]).flatten().tolist()]
-        out.append("eos")
-    return out
+from spinaps.sim.expect import expected_encoder_events as expected_events
 
 
 @pytest.mark.parametrize("n_inputs,lanes,tau,stall", [
