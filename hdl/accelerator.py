@@ -19,8 +19,8 @@ class Accelerator(wiring.Component):
     ``sample`` takes one inference as bytes: seed low byte, seed high byte, then the
     ``n_inputs`` intensities. The core then runs until the first-to-spike unit decides
     (early exit) and ``result`` offers class, decision step, decided flag and the counters
-    (cycles, events, synaptic operations). ``probe`` shows every neuron word of the output
-    layer as it is updated (observation only, no ready). ``weights`` writes synapse words
+    (cycles, events, synaptic operations). ``probe`` (with ``probe_valid``) shows every neuron word of
+    the output layer as it is updated (observation only, no ready). ``weights`` writes synapse words
     (address, word) between inferences.
 
     Latency: ``n_inputs + 2`` beats to load, then the inference; the result is offered the
@@ -39,6 +39,7 @@ class Accelerator(wiring.Component):
 
     def __init__(self, model, *, memory="sram", memory_options=None):
         lp = model.layer
+        GlmLayer.check_parameters(lp, model.t_max)    # before anything is sized from them
         self.model = model
         self.n_inputs, self.n_out, self.t_max = lp.n_in, lp.n_out, model.t_max
         self.encoder = BernoulliEncoder(
@@ -54,8 +55,9 @@ class Accelerator(wiring.Component):
         super().__init__({
             "sample": In(stream.Signature(8)),
             "result": Out(stream.Signature(result_layout(lp.n_out, model.t_max))),
-            "probe": Out(stream.Signature(probe_layout(lp.lanes, self.layer.words, model.t_max),
-                                          always_ready=True)),
+            # Observation only (no ready, so a plain output rather than a stream).
+            "probe": Out(probe_layout(lp.lanes, self.layer.words, model.t_max)),
+            "probe_valid": Out(1),
             "weights": In(stream.Signature(weight_layout)),
         })
 
@@ -72,10 +74,10 @@ class Accelerator(wiring.Component):
         m.d.comb += [
             dec.neurons.valid.eq(layer.neurons.valid),
             dec.neurons.payload.eq(layer.neurons.payload),
-            self.probe.valid.eq(layer.neurons.valid),
-            self.probe.payload.step.eq(layer.neurons.payload.step),
-            self.probe.payload.word.eq(layer.neurons.payload.word),
-            self.probe.payload.spikes.eq(layer.neurons.payload.spikes),
+            self.probe_valid.eq(layer.neurons.valid),
+            self.probe.step.eq(layer.neurons.payload.step),
+            self.probe.word.eq(layer.neurons.payload.word),
+            self.probe.spikes.eq(layer.neurons.payload.spikes),
         ]
 
         seed = Signal(16)

@@ -61,7 +61,9 @@ class GlmLayer(wiring.Component):
         left to the owner.
     """
 
-    def __init__(self, params, *, t_max, memory):
+    @staticmethod
+    def check_parameters(params, t_max):
+        """Raise ``ValueError`` naming the field if the layer cannot be built for ``params``."""
         n_out, n_in, k = params.weights.shape
         tau = params.basis.shape[1]
         check_range("n_out", n_out, 2, 65536)
@@ -75,6 +77,11 @@ class GlmLayer(wiring.Component):
             raise ValueError(f"basis has {params.basis.shape[0]} rows but the weights have K = {k}")
         if len(params.sigmoid) != 1 << params.u_bits:
             raise ValueError(f"sigmoid table has {len(params.sigmoid)} entries, u_bits needs {1 << params.u_bits}")
+
+    def __init__(self, params, *, t_max, memory):
+        self.check_parameters(params, t_max)
+        n_out, n_in, k = params.weights.shape
+        tau = params.basis.shape[1]
         self.params, self.t_max, self.memory = params, t_max, memory
         self.n_in, self.n_out, self.k, self.tau, self.lanes = n_in, n_out, k, tau, params.lanes
         self.words = -(-n_out // params.lanes)

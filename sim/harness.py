@@ -44,7 +44,7 @@ class EndToEndHarness(wiring.Component):
         self.stall_seed = stall_seed | 1
         self.probe_depth = probe_depth or n_samples * accelerator.t_max * accelerator.layer.words
         self.result_width = accelerator.result.payload.shape().size
-        self.probe_width = bits_for(n_samples) + accelerator.probe.payload.shape().size
+        self.probe_width = bits_for(n_samples) + accelerator.probe.shape().size
         depth = max(n_samples, self.probe_depth)
         super().__init__({
             "done": Out(1),
@@ -91,9 +91,9 @@ class EndToEndHarness(wiring.Component):
         # --- probe capture, tagged with the sample index (= results taken so far) -----------
         wr_probe = probe_mem.write_port()
         full = self.probes == self.probe_depth
-        m.d.comb += [wr_probe.addr.eq(self.probes), wr_probe.data.eq(Cat(acc.probe.payload, self.results)),
-                     wr_probe.en.eq(acc.probe.valid & ~full)]
-        with m.If(acc.probe.valid):
+        m.d.comb += [wr_probe.addr.eq(self.probes), wr_probe.data.eq(Cat(acc.probe.as_value(), self.results)),
+                     wr_probe.en.eq(acc.probe_valid & ~full)]
+        with m.If(acc.probe_valid):
             with m.If(full):
                 m.d.sync += self.probe_overflow.eq(1)
             with m.Else():

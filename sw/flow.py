@@ -32,12 +32,12 @@ def train_and_export(dataset_name, out, *, config=None, encoder_lanes=16, lanes=
 
     Returns ``(artifact, trained, golden_result)``.
     """
+    ds = load_dataset(dataset_name)     # first: an unknown name fails before any import or work
     import torch
 
     from .export import export_glm
     from .train import GlmTrainConfig, train_glm
 
-    ds = load_dataset(dataset_name)
     trained = train_glm(ds, config or GlmTrainConfig(), progress=progress)
     manifest, arrays = export_glm(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)
     model = GoldenModel.from_artifact(_Unsaved(manifest, arrays))

@@ -29,7 +29,7 @@ def run_accelerator(model, xs, seeds, *, memory="sram", stall=0.0, **mem_opts):
     async def prober(ctx):
         done = 0
         async for _, _, valid, step, word, spikes, rv, rr in ctx.tick().sample(
-                dut.probe.valid, dut.probe.payload.step, dut.probe.payload.word, dut.probe.payload.spikes,
+                dut.probe_valid, dut.probe.step, dut.probe.word, dut.probe.spikes,
                 dut.result.valid, dut.result.ready):
             if valid:
                 probes.append(dict(sample=done, step=step, word=word, spikes=spikes))
