@@ -179,7 +179,7 @@ def first_to_spike(u, y):
 
 def accuracy_by_step(u, y, labels):
     """Accuracy when T_max is cut to t, for t = 1..T (list, entry t-1)."""
-    labels = torch.as_tensor(np.asarray(labels))
+    labels = torch.as_tensor(np.array(labels))
     out = []
     for t in range(1, u.shape[1] + 1):
         cls, _, _ = first_to_spike(u[:, :t], y[:, :t])

@@ -51,3 +51,16 @@ def tiny_glm_artifact():
         "layer0.base_seeds": np.array([0xACE1_0001, 0x0BAD_F00D], dtype=np.uint32),
     }
     return manifest, arrays
+
+
+@pytest.fixture(scope="session")
+def digits_artifact(tmp_path_factory):
+    """A small digits GLM model trained and exported once per test session (a few seconds)."""
+    from spinaps.sw import artifact as art
+    from spinaps.sw.flow import train_and_export
+    from spinaps.sw.train import GlmTrainConfig
+
+    path = tmp_path_factory.mktemp("digits") / "digits.npz"
+    cfg = GlmTrainConfig(weight_bits=4, epochs=8, ann_baseline=False, eval_repeats=1)
+    train_and_export("digits", path, config=cfg, progress=False, checkpoint=False)
+    return art.load(path)

@@ -1,0 +1,265 @@
+"""Export a trained GLM first-to-spike layer as the integer hardware model (docs/artifact.md).
+
+The float model (:class:`~spinaps.sw.glm.GlmLayer`) already uses the hardware's integer
+traces, odd integer weights and saturated potentials, so the export only has to express
+its real-valued parts in fixed point, with ``u_scale`` the value of one potential LSB:
+
+* ``gamma_j / u_scale`` -> the integer ``gamma[j]``;
+* ``alpha_j / u_scale`` -> ``scale[j] / 2**scale_shift``;
+* ``sigmoid(u * u_scale)`` -> the 16-bit table.
+
+The integer potential ``gamma[j] + ((scale[j] * acc) >> scale_shift)`` then equals the float
+potential divided by ``u_scale`` to within about one LSB. This module only builds the
+manifest and the arrays; :func:`spinaps.sw.artifact.save` validates and writes them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from .. import __version__
+from .datasets import Dataset
+from .train import TrainedGlm
+
+__all__ = ["EXPORT_CONTRACT_VERSION", "export_glm", "fixed_point_scales", "sigmoid_table", "splitmix32_seeds"]
+
+EXPORT_CONTRACT_VERSION = 1
+"""Version of docs/semantics.md whose rules this exporter implements. Deliberately not
+imported from the golden model: if the contract changes, this module must be reviewed, and
+until then the artifact loader rejects its output instead of running it with new rules."""
+
+_MASK32 = 0xFFFFFFFF
+
+
+def splitmix32_seeds(seed: int, count: int) -> np.ndarray:
+    """``count`` distinct 32-bit generator base seeds derived from ``seed``.
+
+    A Weyl sequence (increment ``0x9E3779B9``) finalised with the MurmurHash3 32-bit mixer
+    ("splitmix32"): well-spread, reproducible seeds from a small integer. Values whose low
+    16 bits are zero (the per-inference seed only fills the high half, and a generator
+    state must never be zero; docs/semantics.md, section 2) or that repeat an earlier one
+    (banks never share generators) are skipped.
+
+    Parameters
+    ----------
+    seed : int
+        Any integer; only its low 32 bits are used.
+    count : int
+        Number of seeds.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint32`` array of shape ``(count,)``.
+    """
+    state = seed & _MASK32
+    out: list[int] = []
+    while len(out) < count:
+        state = (state + 0x9E3779B9) & _MASK32
+        z = state
+        z = ((z ^ (z >> 16)) * 0x85EBCA6B) & _MASK32
+        z = ((z ^ (z >> 13)) * 0xC2B2AE35) & _MASK32
+        z ^= z >> 16
+        if z & 0xFFFF and z not in out:
+            out.append(z)
+    return np.array(out, dtype=np.uint32)
+
+
+def fixed_point_scales(ratio: np.ndarray, scale_bits: int) -> tuple[np.ndarray, int]:
+    """Per-neuron multipliers sharing one shift: ``ratio[j] ~= scale[j] / 2**shift``.
+
+    The shift is the largest in 0..31 that keeps every ``scale[j] <= 2**scale_bits - 1``,
+    which gives the largest ratio the full ``scale_bits`` of precision.
+
+    Parameters
+    ----------
+    ratio : numpy.ndarray
+        Positive reals, one per neuron (``alpha_j / u_scale``).
+    scale_bits : int
+        Width of ``scale[j]``.
+
+    Returns
+    -------
+    scale : numpy.ndarray
+        ``int64`` multipliers in ``0 .. 2**scale_bits - 1``.
+    shift : int
+        The common right shift.
+
+    Raises
+    ------
+    ValueError
+        If even ``shift = 0`` cannot represent the largest ratio.
+    """
+    top = 2**scale_bits - 1
+    largest = float(np.max(ratio))
+    if not math.isfinite(largest) or largest <= 0:
+        raise ValueError(f"weight scales must be finite and positive (largest alpha/u_scale = {largest})")
+    if round(largest) > top:
+        raise ValueError(
+            f"alpha/u_scale = {largest:.1f} needs more than scale_bits = {scale_bits} bits; "
+            "raise scale_bits or u_bits"
+        )
+    shift = max(s for s in range(32) if round(largest * 2**s) <= top)
+    return np.rint(np.asarray(ratio) * 2.0**shift).astype(np.int64), shift
+
+
+def sigmoid_table(u_bits: int, u_scale: float) -> np.ndarray:
+    """The spike-probability table: entry ``u + 2**(u_bits-1)`` is
+    ``min(65535, round(65536 * sigmoid(u * u_scale)))`` (docs/semantics.md, 5.3).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` array of shape ``(2**u_bits,)``, non-decreasing, in ``0 .. 65535``.
+    """
+    half = 2 ** (u_bits - 1)
+    u = np.arange(-half, half, dtype=np.float64) * u_scale
+    # 0.5 * (1 + tanh(u / 2)) is sigmoid(u) without overflow for large |u|.
+    p = 0.5 * (1.0 + np.tanh(0.5 * u))
+    return np.minimum(65535, np.rint(65536.0 * p)).astype(np.int64)
+
+
+def _check_range(name: str, value: int, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+        raise ValueError(f"export_glm: {name} must be an integer in {lo}..{hi} (got {value!r})")
+
+
+def export_glm(
+    trained: TrainedGlm,
+    dataset: Dataset,
+    *,
+    encoder_lanes: int = 16,
+    lanes: int | None = None,
+    u_bits: int = 8,
+    scale_bits: int = 8,
+    seed: int = 0x5A1A,
+) -> tuple[dict, dict[str, np.ndarray]]:
+    """Build the artifact manifest and integer arrays of a trained GLM layer.
+
+    Parameters
+    ----------
+    trained : TrainedGlm
+        Output of :func:`spinaps.sw.train.train_glm` (quantized weights; a full-precision
+        model is refused, its float accuracy would not describe the integer model).
+    dataset : Dataset
+        The data set it was trained on (checked by hash).
+    encoder_lanes : int
+        Generators of the Bernoulli encoder, 1..64 and ``<= n_in``.
+    lanes : int or None
+        Neuron lanes ``P``, 1..``n_out``; ``None`` means ``n_out`` (one word per step).
+    u_bits : int
+        Width ``U`` of the potential, 4..12. The model's saturation range ``u_range`` is
+        mapped onto it: ``u_scale = u_range / 2**(U-1)``.
+    scale_bits : int
+        Width of the per-neuron multipliers, 1..16.
+    seed : int
+        Derives the generator base seeds (:func:`splitmix32_seeds`): encoder bank first,
+        then the neuron bank.
+
+    Returns
+    -------
+    manifest : dict
+        JSON-compatible manifest; ``accuracy`` has ``"float"`` (and ``"ann"`` when
+        trained), the caller adds ``"golden"``.
+    arrays : dict of str to numpy.ndarray
+        ``encoder.base_seeds`` and ``layer0.*`` with the dtypes and shapes of
+        docs/artifact.md.
+
+    Raises
+    ------
+    ValueError
+        On a hardware option out of range, a full-precision model, a data set that is not
+        the training one, or scales that do not fit ``scale_bits``.
+    """
+    model, config = trained.model, trained.config
+    n_in, n_out = model.n_in, model.n_out
+    if config.full_precision:
+        raise ValueError(
+            "export_glm: this model was trained in full precision (a comparison mode); "
+            "train with full_precision=False to export a hardware model"
+        )
+    if dataset.sha256 != trained.dataset_sha256:
+        raise ValueError(
+            f"export_glm: data set {dataset.name!r} (sha256 {dataset.sha256[:12]}...) is not "
+            f"the one the model was trained on ({trained.dataset_name!r}, "
+            f"sha256 {trained.dataset_sha256[:12]}...)"
+        )
+    lanes = n_out if lanes is None else lanes
+    _check_range("encoder_lanes", encoder_lanes, 1, min(64, n_in))
+    _check_range("lanes", lanes, 1, n_out)
+    _check_range("u_bits", u_bits, 4, 12)
+    _check_range("scale_bits", scale_bits, 1, 16)
+
+    half = 2 ** (u_bits - 1)
+    u_scale = model.u_range / half
+    alpha = model.alpha.detach().double().numpy()
+    gamma = model.gamma.detach().double().numpy()
+    scale, scale_shift = fixed_point_scales(alpha / u_scale, scale_bits)
+    # The hardware floors (scale * acc) >> shift, which loses half an LSB on average; adding
+    # it to the bias centres the integer potential on the float one.
+    gamma_int = np.clip(np.rint(gamma / u_scale + 0.5), -half, half - 1).astype(np.int64)
+    seeds = splitmix32_seeds(seed, encoder_lanes + lanes)
+
+    arrays = {
+        "encoder.base_seeds": seeds[:encoder_lanes],
+        "layer0.weights": model.weight_codes().astype(np.int16),
+        "layer0.basis": np.asarray(trained.basis_int).astype(np.int16),
+        "layer0.gamma": gamma_int.astype(np.int32),
+        "layer0.scale": scale.astype(np.int32),
+        "layer0.sigmoid": sigmoid_table(u_bits, u_scale).astype(np.int32),
+        "layer0.base_seeds": seeds[encoder_lanes:],
+    }
+    evaluation = trained.test_eval
+    accuracy = {"float": evaluation.accuracy}
+    if trained.ann_accuracy is not None:
+        accuracy["ann"] = trained.ann_accuracy
+    manifest = {
+        "format": "spinaps-artifact",
+        "format_version": 1,
+        "contract_version": EXPORT_CONTRACT_VERSION,
+        "created_by": f"spinaps {__version__}",
+        "dataset": {
+            "name": dataset.name,
+            "sha256": dataset.sha256,
+            "n_train": dataset.n_train,
+            "n_test": dataset.n_test,
+        },
+        "t_max": config.t_max,
+        "decision": "first_to_spike",
+        "encoder": {"type": "bernoulli", "n_inputs": n_in, "lanes": encoder_lanes},
+        "layers": [
+            {
+                "type": "glm",
+                "n_in": n_in,
+                "n_out": n_out,
+                "weight_bits": model.weight_bits,
+                "basis": model.n_basis,
+                "tau": model.tau,
+                "basis_bits": config.basis_bits,
+                "u_bits": u_bits,
+                "scale_bits": scale_bits,
+                "scale_shift": scale_shift,
+                "u_scale": u_scale,
+                "lanes": lanes,
+            }
+        ],
+        "accuracy": accuracy,
+        "training": {
+            "config": dataclasses.asdict(config),
+            "train_seconds": round(trained.train_seconds, 3),
+            "final_loss": trained.loss_history[-1] if trained.loss_history else None,
+            "float_accuracy_by_step": evaluation.accuracy_by_step,
+            "float_mean_step": evaluation.mean_step,
+            "float_decided": evaluation.decided,
+            "float_expected_accuracy": evaluation.expected_accuracy,
+            "basis_float": trained.basis_float.tolist(),
+            "basis_scale": trained.basis_scale,
+            "alpha": alpha.tolist(),
+            "gamma": gamma.tolist(),
+            "export_seed": seed,
+        },
+    }
+    return manifest, arrays
