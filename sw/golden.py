@@ -86,19 +86,22 @@ def histories(x, tau):
 
 
 def traces(x, basis):
-    """Traces ``c [B, T, N_in, K]`` (int64) and activity ``[B, T, N_in]`` (section 4)."""
-    A = torch.as_tensor(np.asarray(basis, dtype=np.int64))          # [K, tau]
+    """Traces ``c [B, T, N_in, K]`` and activity ``[B, T, N_in]`` (section 4).
+
+    ``c`` holds exact integers in float32 (every trace is below ``tau * 255 < 2**24``), the
+    dtype the potential matmul wants.
+    """
+    A = np.asarray(basis, dtype=np.int64)                           # [K, tau]
     k, tau = A.shape
     b, t_max, n_in = x.shape
-    xi = x.to(torch.int64)
-    c = torch.zeros((b, t_max, n_in, k), dtype=torch.int64)
-    active = torch.zeros((b, t_max, n_in), dtype=torch.bool)
+    lagged = torch.zeros((b, t_max, n_in, tau), dtype=torch.float32)
     for lag in range(min(tau, t_max)):
-        shifted = torch.zeros_like(xi)
-        shifted[:, lag:] = xi[:, : t_max - lag]                      # x_i(t - lag), zero before t=1
-        c += shifted[..., None] * A[:, lag]
-        active |= shifted.bool()
-    return c, active
+        lagged[:, lag:, :, lag] = x[:, : t_max - lag]               # x_i(t - lag), zero before t=1
+    # One small matmul instead of a pass per lag; float32 is exact: every trace is an
+    # integer below tau * 255 < 2**24.
+    assert tau * int(A.max(initial=0)) < 2**24
+    c = lagged @ torch.as_tensor(A.T, dtype=torch.float32)
+    return c, lagged.amax(dim=-1) > 0
 
 
 # --- 5. GLM neurons --------------------------------------------------------------------------
@@ -134,9 +137,12 @@ class GlmLayerParams:
 
 def glm_potentials(c, params: GlmLayerParams):
     """Accumulators and clamped potentials ``u [B, T, N_out]`` (section 5.2)."""
-    w = torch.as_tensor(np.asarray(params.weights, dtype=np.float64))
-    # float64 matmul is exact here: every partial sum stays far below 2**53.
-    acc = torch.einsum("btik,jik->btj", c.to(torch.float64), w).round().to(torch.int64)
+    # Integer-exact float matmul: float32 while every partial sum is below 2**24, else float64.
+    bound = int(np.abs(params.weights).sum(axis=(1, 2)).max()) * int(np.asarray(params.basis).sum(axis=1).max())
+    dtype = torch.float32 if bound < 2**24 else torch.float64
+    w = torch.as_tensor(np.asarray(params.weights), dtype=dtype)
+    b, t = c.shape[:2]
+    acc = (c.to(dtype).reshape(b * t, -1) @ w.reshape(w.shape[0], -1).T).round().to(torch.int64).reshape(b, t, -1)
     scale = torch.as_tensor(np.asarray(params.scale, dtype=np.int64))
     gamma = torch.as_tensor(np.asarray(params.gamma, dtype=np.int64))
     v = gamma + torch.div(scale * acc, 1 << params.scale_shift, rounding_mode="floor")
@@ -236,7 +242,7 @@ class GoldenModel:
     def n_in(self):
         return self.layer.n_in
 
-    def run(self, intensity, seeds, labels=None, batch=4096):
+    def run(self, intensity, seeds, labels=None, batch=512):
         """Run a batch of samples. ``intensity`` uint8 ``[B, N_in]``, ``seeds`` ``[B]``."""
         intensity = np.asarray(intensity)
         seeds = np.asarray(seeds)

@@ -70,13 +70,16 @@ class GlmTrainConfig:
         Also train the equivalent ANN and record its accuracy.
     """
 
+    # Defaults: the digits demo. Two broad raised cosines over an 8-step history give the
+    # memoryless GLM (n_basis=1, tau=1: about 0.87 on digits) the evidence of several
+    # steps (about 0.93 at 4 bits) while most inferences still end by step 4-5.
     weight_bits: int = 4
-    n_basis: int = 1
-    tau: int = 1
-    basis_bits: int = 1
+    n_basis: int = 2
+    tau: int = 8
+    basis_bits: int = 2
     t_max: int = 16
     t_train: int | None = None
-    epochs: int = 40
+    epochs: int = 60
     lr: float = 2e-2
     lr_final: float = 0.05
     batch_size: int = 64
