@@ -164,10 +164,14 @@ def glm_spikes(u, seeds, params: GlmLayerParams):
 
 # --- 6. decision -----------------------------------------------------------------------------
 
-def _argmax_lowest(u, mask=None):
-    """argmax over the last axis, ties to the lowest index (torch.argmax returns the first)."""
+def argmax_lowest(u, mask=None):
+    """argmax over the last axis, ties to the lowest index (torch.argmax returns the first).
+
+    With ``mask``, only entries where it is true compete (integer or float potentials).
+    """
     if mask is not None:
-        u = torch.where(mask, u, torch.full_like(u, torch.iinfo(torch.int64).min))
+        low = torch.iinfo(u.dtype).min if not u.is_floating_point() else -torch.inf
+        u = torch.where(mask, u, torch.full_like(u, low))
     return torch.argmax(u, dim=-1)
 
 
@@ -179,18 +183,23 @@ def first_to_spike(u, y):
     first = torch.where(decided, any_spike.to(torch.int8).argmax(dim=-1), torch.full((b,), t_max - 1))
     idx = torch.arange(b)
     u_at, y_at = u[idx, first], y[idx, first]
-    cls = torch.where(decided, _argmax_lowest(u_at, y_at), _argmax_lowest(u_at))
+    cls = torch.where(decided, argmax_lowest(u_at, y_at), argmax_lowest(u_at))
     return cls, first + 1, decided
+
+
+def classes_by_step(u, y):
+    """Class ``[B, T]`` when ``T_max`` is cut to ``t`` (entry t-1): a sample decided by a spike
+    at a step ``<= t`` keeps that class, any other takes ``argmax_j u_j(t)`` (section 6).
+    The last column is :func:`first_to_spike`'s class. Works on float potentials too."""
+    cls, step, decided = first_to_spike(u, y)
+    keep = decided[:, None] & (step[:, None] <= torch.arange(1, u.shape[1] + 1)[None, :])
+    return torch.where(keep, cls[:, None], argmax_lowest(u))
 
 
 def accuracy_by_step(u, y, labels):
     """Accuracy when T_max is cut to t, for t = 1..T (list, entry t-1)."""
     labels = torch.as_tensor(np.array(labels))
-    out = []
-    for t in range(1, u.shape[1] + 1):
-        cls, _, _ = first_to_spike(u[:, :t], y[:, :t])
-        out.append(float((cls == labels).double().mean()))
-    return out
+    return (classes_by_step(u, y) == labels[:, None]).double().mean(dim=0).tolist()
 
 
 # --- the whole accelerator ---------------------------------------------------------------------

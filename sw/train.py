@@ -21,6 +21,7 @@ from .ann import AnnConfig, train_ann
 from .basis import quantize_basis, raised_cosine_basis
 from .datasets import Dataset
 from .glm import WEIGHT_BITS, GlmLayer, bernoulli_spikes
+from .golden import argmax_lowest, classes_by_step, first_to_spike
 from .loss import first_to_spike_decision_probs, first_to_spike_loss
 
 __all__ = ["FloatEval", "GlmTrainConfig", "TrainedGlm", "evaluate_float", "train_glm"]
@@ -290,11 +291,6 @@ def train_glm(dataset: Dataset, config: GlmTrainConfig = GlmTrainConfig(), *, pr
     )
 
 
-def _argmax_lowest(u: torch.Tensor) -> torch.Tensor:
-    """Argmax over the last axis, ties to the lowest index (torch returns the first)."""
-    return u.argmax(dim=-1)
-
-
 @torch.no_grad()
 def evaluate_float(
     model: GlmLayer,
@@ -343,27 +339,19 @@ def evaluate_float(
     x_t, y_t = torch.tensor(np.asarray(x)), torch.tensor(np.asarray(y))
     correct_by_step = torch.zeros(t_max, dtype=torch.float64)
     step_sum, decided_sum, expected_sum = 0.0, 0.0, 0.0
-    steps = torch.arange(1, t_max + 1)
     for _ in range(repeats):
         for idx in torch.arange(len(x_t)).split(batch_size):
             u = model(bernoulli_spikes(x_t[idx], t_max, generator))
             fired = torch.rand(u.shape, generator=generator) < torch.sigmoid(u)
-            any_fired = fired.any(dim=2)
-            decided = any_fired.any(dim=1)
-            # First step with a spike (t_max when none); index into (B, T).
-            first = torch.where(decided, any_fired.float().argmax(dim=1), t_max - 1)
-            u_first = u[torch.arange(len(idx)), first]
-            masked = torch.where(fired[torch.arange(len(idx)), first], u_first, -torch.inf)
-            spike_class = _argmax_lowest(masked)
-            # accuracy_by_step: decided at a step <= t keeps its class, else argmax u(t).
-            keep = decided[:, None] & (first[:, None] < steps[None, :])
-            cls = torch.where(keep, spike_class[:, None], _argmax_lowest(u))
+            # The decision rule and the cut-off at t are the golden model's (one definition).
+            cls = classes_by_step(u, fired)
+            _, step, decided = first_to_spike(u, fired)
             correct_by_step += (cls == y_t[idx, None]).sum(dim=0)
-            step_sum += float((first + 1).sum())
+            step_sum += float(step.sum())
             decided_sum += float(decided.sum())
             p_decided, p_undecided = first_to_spike_decision_probs(u.double())
             p_class = p_decided.sum(dim=1).gather(1, y_t[idx, None]).squeeze(1)
-            expected_sum += float((p_class + p_undecided * (_argmax_lowest(u[:, -1]) == y_t[idx])).sum())
+            expected_sum += float((p_class + p_undecided * (argmax_lowest(u[:, -1]) == y_t[idx])).sum())
     n = repeats * len(x_t)
     by_step = (correct_by_step / n).tolist()
     return FloatEval(
