@@ -41,6 +41,10 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+# One xorshift32 everywhere: the golden model's Python reference and the Amaranth step.
+from ..sw.golden import xorshift32
+from .xorshift import xorshift32_next
+
 __all__ = [
     "COUNTER_WIDTH",
     "MEMORY_KINDS",
@@ -283,14 +287,6 @@ class SramSynapseMemory(_SynapseMemory):
 
 # --------------------------------------------------------------------------- STT-RAM
 
-def xorshift32(state):
-    """One draw of a 32-bit xorshift generator (shifts 13, 17, 5): returns the new state."""
-    state ^= (state << 13) & _MASK32
-    state ^= state >> 17
-    state ^= (state << 5) & _MASK32
-    return state
-
-
 def _fmix32(h):
     # MurmurHash3 finalizer: a bijection on 32-bit words with good avalanche.
     h ^= h >> 16
@@ -466,13 +462,8 @@ class SttRamSynapseMemory(_SynapseMemory):
             flip_mask = Signal(self.data_width)
             for cell, seed in enumerate(self.error_seeds):
                 state = Signal(32, name=f"xorshift_state_{cell}", init=seed)
-                step1 = state ^ (state << 13)[:32]
-                step2 = step1 ^ (step1 >> 17)
-                draw = Signal(32, name=f"xorshift_draw_{cell}")
-                m.d.comb += [
-                    draw.eq(step2 ^ (step2 << 5)[:32]),
-                    flip_mask[cell].eq(draw <= self.write_error_threshold),
-                ]
+                draw = xorshift32_next(m, state, f"xorshift_{cell}")
+                m.d.comb += flip_mask[cell].eq(draw <= self.write_error_threshold)
                 with m.If(accept):
                     m.d.sync += state.eq(draw)
             flips = Signal(range(self.data_width + 1))

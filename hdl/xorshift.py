@@ -7,11 +7,16 @@ from amaranth.lib.wiring import In, Out
 __all__ = ["xorshift32_next", "XorshiftBank"]
 
 
-def xorshift32_next(s):
-    """Amaranth expression of one xorshift32 step (13, 17, 5) of a 32-bit value."""
-    a = (s ^ (s << 13))[:32]
-    b = a ^ (a >> 17)
-    return (b ^ (b << 5))[:32]
+def xorshift32_next(m, state, name):
+    """A comb Signal holding one xorshift32 step (13, 17, 5) of the 32-bit ``state``.
+
+    The intermediate values are named Signals: a bare expression would repeat each one in
+    the netlist, and named lanes keep simulators fast. Python reference:
+    ``spinaps.sw.golden.xorshift32``.
+    """
+    a, b, draw = (Signal(32, name=f"{name}_{part}") for part in ("a", "b", "draw"))
+    m.d.comb += [a.eq(state ^ (state << 13)), b.eq(a ^ (a >> 17)), draw.eq(b ^ (b << 5))]
+    return draw
 
 
 class XorshiftBank(wiring.Component):
@@ -57,8 +62,7 @@ class XorshiftBank(wiring.Component):
         m = Module()
         for g, base in enumerate(self.base_seeds):
             state = Signal(32, init=base, name=f"state{g}")
-            a, b = Signal(32, name=f"xs_a{g}"), Signal(32, name=f"xs_b{g}")
-            m.d.comb += [a.eq(state ^ (state << 13)), b.eq(a ^ (a >> 17)), self.draw[g].eq(b ^ (b << 5))]
+            m.d.comb += self.draw[g].eq(xorshift32_next(m, state, f"xorshift{g}"))
             with m.If(self.load):
                 m.d.sync += state.eq(Const(base, 32) ^ (self.seed << 16))
             with m.Elif(self.advance):

@@ -65,7 +65,7 @@ class EndToEndHarness(wiring.Component):
         m.submodules.probe_mem = probe_mem = memory.Memory(shape=self.probe_width, depth=self.probe_depth, init=[])
 
         rnd = Signal(32, init=self.stall_seed)
-        m.d.sync += rnd.eq(xorshift32_next(rnd))
+        m.d.sync += rnd.eq(xorshift32_next(m, rnd, "stall_rnd"))
 
         # --- sample stream with valid stalls (valid, once high, stays until taken) -----------
         ptr = Signal(range(len(self.beats) + 1))

@@ -2,23 +2,10 @@
 
 import numpy as np
 
+from spinaps.sw.export import splitmix32_seeds
 from spinaps.sw.golden import GlmLayerParams, GoldenModel
 
-__all__ = ["random_glm_model", "splitmix_seeds"]
-
-
-def splitmix_seeds(seed, count):
-    """``count`` 32-bit generator seeds with non-zero low halves, derived from ``seed``."""
-    out, x = [], seed & 0xFFFFFFFFFFFFFFFF
-    while len(out) < count:
-        x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
-        z = x
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
-        z = (z ^ (z >> 31)) & 0xFFFFFFFF
-        if z & 0xFFFF:
-            out.append(z)
-    return np.array(out, dtype=np.uint32)
+__all__ = ["random_glm_model"]
 
 
 def random_glm_model(seed=0, *, n_in=12, n_out=5, k=1, tau=1, lanes=None, encoder_lanes=4,
@@ -42,7 +29,7 @@ def random_glm_model(seed=0, *, n_in=12, n_out=5, k=1, tau=1, lanes=None, encode
         gamma=rng.integers(-half // 2, half // 2, n_out).astype(np.int32),
         scale=rng.integers(0, 2**scale_bits, n_out).astype(np.int32),
         scale_shift=scale_shift, u_bits=u_bits, sigmoid=sigmoid,
-        base_seeds=splitmix_seeds(seed * 7 + 1, lanes),
+        base_seeds=splitmix32_seeds(seed * 7 + 1, lanes),
         weight_bits=weight_bits, basis_bits=basis_bits, scale_bits=scale_bits,
     )
-    return GoldenModel(t_max=t_max, encoder_base_seeds=splitmix_seeds(seed * 7 + 2, encoder_lanes), layer=params)
+    return GoldenModel(t_max=t_max, encoder_base_seeds=splitmix32_seeds(seed * 7 + 2, encoder_lanes), layer=params)

@@ -7,11 +7,12 @@ import pytest
 
 from spinaps.hdl.accelerator import Accelerator
 from spinaps.hdl.first_to_spike import FirstToSpike
-from spinaps.sim.models import random_glm_model, splitmix_seeds
+from spinaps.sim.models import random_glm_model
+from spinaps.sw.export import splitmix32_seeds
 
 
 def _with_lanes(model, lanes):
-    layer = dataclasses.replace(model.layer, base_seeds=splitmix_seeds(3, lanes) if lanes else np.zeros(0, np.uint32))
+    layer = dataclasses.replace(model.layer, base_seeds=splitmix32_seeds(3, lanes) if lanes else np.zeros(0, np.uint32))
     return dataclasses.replace(model, layer=layer)
 
 
