@@ -1,7 +1,7 @@
 """cocotb test module for the end-to-end harness (run by ``spinaps.sim.runner``).
 
 One await lets the whole run happen in Icarus; then the captures are read out and written
-as JSON to ``$SPINAPS_E2E_OUT`` for the Python side to compare with the golden model.
+as JSON to ``$SPINAPS_OUT`` for the Python side to compare with the golden model.
 """
 
 import json
@@ -11,6 +11,8 @@ import time
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, Timer, with_timeout
+
+from spinaps.sim.runner import OUT_ENV
 
 
 @cocotb.test()
@@ -36,5 +38,5 @@ async def end_to_end(dut):
             probes.append(int(dut.rd_probe.value))
     out = dict(cycles=cycles, wall_s=wall, results=results, probes=probes,
                probe_overflow=int(dut.probe_overflow.value))
-    with open(os.environ["SPINAPS_E2E_OUT"], "w") as f:
+    with open(os.environ[OUT_ENV], "w") as f:
         json.dump(out, f)

@@ -11,15 +11,14 @@ from pathlib import Path
 from amaranth.hdl import Const, Module
 from amaranth.lib import stream, wiring
 
-from spinaps.hdl.verilog import atomic_write_text, write_verilog
-from spinaps.sim.runner import require_icarus
+from spinaps.hdl.verilog import atomic_write_text
+from spinaps.sim.runner import OUT_ENV, simulate
 
 __all__ = ["run_component", "verilog_top", "IN_ENV", "OUT_ENV"]
 
 #: The cocotb test module, and the environment variables naming its input and output JSON.
 TEST_MODULE = "spinaps.sim.cocotb_components"
 IN_ENV = "SPINAPS_COMPONENT_IN"
-OUT_ENV = "SPINAPS_COMPONENT_OUT"
 
 
 class _PortWrapper(wiring.Component):
@@ -70,33 +69,14 @@ def verilog_top(component):
 def run_component(component, name, test_name, params, build_dir):
     """Simulate ``component`` on Icarus with cocotb test ``test_name``; return its observations.
 
-    Writes ``<build_dir>/<name>.v`` (and the port JSON) with
-    :func:`spinaps.hdl.verilog.write_verilog`, compiles it with Icarus (always: use one
-    ``build_dir`` per parameter set), writes ``params`` to ``<build_dir>/in.json``, runs the
-    test ``test_name`` of ``spinaps.sim.cocotb_components`` and returns the dict the test
-    wrote to ``<build_dir>/out.json``. Raises ``SystemExit`` (under pytest) or
-    ``RuntimeError`` when the cocotb test fails or writes nothing.
+    Writes ``<build_dir>/<name>.v`` (use one ``build_dir`` per parameter set), passes
+    ``params`` to the test through ``<build_dir>/in.json`` and returns the dict the test
+    wrote (:func:`spinaps.sim.runner.simulate` does the building and running).
     """
-    require_icarus()
-    from cocotb_tools.runner import get_results, get_runner
-
     build_dir = Path(build_dir).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
-    vfile, _ = write_verilog(verilog_top(component), build_dir, name)
-    in_file, out_file = build_dir / "in.json", build_dir / "out.json"
+    in_file = build_dir / "in.json"
     atomic_write_text(in_file, json.dumps(params))
-    if out_file.exists():
-        out_file.unlink()
-    runner = get_runner("icarus")
-    runner.build(sources=[vfile], hdl_toplevel=name, build_dir=build_dir, always=True,
-                 timescale=("1ns", "1ps"), log_file=build_dir / "build.log")
-    results = runner.test(test_module=TEST_MODULE, testcase=test_name, hdl_toplevel=name,
-                          build_dir=build_dir, test_dir=build_dir, log_file=build_dir / "sim.log",
-                          extra_env={IN_ENV: str(in_file), OUT_ENV: str(out_file)})
-    tests, failed = get_results(results)
-    if tests != 1 or failed:
-        raise RuntimeError(f"cocotb test {test_name!r} on {name}: {tests} run, {failed} failed; "
-                           f"see {build_dir / 'sim.log'}")
-    if not out_file.exists():
-        raise RuntimeError(f"cocotb test {test_name!r} wrote no results; see {build_dir / 'sim.log'}")
-    return json.loads(out_file.read_text())
+    observed, _ = simulate(verilog_top(component), name, build_dir=build_dir, test_module=TEST_MODULE,
+                           testcase=test_name, out_file=build_dir / "out.json", env={IN_ENV: str(in_file)})
+    return observed

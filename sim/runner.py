@@ -5,7 +5,6 @@ golden model is ``spinaps.sim.compare.compare_with_golden``.
 """
 
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,7 +16,10 @@ from spinaps.hdl.verilog import write_verilog
 from spinaps.sim.compare import sample_beats
 from spinaps.sim.harness import EndToEndHarness
 
-__all__ = ["RtlRun", "run_rtl", "require_icarus"]
+__all__ = ["RtlRun", "run_rtl", "require_icarus", "simulate", "OUT_ENV"]
+
+#: Environment variable naming the JSON file a cocotb test of ours writes its observations to.
+OUT_ENV = "SPINAPS_OUT"
 
 
 class SimulatorMissing(RuntimeError):
@@ -30,6 +32,41 @@ def require_icarus():
         raise SimulatorMissing(
             "Icarus Verilog (iverilog, vvp) is not installed: run `make setup` "
             "(it runs `apt-get install -y iverilog` as root) or install the Debian package iverilog")
+
+
+def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=None):
+    """Write ``top`` as ``<name>.v``, build it with Icarus, run a cocotb test, read its JSON.
+
+    The one place that drives Icarus through cocotb (end-to-end and component tiers alike).
+    ``out_file`` is the JSON the test writes; a failed test raises ``SystemExit`` (cocotb's
+    runner), a test that wrote nothing raises ``RuntimeError``. Returns ``(observed dict,
+    seconds spent writing Verilog and compiling)``.
+    """
+    require_icarus()
+    from cocotb_tools.runner import get_results, get_runner
+
+    t0 = time.perf_counter()
+    build_dir = Path(build_dir).resolve()
+    build_dir.mkdir(parents=True, exist_ok=True)
+    vfile, _ = write_verilog(top, build_dir, name)
+    if Path(out_file).exists():
+        Path(out_file).unlink()
+    runner = get_runner("icarus")
+    # always=True: the runner would otherwise keep a sim.vvp built for other parameters.
+    runner.build(sources=[vfile], hdl_toplevel=name, build_dir=build_dir, always=True,
+                 timescale=("1ns", "1ps"), log_file=build_dir / "build.log")
+    build_s = time.perf_counter() - t0
+    xml = runner.test(test_module=test_module, testcase=testcase, hdl_toplevel=name, build_dir=build_dir,
+                      test_dir=build_dir, log_file=build_dir / "sim.log",
+                      extra_env={**(env or {}), OUT_ENV: str(out_file)})
+    tests, failed = get_results(xml)
+    if tests == 0 or failed:
+        raise RuntimeError(f"cocotb {test_module} ({testcase or 'all'}) on {name}: {tests} run, {failed} failed; "
+                           f"see {build_dir / 'sim.log'}")
+    if not Path(out_file).exists():
+        raise RuntimeError(f"the cocotb test {test_module} ({testcase or 'all'}) wrote no results; "
+                           f"see {build_dir / 'sim.log'}")
+    return json.loads(Path(out_file).read_text()), build_s
 
 
 @dataclass
@@ -49,35 +86,17 @@ class RtlRun:
 def run_rtl(model, xs, seeds, *, build_dir, memory="sram", memory_options=None,
             valid_prob=1.0, ready_prob=1.0, stall_seed=0x2545F491):
     """Simulate ``len(seeds)`` inferences of ``model`` on the generated Verilog."""
-    require_icarus()
-    from cocotb_tools.runner import get_runner
-
-    build_dir = Path(build_dir).resolve()
-    build_dir.mkdir(parents=True, exist_ok=True)
     n = len(seeds)
-    t0 = time.perf_counter()
     acc = Accelerator(model, memory=memory, memory_options=memory_options)
     beats = sample_beats(xs, seeds)
     harness = EndToEndHarness(acc, beats, n, valid_prob=valid_prob, ready_prob=ready_prob,
                               stall_seed=stall_seed)
-    vfile, _ = write_verilog(harness, build_dir, "e2e_harness")
-    runner = get_runner("icarus")
-    runner.build(sources=[vfile], hdl_toplevel="e2e_harness", build_dir=build_dir, always=True,
-                 timescale=("1ns", "1ps"), log_file=build_dir / "build.log")
-    build_s = time.perf_counter() - t0
-
     lp = model.layer
     per_step = lp.n_in * lp.basis.shape[0] * acc.layer.words + acc.encoder.groups + 64
     max_cycles = int(4 * (len(beats) / valid_prob + n * (model.t_max * per_step) / ready_prob) + 10_000)
-    out = build_dir / "e2e_out.json"
-    if out.exists():
-        out.unlink()
-    runner.test(test_module="spinaps.sim.cocotb_e2e", hdl_toplevel="e2e_harness", build_dir=build_dir,
-                test_dir=build_dir, log_file=build_dir / "sim.log",
-                extra_env={"SPINAPS_E2E_OUT": str(out), "SPINAPS_E2E_MAX_CYCLES": str(max_cycles)})
-    if not out.exists():
-        raise RuntimeError(f"the cocotb end-to-end run wrote no results; see {build_dir / 'sim.log'}")
-    raw = json.loads(out.read_text())
+    raw, build_s = simulate(harness, "e2e_harness", build_dir=build_dir, test_module="spinaps.sim.cocotb_e2e",
+                            out_file=Path(build_dir).resolve() / "e2e_out.json",
+                            env={"SPINAPS_E2E_MAX_CYCLES": str(max_cycles)})
 
     rl = result_layout(lp.n_out, model.t_max)
     pl = probe_layout(lp.lanes, acc.layer.words, model.t_max)
