@@ -24,7 +24,7 @@ RESULTS = HERE / "results"
 
 def run_case(dataset, weight_bits, rtl_n, build, memories, epochs=None):
     from spinaps.sw import artifact as art
-    from spinaps.sw.flow import golden_eval, rtl_check, summarize, train_and_export
+    from spinaps.sw.flow import golden_eval, golden_throughput, rtl_check, summarize, train_and_export
     from spinaps.sw.train import GlmTrainConfig
 
     cfg = GlmTrainConfig(weight_bits=weight_bits, **({"epochs": epochs} if epochs else {}))
@@ -34,17 +34,10 @@ def run_case(dataset, weight_bits, rtl_n, build, memories, epochs=None):
     train_s = time.perf_counter() - t0
     artifact = art.load(path)
     ds, gold, _ = golden_eval(artifact)
-    # Golden throughput: the test split tiled 10 times (steady state, not one small call).
-    from spinaps.sw.flow import sample_seeds
-    from spinaps.sw.golden import GoldenModel
-    tiled = np.tile(ds.x_test, (10, 1))
-    t0 = time.perf_counter()
-    GoldenModel.from_artifact(artifact).run(tiled, sample_seeds(len(tiled)))
-    golden_s = (time.perf_counter() - t0) / 10
     entry = {
         "dataset": dataset, "network": f"{artifact.n_inputs}-{artifact.n_classes} GLM first-to-spike",
         "weight_bits": weight_bits, "train_seconds": train_s,
-        "golden_inferences_per_second": len(ds.y_test) / golden_s,
+        "golden_inferences_per_second": golden_throughput(artifact, ds),
     }
     entry.update(summarize(artifact, gold, ds.y_test))
     for memory in memories if rtl_n else []:

@@ -36,21 +36,16 @@ def cmd_train(args):
 def cmd_export(args):
     import torch
 
-    from . import artifact as art
     from .datasets import load_dataset
-    from .export import export_glm
-    from .flow import _Unsaved, sample_seeds
-    from .golden import GoldenModel
+    from .flow import export_and_save
 
     ckpt = Path(args.checkpoint)
     if not ckpt.exists():
-        raise SystemExit(f"spinaps export: checkpoint {ckpt} not found; run `spinaps train` first")
+        raise FileNotFoundError(f"checkpoint {ckpt} not found; run `spinaps train` first")
     trained = torch.load(ckpt, weights_only=False)
-    ds = load_dataset(trained.config.dataset if hasattr(trained.config, "dataset") else args.dataset)
-    manifest, arrays = export_glm(trained, ds, encoder_lanes=args.encoder_lanes, lanes=args.lanes)
-    gold = GoldenModel.from_artifact(_Unsaved(manifest, arrays)).run(ds.x_test, sample_seeds(len(ds.y_test)))
-    manifest["accuracy"]["golden"] = gold.accuracy(ds.y_test)
-    print(f"wrote {art.save(args.out, manifest, arrays)} (golden accuracy {manifest['accuracy']['golden']:.4f})")
+    artifact, gold = export_and_save(trained, load_dataset(trained.dataset_name), args.out,
+                                     encoder_lanes=args.encoder_lanes, lanes=args.lanes)
+    print(f"wrote {artifact.path} (golden accuracy {artifact.manifest['accuracy']['golden']:.4f})")
 
 
 def cmd_verilog(args):
@@ -75,37 +70,37 @@ def cmd_verify(args):
 
 def cmd_report(args):
     from . import artifact as art
-    from .flow import golden_eval, summarize, write_json
+    from .flow import golden_eval, golden_throughput, summarize, write_json
     artifact = art.load(args.model)
-    ds, gold, secs = golden_eval(artifact)
+    ds, gold, _ = golden_eval(artifact)
     rep = summarize(artifact, gold, ds.y_test)
-    rep["golden_inferences_per_second"] = len(ds.y_test) / secs
+    rep["golden_inferences_per_second"] = golden_throughput(artifact, ds)
     _print_report(rep)
     if args.json:
         write_json(args.json, rep)
 
 
 def cmd_demo(args):
-    from . import artifact as art
-    from .flow import golden_eval, rtl_check, summarize, train_and_export, write_accelerator_verilog, write_json
+    from .flow import (golden_eval, golden_throughput, rtl_check, summarize, train_and_export,
+                       write_accelerator_verilog, write_json)
 
     out = Path(args.out)
     model_path = out / "digits.npz"
     print("== 1/5 training a SpinAPS GLM first-to-spike network on digits (binary cells, "
           f"{args.weight_bits}-bit weights)")
     t0 = time.perf_counter()
-    train_and_export("digits", model_path, config=_config(args))
+    artifact, _, gold = train_and_export("digits", model_path, config=_config(args))
     train_s = time.perf_counter() - t0
-    artifact = art.load(model_path)
-    print(f"== 2/5 golden integer model on the test split")
-    ds, gold, golden_s = golden_eval(artifact)
+    print("== 2/5 golden integer model: throughput on the test split (accuracy came with the export)")
+    ds, _, _ = golden_eval(artifact)
+    golden_ips = golden_throughput(artifact, ds)
     print(f"== 3/5 Verilog -> {out / 'verilog'}")
     write_accelerator_verilog(artifact, out / "verilog")
     print(f"== 4/5 cocotb on Icarus: {args.n} test samples, every spike compared with the golden model")
     run, cmp, labels = rtl_check(artifact, args.n, build_dir=out / "rtl", dataset=ds, stall=0.2)
     print("   " + cmp.describe().replace("\n", "\n   "))
     rep = summarize(artifact, gold, ds.y_test, run, cmp, labels)
-    rep.update(train_seconds=train_s, golden_inferences_per_second=len(ds.y_test) / golden_s)
+    rep.update(train_seconds=train_s, golden_inferences_per_second=golden_ips)
     print("== 5/5 report")
     _print_report(rep)
     write_json(out / "report.json", rep)
@@ -149,7 +144,6 @@ def build_parser():
 
     sp = sub.add_parser("export", help="re-export a trained checkpoint with other hardware options")
     sp.add_argument("--checkpoint", default=str(Path(DEFAULT_MODEL).with_suffix(".pt")))
-    sp.add_argument("--dataset", default="digits")
     sp.add_argument("--out", default=DEFAULT_MODEL)
     hardware_options(sp)
     sp.set_defaults(func=cmd_export)

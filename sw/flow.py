@@ -17,7 +17,7 @@ from . import artifact as art
 from .datasets import load_dataset
 from .golden import GoldenModel
 
-__all__ = ["train_and_export", "golden_eval", "write_accelerator_verilog", "rtl_check",
+__all__ = ["train_and_export", "export_and_save", "InMemoryArtifact", "golden_eval", "golden_throughput", "write_accelerator_verilog", "rtl_check",
            "sample_seeds", "summarize"]
 
 
@@ -28,30 +28,42 @@ def sample_seeds(n, offset=0):
 
 def train_and_export(dataset_name, out, *, config=None, encoder_lanes=16, lanes=None,
                      progress=True, checkpoint=True):
-    """Train a GLM first-to-spike network, export it, add the golden accuracy, save atomically.
+    """Train a GLM first-to-spike network and :func:`export_and_save` it.
 
+    With ``checkpoint``, the float model is also saved next to ``out`` (``.pt``) so that
+    ``spinaps export`` can re-export it with other hardware options.
     Returns ``(artifact, trained, golden_result)``.
     """
     ds = load_dataset(dataset_name)     # first: an unknown name fails before any import or work
     import torch
 
-    from .export import export_glm
     from .train import GlmTrainConfig, train_glm
 
     trained = train_glm(ds, config or GlmTrainConfig(), progress=progress)
+    artifact, gold = export_and_save(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes)
+    if checkpoint:
+        torch.save(trained, Path(out).with_suffix(".pt"))
+    return artifact, trained, gold
+
+
+def export_and_save(trained, ds, out, *, encoder_lanes=16, lanes=None):
+    """Export a trained model, add its golden-model test accuracy, save the artifact atomically.
+
+    Returns ``(artifact, golden_result)``; the golden run covers the whole test split.
+    """
+    from .export import export_glm
+
     manifest, arrays = export_glm(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)
-    model = GoldenModel.from_artifact(_Unsaved(manifest, arrays))
+    model = GoldenModel.from_artifact(InMemoryArtifact(manifest, arrays))
     gold = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
     manifest["accuracy"]["golden"] = gold.accuracy(ds.y_test)
-    out = Path(out)
-    saved = art.save(out, manifest, arrays)
-    if checkpoint:
-        torch.save(trained, out.with_suffix(".pt"))
-    return art.load(saved), trained, gold
+    return art.load(art.save(out, manifest, arrays)), gold
 
 
 @dataclass(frozen=True)
-class _Unsaved:
+class InMemoryArtifact:
+    """Manifest and arrays not (yet) saved, for ``GoldenModel.from_artifact``."""
+
     manifest: dict
     arrays: dict
 
@@ -67,6 +79,15 @@ def golden_eval(artifact, dataset=None):
     t0 = time.perf_counter()
     res = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
     return ds, res, time.perf_counter() - t0
+
+
+def golden_throughput(artifact, ds, repeat=10):
+    """Golden-model inferences per second at steady state: the test split tiled ``repeat`` times."""
+    model = GoldenModel.from_artifact(artifact)
+    tiled = np.tile(ds.x_test, (repeat, 1))
+    t0 = time.perf_counter()
+    model.run(tiled, sample_seeds(len(tiled)))
+    return len(tiled) / (time.perf_counter() - t0)
 
 
 def write_accelerator_verilog(artifact, out_dir, *, memory="sram", name="spinaps_accelerator"):

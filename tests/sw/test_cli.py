@@ -51,3 +51,10 @@ def test_wrong_version_is_refused_by_every_command(tmp_path, tiny_glm_artifact, 
     for cmd in (["verilog", "--out", str(tmp_path / "o")], ["report"], ["verify", "-n", "1"]):
         assert main([cmd[0], "--model", str(tmp_path / "v2.npz"), *cmd[1:]]) == 2
         assert "format_version" in capsys.readouterr().err
+
+
+def test_export_without_checkpoint(tmp_path, capsys):
+    assert main(["export", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "m.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "none.pt" in err and "spinaps train" in err
+    assert not (tmp_path / "m.npz").exists()

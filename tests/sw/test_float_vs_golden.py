@@ -7,7 +7,7 @@ import torch
 from spinaps.sw import golden
 from spinaps.sw.datasets import load_dataset
 from spinaps.sw.export import export_glm
-from spinaps.sw.flow import _Unsaved, sample_seeds
+from spinaps.sw.flow import InMemoryArtifact, sample_seeds
 from spinaps.sw.train import GlmTrainConfig, train_glm
 
 
@@ -17,7 +17,7 @@ def trained_and_exported():
     trained = train_glm(ds, GlmTrainConfig(weight_bits=4, epochs=15, ann_baseline=False, eval_repeats=4),
                         progress=False)
     manifest, arrays = export_glm(trained, ds)
-    return ds, trained, manifest, golden.GoldenModel.from_artifact(_Unsaved(manifest, arrays))
+    return ds, trained, manifest, golden.GoldenModel.from_artifact(InMemoryArtifact(manifest, arrays))
 
 
 def test_potentials_agree_within_one_lsb_on_the_same_spikes(trained_and_exported):
