@@ -18,7 +18,7 @@ from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from spinaps.hdl.layouts import event_layout, unpack
 from spinaps.sim.cocotb_streams import StreamSink, StreamSource, value_or_none
-from spinaps.sim.component_runner import IN_ENV, OUT_ENV
+from spinaps.sim.cocotb_env import IN_ENV, OUT_ENV
 
 
 def _params():

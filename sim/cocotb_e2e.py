@@ -12,7 +12,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, Timer, with_timeout
 
-from spinaps.sim.runner import OUT_ENV
+from spinaps.sim.cocotb_env import OUT_ENV
 
 
 @cocotb.test()

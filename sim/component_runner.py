@@ -12,13 +12,13 @@ from amaranth.hdl import Const, Module
 from amaranth.lib import stream, wiring
 
 from spinaps.hdl.verilog import atomic_write_text
-from spinaps.sim.runner import OUT_ENV, simulate
+from spinaps.sim.cocotb_env import IN_ENV
+from spinaps.sim.runner import simulate
 
-__all__ = ["run_component", "verilog_top", "IN_ENV", "OUT_ENV"]
+__all__ = ["run_component", "verilog_top"]
 
-#: The cocotb test module, and the environment variables naming its input and output JSON.
+#: The cocotb test module (its input and output JSON files: ``spinaps.sim.cocotb_env``).
 TEST_MODULE = "spinaps.sim.cocotb_components"
-IN_ENV = "SPINAPS_COMPONENT_IN"
 
 
 class _PortWrapper(wiring.Component):

@@ -13,13 +13,11 @@ from pathlib import Path
 from spinaps.hdl.accelerator import Accelerator
 from spinaps.hdl.layouts import probe_layout, result_layout, unpack
 from spinaps.hdl.verilog import write_verilog
+from spinaps.sim.cocotb_env import OUT_ENV
 from spinaps.sim.compare import sample_beats
 from spinaps.sim.harness import EndToEndHarness
 
-__all__ = ["RtlRun", "run_rtl", "require_icarus", "simulate", "OUT_ENV"]
-
-#: Environment variable naming the JSON file a cocotb test of ours writes its observations to.
-OUT_ENV = "SPINAPS_OUT"
+__all__ = ["RtlRun", "run_rtl", "require_icarus", "simulate"]
 
 
 class SimulatorMissing(RuntimeError):
