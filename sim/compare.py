@@ -62,7 +62,7 @@ def compare_with_golden(model, xs, seeds, results, probes):
         step = int(gold.step[i])
         for what, rv, gv in [("class", r["cls"], int(gold.cls[i])), ("step", r["step"], step),
                              ("decided", r["decided"], int(gold.decided[i])),
-                             ("events", r["events"], int(gold.events[i])), ("sops", r["sops"], int(gold.sops[i]))]:
+                             ("events", r["events"], int(gold.events[i, -1])), ("sops", r["sops"], int(gold.sops[i, -1]))]:
             if rv != gv:
                 cmp.mismatches.append((i, what, rv, gv))
         expect_seen = np.zeros_like(seen[i])

@@ -53,11 +53,11 @@ __all__ = [
 #: Value of the manifest's ``format`` field.
 FORMAT = "spinaps-artifact"
 #: Version of the file layout described in docs/artifact.md.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Version of the bit-exact contract, docs/semantics.md. A change to any rule there bumps it
 #: (and changes the golden model and the RTL in the same commit); ``spinaps.sw.golden``
 #: re-exports this constant rather than defining its own, so the two cannot drift apart.
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 #: Key of the JSON manifest inside the ``.npz``.
 MANIFEST_KEY = "manifest"
 
@@ -73,7 +73,9 @@ _TOP_REQUIRED = ("format", "format_version", "contract_version", "created_by", "
                  "t_max", "decision", "encoder", "layers", "accuracy")
 _TOP_OPTIONAL = ("training",)
 _DATASET_KEYS = ("name", "sha256", "n_train", "n_test")
-_ENCODER_KEYS = ("type", "n_inputs", "lanes")
+_ENCODER_KEYS = ("type", "n_inputs", "lanes", "frames")
+_DECISIONS = ("first_to_spike", "spike_count", "max_potential")
+_MAX_LAYERS = 8
 _GLM_KEYS = ("type", "n_in", "n_out", "weight_bits", "basis", "tau", "basis_bits", "u_bits",
              "scale_bits", "scale_shift", "u_scale", "lanes")
 # Plain integer ranges of a GLM layer (docs/artifact.md); `lanes` depends on n_out and is
@@ -88,6 +90,16 @@ _GLM_RANGES = {
     "scale_bits": (1, 16),
     "scale_shift": (0, 31),
 }
+_LIF_KEYS = ("type", "n_in", "n_out", "weight_bits", "v_bits", "leak_shift", "reset",
+             "refractory", "lanes")
+_LIF_RANGES = {
+    "n_in": (1, 65536),
+    "n_out": (1, 65536),
+    "v_bits": (6, 24),
+    "leak_shift": (0, 15),
+    "refractory": (0, 15),
+}
+_LIF_RESETS = ("subtract", "zero")
 _WEIGHT_BITS = (1, 2, 4, 8)
 _SIGMOID_MAX = 65535
 # Array dtypes: the canonical dtype each key is stored and returned with.
@@ -319,6 +331,31 @@ def _check_glm_layer(c: _Checker, layer: Any, field: str) -> None:
     c.int_range(layer["lanes"], f"{field}.lanes", 1, layer["n_out"], "n_out")
 
 
+def _check_lif_layer(c: _Checker, layer: Mapping, field: str) -> None:
+    c.keys(layer, field, _LIF_KEYS)
+    for key, (lo, hi) in _LIF_RANGES.items():
+        c.int_range(layer[key], f"{field}.{key}", lo, hi)
+    bits = c.integer(layer["weight_bits"], f"{field}.weight_bits")
+    if bits not in _WEIGHT_BITS:
+        c.fail(f"{field}.weight_bits = {bits} is not one of {', '.join(map(str, _WEIGHT_BITS))}")
+    if layer["reset"] not in _LIF_RESETS:
+        c.fail(f"{field}.reset = {_show(layer['reset'])} is not one of "
+               f"{', '.join(map(_show, _LIF_RESETS))}")
+    c.int_range(layer["lanes"], f"{field}.lanes", 1, layer["n_out"], "n_out")
+
+
+def _check_layer(c: _Checker, layer: Any, field: str) -> None:
+    layer = c.mapping(layer, field)
+    if "type" not in layer:
+        c.fail(f"{field}.type is missing")
+    if layer["type"] == "lif":
+        _check_lif_layer(c, layer, field)
+    elif layer["type"] == "glm":
+        _check_glm_layer(c, layer, field)
+    else:
+        c.fail(f"{field}.type = {_show(layer['type'])} is not supported (expected \"lif\" or \"glm\")")
+
+
 def _check_manifest(c: _Checker, manifest: Any) -> None:
     """Every manifest rule of docs/artifact.md, in document order."""
     manifest = c.mapping(manifest, "manifest")
@@ -338,7 +375,9 @@ def _check_manifest(c: _Checker, manifest: Any) -> None:
         c.int_range(dataset[key], f"dataset.{key}", 0, 2**31 - 1)
 
     c.int_range(manifest["t_max"], "t_max", 1, 255)
-    c.equals(manifest["decision"], "decision", "first_to_spike")
+    if manifest["decision"] not in _DECISIONS:
+        c.fail(f"decision = {_show(manifest['decision'])} is not one of "
+               f"{', '.join(map(_show, _DECISIONS))}")
 
     encoder = c.mapping(manifest["encoder"], "encoder")
     if "type" not in encoder:
@@ -348,18 +387,28 @@ def _check_manifest(c: _Checker, manifest: Any) -> None:
     n_inputs = c.int_range(encoder["n_inputs"], "encoder.n_inputs", 1, 65536)
     c.int_range(encoder["lanes"], "encoder.lanes", 1, min(64, n_inputs),
                 "n_inputs" if n_inputs < 64 else "")
+    c.int_range(encoder["frames"], "encoder.frames", 1, 255)
 
     layers = manifest["layers"]
     if not isinstance(layers, list) or not layers:
         c.fail(f"layers = {_show(layers)} must be a non-empty list")
-    if len(layers) != 1:
-        c.fail(f"layers has {len(layers)} entries; format version {FORMAT_VERSION} accepts "
-               f"exactly one glm layer")
+    if len(layers) > _MAX_LAYERS:
+        c.fail(f"layers has {len(layers)} entries; at most {_MAX_LAYERS} are supported")
     for index, layer in enumerate(layers):
-        _check_glm_layer(c, layer, f"layers[{index}]")
+        _check_layer(c, layer, f"layers[{index}]")
+        if layer["type"] == "glm" and index != len(layers) - 1:
+            c.fail(f"layers[{index}] is a glm layer but not the last one; a GLM layer can only "
+                   f"be the output layer (docs/semantics.md section 0)")
+        if index and layer["n_in"] != layers[index - 1]["n_out"]:
+            c.fail(f"layers[{index}].n_in = {layer['n_in']} differs from layers[{index - 1}].n_out "
+                   f"= {layers[index - 1]['n_out']}; layer sizes must chain")
     if layers[0]["n_in"] != n_inputs:
         c.fail(f"layers[0].n_in = {layers[0]['n_in']} differs from encoder.n_inputs = "
                f"{n_inputs}")
+    if manifest["decision"] != "first_to_spike" and layers[-1]["type"] != "lif":
+        c.fail(f"decision = {_show(manifest['decision'])} needs a lif output layer; "
+               f"layers[{len(layers) - 1}] is {_show(layers[-1]['type'])} (it decides "
+               f"\"first_to_spike\")")
     if layers[-1]["n_out"] < 2:
         c.fail(f"layers[{len(layers) - 1}].n_out = {layers[-1]['n_out']} must be >= 2 "
                f"(it is the number of classes)")
@@ -395,6 +444,12 @@ def array_spec(manifest: Mapping) -> dict:
     """
     spec = {"encoder.base_seeds": (_UINT32, (manifest["encoder"]["lanes"],))}
     for index, layer in enumerate(manifest["layers"]):
+        if layer["type"] == "lif":
+            n_in, n_out = layer["n_in"], layer["n_out"]
+            spec[f"layer{index}.weights"] = (_INT16, (n_out, n_in))
+            spec[f"layer{index}.threshold"] = (_INT32, (n_out,))
+            spec[f"layer{index}.bias"] = (_INT32, (n_out,))
+            continue
         n_in, n_out, k = layer["n_in"], layer["n_out"], layer["basis"]
         spec[f"layer{index}.weights"] = (_INT16, (n_out, n_in, k))
         spec[f"layer{index}.basis"] = (_INT16, (k, layer["tau"]))
@@ -495,6 +550,12 @@ def _check_arrays(c: _Checker, manifest: Mapping, arrays: Any) -> dict:
                 if empty.any():
                     c.fail(f"{key}[{_first(empty)[0]}] is all zero; every basis row needs a "
                            f"non-zero entry")
+            elif field == "threshold":
+                _check_values(c, key, a, 1, 2 ** (layer["v_bits"] - 1) - 1,
+                              f"v_bits = {layer['v_bits']}")
+            elif field == "bias":
+                half = 2 ** (layer["v_bits"] - 1)
+                _check_values(c, key, a, -half, half - 1, f"v_bits = {layer['v_bits']}")
             elif field == "gamma":
                 half = 2 ** (layer["u_bits"] - 1)
                 _check_values(c, key, a, -half, half - 1, f"u_bits = {layer['u_bits']}")
@@ -510,7 +571,54 @@ def _check_arrays(c: _Checker, manifest: Mapping, arrays: Any) -> dict:
                            f"the sigmoid table must be non-decreasing")
         original = arrays[key]
         out[key] = original if original.dtype == dtype else original.astype(dtype)
+    _check_thresholds_reachable(c, manifest, out)
     return out
+
+
+def largest_potential(weights: np.ndarray, bias: np.ndarray, v_bits: int, leak_shift: int,
+                      t_max: int) -> np.ndarray:
+    """The largest potential each LIF neuron can reach within ``t_max`` steps.
+
+    The bound of docs/semantics.md 5b when every excitatory input spikes at every step and
+    the neuron never fires: ``v <- clamp(v - (v >> s) + drive)`` from 0, with ``drive`` the
+    sum of the positive weights plus the bias. The update is increasing in ``v``, so the
+    sequence rises monotonically while ``drive > 0``.
+    """
+    w = np.asarray(weights, dtype=np.int64)
+    drive = np.where(w > 0, w, 0).sum(axis=1) + np.asarray(bias, dtype=np.int64)
+    half = 1 << (v_bits - 1)
+    v = np.zeros_like(drive)
+    best = np.full_like(drive, -half)
+    for _ in range(t_max):
+        leak = (v >> leak_shift) if leak_shift > 0 else 0
+        v = np.clip(v - leak + drive, -half, half - 1)
+        best = np.maximum(best, v)
+    return best
+
+
+def _check_thresholds_reachable(c: _Checker, manifest: Mapping, arrays: Mapping) -> None:
+    """A neuron that can be excited but whose threshold is above anything it can reach.
+
+    Neurons with no positive drive are dead by their weights, not by their threshold, and a
+    max-potential read-out layer never needs to spike, so neither is an error.
+    """
+    layers = manifest["layers"]
+    for index, layer in enumerate(layers):
+        if layer["type"] != "lif":
+            continue
+        if index == len(layers) - 1 and manifest["decision"] == "max_potential":
+            continue
+        w, bias = arrays[f"layer{index}.weights"], arrays[f"layer{index}.bias"]
+        theta = np.asarray(arrays[f"layer{index}.threshold"], dtype=np.int64)
+        best = largest_potential(w, bias, layer["v_bits"], layer["leak_shift"], manifest["t_max"])
+        drive = np.where(w > 0, w, 0).astype(np.int64).sum(axis=1) + np.asarray(bias, dtype=np.int64)
+        bad = (drive > 0) & (theta > best)
+        if bad.any():
+            j = int(np.argmax(bad))
+            c.fail(f"layer{index}.threshold[{j}] = {int(theta[j])} can never be reached: with every "
+                   f"excitatory input spiking at every step the potential reaches at most "
+                   f"{int(best[j])} in t_max = {manifest['t_max']} steps (v_bits = {layer['v_bits']}, "
+                   f"leak_shift = {layer['leak_shift']})")
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,9 +24,9 @@ from .. import __version__
 from .datasets import Dataset
 from .train import TrainedGlm
 
-__all__ = ["EXPORT_CONTRACT_VERSION", "export_glm", "fixed_point_scales", "sigmoid_table", "splitmix32_seeds"]
+__all__ = ["EXPORT_CONTRACT_VERSION", "export_glm", "model_to_artifact", "fixed_point_scales", "sigmoid_table", "splitmix32_seeds"]
 
-EXPORT_CONTRACT_VERSION = 1
+EXPORT_CONTRACT_VERSION = 2
 """Version of docs/semantics.md whose rules this exporter implements. Deliberately not
 imported from the golden model: if the contract changes, this module must be reviewed, and
 until then the artifact loader rejects its output instead of running it with new rules."""
@@ -218,7 +218,7 @@ def export_glm(
         accuracy["ann"] = trained.ann_accuracy
     manifest = {
         "format": "spinaps-artifact",
-        "format_version": 1,
+        "format_version": 2,
         "contract_version": EXPORT_CONTRACT_VERSION,
         "created_by": f"spinaps {__version__}",
         "dataset": {
@@ -229,7 +229,7 @@ def export_glm(
         },
         "t_max": config.t_max,
         "decision": "first_to_spike",
-        "encoder": {"type": "bernoulli", "n_inputs": n_in, "lanes": encoder_lanes},
+        "encoder": {"type": "bernoulli", "n_inputs": n_in, "lanes": encoder_lanes, "frames": 1},
         "layers": [
             {
                 "type": "glm",
@@ -262,4 +262,63 @@ def export_glm(
             "export_seed": seed,
         },
     }
+    return manifest, arrays
+
+
+def model_to_artifact(model, *, dataset: dict, accuracy: dict | None = None,
+                      training: dict | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+    """Manifest and arrays of any integer network (a :class:`~spinaps.sw.golden.GoldenModel`).
+
+    The path for networks built by the LIF, hybrid and soft-LIF trainers: they produce the
+    integer model directly, and this writes exactly what the golden model runs. Save the
+    result with :func:`spinaps.sw.artifact.save` (which validates it and writes atomically).
+
+    Parameters
+    ----------
+    model : spinaps.sw.golden.GoldenModel
+        Encoder seeds, layers (LIF and an optional GLM output layer), decision, frames.
+    dataset : dict
+        ``name``, ``sha256``, ``n_train``, ``n_test`` of the training data set.
+    accuracy : dict, optional
+        Named accuracies measured at export (``float``, ``ann``, ``golden``, ...).
+    training : dict, optional
+        Free-form record of the training configuration.
+    """
+    layers, arrays = [], {"encoder.base_seeds": np.asarray(model.encoder_base_seeds, dtype=np.uint32)}
+    for index, lp in enumerate(model.layers):
+        key = f"layer{index}."
+        if lp.kind == "lif":
+            layers.append({"type": "lif", "n_in": lp.n_in, "n_out": lp.n_out, "weight_bits": int(lp.weight_bits),
+                           "v_bits": int(lp.v_bits), "leak_shift": int(lp.leak_shift), "reset": lp.reset,
+                           "refractory": int(lp.refractory), "lanes": int(lp.lanes)})
+            arrays[key + "weights"] = np.asarray(lp.weights).astype(np.int16)
+            arrays[key + "threshold"] = np.asarray(lp.threshold).astype(np.int32)
+            arrays[key + "bias"] = np.asarray(lp.bias).astype(np.int32)
+        else:
+            k, tau = np.asarray(lp.basis).shape
+            layers.append({"type": "glm", "n_in": lp.n_in, "n_out": lp.n_out, "weight_bits": int(lp.weight_bits),
+                           "basis": int(k), "tau": int(tau), "basis_bits": int(lp.basis_bits),
+                           "u_bits": int(lp.u_bits), "scale_bits": int(lp.scale_bits),
+                           "scale_shift": int(lp.scale_shift), "u_scale": float(lp.u_scale), "lanes": int(lp.lanes)})
+            arrays[key + "weights"] = np.asarray(lp.weights).astype(np.int16)
+            arrays[key + "basis"] = np.asarray(lp.basis).astype(np.int16)
+            arrays[key + "gamma"] = np.asarray(lp.gamma).astype(np.int32)
+            arrays[key + "scale"] = np.asarray(lp.scale).astype(np.int32)
+            arrays[key + "sigmoid"] = np.asarray(lp.sigmoid).astype(np.int32)
+            arrays[key + "base_seeds"] = np.asarray(lp.base_seeds, dtype=np.uint32)
+    manifest = {
+        "format": "spinaps-artifact",
+        "format_version": 2,
+        "contract_version": EXPORT_CONTRACT_VERSION,
+        "created_by": f"spinaps {__version__}",
+        "dataset": dict(dataset),
+        "t_max": int(model.t_max),
+        "decision": model.decision,
+        "encoder": {"type": "bernoulli", "n_inputs": int(model.n_in),
+                    "lanes": len(model.encoder_base_seeds), "frames": int(model.frames)},
+        "layers": layers,
+        "accuracy": dict(accuracy or {}),
+    }
+    if training is not None:
+        manifest["training"] = training
     return manifest, arrays

@@ -143,8 +143,10 @@ def summarize(artifact, gold, labels, run=None, comparison=None, rtl_labels=None
         "accuracy_by_step": gold.accuracy_by_step,
         "mean_decision_step": float(np.mean(gold.step)),
         "decided_fraction": float(np.mean(gold.decided)),
-        "golden_events_per_inference": float(np.mean(gold.events)),
-        "golden_sops_per_inference": float(np.mean(gold.sops)),
+        "golden_events_per_inference": float(np.mean(gold.events.sum(axis=1))),
+        "golden_sops_per_inference": float(np.mean(gold.sops.sum(axis=1))),
+        "golden_events_per_layer": gold.events.mean(axis=0).tolist(),
+        "golden_sops_per_layer": gold.sops.mean(axis=0).tolist(),
     }
     if run is not None:
         cls = np.array([r["cls"] for r in run.results])

@@ -1,4 +1,4 @@
-"""Bit-exact integer golden model of the accelerator (docs/semantics.md, contract version 1).
+"""Bit-exact integer golden model of the accelerator (docs/semantics.md, contract version 2).
 
 Batched over samples with integer PyTorch tensors. Every random draw of every sample is
 computed up front (the generators are consumed in a data-independent order), and the whole
@@ -63,15 +63,27 @@ def _groups(n, lanes):
 
 # --- 3. encoder ------------------------------------------------------------------------------
 
-def encode_bernoulli(intensity, seeds, base_seeds, t_max):
-    """Input spikes ``x [B, T, N_in]`` (bool) of the Bernoulli rate encoder (section 3)."""
+def frame_of_step(t_max, frames):
+    """Frame index used at each step ``t = 1..T`` (section 1): ``min(t, F) - 1``."""
+    return torch.clamp(torch.arange(t_max), max=frames - 1)
+
+
+def encode_bernoulli(intensity, seeds, base_seeds, t_max, frames=1):
+    """Input spikes ``x [B, T, N_in]`` (bool) of the Bernoulli rate encoder (sections 1, 3).
+
+    ``intensity`` is ``[B, frames * N_in]``, frame after frame (the sample stream's order).
+    """
     x = torch.as_tensor(np.asarray(intensity, dtype=np.int64))
-    b, n_in = x.shape
+    b = x.shape[0]
+    if x.shape[1] % frames:
+        raise ValueError(f"a sample of {x.shape[1]} intensities does not split into {frames} frames")
+    n_in = x.shape[1] // frames
     g = len(base_seeds)
     q = _groups(n_in, g)
     r = draw_table(base_seeds, seeds, t_max * q) >> 24            # [B, T*Q, G]
     r = r.reshape(b, t_max, q * g)[:, :, :n_in]                     # input i = q*G + g
-    return r < x[:, None, :]
+    x = x.reshape(b, frames, n_in)[:, frame_of_step(t_max, frames)]  # [B, T, N_in]
+    return r < x
 
 
 # --- 4. history and traces -------------------------------------------------------------------
@@ -121,6 +133,9 @@ class GlmLayerParams:
     weight_bits: int
     basis_bits: int
     scale_bits: int
+    u_scale: float = 1.0     # float value of one potential LSB (export record, not contract)
+
+    kind = "glm"
 
     @property
     def n_out(self):
@@ -133,6 +148,10 @@ class GlmLayerParams:
     @property
     def lanes(self):
         return len(self.base_seeds)
+
+    @property
+    def tau(self):
+        return int(np.asarray(self.basis).shape[1])
 
 
 def glm_potentials(c, params: GlmLayerParams):
@@ -162,7 +181,68 @@ def glm_spikes(u, seeds, params: GlmLayerParams):
     return r < prob
 
 
+# --- 5b. LIF neurons --------------------------------------------------------------------------
+
+LIF_RESETS = ("subtract", "zero")
+
+
+@dataclass(frozen=True)
+class LifLayerParams:
+    """Integer parameters of one LIF layer (section 5b), as stored in the artifact."""
+
+    weights: np.ndarray      # [N_out, N_in] odd integers, |w| <= 2^weight_bits - 1
+    weight_bits: int
+    threshold: np.ndarray    # [N_out], 1 .. 2^(v_bits-1) - 1
+    bias: np.ndarray         # [N_out]
+    v_bits: int
+    leak_shift: int          # 0 = no leak
+    reset: str               # "subtract" | "zero"
+    refractory: int
+    lanes: int
+
+    kind = "lif"
+
+    @property
+    def n_out(self):
+        return self.weights.shape[0]
+
+    @property
+    def n_in(self):
+        return self.weights.shape[1]
+
+
+def lif_layer(s, params: LifLayerParams):
+    """Potentials ``u [B, T, N_out]`` (int64, saturated, before reset) and spikes ``y`` (bool)
+    of a LIF layer for input spikes ``s [B, T, N_in]`` (section 5b)."""
+    w = np.asarray(params.weights, dtype=np.int64)
+    b, t_max, n_in = s.shape
+    # Integer-exact float matmul (every partial sum of |w| bounded by the dtype's mantissa).
+    dtype = torch.float32 if int(np.abs(w).sum(axis=1).max(initial=0)) < 2**24 else torch.float64
+    acc = (s.to(dtype).reshape(b * t_max, n_in) @ torch.as_tensor(w, dtype=dtype).T)
+    acc = acc.round().to(torch.int64).reshape(b, t_max, -1)
+    half = 1 << (params.v_bits - 1)
+    theta = torch.as_tensor(np.asarray(params.threshold, dtype=np.int64))
+    bias = torch.as_tensor(np.asarray(params.bias, dtype=np.int64))
+    v = torch.zeros((b, params.n_out), dtype=torch.int64)
+    ref = torch.zeros_like(v)
+    u_out = torch.empty_like(acc)
+    y_out = torch.empty(acc.shape, dtype=torch.bool)
+    for t in range(t_max):
+        leak = (v >> params.leak_shift) if params.leak_shift > 0 else 0
+        u = torch.clamp(v - leak + acc[:, t] + bias, -half, half - 1)
+        quiet = ref > 0                                  # refractory: hold v, no spike
+        u = torch.where(quiet, v, u)
+        y = (u >= theta) & ~quiet
+        after = (u - theta) if params.reset == "subtract" else torch.zeros_like(u)
+        v = torch.where(y, after, u)
+        ref = torch.where(quiet, ref - 1, torch.where(y, params.refractory, 0))
+        u_out[:, t], y_out[:, t] = u, y
+    return u_out, y_out
+
+
 # --- 6. decision -----------------------------------------------------------------------------
+
+DECISIONS = ("first_to_spike", "spike_count", "max_potential")
 
 def argmax_lowest(u, mask=None):
     """argmax over the last axis, ties to the lowest index (torch.argmax returns the first).
@@ -187,19 +267,41 @@ def first_to_spike(u, y):
     return cls, first + 1, decided
 
 
-def classes_by_step(u, y):
-    """Class ``[B, T]`` when ``T_max`` is cut to ``t`` (entry t-1): a sample decided by a spike
-    at a step ``<= t`` keeps that class, any other takes ``argmax_j u_j(t)`` (section 6).
-    The last column is :func:`first_to_spike`'s class. Works on float potentials too."""
+def decide(u, y, decision="first_to_spike"):
+    """Class, decision step (1-based) and decided flag per sample for a decision rule (section 6)."""
+    b, t_max, _ = u.shape
+    if decision == "first_to_spike":
+        return first_to_spike(u, y)
+    full = torch.full((b,), t_max)
+    if decision == "spike_count":
+        counts = y.sum(dim=1)
+        return argmax_lowest(counts), full, counts.amax(dim=-1) > 0
+    if decision == "max_potential":
+        return argmax_lowest(u[:, -1]), full, torch.ones(b, dtype=torch.bool)
+    raise ValueError(f"decision = {decision!r} is not one of {', '.join(DECISIONS)}")
+
+
+def classes_by_step(u, y, decision="first_to_spike"):
+    """Class ``[B, T]`` when ``T_max`` is cut to ``t`` (entry t-1), section 6.
+
+    First-to-spike: a sample decided by a spike at a step ``<= t`` keeps that class, any other
+    takes ``argmax_j u_j(t)``; spike count: argmax of the counts of steps ``1..t``; max
+    potential: ``argmax_j u_j(t)``. The last column is :func:`decide`'s class. Works on float
+    potentials too.
+    """
+    if decision == "spike_count":
+        return argmax_lowest(y.to(torch.int64).cumsum(dim=1))
+    if decision == "max_potential":
+        return argmax_lowest(u)
     cls, step, decided = first_to_spike(u, y)
     keep = decided[:, None] & (step[:, None] <= torch.arange(1, u.shape[1] + 1)[None, :])
     return torch.where(keep, cls[:, None], argmax_lowest(u))
 
 
-def accuracy_by_step(u, y, labels):
+def accuracy_by_step(u, y, labels, decision="first_to_spike"):
     """Accuracy when T_max is cut to t, for t = 1..T (list, entry t-1)."""
     labels = torch.as_tensor(np.array(labels))
-    return (classes_by_step(u, y) == labels[:, None]).double().mean(dim=0).tolist()
+    return (classes_by_step(u, y, decision) == labels[:, None]).double().mean(dim=0).tolist()
 
 
 # --- the whole accelerator ---------------------------------------------------------------------
@@ -211,75 +313,159 @@ class GoldenResult:
     cls: np.ndarray          # [B]
     step: np.ndarray         # [B] 1-based decision step
     decided: np.ndarray      # [B] bool
-    events: np.ndarray       # [B]
-    sops: np.ndarray         # [B]
+    events: np.ndarray       # [B, L] per layer, steps 1..step
+    sops: np.ndarray         # [B, L]
     input_spikes: np.ndarray  # [B, T, N_in] bool, steps after the decision zeroed
-    spikes: np.ndarray       # [B, T, N_out] bool, steps after the decision zeroed
-    potentials: np.ndarray   # [B, T, N_out] int, the whole run (not masked)
+    layer_spikes: list       # per layer [B, T, N_l] bool, steps after the decision zeroed
+    layer_potentials: list   # per layer [B, T, N_l] int, the whole run (not masked)
     accuracy_by_step: list = field(default_factory=list)
+
+    @property
+    def spikes(self):
+        """The output layer's spikes ``[B, T, N_out]`` (masked after the decision)."""
+        return self.layer_spikes[-1]
+
+    @property
+    def potentials(self):
+        """The output layer's potentials ``[B, T, N_out]`` (the whole run)."""
+        return self.layer_potentials[-1]
 
     def accuracy(self, labels):
         return float(np.mean(self.cls == np.asarray(labels)))
 
 
+def _layer_from_artifact(record, a):
+    if record["type"] == "lif":
+        return LifLayerParams(
+            weights=np.asarray(a["weights"]), weight_bits=int(record["weight_bits"]),
+            threshold=np.asarray(a["threshold"]), bias=np.asarray(a["bias"]),
+            v_bits=int(record["v_bits"]), leak_shift=int(record["leak_shift"]),
+            reset=str(record["reset"]), refractory=int(record["refractory"]), lanes=int(record["lanes"]),
+        )
+    return GlmLayerParams(
+        weights=np.asarray(a["weights"]), basis=np.asarray(a["basis"]),
+        gamma=np.asarray(a["gamma"]), scale=np.asarray(a["scale"]),
+        scale_shift=int(record["scale_shift"]), u_bits=int(record["u_bits"]),
+        sigmoid=np.asarray(a["sigmoid"]), base_seeds=np.asarray(a["base_seeds"]),
+        weight_bits=int(record["weight_bits"]), basis_bits=int(record["basis_bits"]),
+        scale_bits=int(record["scale_bits"]), u_scale=float(record["u_scale"]),
+    )
+
+
 @dataclass(frozen=True)
 class GoldenModel:
-    """The integer model of an artifact: encoder, one GLM layer, first-to-spike decision."""
+    """The integer model of an artifact: encoder, layers, decision (docs/semantics.md 0-7).
+
+    ``layers`` holds :class:`LifLayerParams` and :class:`GlmLayerParams` (a GLM layer only
+    last). A single GLM layer may also be given as ``layer=`` (the SpinAPS network).
+    """
 
     t_max: int
     encoder_base_seeds: np.ndarray
-    layer: GlmLayerParams
+    layers: tuple = ()
+    decision: str = "first_to_spike"
+    frames: int = 1
+    layer: object = None     # only as a constructor shorthand; see __post_init__
+
+    def __post_init__(self):
+        layers = tuple(self.layers) if self.layers else ((self.layer,) if self.layer is not None else ())
+        if not layers:
+            raise ValueError("a golden model needs at least one layer")
+        if self.layer is not None and self.layer is not layers[-1]:
+            # dataclasses.replace(model, layer=new) on a single-layer model swaps its layer.
+            if len(layers) != 1:
+                raise ValueError("give either layers= or layer=, not both")
+            layers = (self.layer,)
+        for index, lp in enumerate(layers):
+            if lp.kind == "glm" and index != len(layers) - 1:
+                raise ValueError(f"layer {index} is a GLM layer; a GLM layer may only be the last layer")
+            if index and lp.n_in != layers[index - 1].n_out:
+                raise ValueError(f"layer {index} has n_in = {lp.n_in} but layer {index - 1} has "
+                                 f"n_out = {layers[index - 1].n_out}; layer sizes must chain")
+        if self.decision not in DECISIONS:
+            raise ValueError(f"decision = {self.decision!r} is not one of {', '.join(DECISIONS)}")
+        if self.decision != "first_to_spike" and layers[-1].kind != "lif":
+            raise ValueError(f"decision = {self.decision!r} needs a LIF output layer "
+                             f"(a GLM output layer decides first-to-spike)")
+        object.__setattr__(self, "layers", layers)
+        object.__setattr__(self, "layer", layers[-1])    # the output layer
 
     @classmethod
     def from_artifact(cls, artifact):
-        m, a = artifact.manifest, artifact.arrays
-        layer = m["layers"][0]
-        return cls(
-            t_max=int(m["t_max"]),
-            encoder_base_seeds=np.asarray(a["encoder.base_seeds"]),
-            layer=GlmLayerParams(
-                weights=np.asarray(a["layer0.weights"]), basis=np.asarray(a["layer0.basis"]),
-                gamma=np.asarray(a["layer0.gamma"]), scale=np.asarray(a["layer0.scale"]),
-                scale_shift=int(layer["scale_shift"]), u_bits=int(layer["u_bits"]),
-                sigmoid=np.asarray(a["layer0.sigmoid"]), base_seeds=np.asarray(a["layer0.base_seeds"]),
-                weight_bits=int(layer["weight_bits"]), basis_bits=int(layer["basis_bits"]),
-                scale_bits=int(layer["scale_bits"]),
-            ),
-        )
+        m = artifact.manifest
+        layers = []
+        for index, record in enumerate(m["layers"]):
+            prefix = f"layer{index}."
+            a = {k[len(prefix):]: v for k, v in artifact.arrays.items() if k.startswith(prefix)}
+            layers.append(_layer_from_artifact(record, a))
+        return cls(t_max=int(m["t_max"]), encoder_base_seeds=np.asarray(artifact.arrays["encoder.base_seeds"]),
+                   layers=tuple(layers), decision=m.get("decision", "first_to_spike"),
+                   frames=int(m["encoder"].get("frames", 1)))
 
     @property
     def n_in(self):
-        return self.layer.n_in
+        """Encoder inputs per frame."""
+        return self.layers[0].n_in
+
+    @property
+    def sample_size(self):
+        """Intensities per sample: ``frames * n_in``."""
+        return self.frames * self.n_in
 
     def run(self, intensity, seeds, labels=None, batch=512):
-        """Run a batch of samples. ``intensity`` uint8 ``[B, N_in]``, ``seeds`` ``[B]``."""
+        """Run a batch of samples. ``intensity`` uint8 ``[B, frames * N_in]``, ``seeds`` ``[B]``."""
         intensity = np.asarray(intensity)
         seeds = np.asarray(seeds)
-        if intensity.ndim != 2 or intensity.shape[1] != self.n_in:
-            raise ValueError(f"samples must have shape [B, {self.n_in}], got {list(intensity.shape)}")
+        if intensity.ndim == 3:                      # [B, F, N_in] is accepted too
+            intensity = intensity.reshape(len(intensity), -1)
+        if intensity.ndim != 2 or intensity.shape[1] != self.sample_size:
+            raise ValueError(f"samples must have shape [B, {self.sample_size}] ({self.frames} frame(s) of "
+                             f"{self.n_in} inputs), got {list(intensity.shape)}")
         if intensity.min(initial=0) < 0 or intensity.max(initial=0) > 255:
             raise ValueError("input intensities must be 8-bit unsigned (0..255)")
         if seeds.shape != (intensity.shape[0],):
             raise ValueError(f"need one seed per sample: {seeds.shape} vs {intensity.shape[0]} samples")
         parts = [self._run(intensity[i:i + batch], seeds[i:i + batch]) for i in range(0, len(seeds), batch)]
-        res = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+
+        def cat(key):
+            return torch.cat([p[key] for p in parts]).numpy()
+
+        n_layers = len(self.layers)
         out = GoldenResult(
-            cls=res["cls"].numpy(), step=res["step"].numpy(), decided=res["decided"].numpy(),
-            events=res["events"].numpy(), sops=res["sops"].numpy(),
-            input_spikes=res["x"].numpy(), spikes=res["y"].numpy(), potentials=res["u"].numpy(),
+            cls=cat("cls"), step=cat("step"), decided=cat("decided"), events=cat("events"), sops=cat("sops"),
+            input_spikes=cat("x"),
+            layer_spikes=[torch.cat([p["y"][l] for p in parts]).numpy() for l in range(n_layers)],
+            layer_potentials=[torch.cat([p["u"][l] for p in parts]).numpy() for l in range(n_layers)],
         )
         if labels is not None:
-            out.accuracy_by_step = accuracy_by_step(res["u"], res["y_full"], labels)
+            u = torch.cat([p["u"][-1] for p in parts])
+            y = torch.cat([p["y_full"] for p in parts])
+            out.accuracy_by_step = accuracy_by_step(u, y, labels, self.decision)
         return out
 
     def _run(self, intensity, seeds):
-        x = encode_bernoulli(intensity, seeds, self.encoder_base_seeds, self.t_max)
-        c, active = traces(x, self.layer.basis)
-        _, u = glm_potentials(c, self.layer)
-        y = glm_spikes(u, seeds, self.layer)
-        cls, step, decided = first_to_spike(u, y)
+        x = encode_bernoulli(intensity, seeds, self.encoder_base_seeds, self.t_max, self.frames)
+        s = x
+        us, ys, events, sops = [], [], [], []
+        for lp in self.layers:
+            if lp.kind == "lif":
+                u, y = lif_layer(s, lp)
+                ev = s.sum(dim=-1)                                            # [B, T]
+                sop = ev * lp.n_out
+            else:
+                c, active = traces(s, lp.basis)
+                _, u = glm_potentials(c, lp)
+                y = glm_spikes(u, seeds, lp)
+                ev = active.sum(dim=-1)
+                sop = (c != 0).sum(dim=(2, 3)) * lp.n_out
+            us.append(u)
+            ys.append(y)
+            events.append(ev)
+            sops.append(sop)
+            s = y
+        cls, step, decided = decide(us[-1], ys[-1], self.decision)
         live = torch.arange(1, self.t_max + 1)[None, :] <= step[:, None]          # [B, T]
-        events = (active & live[..., None]).sum(dim=(1, 2))
-        sops = ((c != 0) & live[..., None, None]).sum(dim=(1, 2, 3)) * self.layer.n_out
-        return dict(cls=cls, step=step, decided=decided, events=events, sops=sops,
-                    x=x & live[..., None], y=y & live[..., None], y_full=y, u=u)
+        return dict(cls=cls, step=step, decided=decided,
+                    events=torch.stack([(e * live).sum(dim=1) for e in events], dim=1),
+                    sops=torch.stack([(o * live).sum(dim=1) for o in sops], dim=1),
+                    x=x & live[..., None], y=[y & live[..., None] for y in ys], y_full=ys[-1], u=us)

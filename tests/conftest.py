@@ -19,14 +19,14 @@ def tiny_glm_artifact():
     n_in, n_out, k, tau, u_bits, u_scale = 6, 3, 2, 3, 6, 0.25
     manifest = {
         "format": "spinaps-artifact",
-        "format_version": 1,
-        "contract_version": 1,
+        "format_version": 2,
+        "contract_version": 2,
         "created_by": "spinaps 0.1.0 (tests/conftest.py)",
         "dataset": {"name": "tiny", "sha256": hashlib.sha256(b"tiny").hexdigest(),
                     "n_train": 0, "n_test": 0},
         "t_max": 8,
         "decision": "first_to_spike",
-        "encoder": {"type": "bernoulli", "n_inputs": n_in, "lanes": 4},
+        "encoder": {"type": "bernoulli", "n_inputs": n_in, "lanes": 4, "frames": 1},
         "layers": [
             {"type": "glm", "n_in": n_in, "n_out": n_out, "weight_bits": 2, "basis": k,
              "tau": tau, "basis_bits": 2, "u_bits": u_bits, "scale_bits": 8,

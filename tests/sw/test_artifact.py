@@ -196,8 +196,8 @@ def test_object_array_is_refused_without_unpickling(tmp_path, tiny_glm_artifact)
 # Bad manifests: each must name the field.
 
 
-@pytest.mark.parametrize("version, words", [(2, "newer than this spinaps reads (1): upgrade spinaps"),
-                                            (0, "older than this spinaps reads (1): re-export")])
+@pytest.mark.parametrize("version, words", [(3, "newer than this spinaps reads (2): upgrade spinaps"),
+                                            (1, "older than this spinaps reads (2): re-export")])
 def test_wrong_format_version(tmp_path, tiny_glm_artifact, version, words):
     manifest, arrays = tiny_glm_artifact
     manifest["format_version"] = version
@@ -273,10 +273,10 @@ def test_encoder_n_inputs_differs_from_layer(tmp_path, tiny_glm_artifact):
     assert "layers[0].n_in = 6 differs from encoder.n_inputs = 5" in message
 
 
-def test_two_layers_refused_by_version_1(tmp_path, tiny_glm_artifact):
+def test_glm_layer_must_be_last(tmp_path, tiny_glm_artifact):
     manifest, arrays = tiny_glm_artifact
     manifest["layers"].append(dict(manifest["layers"][0]))
-    assert "layers has 2 entries" in _save_error(tmp_path, manifest, arrays)
+    assert "layers[0] is a glm layer but not the last one" in _save_error(tmp_path, manifest, arrays)
 
 
 def test_weight_bits_not_allowed(tmp_path, tiny_glm_artifact):

@@ -45,7 +45,7 @@ def test_wrong_version_is_refused_by_every_command(tmp_path, tiny_glm_artifact, 
     with np.load(path) as z:
         data = {k: z[k] for k in z.files}
     m = json.loads(bytes(data["manifest"]).decode())
-    m["format_version"] = 2
+    m["format_version"] = 99
     data["manifest"] = np.frombuffer(json.dumps(m).encode(), dtype=np.uint8)
     np.savez(tmp_path / "v2.npz", **data)
     for cmd in (["verilog", "--out", str(tmp_path / "o")], ["report"], ["verify", "-n", "1"]):

@@ -144,11 +144,11 @@ def test_training_is_deterministic(digits):
 def test_export_follows_the_artifact_schema(trained, digits):
     manifest, arrays = export_glm(trained, digits, encoder_lanes=16, lanes=4, u_bits=8, scale_bits=8, seed=7)
     json.dumps(manifest)  # JSON-compatible
-    assert manifest["format"] == "spinaps-artifact" and manifest["format_version"] == 1
-    assert manifest["contract_version"] == 1 and manifest["decision"] == "first_to_spike"
+    assert manifest["format"] == "spinaps-artifact" and manifest["format_version"] == 2
+    assert manifest["contract_version"] == 2 and manifest["decision"] == "first_to_spike"
     assert manifest["dataset"] == {"name": "digits", "sha256": digits.sha256, "n_train": 400, "n_test": 120}
     assert manifest["t_max"] == 16
-    assert manifest["encoder"] == {"type": "bernoulli", "n_inputs": 64, "lanes": 16}
+    assert manifest["encoder"] == {"type": "bernoulli", "n_inputs": 64, "lanes": 16, "frames": 1}
     (layer,) = manifest["layers"]
     assert {k: layer[k] for k in ("type", "n_in", "n_out", "weight_bits", "basis", "tau", "basis_bits",
                                    "u_bits", "scale_bits", "lanes")} == {

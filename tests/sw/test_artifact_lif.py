@@ -1,0 +1,91 @@
+"""Artifacts of LIF and hybrid networks (docs/artifact.md, format version 2): round trip and
+every refusal the multi-layer rules add."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from spinaps.sim.models import random_network
+from spinaps.sw import artifact as art
+from spinaps.sw.export import model_to_artifact
+from spinaps.sw.golden import GoldenModel
+
+DATASET = {"name": "digits", "sha256": "0" * 64, "n_train": 1, "n_test": 1}
+
+
+def _pair(**kw):
+    model = random_network(3, **kw)
+    return model, *model_to_artifact(model, dataset=DATASET, accuracy={"golden": 0.5})
+
+
+def _refused(tmp_path, manifest, arrays):
+    with pytest.raises(art.ArtifactError) as info:
+        art.save(tmp_path / "m.npz", manifest, arrays)
+    assert not (tmp_path / "m.npz").exists()
+    return str(info.value)
+
+
+@pytest.mark.parametrize("output, decision", [("glm", "first_to_spike"), ("lif", "spike_count"),
+                                              ("lif", "max_potential"), ("lif", "first_to_spike")])
+def test_round_trip_runs_identically(tmp_path, output, decision):
+    model, manifest, arrays = _pair(sizes=(12, 8, 6, 4), output=output, decision=decision, frames=2)
+    loaded = GoldenModel.from_artifact(art.load(art.save(tmp_path / "m.npz", manifest, arrays)))
+    x = np.random.default_rng(0).integers(0, 256, (9, 24))
+    a, b = model.run(x, np.arange(9)), loaded.run(x, np.arange(9))
+    assert np.array_equal(a.cls, b.cls) and np.array_equal(a.events, b.events)
+    assert all(np.array_equal(p, q) for p, q in zip(a.layer_spikes, b.layer_spikes))
+    assert loaded.decision == decision and loaded.frames == 2
+
+
+def test_layer_sizes_must_chain(tmp_path):
+    _, manifest, arrays = _pair(sizes=(12, 8, 5))
+    manifest["layers"][1]["n_in"] = 7
+    assert "layers[1].n_in = 7 differs from layers[0].n_out = 8" in _refused(tmp_path, manifest, arrays)
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("v_bits", 5, "layers[0].v_bits = 5 is out of range 6..24"),
+    ("v_bits", 25, "layers[0].v_bits = 25 is out of range 6..24"),
+    ("weight_bits", 3, "layers[0].weight_bits = 3 is not one of 1, 2, 4, 8"),
+    ("leak_shift", 16, "layers[0].leak_shift = 16 is out of range 0..15"),
+    ("refractory", -1, "layers[0].refractory = -1 is out of range 0..15"),
+    ("reset", "half", 'layers[0].reset = "half" is not one of "subtract", "zero"'),
+    ("lanes", 0, "layers[0].lanes = 0 is out of range 1..8 (n_out)"),
+])
+def test_lif_fields_out_of_range(tmp_path, key, value, words):
+    _, manifest, arrays = _pair(sizes=(12, 8, 5))
+    manifest["layers"][0][key] = value
+    assert words in _refused(tmp_path, manifest, arrays)
+
+
+def test_threshold_that_can_never_be_reached(tmp_path):
+    _, manifest, arrays = _pair(sizes=(12, 8, 5))
+    w = np.asarray(arrays["layer0.weights"]).copy()
+    w[3] = 1                                                      # drive 12 per step
+    theta = arrays["layer0.threshold"].copy()
+    theta[3] = 127                                                # in range for v_bits = 8 ...
+    bias = arrays["layer0.bias"].copy()
+    bias[3] = 0
+    manifest["layers"][0]["leak_shift"] = 1                       # ... but leak caps v at 2 * 12
+    arrays = {**arrays, "layer0.weights": w, "layer0.threshold": theta, "layer0.bias": bias}
+    message = _refused(tmp_path, manifest, arrays)
+    assert "layer0.threshold[3] = 127 can never be reached" in message
+    assert "reaches at most 24" in message
+
+
+def test_threshold_range_and_decision_rules(tmp_path):
+    _, manifest, arrays = _pair(sizes=(12, 8, 5))
+    bad = arrays["layer0.threshold"].copy()
+    bad[0] = 0
+    assert "layer0.threshold" in _refused(tmp_path, manifest, {**arrays, "layer0.threshold": bad})
+    manifest["decision"] = "spike_count"
+    assert 'decision = "spike_count" needs a lif output layer' in _refused(tmp_path, manifest, arrays)
+    manifest["decision"] = "vote"
+    assert 'decision = "vote" is not one of' in _refused(tmp_path, manifest, arrays)
+
+
+def test_frames_out_of_range(tmp_path):
+    _, manifest, arrays = _pair(sizes=(12, 8, 5))
+    manifest["encoder"]["frames"] = 0
+    assert "encoder.frames = 0 is out of range 1..255" in _refused(tmp_path, manifest, arrays)
