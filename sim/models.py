@@ -82,4 +82,5 @@ def random_glm_model(seed=0, *, n_in=12, n_out=5, k=1, tau=1, lanes=None, encode
     """
     params = random_glm_layer(seed, n_in=n_in, n_out=n_out, k=k, tau=tau, lanes=lanes, weight_bits=weight_bits,
                               basis_bits=basis_bits, u_bits=u_bits, scale_bits=scale_bits, scale_shift=scale_shift)
-    return GoldenModel(t_max=t_max, encoder_base_seeds=splitmix32_seeds(seed * 7 + 2, encoder_lanes), layer=params)
+    return GoldenModel(t_max=t_max, encoder_base_seeds=splitmix32_seeds(seed * 7 + 2, encoder_lanes),
+                       layers=(params,))

@@ -357,7 +357,7 @@ class GoldenModel:
     """The integer model of an artifact: encoder, layers, decision (docs/semantics.md 0-7).
 
     ``layers`` holds :class:`LifLayerParams` and :class:`GlmLayerParams` (a GLM layer only
-    last). A single GLM layer may also be given as ``layer=`` (the SpinAPS network).
+    last); ``layer`` is the output layer.
     """
 
     t_max: int
@@ -365,17 +365,11 @@ class GoldenModel:
     layers: tuple = ()
     decision: str = "first_to_spike"
     frames: int = 1
-    layer: object = None     # only as a constructor shorthand; see __post_init__
 
     def __post_init__(self):
-        layers = tuple(self.layers) if self.layers else ((self.layer,) if self.layer is not None else ())
+        layers = tuple(self.layers)
         if not layers:
             raise ValueError("a golden model needs at least one layer")
-        if self.layer is not None and self.layer is not layers[-1]:
-            # dataclasses.replace(model, layer=new) on a single-layer model swaps its layer.
-            if len(layers) != 1:
-                raise ValueError("give either layers= or layer=, not both")
-            layers = (self.layer,)
         for index, lp in enumerate(layers):
             if lp.kind == "glm" and index != len(layers) - 1:
                 raise ValueError(f"layer {index} is a GLM layer; a GLM layer may only be the last layer")
@@ -388,7 +382,11 @@ class GoldenModel:
             raise ValueError(f"decision = {self.decision!r} needs a LIF output layer "
                              f"(a GLM output layer decides first-to-spike)")
         object.__setattr__(self, "layers", layers)
-        object.__setattr__(self, "layer", layers[-1])    # the output layer
+
+    @property
+    def layer(self):
+        """The output layer (the only one of a SpinAPS network)."""
+        return self.layers[-1]
 
     @classmethod
     def from_artifact(cls, artifact):

@@ -13,7 +13,7 @@ from spinaps.sw.export import splitmix32_seeds
 
 def _with_lanes(model, lanes):
     layer = dataclasses.replace(model.layer, base_seeds=splitmix32_seeds(3, lanes) if lanes else np.zeros(0, np.uint32))
-    return dataclasses.replace(model, layer=layer)
+    return dataclasses.replace(model, layers=(layer,))
 
 
 @pytest.mark.parametrize("lanes", [0, 6])
@@ -33,7 +33,7 @@ def test_sigmoid_table_size_must_match_u_bits():
     model = random_glm_model()
     layer = dataclasses.replace(model.layer, sigmoid=model.layer.sigmoid[:-1])
     with pytest.raises(ValueError, match="sigmoid table"):
-        Accelerator(dataclasses.replace(model, layer=layer))
+        Accelerator(dataclasses.replace(model, layers=(layer,)))
 
 
 def test_unknown_memory_kind():
