@@ -1,29 +1,55 @@
-"""The accelerator top: sample stream in, encoder -> GLM layer -> first-to-spike, result out."""
+"""The accelerator top: sample stream in, encoder -> layers -> decision unit, result out."""
 
-from amaranth.hdl import Module, ResetInserter, Signal
+import numpy as np
+from amaranth.hdl import Module, Mux, ResetInserter, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .encoder import BernoulliEncoder
 from .first_to_spike import FirstToSpike
-from .glm_layer import GlmLayer, synapse_words
-from .layouts import probe_layout, result_layout
+from .glm_layer import GlmLayer
+from .layouts import bits_for, probe_layout, result_layout
+from .lif_layer import LifLayer
+from .max_potential import MaxPotential
+from .spike_count import SpikeCount
+from .spike_events import SpikeEvents
+from .synapse_layer import synapse_words
 from .synapse_memory import make_synapse_memory
 
-__all__ = ["Accelerator"]
+__all__ = ["Accelerator", "DECISION_UNITS"]
+
+#: The decision unit of each decision rule (docs/semantics.md section 6).
+DECISION_UNITS = {"first_to_spike": FirstToSpike, "spike_count": SpikeCount, "max_potential": MaxPotential}
+
+
+def _layer_tau(lp):
+    return lp.tau if lp.kind == "glm" else 1
+
+
+def _potential_bits(lp):
+    return lp.u_bits if lp.kind == "glm" else lp.v_bits
+
+
+def _layer_weights(lp):
+    w = np.asarray(lp.weights)
+    return (w if w.ndim == 3 else w[:, :, None]).tolist()
 
 
 class Accelerator(wiring.Component):
     """Accelerator for one exported model (docs/architecture.md).
 
     ``sample`` takes one inference as bytes: seed low byte, seed high byte, then the
-    ``n_inputs`` intensities. The core then runs until the first-to-spike unit decides
-    (early exit) and ``result`` offers class, decision step, decided flag and the counters
-    (cycles, events, synaptic operations). ``probe`` (with ``probe_valid``) shows every neuron word of
-    the output layer as it is updated (observation only, no ready). ``weights`` writes synapse words
-    (address, word) between inferences.
+    ``frames * n_inputs`` intensities. The encoder feeds layer 0; every layer's spikes
+    become the next layer's events (:class:`~spinaps.hdl.spike_events.SpikeEvents`); the
+    output layer's neuron words go to the decision unit of ``model.decision``, which ends
+    the inference (early exit for first-to-spike), and ``result`` offers class, decision
+    step, decided flag and the counters: total cycles, and per layer events, synaptic
+    operations (steps 1..step, as the golden model) and busy cycles. ``probe{l}`` (with
+    ``probe{l}_valid``) shows every neuron word of layer ``l`` as it is updated
+    (observation only, no ready). ``weights`` writes synapse words (layer, address, word)
+    between inferences.
 
-    Latency: ``n_inputs + 2`` beats to load, then the inference; the result is offered the
+    Latency: ``sample_bytes`` beats to load, then the inference; the result is offered the
     cycle after the decision. Backpressure: valid/ready on ``sample``, ``result`` and
     ``weights``; the core waits for ``result`` to be taken before it accepts the next sample.
 
@@ -34,63 +60,117 @@ class Accelerator(wiring.Component):
     memory : str
         Synapse memory kind: ``"sram"`` or ``"sttram"``.
     memory_options : dict
-        Extra keyword arguments for the memory (STT-RAM latencies, write-error model).
+        Extra keyword arguments for the memories (STT-RAM latencies, write-error model).
     """
 
     def __init__(self, model, *, memory="sram", memory_options=None):
-        lp = model.layer
-        GlmLayer.check_parameters(lp, model.t_max)    # before anything is sized from them
+        layers = model.layers
+        for index, lp in enumerate(layers):     # before anything is sized from them
+            if lp.kind == "glm" and index != len(layers) - 1:
+                raise ValueError(f"layer {index} is a GLM layer; a GLM layer may only be the output layer")
+            if index and lp.n_in != layers[index - 1].n_out:
+                raise ValueError(f"layer {index} has n_in = {lp.n_in} but layer {index - 1} has "
+                                 f"n_out = {layers[index - 1].n_out}; layer sizes must chain")
+            (GlmLayer if lp.kind == "glm" else LifLayer).check_parameters(lp, model.t_max)
+        if model.decision not in DECISION_UNITS:
+            raise ValueError(f"decision = {model.decision!r} is not one of {', '.join(DECISION_UNITS)}")
+        if model.decision != "first_to_spike" and layers[-1].kind != "lif":
+            raise ValueError(f"decision = {model.decision!r} needs a LIF output layer")
         self.model = model
-        self.n_inputs, self.n_out, self.t_max = lp.n_in, lp.n_out, model.t_max
+        self.n_inputs, self.frames, self.t_max = model.n_in, model.frames, model.t_max
+        self.n_out = layers[-1].n_out
+        self.sample_bytes = 2 + model.frames * model.n_in
         self.encoder = BernoulliEncoder(
-            n_inputs=lp.n_in, lanes=len(model.encoder_base_seeds), tau=lp.basis.shape[1],
-            t_max=model.t_max, base_seeds=[int(s) for s in model.encoder_base_seeds])
-        words = synapse_words(lp.weights.tolist(), lp.weight_bits, lp.lanes)
-        mem = make_synapse_memory(memory, data_width=lp.lanes * lp.weight_bits, depth=len(words),
-                                  init=words, **(memory_options or {}))
-        self.layer = GlmLayer(lp, t_max=model.t_max, memory=mem)
-        self.decision = FirstToSpike(n_out=lp.n_out, lanes=lp.lanes, u_bits=lp.u_bits, t_max=model.t_max)
+            n_inputs=model.n_in, lanes=len(model.encoder_base_seeds), tau=_layer_tau(layers[0]),
+            t_max=model.t_max, base_seeds=[int(s) for s in model.encoder_base_seeds], frames=model.frames)
+        self.layers, self.links = [], []
+        for index, lp in enumerate(layers):
+            words = synapse_words(_layer_weights(lp), lp.weight_bits, lp.lanes)
+            mem = make_synapse_memory(memory, data_width=lp.lanes * lp.weight_bits, depth=len(words),
+                                      init=words, **(memory_options or {}))
+            cls = GlmLayer if lp.kind == "glm" else LifLayer
+            self.layers.append(cls(lp, t_max=model.t_max, memory=mem))
+            if index:
+                prev = layers[index - 1]
+                self.links.append(SpikeEvents(n=prev.n_out, lanes=prev.lanes, u_bits=_potential_bits(prev),
+                                              tau=_layer_tau(lp), t_max=model.t_max))
+        self.layer = self.layers[-1]           # the output layer
+        out = layers[-1]
+        self.decision = DECISION_UNITS[model.decision](n_out=out.n_out, lanes=out.lanes,
+                                                       u_bits=_potential_bits(out), t_max=model.t_max)
         self.memory_kind = memory
-        weight_layout = data.StructLayout({"addr": mem.addr_width, "data": mem.data_width})
-        super().__init__({
-            "sample": In(stream.Signature(8)),
-            "result": Out(stream.Signature(result_layout(lp.n_out, model.t_max))),
-            # Observation only (no ready, so a plain output rather than a stream).
-            "probe": Out(probe_layout(lp.lanes, self.layer.words, model.t_max)),
-            "probe_valid": Out(1),
-            "weights": In(stream.Signature(weight_layout)),
+        n_layers = len(layers)
+        self.weight_width = max(layer.memory.data_width for layer in self.layers)
+        weight_layout = data.StructLayout({
+            "layer": bits_for(n_layers),
+            "addr": max(layer.memory.addr_width for layer in self.layers),
+            "data": self.weight_width,
         })
+        ports = {
+            "sample": In(stream.Signature(8)),
+            "result": Out(stream.Signature(result_layout(out.n_out, model.t_max, n_layers))),
+            "weights": In(stream.Signature(weight_layout)),
+        }
+        for index, layer in enumerate(self.layers):
+            # Observation only (no ready, so plain outputs rather than streams).
+            ports[f"probe{index}"] = Out(probe_layout(layer.lanes, layer.words, model.t_max))
+            ports[f"probe{index}_valid"] = Out(1)
+        super().__init__(ports)
+
+    def probe(self, index):
+        """``(payload, valid)`` of layer ``index``'s probe port."""
+        return getattr(self, f"probe{index}"), getattr(self, f"probe{index}_valid")
 
     def elaborate(self, platform):
         m = Module()
-        enc, layer, dec, mem = self.encoder, self.layer, self.decision, self.layer.memory
+        enc, dec = self.encoder, self.decision
         core_rst = Signal()
         # Every inference starts from reset state; memories keep their contents.
         m.submodules.encoder = ResetInserter(core_rst)(enc)
-        m.submodules.layer = ResetInserter(core_rst)(layer)
         m.submodules.decision = ResetInserter(core_rst)(dec)
+        for index, layer in enumerate(self.layers):
+            m.submodules[f"layer{index}"] = ResetInserter(core_rst)(layer)
+        for index, link in enumerate(self.links):
+            m.submodules[f"link{index}"] = ResetInserter(core_rst)(link)
 
-        wiring.connect(m, enc.events, layer.events)
-        m.d.comb += [
-            dec.neurons.valid.eq(layer.neurons.valid),
-            dec.neurons.payload.eq(layer.neurons.payload),
-            self.probe_valid.eq(layer.neurons.valid),
-            self.probe.step.eq(layer.neurons.payload.step),
-            self.probe.word.eq(layer.neurons.payload.word),
-            self.probe.spikes.eq(layer.neurons.payload.spikes),
-        ]
+        wiring.connect(m, enc.events, self.layers[0].events)
+        for index, link in enumerate(self.links):
+            up, down = self.layers[index], self.layers[index + 1]
+            m.d.comb += [link.neurons.valid.eq(up.neurons.valid), link.neurons.payload.eq(up.neurons.payload),
+                         up.hold.eq(link.busy)]
+            wiring.connect(m, link.events, down.events)
+        out = self.layers[-1]
+        m.d.comb += [dec.neurons.valid.eq(out.neurons.valid), dec.neurons.payload.eq(out.neurons.payload)]
+        for index, layer in enumerate(self.layers):
+            probe, valid = self.probe(index)
+            m.d.comb += [valid.eq(layer.neurons.valid), probe.step.eq(layer.neurons.payload.step),
+                         probe.word.eq(layer.neurons.payload.word), probe.spikes.eq(layer.neurons.payload.spikes)]
 
         seed = Signal(16)
         start = Signal()
         cycles = Signal(32)
+        busy = [Signal(32, name=f"busy{index}") for index in range(len(self.layers))]
         res = self.result.payload
-        m.d.comb += [enc.seed.eq(seed), enc.start.eq(start), layer.seed.eq(seed), layer.start.eq(start)]
+        m.d.comb += [enc.seed.eq(seed), enc.start.eq(start)]
+        for layer in self.layers:
+            m.d.comb += [layer.seed.eq(seed), layer.start.eq(start)]
+
+        # Synapse writes between inferences, routed by layer.
+        wr = self.weights
+        for layer in self.layers:
+            mem = layer.memory
+            m.d.comb += [mem.wr_addr.eq(wr.payload.addr), mem.wr_data.eq(wr.payload.data[:mem.data_width])]
 
         with m.FSM():
             with m.State("SEED_LO"):
                 m.d.comb += self.sample.ready.eq(1)
-                m.d.comb += [mem.wr_valid.eq(self.weights.valid), mem.wr_addr.eq(self.weights.payload.addr),
-                             mem.wr_data.eq(self.weights.payload.data), self.weights.ready.eq(mem.wr_ready)]
+                for index, layer in enumerate(self.layers):
+                    selected = wr.payload.layer == index
+                    m.d.comb += layer.memory.wr_valid.eq(wr.valid & selected)
+                    with m.If(selected):
+                        m.d.comb += wr.ready.eq(layer.memory.wr_ready)
+                with m.If(wr.valid & (wr.payload.layer >= len(self.layers))):
+                    m.d.comb += wr.ready.eq(1)          # no such layer: dropped, never stuck
                 with m.If(self.sample.valid):
                     m.d.sync += seed[:8].eq(self.sample.payload)
                     m.next = "SEED_HI"
@@ -105,15 +185,24 @@ class Accelerator(wiring.Component):
                     m.next = "START"
             with m.State("START"):
                 m.d.comb += start.eq(1)
-                m.d.sync += cycles.eq(1)
+                m.d.sync += [cycles.eq(1)] + [b.eq(0) for b in busy]
                 m.next = "RUN"
             with m.State("RUN"):
                 m.d.sync += cycles.eq(cycles + 1)
+                for b, layer in zip(busy, self.layers):
+                    with m.If(layer.active):
+                        m.d.sync += b.eq(b + 1)
                 with m.If(dec.decided):
-                    m.d.sync += [
-                        res.cls.eq(dec.cls), res.step.eq(dec.step), res.decided.eq(dec.spiked),
-                        res.cycles.eq(cycles), res.events.eq(layer.events_total), res.sops.eq(layer.sops_total),
-                    ]
+                    m.d.sync += [res.cls.eq(dec.cls), res.step.eq(dec.step), res.decided.eq(dec.spiked),
+                                 res.cycles.eq(cycles)]
+                    for index, layer in enumerate(self.layers):
+                        # A layer may have taken the next step already: count steps 1..step only.
+                        current = layer.steps == dec.step
+                        m.d.sync += [
+                            res.events[index].eq(Mux(current, layer.events_total, layer.events_before)),
+                            res.sops[index].eq(Mux(current, layer.sops_total, layer.sops_before)),
+                            res.busy[index].eq(busy[index]),
+                        ]
                     m.next = "RESULT"
             with m.State("RESULT"):
                 m.d.comb += [core_rst.eq(1), self.result.valid.eq(1)]

@@ -14,8 +14,9 @@ __all__ = ["BernoulliEncoder"]
 class BernoulliEncoder(wiring.Component):
     """Sample buffer, ``lanes`` parallel Bernoulli comparators and a priority emitter.
 
-    Load: ``sample`` accepts the ``n_inputs`` 8-bit intensities of one sample in index
-    order (``loaded`` rises after the last one; it only accepts while not running). Run: a
+    Load: ``sample`` accepts the ``frames * n_inputs`` 8-bit intensities of one sample,
+    frame after frame, each in index order (``loaded`` rises after the last one; it only
+    accepts while not running). Step ``t`` compares against frame ``min(t, frames) - 1``. Run: a
     ``start`` pulse (with ``seed``) loads the generators and runs ``t_max`` time steps. Each
     step scans the inputs ``lanes`` at a time: one draw per generator per group, spike if
     ``draw >> 24 < intensity``, history ``h = (h << 1 | x) & (2**tau - 1)``, and emits one
@@ -39,18 +40,21 @@ class BernoulliEncoder(wiring.Component):
         History window in steps (1..8).
     t_max : int
         Time steps per inference (1..255).
+    frames : int
+        Frames of ``n_inputs`` intensities per sample (1..255; time series: one per step).
     base_seeds : list of int
         One 32-bit generator seed per lane (docs/semantics.md section 2).
     """
 
-    def __init__(self, *, n_inputs, lanes, tau, t_max, base_seeds):
+    def __init__(self, *, n_inputs, lanes, tau, t_max, base_seeds, frames=1):
         _check_range("n_inputs", n_inputs, 1, 65536)
         _check_range("lanes", lanes, 1, min(64, n_inputs))
         _check_range("tau", tau, 1, 8)
         _check_range("t_max", t_max, 1, 255)
+        _check_range("frames", frames, 1, 255)
         if len(base_seeds) != lanes:
             raise ValueError(f"base_seeds has {len(base_seeds)} entries; need one per lane ({lanes})")
-        self.n_inputs, self.lanes, self.tau, self.t_max = n_inputs, lanes, tau, t_max
+        self.n_inputs, self.lanes, self.tau, self.t_max, self.frames = n_inputs, lanes, tau, t_max, frames
         self.groups = -(-n_inputs // lanes)
         self._bank = XorshiftBank(base_seeds)
         super().__init__({
@@ -67,12 +71,15 @@ class BernoulliEncoder(wiring.Component):
         G, Q, tau = self.lanes, self.groups, self.tau
         m.submodules.bank = bank = self._bank
 
-        # --- sample buffer: one word per group, one byte lane per input -----------------
-        m.submodules.samples = samples = memory.Memory(shape=8 * G, depth=Q, init=[])
+        # --- sample buffer: one word per group and frame, one byte lane per input ----------
+        F = self.frames
+        m.submodules.samples = samples = memory.Memory(shape=8 * G, depth=Q * F, init=[])
         wr = samples.write_port(granularity=8)
         rd = samples.read_port()
-        load_word = Signal(range(Q))
+        load_word = Signal(range(Q * F))
         load_lane = Signal(range(G))
+        load_frame = Signal(range(F))
+        frame_base = Signal(range(Q * F))         # first word of the current step's frame
         running = Signal()
         m.d.comb += [
             self.sample.ready.eq(~running & ~self.loaded),
@@ -82,8 +89,11 @@ class BernoulliEncoder(wiring.Component):
         ]
         with m.If(self.sample.valid & self.sample.ready):
             m.d.comb += wr.en.eq(Const(1, G) << load_lane)
-            with m.If((load_word == Q - 1) & (load_lane == (self.n_inputs - 1) % G)):
-                m.d.sync += [self.loaded.eq(1), load_word.eq(0), load_lane.eq(0)]
+            with m.If((load_word == load_frame * Q + Q - 1) & (load_lane == (self.n_inputs - 1) % G)):
+                with m.If(load_frame == F - 1):
+                    m.d.sync += [self.loaded.eq(1), load_word.eq(0), load_lane.eq(0), load_frame.eq(0)]
+                with m.Else():
+                    m.d.sync += [load_word.eq(load_word + 1), load_lane.eq(0), load_frame.eq(load_frame + 1)]
             with m.Elif(load_lane == G - 1):
                 m.d.sync += [load_word.eq(load_word + 1), load_lane.eq(0)]
             with m.Else():
@@ -154,7 +164,9 @@ class BernoulliEncoder(wiring.Component):
         last_group = s1_group == Q - 1
         more = ~(last_group & (step == self.t_max))
         next_group = Mux(last_group, 0, s1_group + 1)
-        m.d.comb += [rd.addr.eq(next_group), rd.en.eq(take)]
+        # The next step moves to the next frame until the last one, which then holds.
+        next_base = Mux(last_group & (step < F), frame_base + Q, frame_base) if F > 1 else 0
+        m.d.comb += [rd.addr.eq(next_base + next_group), rd.en.eq(take)]
         if tau > 1:
             m.d.comb += [
                 hrd.addr.eq(next_group), hrd.en.eq(take),
@@ -170,6 +182,8 @@ class BernoulliEncoder(wiring.Component):
             ]
             with m.If(last_group):
                 m.d.sync += [eos_pending.eq(1), step.eq(step + 1)]
+                if F > 1:
+                    m.d.sync += frame_base.eq(next_base)
                 with m.If(~more):
                     m.d.sync += running.eq(0)
 
@@ -180,7 +194,7 @@ class BernoulliEncoder(wiring.Component):
             if tau > 1:
                 m.d.comb += [hrd.addr.eq(0), hrd.en.eq(1)]
             m.d.sync += [
-                running.eq(1), s1_valid.eq(1), s1_group.eq(0), s1_base.eq(0), step.eq(1),
+                running.eq(1), s1_valid.eq(1), s1_group.eq(0), s1_base.eq(0), step.eq(1), frame_base.eq(0),
                 mask.eq(0), eos_pending.eq(0), self.loaded.eq(0),
             ]
         return m

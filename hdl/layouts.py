@@ -36,15 +36,16 @@ def neuron_word_layout(lanes, u_bits, n_words, t_max):
     })
 
 
-def result_layout(n_classes, t_max):
-    """What the accelerator returns per inference."""
+def result_layout(n_classes, t_max, n_layers=1):
+    """What the accelerator returns per inference; counters per layer (input side first)."""
     return data.StructLayout({
         "cls": bits_for(n_classes),
         "step": bits_for(t_max + 1),
         "decided": 1,                 # 0: no output spike by T_max (argmax of u)
         "cycles": 32,
-        "events": 32,
-        "sops": 32,
+        "events": data.ArrayLayout(32, n_layers),   # semantics section 7, steps 1..step
+        "sops": data.ArrayLayout(32, n_layers),
+        "busy": data.ArrayLayout(32, n_layers),     # cycles with work in the layer (hardware only)
     })
 
 

@@ -27,15 +27,18 @@ async def end_to_end(dut):
     await with_timeout(RisingEdge(dut.done), max_cycles * 10, "ns")
     wall = time.perf_counter() - t0
     cycles = int(dut.cycles.value)
-    n_results, n_probes = int(dut.results.value), int(dut.probes.value)
-    results, probes = [], []
-    for a in range(max(n_results, n_probes)):
+    n_layers = int(os.environ["SPINAPS_E2E_LAYERS"])
+    n_results = int(dut.results.value)
+    n_probes = [int(getattr(dut, f"probes{index}").value) for index in range(n_layers)]
+    results, probes = [], [[] for _ in range(n_layers)]
+    for a in range(max(n_results, *n_probes)):
         dut.rd_addr.value = a
         await Timer(1, "ns")
         if a < n_results:
             results.append(int(dut.rd_result.value))
-        if a < n_probes:
-            probes.append(int(dut.rd_probe.value))
+        for index in range(n_layers):
+            if a < n_probes[index]:
+                probes[index].append(int(getattr(dut, f"rd_probe{index}").value))
     out = dict(cycles=cycles, wall_s=wall, results=results, probes=probes,
                probe_overflow=int(dut.probe_overflow.value))
     with open(os.environ[OUT_ENV], "w") as f:

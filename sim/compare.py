@@ -11,11 +11,12 @@ __all__ = ["sample_beats", "spike_rasters", "compare_with_golden", "Comparison"]
 
 
 def sample_beats(xs, seeds):
-    """Bytes of the accelerator's ``sample`` stream: seed low, seed high, intensities."""
+    """Bytes of the accelerator's ``sample`` stream: seed low, seed high, then the
+    intensities frame after frame (a sample may be ``[frames * n_in]`` or ``[frames, n_in]``)."""
     beats = []
     for x, s in zip(xs, seeds):
         s = int(s)
-        beats += [s & 0xFF, s >> 8] + [int(v) for v in x]
+        beats += [s & 0xFF, s >> 8] + [int(v) for v in np.asarray(x).ravel()]
     return beats
 
 
@@ -49,28 +50,47 @@ class Comparison:
 
 
 def compare_with_golden(model, xs, seeds, results, probes):
-    """Check results (dicts from ``unpack(result_layout)``) and probe beats sample by sample."""
+    """Check results (dicts from ``unpack(result_layout)``) and every layer's probe beats.
+
+    ``probes`` holds one list of beats per layer. Every spike of every layer at every step up
+    to the decision step must equal the golden model's, and each of those steps must have
+    been updated exactly once per neuron word. Steps after the decision step are where the
+    output layer must be silent (early exit); a hidden layer may already have computed the
+    next step (speculative work, discarded and not counted), so its beats there are ignored.
+    """
     gold = model.run(np.asarray(xs), np.asarray(seeds))
     n = len(seeds)
     cmp = Comparison(n)
     if len(results) != n:
         cmp.mismatches.append((-1, "number of results", len(results), n))
         return cmp
-    lp = model.layer
-    raster, seen = spike_rasters(probes, n, model.t_max, lp.n_out, lp.lanes)
+    n_layers = len(model.layers)
+    if len(probes) != n_layers:
+        cmp.mismatches.append((-1, "probe streams (layers)", len(probes), n_layers))
+        return cmp
+    rasters = [spike_rasters(probes[index], n, model.t_max, lp.n_out, lp.lanes)
+               for index, lp in enumerate(model.layers)]
     for i, r in enumerate(results):
         step = int(gold.step[i])
-        for what, rv, gv in [("class", r["cls"], int(gold.cls[i])), ("step", r["step"], step),
-                             ("decided", r["decided"], int(gold.decided[i])),
-                             ("events", r["events"], int(gold.events[i, -1])), ("sops", r["sops"], int(gold.sops[i, -1]))]:
+        checks = [("class", r["cls"], int(gold.cls[i])), ("step", r["step"], step),
+                  ("decided", r["decided"], int(gold.decided[i])),
+                  ("events per layer", list(r["events"]), gold.events[i].tolist()),
+                  ("sops per layer", list(r["sops"]), gold.sops[i].tolist())]
+        for what, rv, gv in checks:
             if rv != gv:
                 cmp.mismatches.append((i, what, rv, gv))
-        expect_seen = np.zeros_like(seen[i])
-        expect_seen[:step] = 1
-        if not np.array_equal(seen[i], expect_seen):
-            cmp.mismatches.append((i, "neuron words observed per step", seen[i].tolist(), expect_seen.tolist()))
-        for t in range(step):
-            if not np.array_equal(raster[i, t], gold.spikes[i, t]):
-                cmp.mismatches.append((i, f"output spikes at step {t + 1}",
-                                       np.flatnonzero(raster[i, t]).tolist(), np.flatnonzero(gold.spikes[i, t]).tolist()))
+        for index, (raster, seen) in enumerate(rasters):
+            last = index == n_layers - 1
+            observed = seen[i] if last else seen[i, :step]
+            expect_seen = np.zeros_like(observed)
+            expect_seen[:step] = 1
+            if not np.array_equal(observed, expect_seen):
+                cmp.mismatches.append((i, f"layer {index} neuron words observed per step", observed.tolist(),
+                                       expect_seen.tolist()))
+            golden_spikes = gold.layer_spikes[index]
+            for t in range(step):
+                if not np.array_equal(raster[i, t], golden_spikes[i, t]):
+                    cmp.mismatches.append((i, f"layer {index} spikes at step {t + 1}",
+                                           np.flatnonzero(raster[i, t]).tolist(),
+                                           np.flatnonzero(golden_spikes[i, t]).tolist()))
     return cmp

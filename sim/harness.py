@@ -29,7 +29,8 @@ class EndToEndHarness(wiring.Component):
     valid_prob, ready_prob : float
         Probability per cycle that the harness offers a beat / takes a result (1.0: never stall).
     probe_depth : int
-        Probe beats the capture memory holds (``n_samples * t_max * words`` always fits).
+        Probe beats each layer's capture memory holds (``n_samples * t_max * words`` always
+        fits: a layer updates at most ``t_max`` steps per sample, speculative ones included).
     stall_seed : int
         Seed of the stall generators.
     """
@@ -42,27 +43,31 @@ class EndToEndHarness(wiring.Component):
         self.valid_thr = round(valid_prob * 256)
         self.ready_thr = round(ready_prob * 256)
         self.stall_seed = stall_seed | 1
-        self.probe_depth = probe_depth or n_samples * accelerator.t_max * accelerator.layer.words
+        self.n_layers = len(accelerator.layers)
+        self.probe_depths = [probe_depth or n_samples * accelerator.t_max * layer.words
+                             for layer in accelerator.layers]
         self.result_width = accelerator.result.payload.shape().size
-        self.probe_width = bits_for(n_samples) + accelerator.probe.shape().size
-        depth = max(n_samples, self.probe_depth)
-        super().__init__({
+        self.probe_widths = [bits_for(n_samples) + accelerator.probe(index)[0].shape().size
+                             for index in range(self.n_layers)]
+        depth = max(n_samples, *self.probe_depths)
+        ports = {
             "done": Out(1),
             "cycles": Out(32),
             "results": Out(32),
-            "probes": Out(32),
             "probe_overflow": Out(1),
             "rd_addr": In(bits_for(depth)),
             "rd_result": Out(self.result_width),
-            "rd_probe": Out(self.probe_width),
-        })
+        }
+        for index, width in enumerate(self.probe_widths):
+            ports[f"probes{index}"] = Out(32)
+            ports[f"rd_probe{index}"] = Out(width)
+        super().__init__(ports)
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.acc = acc = self.acc
         m.submodules.stim = stim = memory.Memory(shape=8, depth=len(self.beats), init=self.beats)
         m.submodules.res_mem = res_mem = memory.Memory(shape=self.result_width, depth=self.n_samples, init=[])
-        m.submodules.probe_mem = probe_mem = memory.Memory(shape=self.probe_width, depth=self.probe_depth, init=[])
 
         rnd = Signal(32, init=self.stall_seed)
         m.d.sync += rnd.eq(xorshift32_next(m, rnd, "stall_rnd"))
@@ -88,22 +93,30 @@ class EndToEndHarness(wiring.Component):
         with m.If(acc.result.valid & acc.result.ready):
             m.d.sync += self.results.eq(self.results + 1)
 
-        # --- probe capture, tagged with the sample index (= results taken so far) -----------
-        wr_probe = probe_mem.write_port()
-        full = self.probes == self.probe_depth
-        m.d.comb += [wr_probe.addr.eq(self.probes), wr_probe.data.eq(Cat(acc.probe.as_value(), self.results)),
-                     wr_probe.en.eq(acc.probe_valid & ~full)]
-        with m.If(acc.probe_valid):
-            with m.If(full):
-                m.d.sync += self.probe_overflow.eq(1)
-            with m.Else():
-                m.d.sync += self.probes.eq(self.probes + 1)
+        # --- probe capture per layer, tagged with the sample index (= results taken so far) --
+        overflow = []
+        for index in range(self.n_layers):
+            probe, valid = acc.probe(index)
+            count = getattr(self, f"probes{index}")
+            depth = self.probe_depths[index]
+            mem = memory.Memory(shape=self.probe_widths[index], depth=depth, init=[])
+            m.submodules[f"probe_mem{index}"] = mem
+            wr_probe = mem.write_port()
+            full = count == depth
+            m.d.comb += [wr_probe.addr.eq(count), wr_probe.data.eq(Cat(probe.as_value(), self.results)),
+                         wr_probe.en.eq(valid & ~full)]
+            with m.If(valid):
+                with m.If(full):
+                    m.d.sync += self.probe_overflow.eq(1)
+                with m.Else():
+                    m.d.sync += count.eq(count + 1)
+            rp = mem.read_port(domain="comb")
+            m.d.comb += [rp.addr.eq(self.rd_addr), getattr(self, f"rd_probe{index}").eq(rp.data)]
 
         m.d.comb += self.done.eq(self.results == self.n_samples)
         with m.If(~self.done):
             m.d.sync += self.cycles.eq(self.cycles + 1)
 
-        rr, rp = res_mem.read_port(domain="comb"), probe_mem.read_port(domain="comb")
-        m.d.comb += [rr.addr.eq(self.rd_addr), rp.addr.eq(self.rd_addr),
-                     self.rd_result.eq(rr.data), self.rd_probe.eq(rp.data)]
+        rr = res_mem.read_port(domain="comb")
+        m.d.comb += [rr.addr.eq(self.rd_addr), self.rd_result.eq(rr.data)]
         return m

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spinaps.hdl.accelerator import Accelerator
-from spinaps.hdl.layouts import probe_layout, result_layout, unpack
+from spinaps.hdl.layouts import unpack
 from spinaps.hdl.verilog import write_verilog
 from spinaps.sim.cocotb_env import OUT_ENV
 from spinaps.sim.compare import sample_beats
@@ -69,8 +69,8 @@ def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=
 
 @dataclass
 class RtlRun:
-    results: list          # dicts: cls, step, decided, cycles, events, sops
-    probes: list           # dicts: sample, step, word, spikes
+    results: list          # dicts: cls, step, decided, cycles, events[L], sops[L], busy[L]
+    probes: list           # per layer, a list of dicts: sample, step, word, spikes
     sim_cycles: int        # clock cycles simulated by the harness
     sim_wall_s: float      # wall time of the simulation proper (Icarus running)
     build_s: float         # Verilog generation + Icarus compile
@@ -89,20 +89,25 @@ def run_rtl(model, xs, seeds, *, build_dir, memory="sram", memory_options=None,
     beats = sample_beats(xs, seeds)
     harness = EndToEndHarness(acc, beats, n, valid_prob=valid_prob, ready_prob=ready_prob,
                               stall_seed=stall_seed)
-    lp = model.layer
-    per_step = lp.n_in * lp.basis.shape[0] * acc.layer.words + acc.encoder.groups + 64
+    # Generous bound: every input and every layer's every row word at every step.
+    per_step = acc.encoder.groups + 64 + sum(layer.n_in * layer.k * layer.words + layer.n_in + layer.words
+                                             for layer in acc.layers)
     max_cycles = int(4 * (len(beats) / valid_prob + n * (model.t_max * per_step) / ready_prob) + 10_000)
     raw, build_s = simulate(harness, "e2e_harness", build_dir=build_dir, test_module="spinaps.sim.cocotb_e2e",
                             out_file=Path(build_dir).resolve() / "e2e_out.json",
-                            env={"SPINAPS_E2E_MAX_CYCLES": str(max_cycles)})
+                            env={"SPINAPS_E2E_MAX_CYCLES": str(max_cycles),
+                                 "SPINAPS_E2E_LAYERS": str(len(acc.layers))})
 
-    rl = result_layout(lp.n_out, model.t_max)
-    pl = probe_layout(lp.lanes, acc.layer.words, model.t_max)
+    rl = acc.result.payload.shape()
     results = [unpack(rl, r) for r in raw["results"]]
     probes = []
-    for word in raw["probes"]:
-        p = unpack(pl, word & ((1 << pl.size) - 1))
-        p["sample"] = word >> pl.size
-        probes.append(p)
+    for index, words in enumerate(raw["probes"]):
+        pl = acc.probe(index)[0].shape()
+        layer_probes = []
+        for word in words:
+            p = unpack(pl, word & ((1 << pl.size) - 1))
+            p["sample"] = word >> pl.size
+            layer_probes.append(p)
+        probes.append(layer_probes)
     return RtlRun(results=results, probes=probes, sim_cycles=raw["cycles"], sim_wall_s=raw["wall_s"],
                   build_s=build_s, probe_overflow=bool(raw["probe_overflow"]))

@@ -10,14 +10,14 @@ from spinaps.hdl.accelerator import Accelerator
 from spinaps.hdl.layouts import unpack
 from spinaps.sim.amaranth_streams import stream_collect, stream_send
 from spinaps.sim.compare import compare_with_golden, sample_beats
-from spinaps.sim.models import random_glm_model
+from spinaps.sim.models import random_glm_model, random_network
 
 
 def run_accelerator(model, xs, seeds, *, memory="sram", stall=0.0, **mem_opts):
-    """Run samples through the RTL in the Amaranth simulator; results and probe spikes."""
+    """Run samples through the RTL in the Amaranth simulator; results and every layer's probes."""
     dut = Accelerator(model, memory=memory, memory_options=mem_opts)
     layout = dut.result.payload.shape()
-    results, probes = [], []
+    results, probes = [], [[] for _ in dut.layers]
 
     async def feeder(ctx):
         await stream_send(ctx, dut.sample, sample_beats(xs, seeds), stall=stall, rng=random.Random(5))
@@ -26,20 +26,24 @@ def run_accelerator(model, xs, seeds, *, memory="sram", stall=0.0, **mem_opts):
         got = await stream_collect(ctx, dut.result, count=len(xs), stall=stall, rng=random.Random(6))
         results.extend(unpack(layout, g.as_value().value) for g in got)
 
-    async def prober(ctx):
-        done = 0
-        async for _, _, valid, step, word, spikes, rv, rr in ctx.tick().sample(
-                dut.probe_valid, dut.probe.step, dut.probe.word, dut.probe.spikes,
-                dut.result.valid, dut.result.ready):
-            if valid:
-                probes.append(dict(sample=done, step=step, word=word, spikes=spikes))
-            done += rv & rr
+    def prober(index):
+        probe, probe_valid = dut.probe(index)
+
+        async def process(ctx):
+            done = 0
+            async for _, _, valid, step, word, spikes, rv, rr in ctx.tick().sample(
+                    probe_valid, probe.step, probe.word, probe.spikes, dut.result.valid, dut.result.ready):
+                if valid:
+                    probes[index].append(dict(sample=done, step=step, word=word, spikes=spikes))
+                done += rv & rr
+        return process
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     sim.add_testbench(feeder)
     sim.add_testbench(collector)
-    sim.add_process(prober)
+    for index in range(len(dut.layers)):
+        sim.add_process(prober(index))
     sim.run()
     return results, probes
 
@@ -60,3 +64,24 @@ def test_accelerator_matches_golden(cfg, memory, stall):
     report = compare_with_golden(model, xs, seeds, results, probes)
     assert report.mismatches == [], report.describe()
     assert len(set(r["step"] for r in results)) > 1 or model.t_max == 1
+
+
+@pytest.mark.parametrize("kw,memory,stall", [
+    (dict(sizes=(12, 8, 5), lanes=[3, 5], glm_options=dict(k=2, tau=3)), "sram", 0.3),
+    (dict(sizes=(10, 9, 6, 4), output="lif", decision="spike_count", lanes=[4, 6, 2]), "sttram", 0.2),
+    (dict(sizes=(12, 7, 3), output="lif", decision="max_potential", frames=3,
+          lif_options=dict(reset="zero", refractory=0, leak_shift=0)), "sram", 0.0),
+    (dict(sizes=(12, 8, 4), output="lif", decision="first_to_spike", lanes=[8, 3],
+          lif_options=dict(refractory=2, leak_shift=1)), "sram", 0.3),
+])
+def test_multi_layer_accelerator_matches_golden(kw, memory, stall):
+    model = random_network(seed=len(kw) + len(kw["sizes"]), t_max=6, **kw)
+    rng = np.random.default_rng(3)
+    n = 10
+    xs = rng.integers(0, 256, (n, model.sample_size)) * (rng.random((n, model.sample_size)) < 0.6)
+    seeds = rng.integers(0, 65536, n)
+    results, probes = run_accelerator(model, xs, seeds, memory=memory, stall=stall)
+    report = compare_with_golden(model, xs, seeds, results, probes)
+    assert report.mismatches == [], report.describe()
+    gold = model.run(xs, seeds)
+    assert all(spikes.any() for spikes in gold.layer_spikes), "every layer should fire in this case"

@@ -1,0 +1,134 @@
+"""Event-driven layer of integer LIF neurons with binary-cell synapses (docs/semantics.md 5b)."""
+
+import numpy as np
+from amaranth.hdl import Cat, Const, Mux, Signal, signed
+
+from .params import check_range
+from .synapse_layer import SynapseLayer
+
+__all__ = ["LifLayer"]
+
+
+class LifLayer(SynapseLayer):
+    """A layer of leaky integrate-and-fire neurons with ``lanes`` accumulator lanes.
+
+    The synapse engine (:class:`~spinaps.hdl.synapse_layer.SynapseLayer`, K = 1, every
+    event's trace is 1) sums the weights of the step's spiking inputs; at the end of the
+    step the neuron update runs word by word (``lanes`` neurons per cycle): leak by
+    ``leak_shift``, bias, saturation to ``v_bits``, threshold, reset by subtraction or to
+    zero, refractory counter. Potentials and counters are registers, cleared by reset at
+    the start of every inference. Each updated word leaves on ``neurons`` with the spikes
+    and the saturated potentials before reset (what the decision units compare).
+
+    Latency: a word's result leaves 1 cycle after its update. Backpressure: as the synapse
+    engine; ``neurons`` has no ready (the consumer raises ``hold`` between steps instead).
+
+    Parameters
+    ----------
+    params : spinaps.sw.golden.LifLayerParams
+    t_max : int
+        Time steps per inference.
+    memory : SramSynapseMemory or SttRamSynapseMemory
+        ``n_in * ceil(n_out/lanes)`` words of ``lanes * weight_bits`` cells holding
+        ``synapse_words(weights[..., None], ...)``.
+    """
+
+    @staticmethod
+    def check_parameters(params, t_max):
+        """Raise ``ValueError`` naming the field if the layer cannot be built for ``params``."""
+        n_out, n_in = np.asarray(params.weights).shape
+        check_range("n_out", n_out, 1, 65536)
+        check_range("n_in", n_in, 1, 65536)
+        check_range("lanes", params.lanes, 1, n_out, "lanes must be between 1 and the number of neurons")
+        check_range("t_max", t_max, 1, 255)
+        check_range("v_bits", params.v_bits, 6, 24)
+        check_range("leak_shift", params.leak_shift, 0, 15)
+        check_range("refractory", params.refractory, 0, 15)
+        if params.weight_bits not in (1, 2, 4, 8):
+            raise ValueError(f"weight_bits = {params.weight_bits!r} is not one of 1, 2, 4, 8")
+        if params.reset not in ("subtract", "zero"):
+            raise ValueError(f"reset = {params.reset!r} is not one of 'subtract', 'zero'")
+        half = 1 << (params.v_bits - 1)
+        theta, bias = np.asarray(params.threshold), np.asarray(params.bias)
+        if theta.shape != (n_out,) or bias.shape != (n_out,):
+            raise ValueError(f"threshold and bias need one entry per neuron ({n_out})")
+        if theta.min() < 1 or theta.max() > half - 1:
+            raise ValueError(f"thresholds must be in 1..{half - 1} for v_bits = {params.v_bits}")
+        if bias.min() < -half or bias.max() > half - 1:
+            raise ValueError(f"biases must be in {-half}..{half - 1} for v_bits = {params.v_bits}")
+
+    def __init__(self, params, *, t_max, memory):
+        self.check_parameters(params, t_max)
+        n_out, n_in = np.asarray(params.weights).shape
+        self.params = params
+        super().__init__(n_in=n_in, n_out=n_out, lanes=params.lanes, weight_bits=params.weight_bits,
+                         basis=[[1]], basis_bits=1, t_max=t_max, memory=memory, u_bits=params.v_bits)
+
+    def elaborate_neurons(self, m, snap, start, done):
+        p = self.params
+        P, Qn, V = self.lanes, self.words, p.v_bits
+        half = 1 << (V - 1)
+        R = p.refractory
+        rbits = max(1, R.bit_length())
+
+        v = [Signal(signed(V), name=f"v{j}") for j in range(Qn * P)]
+        ref = [Signal(rbits, name=f"ref{j}") for j in range(Qn * P)]
+
+        upd_active = Signal()
+        upd_word = Signal(range(max(2, Qn)))
+        upd_step = Signal(range(self.t_max + 2))
+        with m.If(start):
+            m.d.sync += [upd_active.eq(1), upd_word.eq(0), upd_step.eq(upd_step + 1)]
+        with m.If(upd_active):
+            m.d.sync += upd_word.eq(upd_word + 1)
+            with m.If(upd_word == Qn - 1):
+                m.d.sync += upd_active.eq(0)
+
+        out = self.neurons.payload
+        u1_valid, u1_last = Signal(), Signal()
+        u1_word = Signal(range(max(2, Qn)))
+        m.d.sync += u1_valid.eq(upd_active)
+        with m.If(upd_active):
+            m.d.sync += [u1_word.eq(upd_word), u1_last.eq(upd_word == Qn - 1)]
+        wide = max(V, self.acc_bits) + 3
+        spikes = []
+        for lane in range(P):
+            js = [q * P + lane for q in range(Qn)]
+            a = Cat(*[snap[j] for j in js]).word_select(upd_word, self.acc_bits).as_signed()
+            v_old = Cat(*[v[j] for j in js]).word_select(upd_word, V).as_signed()
+            r_old = Cat(*[ref[j] for j in js]).word_select(upd_word, rbits)
+            bias = Cat(*[Const(int(p.bias[j]) if j < self.n_out else 0, signed(V)) for j in js]
+                       ).word_select(upd_word, V).as_signed()
+            theta = Cat(*[Const(int(p.threshold[j]) if j < self.n_out else half - 1, signed(V)) for j in js]
+                        ).word_select(upd_word, V).as_signed()
+            leak = (v_old >> p.leak_shift) if p.leak_shift else 0
+            total = Signal(signed(wide), name=f"total{lane}")
+            m.d.comb += total.eq(v_old - leak + a + bias)
+            quiet = Signal(name=f"quiet{lane}")
+            m.d.comb += quiet.eq(r_old != 0) if R else quiet.eq(0)
+            u = Signal(signed(V), name=f"u{lane}")
+            m.d.comb += u.eq(Mux(quiet, v_old, Mux(total < -half, -half, Mux(total > half - 1, half - 1, total))))
+            fire = Signal(name=f"fire{lane}")
+            m.d.comb += fire.eq(~quiet & (u >= theta))
+            after = (u - theta) if p.reset == "subtract" else 0
+            v_new = Signal(signed(V), name=f"v_new{lane}")
+            m.d.comb += v_new.eq(Mux(fire, after, u))
+            for q, j in enumerate(js):
+                if j >= self.n_out:
+                    continue
+                with m.If(upd_active & (upd_word == q)):
+                    m.d.sync += v[j].eq(v_new)
+                    if R:
+                        m.d.sync += ref[j].eq(Mux(quiet, r_old - 1, Mux(fire, R, 0)))
+            real = Const(0, 1) if lane >= self.n_out else ((upd_word * P + lane) < self.n_out)
+            spk, u1 = Signal(name=f"spike{lane}"), Signal(signed(V), name=f"u1_u{lane}")
+            with m.If(upd_active):
+                m.d.sync += [spk.eq(fire & real), u1.eq(u)]
+            m.d.comb += out.u[lane].eq(u1)
+            spikes.append(spk)
+
+        m.d.comb += [
+            self.neurons.valid.eq(u1_valid),
+            out.step.eq(upd_step), out.word.eq(u1_word), out.last.eq(u1_last), out.spikes.eq(Cat(*spikes)),
+            done.eq(u1_valid & u1_last),
+        ]

@@ -1,0 +1,210 @@
+"""The event-driven synapse engine shared by the GLM and LIF layers (docs/semantics.md 4, 7-9)."""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .layouts import bits_for, event_layout, neuron_word_layout
+from .params import check_range
+
+__all__ = ["SynapseLayer", "synapse_words"]
+
+
+def synapse_words(weights, weight_bits, lanes):
+    """Synapse memory contents for integer weights ``[N_out, N_in, K]`` (semantics section 9)."""
+    n_out, n_in, k = len(weights), len(weights[0]), len(weights[0][0])
+    qn = -(-n_out // lanes)
+    bias = (1 << weight_bits) - 1
+    words = []
+    for i in range(n_in):
+        for kk in range(k):
+            for q in range(qn):
+                word = 0
+                for p in range(lanes):
+                    j = q * lanes + p
+                    if j < n_out:
+                        code = (int(weights[j][i][kk]) + bias) // 2
+                        word |= code << (p * weight_bits)
+                words.append(word)
+    return words
+
+
+class SynapseLayer(wiring.Component):
+    """Event sequencer, synapse-memory reads and ``lanes`` accumulator lanes of one layer.
+
+    For every ``events`` beat (an active input ``i`` with its history) the layer computes
+    the ``K`` traces from its basis, and for each non-zero trace reads synapse row
+    ``i*K + k`` (``ceil(n_out/lanes)`` words, one per cycle) and adds ``w * trace`` into the
+    lanes. An end-of-step beat latches the accumulators into a snapshot, clears them and
+    starts the neuron update of the subclass (:meth:`elaborate_neurons`), which runs while
+    the next step's events accumulate. Subclasses: ``GlmLayer`` and ``LifLayer``.
+
+    Latency: a row word is accumulated ``memory.read_latency + 1`` cycles after it is
+    issued; the snapshot is ready the cycle after the end-of-step beat leaves the read
+    pipeline. Backpressure: ``events`` is a valid/ready stream; the layer takes one memory
+    word per cycle. It holds an end-of-step beat while the previous step's update is still
+    running or while ``hold`` is high (the consumer of ``neurons`` is not ready for a new
+    step), so at most one step is in the update stage and no word is ever dropped.
+    ``neurons`` has no ready.
+
+    Counters: ``events_total`` / ``sops_total`` count every step whose end-of-step beat was
+    taken (``steps`` of them); ``events_before`` / ``sops_before`` are the totals before the
+    latest one, so the top can report exactly the steps up to a decision even when this
+    layer has already taken the next step.
+    """
+
+    def __init__(self, *, n_in, n_out, lanes, weight_bits, basis, basis_bits, t_max, memory, u_bits):
+        check_range("n_in", n_in, 1, 65536)
+        check_range("n_out", n_out, 1, 65536)
+        check_range("lanes", lanes, 1, n_out, "lanes must be between 1 and the number of neurons")
+        check_range("t_max", t_max, 1, 255)
+        if weight_bits not in (1, 2, 4, 8):
+            raise ValueError(f"weight_bits = {weight_bits!r} is not one of 1, 2, 4, 8")
+        self.n_in, self.n_out, self.lanes, self.t_max = n_in, n_out, lanes, t_max
+        self.basis = [[int(a) for a in row] for row in basis]
+        self.k, self.tau = len(self.basis), len(self.basis[0])
+        self.weight_bits, self.memory = weight_bits, memory
+        self.words = -(-n_out // lanes)
+        depth = n_in * self.k * self.words
+        if memory.depth != depth or memory.data_width != lanes * weight_bits:
+            raise ValueError(
+                f"synapse memory is {memory.depth} x {memory.data_width} bits; this layer needs "
+                f"{depth} x {lanes * weight_bits}")
+        self.trace_max = self.tau * ((1 << basis_bits) - 1)
+        bound = n_in * self.k * ((1 << weight_bits) - 1) * self.trace_max
+        self.acc_bits = bound.bit_length() + 1
+        super().__init__({
+            "events": In(stream.Signature(event_layout(n_in, self.tau))),
+            "neurons": Out(stream.Signature(
+                neuron_word_layout(lanes, u_bits, self.words, t_max), always_ready=True)),
+            "seed": In(16),
+            "start": In(1),
+            "hold": In(1),            # the consumer of `neurons` cannot take a new step yet
+            "busy": Out(1),           # an end-of-step is in flight or its update is running
+            "active": Out(1),         # any work in this cycle (for the busy-cycle counter)
+            "steps": Out(bits_for(t_max + 2)),
+            "events_total": Out(32),  # events of the steps whose end-of-step was taken
+            "sops_total": Out(32),
+            "events_before": Out(32),  # ... of all of them but the latest
+            "sops_before": Out(32),
+        })
+
+    def elaborate_neurons(self, m, snap, start, done):
+        """Build the neuron update. ``start`` is high for one cycle at the end of a step; ``snap``
+        (one accumulator snapshot per neuron, padded to ``words * lanes``) holds the step's
+        sums from the next cycle until the next ``start``. Drive ``self.neurons`` word by
+        word and ``done`` high in the cycle the step's last word leaves."""
+        raise NotImplementedError("SynapseLayer is a base class: use GlmLayer or LifLayer")
+
+    def elaborate(self, platform):
+        m = Module()
+        mem = self.memory
+        P, Qn, K, tau = self.lanes, self.words, self.k, self.tau
+        b = self.weight_bits
+        m.submodules.memory = mem
+
+        # --- event sequencer: one synapse word per cycle --------------------------------------
+        cbits = max(1, self.trace_max.bit_length())
+        cur_valid, cur_eos = Signal(), Signal()
+        cur_row = Signal(range(max(2, self.n_in * K * Qn)))
+        cur_traces = Signal(cbits * K)
+        cur_pending = Signal(K)
+        cur_word = Signal(range(max(2, Qn)))
+        update_busy = Signal()
+
+        lowest = Signal(range(max(2, K)))
+        for kk in reversed(range(K)):
+            with m.If(cur_pending[kk]):
+                m.d.comb += lowest.eq(kk)
+        pending_after = cur_pending & (cur_pending - 1)
+        last_word = cur_word == Qn - 1
+        finishing = Signal()
+        m.d.comb += finishing.eq(cur_valid & (cur_eos | (last_word & (pending_after == 0))))
+
+        # Tag pipeline in step with the memory's read latency; eos travels in order behind
+        # the last read of the step, so the step is complete when it comes out.
+        L = mem.read_latency
+        tag_read = [Signal(name=f"tag{s}_read") for s in range(L + 1)]
+        tag_eos = [Signal(name=f"tag{s}_eos") for s in range(L + 1)]
+        tag_word = [Signal(range(max(2, Qn)), name=f"tag{s}_word") for s in range(L + 1)]
+        tag_trace = [Signal(cbits, name=f"tag{s}_trace") for s in range(L + 1)]
+        for s in range(L):
+            m.d.sync += [tag_read[s + 1].eq(tag_read[s]), tag_eos[s + 1].eq(tag_eos[s]),
+                         tag_word[s + 1].eq(tag_word[s]), tag_trace[s + 1].eq(tag_trace[s])]
+
+        # Table lookups use word_select (a continuous assign in Verilog): an Array of
+        # constants becomes an `always @*` that Icarus does not evaluate at time zero.
+        obits = max(1, (K * Qn).bit_length())
+        k_offset = Cat(*[Const(kk * Qn, obits) for kk in range(K)]).word_select(lowest, obits)
+        trace_now = cur_traces.word_select(lowest, cbits)
+        with m.If(cur_valid & ~cur_eos):
+            m.d.comb += [
+                mem.rd_en.eq(1),
+                mem.rd_addr.eq(cur_row + k_offset + cur_word),
+                tag_read[0].eq(1), tag_word[0].eq(cur_word), tag_trace[0].eq(trace_now),
+            ]
+            with m.If(last_word):
+                m.d.sync += [cur_word.eq(0), cur_pending.eq(pending_after)]
+            with m.Else():
+                m.d.sync += cur_word.eq(cur_word + 1)
+        with m.If(cur_valid & cur_eos):
+            m.d.comb += tag_eos[0].eq(1)
+        with m.If(finishing):
+            m.d.sync += cur_valid.eq(0)
+
+        # Accept the next event when the current one finishes this cycle.
+        ev = self.events.payload
+        hist_bits = [ev.hist[lag] for lag in range(tau)]
+        traces = []
+        for kk in range(K):
+            t = Signal(cbits, name=f"trace{kk}")
+            terms = [Mux(hist_bits[lag], self.basis[kk][lag], 0) for lag in range(tau) if self.basis[kk][lag]]
+            m.d.comb += t.eq(sum(terms) if terms else 0)
+            traces.append(t)
+        nonzero = Cat(*[t != 0 for t in traces])
+        step_events, step_sops = Signal(32), Signal(32)
+        m.d.comb += self.events.ready.eq((~cur_valid | finishing) & ~(ev.eos & (update_busy | self.hold)))
+        with m.If(self.events.valid & self.events.ready):
+            with m.If(ev.eos):
+                m.d.sync += [
+                    cur_valid.eq(1), cur_eos.eq(1), update_busy.eq(1),
+                    self.events_total.eq(self.events_total + step_events),
+                    self.sops_total.eq(self.sops_total + step_sops),
+                    self.events_before.eq(self.events_total), self.sops_before.eq(self.sops_total),
+                    self.steps.eq(self.steps + 1),
+                    step_events.eq(0), step_sops.eq(0),
+                ]
+            with m.Else():
+                popcount = sum(nonzero[kk] for kk in range(K))
+                m.d.sync += [
+                    cur_valid.eq(nonzero != 0), cur_eos.eq(0), cur_word.eq(0),
+                    cur_row.eq(ev.index * (K * Qn)), cur_traces.eq(Cat(*traces)), cur_pending.eq(nonzero),
+                    step_events.eq(step_events + 1), step_sops.eq(step_sops + popcount * self.n_out),
+                ]
+
+        # --- lanes: accumulate w * trace ----------------------------------------------------------
+        acc = [Signal(signed(self.acc_bits), name=f"acc{j}") for j in range(self.n_out)]
+        snap = [Signal(signed(self.acc_bits), name=f"snap{j}") for j in range(Qn * P)]
+        out_read, out_eos, out_word, out_trace = tag_read[L], tag_eos[L], tag_word[L], tag_trace[L]
+        for lane in range(P):
+            code = mem.rd_data[lane * b:(lane + 1) * b]
+            w = Signal(signed(b + 1), name=f"w{lane}")
+            m.d.comb += w.eq(Cat(Const(1, 1), code) - (1 << b))     # 2*code - (2^b - 1)
+            prod = Signal(signed(b + 2 + cbits), name=f"prod{lane}")
+            m.d.comb += prod.eq(w * out_trace)
+            for q in range(Qn):
+                j = q * P + lane
+                if j >= self.n_out:
+                    continue
+                with m.If(out_read & (out_word == q)):
+                    m.d.sync += acc[j].eq(acc[j] + prod)
+        with m.If(out_eos):
+            m.d.sync += [s.eq(a) for s, a in zip(snap, acc)] + [a.eq(0) for a in acc]
+
+        # --- neuron update (subclass) ---------------------------------------------------------
+        done = Signal()
+        self.elaborate_neurons(m, snap, out_eos, done)
+        with m.If(done):
+            m.d.sync += update_busy.eq(0)
+        m.d.comb += [self.busy.eq(update_busy), self.active.eq(cur_valid | update_busy | self.events.valid)]
+        return m
