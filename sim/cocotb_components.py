@@ -159,3 +159,38 @@ async def synapse_memory(dut):
         seen.append([v["rd_valid"], v["rd_data"]])
     counter = (await _sample(dut, ["reads"]))["reads"]
     _write(dict(seen=seen, reads=counter, wall_s=time.perf_counter() - t0))
+
+
+@cocotb.test()
+async def lif_layer(dut):
+    """LifLayer: a start pulse, then one inference's events; collect every neuron word.
+
+    In: ``events`` (payload ints in order, end-of-step beats included), ``n_words`` (words
+    to expect), ``stall_prob`` (valid gaps on ``events``), ``rng_seed``.
+    Out: ``words``: the ``neurons__payload`` ints of every cycle with ``neurons__valid``.
+    """
+    p = _params()
+    rng = random.Random(p["rng_seed"])
+    await _start(dut, ["seed", "start", "hold", "events__valid", "events__payload"])
+    src = StreamSource(dut, "events", dut.clk)
+    words = []
+
+    async def monitor():
+        while True:
+            await ReadOnly()
+            if value_or_none(dut.neurons__valid):
+                words.append(int(dut.neurons__payload.value))
+            await RisingEdge(dut.clk)
+
+    cocotb.start_soon(monitor())
+    t0 = time.perf_counter()
+    dut.start.value = 1
+    await RisingEdge(dut.clk)
+    dut.start.value = 0
+    await src.send(p["events"], stall_prob=p["stall_prob"], rng=rng)
+    for _ in range(200):
+        if len(words) >= p["n_words"]:
+            break
+        await RisingEdge(dut.clk)
+    await ClockCycles(dut.clk, 4)        # anything after the last word would be seen
+    _write(dict(words=words, wall_s=time.perf_counter() - t0))

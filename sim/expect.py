@@ -10,7 +10,7 @@ import torch
 
 from spinaps.sw import golden
 
-__all__ = ["expected_encoder_events", "expected_first_to_spike"]
+__all__ = ["expected_encoder_events", "expected_first_to_spike", "lif_events", "expected_lif_words"]
 
 
 def expected_encoder_events(x_int, seed, base_seeds, tau, t_max):
@@ -41,3 +41,33 @@ def expected_first_to_spike(u, y):
     cls, step, decided = golden.first_to_spike(u, y)
     return [dict(cls=int(c), step=int(s), decided=int(d))
             for c, s, d in zip(cls.tolist(), step.tolist(), decided.tolist())]
+
+
+def lif_events(spikes):
+    """A LIF layer's input events for spikes ``[T, N_in]`` (bool): per step the spiking inputs
+    in ascending index as ``(index, 1)``, then ``"eos"`` (the encoder's format with tau = 1)."""
+    out = []
+    for row in np.asarray(spikes, dtype=bool):
+        out += [(int(i), 1) for i in np.flatnonzero(row)]
+        out.append("eos")
+    return out
+
+
+def expected_lif_words(spikes, params):
+    """Neuron words of :class:`~spinaps.hdl.lif_layer.LifLayer` for spikes ``[T, N_in]``.
+
+    One dict per (step, word) in order: ``step`` (1-based), ``word``, ``spikes`` (bit ``p``
+    = neuron ``word*lanes + p``) and ``u`` (the lanes' potentials before reset, padding lanes
+    omitted), from :func:`spinaps.sw.golden.lif_layer`.
+    """
+    s = torch.as_tensor(np.asarray(spikes, dtype=bool))[None]
+    u, y = golden.lif_layer(s, params)
+    u, y = u[0].numpy(), y[0].numpy()
+    lanes, n_out = params.lanes, params.n_out
+    out = []
+    for t in range(u.shape[0]):
+        for q in range(-(-n_out // lanes)):
+            js = [j for j in range(q * lanes, (q + 1) * lanes) if j < n_out]
+            out.append(dict(step=t + 1, word=q, spikes=sum(int(y[t, j]) << (j - q * lanes) for j in js),
+                            u=[int(u[t, j]) for j in js]))
+    return out

@@ -102,7 +102,7 @@ def write_accelerator_verilog(artifact, out_dir, *, memory="sram", name="spinaps
         "model": str(artifact.path), "memory": memory, "t_max": m["t_max"],
         "encoder": m["encoder"], "layers": m["layers"],
         "streams": {
-            "sample": "bytes: seed[7:0], seed[15:8], then n_inputs 8-bit intensities",
+            "sample": "bytes: seed[7:0], seed[15:8], then frames x n_inputs 8-bit intensities (frame after frame)",
             "result": {name: {"offset": f.offset, "width": f.width}
                        for name, f in acc.result.payload.shape()},
         },
@@ -131,11 +131,13 @@ def rtl_check(artifact, n, *, build_dir, memory="sram", memory_options=None, sta
 def summarize(artifact, gold, labels, run=None, comparison=None, rtl_labels=None):
     """The report dictionary of ``make demo`` / ``spinaps report``."""
     m = artifact.manifest
-    layer = m["layers"][0]
+    layers = m["layers"]
     out = {
         "model": str(artifact.path),
         "dataset": m["dataset"]["name"],
-        "weight_bits": layer["weight_bits"],
+        "network": " -> ".join([str(m["encoder"]["n_inputs"])] + [f"{l['n_out']} {l['type']}" for l in layers]),
+        "decision": m["decision"],
+        "weight_bits": max(layer["weight_bits"] for layer in layers),
         "t_max": m["t_max"],
         "accuracy_float": m["accuracy"].get("float"),
         "accuracy_golden": gold.accuracy(labels),
@@ -151,14 +153,19 @@ def summarize(artifact, gold, labels, run=None, comparison=None, rtl_labels=None
     if run is not None:
         cls = np.array([r["cls"] for r in run.results])
         cycles = np.array([r["cycles"] for r in run.results], dtype=float)
-        sops = np.array([r["sops"] for r in run.results], dtype=float)
+        sops = np.array([r["sops"] for r in run.results], dtype=float)             # [N, L]
+        lanes = np.array([layer["lanes"] for layer in layers], dtype=float)
         out.update({
             "accuracy_rtl": float(np.mean(cls == np.asarray(rtl_labels))),
             "rtl_samples": len(run.results),
             "rtl_mismatches": len(comparison.mismatched_samples),
             "cycles_per_inference_mean": float(cycles.mean()),
             "cycles_per_inference_p99": float(np.percentile(cycles, 99)),
-            "lane_utilization": float(sops.sum() / (layer["lanes"] * cycles.sum())),
+            # Synaptic operations per lane-cycle: 1.0 means every lane of every layer added a
+            # weight in every cycle of the inference (docs/architecture.md).
+            "lane_utilization": float(sops.sum() / (lanes.sum() * cycles.sum())),
+            "lane_utilization_per_layer": (sops.sum(axis=0) / (lanes * cycles.sum())).tolist(),
+            "busy_cycles_per_layer": np.array([r["busy"] for r in run.results], dtype=float).mean(axis=0).tolist(),
             "sim_cycles_per_second": run.cycles_per_second,
         })
     return out

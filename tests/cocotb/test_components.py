@@ -13,7 +13,10 @@ from spinaps.hdl.first_to_spike import FirstToSpike
 from spinaps.hdl.layouts import event_layout, neuron_word_layout, pack, unpack
 from spinaps.hdl.synapse_memory import make_synapse_memory
 from spinaps.sim.component_runner import run_component
-from spinaps.sim.expect import expected_encoder_events, expected_first_to_spike
+from spinaps.hdl.lif_layer import LifLayer
+from spinaps.hdl.synapse_layer import synapse_words
+from spinaps.sim.expect import expected_encoder_events, expected_first_to_spike, expected_lif_words, lif_events
+from spinaps.sim.models import random_lif_layer
 
 pytestmark = pytest.mark.cocotb
 
@@ -173,3 +176,30 @@ def test_synapse_memory_verilog_reads(tmp_path, kind, options):
     want = [(c, init[addr[c - latency]]) for c, v in enumerate(want_valid) if v]
     assert got == want, f"rd_data (cycle, word): {_first_difference(got, want)}"
     assert obs["reads"] == sum(en)
+
+
+# --------------------------------------------------------------------------- LIF layer
+
+@pytest.mark.parametrize("kw,memory,stall", [
+    (dict(n_in=10, n_out=7, lanes=3, leak_shift=2, reset="subtract", refractory=2), "sram", 0.3),
+    (dict(n_in=8, n_out=6, lanes=6, leak_shift=0, reset="zero", refractory=0, weight_bits=4, v_bits=7), "sttram", 0.0),
+])
+def test_lif_layer_verilog_matches_golden(tmp_path, kw, memory, stall):
+    params = random_lif_layer(seed=kw["n_in"], **kw)
+    spikes = np.random.default_rng(kw["n_out"]).random((8, params.n_in)) < 0.5
+    words = synapse_words(np.asarray(params.weights)[:, :, None].tolist(), params.weight_bits, params.lanes)
+    mem = make_synapse_memory(memory, data_width=params.lanes * params.weight_bits, depth=len(words),
+                              init=words, **(dict(read_latency=3) if memory == "sttram" else {}))
+    dut = LifLayer(params, t_max=len(spikes), memory=mem)
+    ev_layout = event_layout(params.n_in, 1)
+    events = [pack(ev_layout, dict(eos=1) if e == "eos" else dict(index=e[0], hist=e[1])) for e in lif_events(spikes)]
+    want = expected_lif_words(spikes, params)
+    obs = run_component(dut, "lif_layer", "lif_layer",
+                        dict(events=events, n_words=len(want), stall_prob=stall, rng_seed=5), tmp_path)
+    layout = neuron_word_layout(params.lanes, params.v_bits, dut.words, len(spikes))
+    got = []
+    for raw, expect in zip(obs["words"], want):
+        w = unpack(layout, raw)
+        got.append(dict(step=w["step"], word=w["word"], spikes=w["spikes"], u=w["u"][:len(expect["u"])]))
+    assert len(obs["words"]) == len(want), "one neuron word per step and word, nothing more"
+    assert got == want, _first_difference(got, want)
