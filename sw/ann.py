@@ -15,7 +15,7 @@ from torch import nn
 
 from .datasets import Dataset
 
-__all__ = ["AnnConfig", "train_ann"]
+__all__ = ["AnnConfig", "train_ann", "train_mlp"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,41 @@ class AnnConfig:
 
 def _rates(x) -> torch.Tensor:
     return torch.tensor(x, dtype=torch.float32) / 255.0
+
+
+def train_mlp(dataset: Dataset, hidden, config: AnnConfig = AnnConfig(), activation=None) -> float:
+    """Train the same-shape ANN of a network with hidden layers; return its test accuracy.
+
+    ``hidden`` lists the hidden layer sizes (``[]`` is :func:`train_ann`'s softmax
+    regression); ``activation`` is a module factory (default ``nn.ReLU``). Input rates
+    ``x / 255`` averaged over the frames of a time series.
+    """
+    generator = torch.Generator().manual_seed(config.seed)
+    frames = getattr(dataset, "frames", 1)
+
+    def rates(x):
+        r = _rates(x)
+        return r.reshape(len(r), frames, -1).mean(dim=1)
+
+    x, y = rates(dataset.x_train), torch.tensor(dataset.y_train)
+    sizes = [x.shape[1], *hidden, dataset.n_classes]
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        linear = nn.Linear(a, b)
+        with torch.no_grad():
+            linear.weight.normal_(0.0, (2.0 / a) ** 0.5, generator=generator)
+            linear.bias.zero_()
+        layers += [linear, (activation or nn.ReLU)()]
+    model = nn.Sequential(*layers[:-1])
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    for _ in range(config.epochs):
+        for idx in torch.randperm(len(x), generator=generator).split(config.batch_size):
+            optimizer.zero_grad()
+            F.cross_entropy(model(x[idx]), y[idx]).backward()
+            optimizer.step()
+    with torch.no_grad():
+        predicted = model(rates(dataset.x_test)).argmax(1).numpy()
+    return float((predicted == dataset.y_test).mean())
 
 
 def train_ann(dataset: Dataset, config: AnnConfig = AnnConfig()) -> float:

@@ -597,10 +597,11 @@ def largest_potential(weights: np.ndarray, bias: np.ndarray, v_bits: int, leak_s
 
 
 def _check_thresholds_reachable(c: _Checker, manifest: Mapping, arrays: Mapping) -> None:
-    """A neuron that can be excited but whose threshold is above anything it can reach.
+    """A LIF layer none of whose neurons can ever reach its threshold.
 
-    Neurons with no positive drive are dead by their weights, not by their threshold, and a
-    max-potential read-out layer never needs to spike, so neither is an error.
+    Such a layer never spikes, so everything after it sees no input: a broken model, not a
+    trained one. Single neurons that cannot fire are left alone (training leaves some dead
+    neurons; they change no spike). A max-potential read-out layer never needs to spike.
     """
     layers = manifest["layers"]
     for index, layer in enumerate(layers):
@@ -611,14 +612,13 @@ def _check_thresholds_reachable(c: _Checker, manifest: Mapping, arrays: Mapping)
         w, bias = arrays[f"layer{index}.weights"], arrays[f"layer{index}.bias"]
         theta = np.asarray(arrays[f"layer{index}.threshold"], dtype=np.int64)
         best = largest_potential(w, bias, layer["v_bits"], layer["leak_shift"], manifest["t_max"])
-        drive = np.where(w > 0, w, 0).astype(np.int64).sum(axis=1) + np.asarray(bias, dtype=np.int64)
-        bad = (drive > 0) & (theta > best)
-        if bad.any():
-            j = int(np.argmax(bad))
-            c.fail(f"layer{index}.threshold[{j}] = {int(theta[j])} can never be reached: with every "
-                   f"excitatory input spiking at every step the potential reaches at most "
-                   f"{int(best[j])} in t_max = {manifest['t_max']} steps (v_bits = {layer['v_bits']}, "
-                   f"leak_shift = {layer['leak_shift']})")
+        if (theta > best).all():
+            j = int(np.argmax(best - theta))                # the closest one
+            c.fail(f"layer{index}.threshold can never be reached by any neuron: with every "
+                   f"excitatory input spiking at every step, neuron {j} (threshold "
+                   f"{int(theta[j])}) reaches at most {int(best[j])} in t_max = {manifest['t_max']} "
+                   f"steps (v_bits = {layer['v_bits']}, leak_shift = {layer['leak_shift']}), and the "
+                   f"others fall shorter; lower the thresholds or raise the weights")
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from .. import __version__
 from .datasets import Dataset
 from .train import TrainedGlm
 
-__all__ = ["EXPORT_CONTRACT_VERSION", "export_glm", "model_to_artifact", "fixed_point_scales", "sigmoid_table", "splitmix32_seeds"]
+__all__ = ["EXPORT_CONTRACT_VERSION", "export_glm", "glm_layer_params", "model_to_artifact", "fixed_point_scales", "sigmoid_table", "splitmix32_seeds"]
 
 EXPORT_CONTRACT_VERSION = 2
 """Version of docs/semantics.md whose rules this exporter implements. Deliberately not
@@ -127,6 +127,33 @@ def _check_range(name: str, value: int, lo: int, hi: int) -> None:
         raise ValueError(f"export_glm: {name} must be an integer in {lo}..{hi} (got {value!r})")
 
 
+def glm_layer_params(model, basis_int, basis_bits: int, *, lanes: int, u_bits: int, scale_bits: int,
+                     base_seeds: np.ndarray):
+    """The integer :class:`~spinaps.sw.golden.GlmLayerParams` of a float GLM layer.
+
+    ``u_scale = u_range / 2**(U-1)`` is the value of one potential LSB; ``gamma / u_scale``
+    and ``alpha / u_scale`` become the integer bias and the fixed-point per-neuron scale,
+    ``sigmoid(u * u_scale)`` the 16-bit table (module docstring).
+    """
+    from .golden import GlmLayerParams
+
+    half = 2 ** (u_bits - 1)
+    u_scale = model.u_range / half
+    alpha = model.alpha.detach().double().numpy()
+    gamma = model.gamma.detach().double().numpy()
+    scale, scale_shift = fixed_point_scales(alpha / u_scale, scale_bits)
+    # The hardware floors (scale * acc) >> shift, which loses half an LSB on average; adding
+    # it to the bias centres the integer potential on the float one.
+    gamma_int = np.clip(np.rint(gamma / u_scale + 0.5), -half, half - 1).astype(np.int64)
+    return GlmLayerParams(
+        weights=model.weight_codes().astype(np.int16), basis=np.asarray(basis_int).astype(np.int16),
+        gamma=gamma_int.astype(np.int32), scale=scale.astype(np.int32), scale_shift=int(scale_shift),
+        u_bits=u_bits, sigmoid=sigmoid_table(u_bits, u_scale).astype(np.int32),
+        base_seeds=np.asarray(base_seeds, dtype=np.uint32), weight_bits=model.weight_bits,
+        basis_bits=basis_bits, scale_bits=scale_bits, u_scale=float(u_scale),
+    )
+
+
 def export_glm(
     trained: TrainedGlm,
     dataset: Dataset,
@@ -193,24 +220,20 @@ def export_glm(
     _check_range("u_bits", u_bits, 4, 12)
     _check_range("scale_bits", scale_bits, 1, 16)
 
-    half = 2 ** (u_bits - 1)
-    u_scale = model.u_range / half
+    seeds = splitmix32_seeds(seed, encoder_lanes + lanes)
+    params = glm_layer_params(model, trained.basis_int, config.basis_bits, lanes=lanes, u_bits=u_bits,
+                              scale_bits=scale_bits, base_seeds=seeds[encoder_lanes:])
+    u_scale, scale_shift = params.u_scale, params.scale_shift
     alpha = model.alpha.detach().double().numpy()
     gamma = model.gamma.detach().double().numpy()
-    scale, scale_shift = fixed_point_scales(alpha / u_scale, scale_bits)
-    # The hardware floors (scale * acc) >> shift, which loses half an LSB on average; adding
-    # it to the bias centres the integer potential on the float one.
-    gamma_int = np.clip(np.rint(gamma / u_scale + 0.5), -half, half - 1).astype(np.int64)
-    seeds = splitmix32_seeds(seed, encoder_lanes + lanes)
-
     arrays = {
         "encoder.base_seeds": seeds[:encoder_lanes],
-        "layer0.weights": model.weight_codes().astype(np.int16),
-        "layer0.basis": np.asarray(trained.basis_int).astype(np.int16),
-        "layer0.gamma": gamma_int.astype(np.int32),
-        "layer0.scale": scale.astype(np.int32),
-        "layer0.sigmoid": sigmoid_table(u_bits, u_scale).astype(np.int32),
-        "layer0.base_seeds": seeds[encoder_lanes:],
+        "layer0.weights": params.weights,
+        "layer0.basis": params.basis,
+        "layer0.gamma": params.gamma,
+        "layer0.scale": params.scale,
+        "layer0.sigmoid": params.sigmoid,
+        "layer0.base_seeds": params.base_seeds,
     }
     evaluation = trained.test_eval
     accuracy = {"float": evaluation.accuracy}

@@ -17,7 +17,7 @@ from . import artifact as art
 from .datasets import load_dataset
 from .golden import GoldenModel
 
-__all__ = ["train_and_export", "export_and_save", "InMemoryArtifact", "golden_eval", "golden_throughput", "write_accelerator_verilog", "rtl_check",
+__all__ = ["train_and_export", "train_network_and_export", "export_and_save", "InMemoryArtifact", "golden_eval", "golden_throughput", "write_accelerator_verilog", "rtl_check",
            "sample_seeds", "summarize"]
 
 
@@ -46,14 +46,55 @@ def train_and_export(dataset_name, out, *, config=None, encoder_lanes=16, lanes=
     return artifact, trained, gold
 
 
+def train_network_and_export(dataset_name, out, *, config=None, encoder_lanes=16, lanes=None,
+                             progress=True, checkpoint=True):
+    """Train a LIF or hybrid network (:mod:`spinaps.sw.lif`) and :func:`export_and_save` it.
+
+    Returns ``(artifact, trained, golden_result)``; the float checkpoint goes next to ``out``.
+    """
+    ds = load_dataset(dataset_name)
+    import torch
+
+    from .lif import LifNetConfig, train_network
+
+    trained = train_network(ds, config or LifNetConfig(), progress=progress)
+    artifact, gold = export_and_save(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes)
+    if checkpoint:
+        torch.save(trained, Path(out).with_suffix(".pt"))
+    return artifact, trained, gold
+
+
+def _export_network(trained, ds, *, encoder_lanes, lanes):
+    from .export import model_to_artifact
+    from .lif import to_golden, training_record
+
+    if ds.sha256 != trained.dataset_sha256:
+        raise ValueError(f"data set {ds.name!r} is not the one the network was trained on "
+                         f"({trained.dataset_name!r})")
+    if lanes is not None and not isinstance(lanes, (list, tuple)):
+        # One number: the output layer's lanes; hidden layers keep their default.
+        n_hidden = len(trained.model.hidden)
+        lanes = [min(layer.n_out, 16) for layer in trained.model.hidden] + [lanes] if n_hidden else [lanes]
+    model = to_golden(trained, encoder_lanes=encoder_lanes, lanes=lanes)
+    dataset = {"name": ds.name, "sha256": ds.sha256, "n_train": ds.n_train, "n_test": ds.n_test}
+    accuracy = {"ann": trained.ann_accuracy} if trained.ann_accuracy is not None else {}
+    return model_to_artifact(model, dataset=dataset, accuracy=accuracy, training=training_record(trained))
+
+
 def export_and_save(trained, ds, out, *, encoder_lanes=16, lanes=None):
     """Export a trained model, add its golden-model test accuracy, save the artifact atomically.
 
-    Returns ``(artifact, golden_result)``; the golden run covers the whole test split.
+    ``trained`` is a GLM layer (:func:`spinaps.sw.train.train_glm`) or a LIF / hybrid network
+    (:func:`spinaps.sw.lif.train_network`). Returns ``(artifact, golden_result)``; the golden
+    run covers the whole test split.
     """
     from .export import export_glm
+    from .lif import TrainedNet
 
-    manifest, arrays = export_glm(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)
+    if isinstance(trained, TrainedNet):
+        manifest, arrays = _export_network(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)
+    else:
+        manifest, arrays = export_glm(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)
     model = GoldenModel.from_artifact(InMemoryArtifact(manifest, arrays))
     gold = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
     manifest["accuracy"]["golden"] = gold.accuracy(ds.y_test)

@@ -64,3 +64,27 @@ def digits_artifact(tmp_path_factory):
     cfg = GlmTrainConfig(weight_bits=4, epochs=8, ann_baseline=False, eval_repeats=1)
     train_and_export("digits", path, config=cfg, progress=False, checkpoint=False)
     return art.load(path)
+
+
+def _trained_network(tmp_path_factory, name, **config):
+    from spinaps.sw import artifact as art
+    from spinaps.sw.flow import train_network_and_export
+    from spinaps.sw.lif import LifNetConfig
+
+    path = tmp_path_factory.mktemp(name) / f"{name}.npz"
+    cfg = LifNetConfig(ann_baseline=False, **config)
+    train_network_and_export("digits", path, config=cfg, lanes=None, progress=False, checkpoint=False)
+    return art.load(path)
+
+
+@pytest.fixture(scope="session")
+def digits_hybrid_artifact(tmp_path_factory):
+    """A digits 64 -> 32 LIF -> 10 GLM first-to-spike hybrid, trained once per session (seconds)."""
+    return _trained_network(tmp_path_factory, "hybrid", hidden=(32,), epochs=12)
+
+
+@pytest.fixture(scope="session")
+def digits_lif_artifact(tmp_path_factory):
+    """A digits 64 -> 32 LIF -> 10 LIF spike-count network, trained once per session (seconds)."""
+    return _trained_network(tmp_path_factory, "lif", hidden=(32,), epochs=12, output="lif",
+                            decision="spike_count")

@@ -61,17 +61,16 @@ def test_lif_fields_out_of_range(tmp_path, key, value, words):
 
 def test_threshold_that_can_never_be_reached(tmp_path):
     _, manifest, arrays = _pair(sizes=(12, 8, 5))
-    w = np.asarray(arrays["layer0.weights"]).copy()
-    w[3] = 1                                                      # drive 12 per step
-    theta = arrays["layer0.threshold"].copy()
-    theta[3] = 127                                                # in range for v_bits = 8 ...
-    bias = arrays["layer0.bias"].copy()
-    bias[3] = 0
-    manifest["layers"][0]["leak_shift"] = 1                       # ... but leak caps v at 2 * 12
-    arrays = {**arrays, "layer0.weights": w, "layer0.threshold": theta, "layer0.bias": bias}
+    w = np.ones_like(arrays["layer0.weights"])                  # drive 12 per step
+    w[3, :6] = 3                                                # neuron 3: drive 24, the closest
+    manifest["layers"][0]["leak_shift"] = 1                     # leak caps v near 2 * drive
+    arrays = {**arrays, "layer0.weights": w, "layer0.bias": np.zeros(8, np.int32),
+              "layer0.threshold": np.full(8, 127, np.int32)}
     message = _refused(tmp_path, manifest, arrays)
-    assert "layer0.threshold[3] = 127 can never be reached" in message
-    assert "reaches at most 24" in message
+    assert "layer0.threshold can never be reached by any neuron" in message
+    assert "neuron 3 (threshold 127) reaches at most 48" in message
+    arrays["layer0.threshold"] = np.array([127, 127, 127, 47, 127, 127, 127, 127], np.int32)
+    art.save(tmp_path / "ok.npz", manifest, arrays)             # one neuron can fire: accepted
 
 
 def test_threshold_range_and_decision_rules(tmp_path):

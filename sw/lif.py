@@ -1,0 +1,373 @@
+"""Direct training of LIF networks through time with surrogate gradients.
+
+The float LIF layer here runs exactly the integer rules of docs/semantics.md section 5b in
+its forward pass: odd-level weights in code units (straight-through estimator, as the GLM
+layer), an integer bias, the floor leak ``v >> leak_shift``, saturation to ``v_bits``, a
+fixed integer threshold and reset by subtraction or to zero. Given the same input spikes,
+its potentials and spikes are the golden model's, so the export is a copy of integers.
+Gradients pass the threshold through a fast-sigmoid surrogate.
+
+Networks: LIF hidden layers (deterministic spikes) feeding either the SpinAPS GLM
+first-to-spike output layer (a *hybrid*, trained end to end with the first-to-spike loss)
+or a LIF output layer read out by spike count, first spike or max potential.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .ann import AnnConfig, train_mlp
+from .basis import quantize_basis, raised_cosine_basis
+from .datasets import Dataset
+from .glm import WEIGHT_BITS, GlmLayer, bernoulli_spikes, ste_odd_levels
+from .golden import DECISIONS, GoldenModel, LifLayerParams
+from .loss import first_to_spike_loss
+
+__all__ = ["LifNetConfig", "LifLayer", "SpikingNet", "TrainedNet", "train_network", "to_golden"]
+
+
+class _Spike(torch.autograd.Function):
+    """Heaviside forward; fast-sigmoid derivative ``1 / (1 + k|x|)^2`` backward."""
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return (x >= 0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1.0 + ctx.slope * x.abs()) ** 2, None
+
+
+def _ste_floor(x):
+    return x + (torch.floor(x) - x).detach()
+
+
+def _ste_round(x):
+    return x + (torch.round(x) - x).detach()
+
+
+class LifLayer(nn.Module):
+    """Integer-exact float LIF layer (docs/semantics.md 5b), trainable by surrogate gradients.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Inputs and neurons.
+    weight_bits : int
+        Cells per weight (odd levels ``-(2^b-1) .. 2^b-1``).
+    threshold : int
+        Threshold in potential units, the same for every neuron.
+    v_bits, leak_shift, reset : int, int, str
+        As in the artifact.
+    slope : float
+        Surrogate sharpness, per threshold unit.
+    """
+
+    def __init__(self, n_in, n_out, *, weight_bits=4, threshold=60, v_bits=12, leak_shift=3,
+                 reset="subtract", slope=4.0):
+        super().__init__()
+        if weight_bits not in WEIGHT_BITS:
+            raise ValueError(f"weight_bits must be one of {WEIGHT_BITS} (got {weight_bits})")
+        half = 2 ** (v_bits - 1)
+        if not 1 <= threshold <= half - 1:
+            raise ValueError(f"threshold = {threshold} must be in 1..{half - 1} for v_bits = {v_bits}")
+        self.n_in, self.n_out, self.weight_bits = n_in, n_out, weight_bits
+        self.threshold, self.v_bits, self.leak_shift, self.reset, self.slope = threshold, v_bits, leak_shift, reset, slope
+        self.weight = nn.Parameter(torch.zeros(n_out, n_in))     # latent, [-1, 1] of the code range
+        self.bias = nn.Parameter(torch.zeros(n_out))             # potential units
+
+    def weight_levels(self):
+        return ste_odd_levels(self.weight * 2.0**self.weight_bits, self.weight_bits)
+
+    def bias_levels(self):
+        return _ste_round(self.bias)
+
+    def forward(self, s):
+        """Potentials ``u`` (saturated, before reset) and spikes ``y``, both ``(B, T, n_out)``."""
+        b, t_max, _ = s.shape
+        acc = (s.reshape(b * t_max, -1) @ self.weight_levels().T).reshape(b, t_max, -1)
+        bias = self.bias_levels()
+        half = 2 ** (self.v_bits - 1)
+        v = torch.zeros(b, self.n_out, dtype=s.dtype)
+        us, ys = [], []
+        for t in range(t_max):
+            leak = _ste_floor(v / 2**self.leak_shift) if self.leak_shift else 0.0
+            u = torch.clamp(v - leak + acc[:, t] + bias, -half, half - 1)
+            y = _Spike.apply((u - self.threshold) / self.threshold, self.slope)
+            reset = y.detach()
+            v = u - self.threshold * reset if self.reset == "subtract" else u * (1.0 - reset)
+            us.append(u)
+            ys.append(y)
+        return torch.stack(us, dim=1), torch.stack(ys, dim=1)
+
+    @torch.no_grad()
+    def init_parameters(self, s_sample, generator, drive_std=1.0):
+        """Random latent weights scaled so the step drive's spread is ``drive_std`` thresholds."""
+        self.weight.uniform_(-1.0, 1.0, generator=generator)
+        for _ in range(3):      # the odd-level rounding makes the scale non-linear: iterate
+            acc = s_sample.reshape(-1, self.n_in) @ self.weight_levels().T
+            ratio = drive_std * self.threshold / acc.std().clamp_min(1e-6)
+            self.weight.mul_(ratio).clamp_(-1.0, 1.0)
+
+    @torch.no_grad()
+    def project_(self):
+        half = 2 ** (self.v_bits - 1)
+        self.weight.clamp_(-1.0, 1.0)
+        self.bias.clamp_(-min(half - 1, 4 * self.threshold), min(half - 1, 4 * self.threshold))
+
+    def to_params(self, lanes):
+        """The integer layer (:class:`~spinaps.sw.golden.LifLayerParams`)."""
+        with torch.no_grad():
+            w = self.weight_levels().round().to(torch.int64).numpy()
+            bias = self.bias_levels().round().to(torch.int64).numpy()
+        return LifLayerParams(weights=w.astype(np.int16), weight_bits=self.weight_bits,
+                              threshold=np.full(self.n_out, self.threshold, dtype=np.int32),
+                              bias=bias.astype(np.int32), v_bits=self.v_bits, leak_shift=self.leak_shift,
+                              reset=self.reset, refractory=0, lanes=lanes)
+
+
+@dataclass(frozen=True)
+class LifNetConfig:
+    """A LIF or hybrid network and its training.
+
+    ``output = "glm"`` is the hybrid (LIF hidden layers, GLM first-to-spike output layer);
+    ``output = "lif"`` an all-LIF network decoded by ``decision``. ``threshold`` ``None``
+    means ``4 * (2**weight_bits - 1)``.
+    """
+
+    hidden: tuple = (64,)
+    output: str = "glm"
+    decision: str = "first_to_spike"
+    weight_bits: int = 4
+    threshold: int | None = None
+    v_bits: int = 12
+    leak_shift: int = 2
+    reset: str = "subtract"
+    t_max: int = 16
+    epochs: int = 60
+    lr: float = 2e-2
+    lr_final: float = 0.05
+    batch_size: int = 64
+    seed: int = 0
+    n_basis: int = 2
+    tau: int = 8
+    basis_bits: int = 2
+    u_range: float = 8.0
+    readout_v_bits: int = 16
+    max_train: int | None = None
+    ann_baseline: bool = True
+
+    def __post_init__(self):
+        def need(ok, name, rule):
+            if not ok:
+                raise ValueError(f"LifNetConfig.{name} must be {rule} (got {getattr(self, name)!r})")
+
+        need(len(self.hidden) >= 1 and all(isinstance(h, int) and h >= 1 for h in self.hidden) and len(self.hidden) <= 7,
+             "hidden", "1..7 positive layer sizes")
+        need(self.output in ("glm", "lif"), "output", '"glm" or "lif"')
+        need(self.decision in DECISIONS, "decision", f"one of {', '.join(DECISIONS)}")
+        need(self.output == "lif" or self.decision == "first_to_spike", "decision",
+             'first_to_spike for a GLM output layer')
+        need(self.weight_bits in WEIGHT_BITS, "weight_bits", "one of 1, 2, 4, 8")
+        need(isinstance(self.v_bits, int) and 6 <= self.v_bits <= 24, "v_bits", "an integer in 6..24")
+        need(isinstance(self.leak_shift, int) and 0 <= self.leak_shift <= 15, "leak_shift", "an integer in 0..15")
+        need(self.reset in ("subtract", "zero"), "reset", '"subtract" or "zero"')
+        need(isinstance(self.t_max, int) and 1 <= self.t_max <= 255, "t_max", "an integer in 1..255")
+        need(isinstance(self.epochs, int) and self.epochs >= 1, "epochs", "an integer >= 1")
+        need(self.lr > 0, "lr", "> 0")
+        need(self.max_train is None or (isinstance(self.max_train, int) and self.max_train >= 1), "max_train",
+             "None or an integer >= 1")
+        need(isinstance(self.tau, int) and 1 <= self.tau <= 8, "tau", "an integer in 1..8")
+        need(isinstance(self.n_basis, int) and 1 <= self.n_basis <= min(4, self.tau), "n_basis", "in 1..min(4, tau)")
+        half = 2 ** (self.v_bits - 1)
+        need(1 <= self.theta <= half - 1, "threshold", f"in 1..{half - 1} (v_bits = {self.v_bits})")
+
+    @property
+    def theta(self):
+        return self.threshold if self.threshold is not None else 4 * (2**self.weight_bits - 1)
+
+    @property
+    def name(self):
+        out = "GLM first-to-spike" if self.output == "glm" else f"LIF {self.decision.replace('_', '-')}"
+        return f"{' -> '.join(str(h) + ' LIF' for h in self.hidden)} -> {out}"
+
+
+class SpikingNet(nn.Module):
+    """LIF hidden layers, then a GLM (hybrid) or LIF output layer."""
+
+    def __init__(self, n_in, n_classes, config: LifNetConfig):
+        super().__init__()
+        self.config = config
+        sizes = [n_in, *config.hidden]
+        self.hidden = nn.ModuleList([
+            LifLayer(a, b, weight_bits=config.weight_bits, threshold=config.theta, v_bits=config.v_bits,
+                     leak_shift=config.leak_shift, reset=config.reset) for a, b in zip(sizes[:-1], sizes[1:])])
+        if config.output == "glm":
+            basis_float = raised_cosine_basis(config.n_basis, config.tau)
+            self.basis_int, self.basis_scale = quantize_basis(basis_float, config.basis_bits)
+            self.out = GlmLayer(sizes[-1], n_classes, self.basis_int, weight_bits=config.weight_bits,
+                                u_range=config.u_range)
+        elif config.decision == "max_potential":
+            # A read-out that integrates without leak and never reaches its threshold.
+            half = 2 ** (config.readout_v_bits - 1)
+            self.out = LifLayer(sizes[-1], n_classes, weight_bits=config.weight_bits, threshold=half - 1,
+                                v_bits=config.readout_v_bits, leak_shift=0, reset="subtract")
+        else:
+            self.out = LifLayer(sizes[-1], n_classes, weight_bits=config.weight_bits, threshold=config.theta,
+                                v_bits=config.v_bits, leak_shift=config.leak_shift, reset=config.reset)
+
+    def forward(self, x):
+        """Output potentials and spikes (``None`` for a GLM output), and the hidden spikes."""
+        s, hidden = x, []
+        for layer in self.hidden:
+            _, s = layer(s)
+            hidden.append(s)
+        if self.config.output == "glm":
+            return self.out(s), None, hidden
+        u, y = self.out(s)
+        return u, y, hidden
+
+    def loss(self, x, labels):
+        u, y, _ = self(x)
+        c = self.config
+        if c.output == "glm":
+            return first_to_spike_loss(u, labels)
+        t_max = u.shape[1]
+        if c.decision == "max_potential":
+            logits = u[:, -1] / (4 * c.theta)
+        elif c.decision == "spike_count":
+            logits = y.sum(dim=1) * (8.0 / t_max)
+        else:   # first spike: earlier spikes weigh more, so the right neuron learns to fire first
+            weight = torch.linspace(1.0, 1.0 / t_max, t_max)
+            logits = (y * weight[None, :, None]).sum(dim=1) * 4.0
+        return F.cross_entropy(logits, labels)
+
+    def project_(self):
+        for layer in self.hidden:
+            layer.project_()
+        self.out.project_()
+
+
+@dataclass
+class TrainedNet:
+    """A trained network with what the exporter and the reports need."""
+
+    model: SpikingNet
+    config: LifNetConfig
+    dataset_name: str
+    dataset_sha256: str
+    frames: int
+    ann_accuracy: float | None
+    train_seconds: float
+    loss_history: list = field(default_factory=list)
+
+
+def _frames_to_steps(x, frames, t_max, generator):
+    """Bernoulli spikes ``(B, T, n_in)`` of samples ``(B, frames * n_in)`` (frame per step)."""
+    b = x.shape[0]
+    x = x.reshape(b, frames, -1)
+    idx = torch.clamp(torch.arange(t_max), max=frames - 1)
+    r = torch.randint(0, 256, (b, t_max, x.shape[2]), generator=generator, dtype=torch.int16)
+    return (r < x[:, idx].to(torch.int16)).float()
+
+
+def train_network(dataset: Dataset, config: LifNetConfig = LifNetConfig(), *, progress=True) -> TrainedNet:
+    """Train a LIF or hybrid network on fresh Bernoulli input spikes every batch.
+
+    Deterministic for a given ``config.seed`` (and thread count).
+    """
+    generator = torch.Generator().manual_seed(config.seed)
+    frames = getattr(dataset, "frames", 1)
+    n_in = dataset.x_train.shape[1] // frames
+    model = SpikingNet(n_in, dataset.n_classes, config)
+    x_train, y_train = torch.tensor(dataset.x_train), torch.tensor(dataset.y_train)
+    if config.max_train is not None and config.max_train < len(x_train):
+        # A fixed subset (large data sets on a small machine); the ANN baseline sees all of it.
+        keep = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(config.seed))[:config.max_train]
+        x_train, y_train = x_train[keep], y_train[keep]
+
+    def spikes(idx):
+        if frames == 1:
+            return bernoulli_spikes(x_train[idx], config.t_max, generator)
+        return _frames_to_steps(x_train[idx], frames, config.t_max, generator)
+
+    # Data-dependent initial scales, layer by layer.
+    sample = spikes(torch.randperm(len(x_train), generator=generator)[:256])
+    with torch.no_grad():
+        s = sample
+        for layer in model.hidden:
+            layer.init_parameters(s, generator)
+            layer.bias.fill_(0.0)
+            _, s = layer(s)
+        if config.output == "glm":
+            model.out.init_parameters(s, generator)
+        else:
+            model.out.init_parameters(s, generator, drive_std=1.0 if config.decision != "max_potential" else 0.05)
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    history = []
+    start = time.perf_counter()
+    bar = tqdm(range(config.epochs), desc=f"{'hybrid' if config.output == 'glm' else 'lif'} {dataset.name}", unit="epoch", disable=not progress)
+    for epoch in bar:
+        factor = config.lr_final + (1 - config.lr_final) * 0.5 * (1 + math.cos(math.pi * epoch / max(1, config.epochs - 1)))
+        for group in optimizer.param_groups:
+            group["lr"] = config.lr * factor
+        total, count = 0.0, 0
+        for idx in torch.randperm(len(x_train), generator=generator).split(config.batch_size):
+            loss = model.loss(spikes(idx), y_train[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            model.project_()
+            total += loss.item() * len(idx)
+            count += len(idx)
+        history.append(total / count)
+        bar.set_postfix(loss=f"{history[-1]:.3f}")
+    seconds = time.perf_counter() - start
+    ann = train_mlp(dataset, list(config.hidden), AnnConfig(seed=config.seed)) if config.ann_baseline else None
+    return TrainedNet(model=model, config=config, dataset_name=dataset.name, dataset_sha256=dataset.sha256,
+                      frames=frames, ann_accuracy=ann, train_seconds=seconds, loss_history=history)
+
+
+def to_golden(trained: TrainedNet, *, encoder_lanes=16, lanes=None, u_bits=8, scale_bits=8, seed=0x5A1A):
+    """The integer network (:class:`~spinaps.sw.golden.GoldenModel`) of a trained one.
+
+    ``lanes`` lists the accumulator lanes per layer (default: ``min(n, 16)`` for hidden
+    layers, one word for the output layer).
+    """
+    from .export import glm_layer_params, splitmix32_seeds
+
+    net, c = trained.model, trained.config
+    n_layers = len(net.hidden) + 1
+    sizes = [layer.n_out for layer in net.hidden] + [net.out.n_out]
+    lanes = list(lanes) if lanes is not None else [min(n, 16) for n in sizes[:-1]] + [sizes[-1]]
+    if len(lanes) != n_layers:
+        raise ValueError(f"lanes has {len(lanes)} entries; the network has {n_layers} layers")
+    n_in = net.hidden[0].n_in
+    encoder_lanes = min(encoder_lanes, n_in)
+    seeds = splitmix32_seeds(seed, encoder_lanes + lanes[-1])
+    layers = [layer.to_params(p) for layer, p in zip(net.hidden, lanes)]
+    if c.output == "glm":
+        layers.append(glm_layer_params(net.out, net.basis_int, c.basis_bits, lanes=lanes[-1], u_bits=u_bits,
+                                       scale_bits=scale_bits, base_seeds=seeds[encoder_lanes:]))
+    else:
+        layers.append(net.out.to_params(lanes[-1]))
+    return GoldenModel(t_max=c.t_max, encoder_base_seeds=seeds[:encoder_lanes], layers=tuple(layers),
+                       decision=c.decision, frames=trained.frames)
+
+
+def training_record(trained: TrainedNet):
+    """The artifact's free-form ``training`` record."""
+    return {"config": asdict(trained.config), "train_seconds": round(trained.train_seconds, 3),
+            "final_loss": trained.loss_history[-1] if trained.loss_history else None}
