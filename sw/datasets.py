@@ -175,7 +175,7 @@ def _load_fashion():
 
 
 MOTIONS_FRAMES = 50
-MOTIONS_PERCENTILE = 80
+MOTIONS_PERCENTILE = 50
 
 
 def read_ts(path: Path):
