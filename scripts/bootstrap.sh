@@ -4,7 +4,8 @@
 #   2. torch==2.13.0 FIRST (the machine's CPU wheel; an unpinned torch pulled in as a
 #      dependency would be the newest multi-GB CUDA build), then `pip install -e .[dev]`;
 #      both only when pyproject.toml is newer than .venv/.spinaps-stamp;
-#   3. Icarus Verilog for the cocotb tests (apt-get when root, else says what to run);
+#   3. Icarus Verilog for the cocotb tests and the Fashion-MNIST files of the `fashion` data
+#      set (apt-get when root, else says what to run);
 #   4. with --warm-yosys: compile YoWASP Yosys once (1.5 to 5.5 min on a fresh machine) so that
 #      the first synthesis test, or two xdist workers at once, do not pay for it.
 # One line per step; pip prints its errors only. Needs no stdin (CI=true).
@@ -90,6 +91,22 @@ else
     echo "    sudo apt-get update && sudo apt-get install -y iverilog" >&2
     echo "then run 'make setup' again" >&2
     exit 1
+fi
+
+# -- 3b. Fashion-MNIST (the `fashion` data set) ---------------------------------------
+fashion=/usr/share/datasets/fashion-mnist
+if [ -e "$fashion/t10k-labels-idx1-ubyte.gz" ]; then
+    step "Fashion-MNIST found ($fashion)"
+elif [ "$(id -u)" = 0 ]; then
+    step "installing Fashion-MNIST (apt-get install -y dataset-fashion-mnist)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq dataset-fashion-mnist </dev/null >/dev/null 2>&1 || {
+        apt-get update -qq </dev/null >/dev/null
+        apt-get install -y -qq dataset-fashion-mnist </dev/null >/dev/null
+    }
+else
+    echo "bootstrap: the fashion data set needs the Debian package dataset-fashion-mnist; run:" >&2
+    echo "    sudo apt-get install -y dataset-fashion-mnist" >&2
 fi
 
 # -- 4. YoWASP Yosys pre-warm ----------------------------------------------------------
