@@ -22,6 +22,13 @@ def _config(args):
     return GlmTrainConfig(**kw)
 
 
+def _hidden(args):
+    try:
+        return tuple(int(h) for h in args.hidden.split(","))
+    except ValueError:
+        raise ValueError(f"--hidden {args.hidden!r}: give layer sizes separated by commas, e.g. 64 or 64,32")
+
+
 def _network_config(args):
     from .lif import LifNetConfig
     kw = {k: getattr(args, k) for k in ("weight_bits", "t_max", "epochs", "seed", "tau", "decision")
@@ -29,18 +36,26 @@ def _network_config(args):
     if getattr(args, "basis", None) is not None:
         kw["n_basis"] = args.basis
     if args.hidden is not None:
-        try:
-            kw["hidden"] = tuple(int(h) for h in args.hidden.split(","))
-        except ValueError:
-            raise ValueError(f"--hidden {args.hidden!r}: give layer sizes separated by commas, e.g. 64 or 64,32")
+        kw["hidden"] = _hidden(args)
     kw["output"] = "glm" if args.network == "hybrid" else "lif"
     return LifNetConfig(**kw)
 
 
+def _softlif_config(args):
+    from .softlif import SoftLifConfig
+    kw = {k: getattr(args, k) for k in ("weight_bits", "t_max", "epochs", "seed") if getattr(args, k, None) is not None}
+    if args.hidden is not None:
+        kw["hidden"] = _hidden(args)
+    return SoftLifConfig(**kw)
+
+
 def cmd_train(args):
-    from .flow import train_and_export, train_network_and_export
+    from .flow import train_and_export, train_network_and_export, train_softlif_and_export
     t0 = time.perf_counter()
-    if args.network == "glm":
+    if args.network == "softlif":
+        artifact, trained, gold = train_softlif_and_export(args.dataset, args.out, config=_softlif_config(args),
+                                                           encoder_lanes=args.encoder_lanes, lanes=args.lanes)
+    elif args.network == "glm":
         if args.hidden is not None or args.decision not in (None, "first_to_spike"):
             raise ValueError("--network glm is the single GLM first-to-spike layer: --hidden and --decision "
                              "need --network hybrid or lif")
@@ -50,9 +65,11 @@ def cmd_train(args):
         artifact, trained, gold = train_network_and_export(args.dataset, args.out, config=_network_config(args),
                                                            encoder_lanes=args.encoder_lanes, lanes=args.lanes)
     acc = artifact.manifest["accuracy"]
-    print(f"trained {args.dataset} in {time.perf_counter() - t0:.1f} s: float {acc.get('float') or float('nan'):.4f}, "
-          f"golden {acc['golden']:.4f}, ANN {acc.get('ann') or float('nan'):.4f}")
-    print(f"wrote {artifact.path} (checkpoint {Path(args.out).with_suffix('.pt')})")
+    scores = ", ".join(f"{name} {acc[name]:.4f}" for name in ("float", "golden", "ann", "softlif_ann")
+                       if acc.get(name) is not None)
+    print(f"trained {args.dataset} ({args.network}) in {time.perf_counter() - t0:.1f} s: {scores}")
+    ckpt = Path(args.out).with_suffix(".pt")
+    print(f"wrote {artifact.path}" + (f" (checkpoint {ckpt})" if args.network != "softlif" else ""))
 
 
 def cmd_export(args):
@@ -159,9 +176,10 @@ def build_parser():
 
     sp = sub.add_parser("train", help="train, export and save an artifact")
     sp.add_argument("--dataset", default="digits", help="digits, mnist5k, fashion or motions")
-    sp.add_argument("--network", choices=["glm", "hybrid", "lif"], default="glm",
+    sp.add_argument("--network", choices=["glm", "hybrid", "lif", "softlif"], default="glm",
                     help="glm: one GLM first-to-spike layer (SpinAPS); hybrid: LIF hidden layers -> GLM "
-                         "first-to-spike; lif: all-LIF with --decision")
+                         "first-to-spike; lif: all-LIF with --decision; softlif: soft-LIF ANN converted "
+                         "to LIF (Hunsberger & Eliasmith), max-potential read-out")
     sp.add_argument("--hidden", default=None, help="hidden LIF layer sizes, e.g. 64 or 64,32 (hybrid, lif)")
     sp.add_argument("--decision", choices=["first_to_spike", "spike_count", "max_potential"], default=None,
                     help="read-out of an all-LIF network (default first_to_spike)")

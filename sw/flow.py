@@ -17,7 +17,7 @@ from . import artifact as art
 from .datasets import load_dataset
 from .golden import GoldenModel
 
-__all__ = ["train_and_export", "train_network_and_export", "export_and_save", "InMemoryArtifact", "golden_eval", "golden_throughput", "write_accelerator_verilog", "rtl_check",
+__all__ = ["train_and_export", "train_network_and_export", "train_softlif_and_export", "export_and_save", "InMemoryArtifact", "golden_eval", "golden_throughput", "write_accelerator_verilog", "rtl_check",
            "sample_seeds", "summarize"]
 
 
@@ -62,6 +62,28 @@ def train_network_and_export(dataset_name, out, *, config=None, encoder_lanes=16
     if checkpoint:
         torch.save(trained, Path(out).with_suffix(".pt"))
     return artifact, trained, gold
+
+
+def train_softlif_and_export(dataset_name, out, *, config=None, encoder_lanes=16, lanes=None, progress=True):
+    """Train a soft-LIF network, convert it to the integer LIF network and save its artifact.
+
+    Returns ``(artifact, trained, golden_result)``.
+    """
+    ds = load_dataset(dataset_name)
+    from .export import model_to_artifact
+    from .softlif import SoftLifConfig, convert, train_softlif, training_record
+
+    trained = train_softlif(ds, config or SoftLifConfig(), progress=progress)
+    if lanes is not None and not isinstance(lanes, (list, tuple)):
+        lanes = [min(n, 16) for n in trained.config.hidden] + [lanes]
+    model = convert(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)
+    gold = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
+    manifest, arrays = model_to_artifact(
+        model, dataset={"name": ds.name, "sha256": ds.sha256, "n_train": ds.n_train, "n_test": ds.n_test},
+        accuracy={"ann": trained.accuracy_relu, "softlif_ann": trained.accuracy_softlif,
+                  "golden": gold.accuracy(ds.y_test)},
+        training=training_record(trained))
+    return art.load(art.save(out, manifest, arrays)), trained, gold
 
 
 def _export_network(trained, ds, *, encoder_lanes, lanes):
