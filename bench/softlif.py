@@ -1,86 +1,158 @@
-"""Benchmark of the soft-LIF path (Hunsberger & Eliasmith): ANN training, conversion, spiking run.
+"""Benchmark of the soft-LIF path: soft-LIF ANN -> integer LIF network in the golden model.
 
-    python bench/softlif.py            # mnist5k (784 -> 128 -> 10) and digits (64 -> 64 -> 10)
-    python bench/softlif.py --quick    # digits only
+    python bench/softlif.py            # digits and mnist5k, default conversion + trade-off sweeps
+    python bench/softlif.py --quick    # digits only, a short sweep
 
-For each: the ReLU ANN and the soft-LIF ANN of the same shape (test accuracy on rates), and the
-converted integer LIF network run as a spiking network in the golden model (Bernoulli inputs,
-max-potential read-out) on the whole test split, with accuracy by step. Writes
-bench/results/softlif.json and bench/results/softlif.md; every number is measured by this run.
+For each data set: a ReLU ANN and a soft-LIF ANN of the same shape (Hunsberger & Eliasmith
+settings), then the converted spiking network run by the golden model on the test split
+(seeds = sample indices). The sweeps vary one conversion parameter at a time around the
+defaults (weight bits, T_max, rate percentile, read-out, reset). Writes
+bench/results/softlif.json and bench/results/softlif.md. Every number is measured by this
+run; nothing is typed in by hand.
 """
 
 import argparse
-import sys
+import json
+import os
+import platform
 import time
 from pathlib import Path
-
-import numpy as np
-from tqdm import tqdm
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 
-CASES = [("mnist5k", dict(hidden=(128,), epochs=30)), ("digits", dict(hidden=(64,), epochs=30))]
+DEFAULTS = {"weight_bits": 4, "t_max": 64, "rate_percentile": 99.0, "readout": "max_potential",
+            "reset": "subtract", "leak_shift": None}
+SWEEPS = {
+    "weight_bits": [1, 2, 4, 8],
+    "t_max": [16, 32, 64, 128],
+    "rate_percentile": [50.0, 90.0, 99.0, 99.9, 100.0],
+    "readout": ["max_potential", "spike_count"],
+    "reset": ["subtract", "zero"],
+    "leak_shift": [1, 2, 3, 4, 5],           # overrides the percentile rule (the time step)
+}
+QUICK_SWEEPS = {"weight_bits": [2, 4, 8], "t_max": [32, 64]}
+QAT_BITS = [1, 2, 4]                         # quantization-aware soft-LIF training, then convert
+QUICK_QAT_BITS = [2]
 
 
-def run_case(dataset, config):
-    from spinaps.sw.datasets import load_dataset
-    from spinaps.sw.flow import sample_seeds
-    from spinaps.sw.softlif import SoftLifConfig, convert, train_softlif
+def _entry(ds, trained, study, options, save_to=None):
+    from spinaps.sw import artifact as art
+    from spinaps.sw.softlif import convert, evaluate_golden, softlif_artifact
 
-    ds = load_dataset(dataset)
-    cfg = SoftLifConfig(**config)
     t0 = time.perf_counter()
-    trained = train_softlif(ds, cfg, progress=False)
-    model = convert(trained, ds)
-    gold = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
-    sizes = " -> ".join([str(ds.n_in), *map(str, cfg.hidden), str(ds.n_classes)])
-    return {
-        "dataset": dataset, "network": f"{sizes} soft-LIF -> LIF max-potential", "weight_bits": cfg.weight_bits,
-        "t_max": cfg.t_max, "dt_ms": 1000 * cfg.dt, "refractory_steps": cfg.refractory,
-        "accuracy_relu_ann": trained.accuracy_relu, "accuracy_softlif_ann": trained.accuracy_softlif,
-        "accuracy_golden": gold.accuracy(ds.y_test), "accuracy_by_step": gold.accuracy_by_step,
-        "gap_to_softlif_points": 100 * (trained.accuracy_softlif - gold.accuracy(ds.y_test)),
-        "events_per_inference_per_layer": gold.events.mean(axis=0).tolist(),
-        "sops_per_inference_per_layer": gold.sops.mean(axis=0).tolist(),
-        "hidden_spikes_per_neuron_step": [float(s.mean()) for s in gold.layer_spikes[:-1]],
-        "thresholds": [int(layer.threshold[0]) for layer in model.layers],
-        "seconds": time.perf_counter() - t0, "config": config,
+    model, info = convert(trained, ds, return_info=True, **options)
+    ev = evaluate_golden(model, ds)
+    sizes = trained.sizes
+    extra = {}
+    if save_to is not None:
+        # Saving validates the artifact (chaining, widths, reachable thresholds).
+        manifest, arrays = softlif_artifact(model, trained, ds, golden_accuracy=ev["accuracy"], info=info)
+        extra["artifact"] = str(art.save(save_to, manifest, arrays))
+    return extra | {
+        "dataset": ds.name,
+        "network": "-".join(map(str, sizes)) + " soft-LIF -> LIF (" + options["readout"] + ")",
+        "accuracy_ann": trained.accuracy_softlif,
+        "study": study,
+        "training": "quantization-aware" if trained.config.weight_bits else "float (post-training quantization)",
+        "weight_bits": options["weight_bits"],
+        "t_max": options["t_max"],
+        "rate_percentile": options["rate_percentile"],
+        "readout": options["readout"],
+        "reset": options["reset"],
+        "leak_shift": list(info.leak_shifts),
+        "refractory": list(info.refractory),
+        "dt_ms": [round(1e3 * d, 4) for d in info.dt_seconds],
+        "v_bits": [int(lp.v_bits) for lp in model.layers],
+        "accuracy_relu_ann": trained.accuracy_relu,
+        "accuracy_softlif_ann": trained.accuracy_softlif,
+        "accuracy_golden": ev["accuracy"],
+        "gap_to_softlif_points": round(100 * (trained.accuracy_softlif - ev["accuracy"]), 2),
+        "accuracy_by_step": ev["accuracy_by_step"],
+        "events_per_inference_mean": ev["events_per_inference_mean"],
+        "sops_per_inference_mean": ev["sops_per_inference_mean"],
+        "events_per_layer_mean": ev["events_per_layer_mean"],
+        "sops_per_layer_mean": ev["sops_per_layer_mean"],
+        "train_seconds": round(trained.train_seconds, 2),
+        "convert_and_golden_seconds": round(time.perf_counter() - t0, 2),
     }
 
 
-def markdown(entries, command):
-    lines = ["# Soft-LIF training run as an integer LIF network (Hunsberger & Eliasmith)", "",
-             f"Measured by `{command}`: ANN accuracies on input rates; the converted network in the golden "
-             "integer model on the whole test split (Bernoulli inputs, max-potential read-out).", "",
-             "| data set | network | k | T | ReLU ANN | soft-LIF ANN | spiking (golden) | gap (points) | accuracy at T/4, T/2 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+def run(quick=False, build="build/bench"):
+    """Train, convert and evaluate; write bench/results/softlif.{json,md}; return the entries.
+
+    The default conversion of each data set is also saved as an artifact under ``build``
+    (``softlif_<dataset>.npz``), for RTL checks.
+    """
+    import torch
+    from tqdm import tqdm
+
+    from spinaps.sw.datasets import load_dataset
+    from spinaps.sw.softlif import SoftLifConfig, train_softlif
+
+    torch.set_num_threads(1)
+    datasets = ["digits"] if quick else ["digits", "mnist5k"]
+    sweeps = QUICK_SWEEPS if quick else SWEEPS
+    entries = []
+    for name in datasets:
+        ds = load_dataset(name)
+        trained = train_softlif(ds, SoftLifConfig(epochs=15 if quick else SoftLifConfig.epochs), progress=True)
+        jobs = [("default", dict(DEFAULTS))]
+        for key, values in sweeps.items():
+            jobs += [(key, {**DEFAULTS, key: v}) for v in values if v != DEFAULTS[key]]
+        for study, options in tqdm(jobs, desc=f"convert {name}", unit="net"):
+            save_to = Path(build) / f"softlif_{name}.npz" if study == "default" else None
+            entries.append(_entry(ds, trained, study, options, save_to))
+        for bits in QUICK_QAT_BITS if quick else QAT_BITS:
+            config = SoftLifConfig(epochs=15 if quick else SoftLifConfig.epochs, weight_bits=bits)
+            qat = train_softlif(ds, config, progress=True, compare_relu=False)
+            qat.accuracy_relu = trained.accuracy_relu       # the same float ReLU twin
+            entries.append(_entry(ds, qat, "qat", {**DEFAULTS, "weight_bits": bits}))
+    from spinaps.hdl.verilog import atomic_write_text
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    command = "python bench/softlif.py" + (" --quick" if quick else "")
+    env = {"machine": platform.machine(), "cores": os.cpu_count(), "python": platform.python_version(),
+           "torch": torch.__version__, "torch_threads": 1}
+    meta = {"quick": quick, "defaults": DEFAULTS}
+    atomic_write_text(RESULTS / "softlif.json", json.dumps(
+        {"command": command, "env": env, "defaults": DEFAULTS, "entries": entries}, indent=1) + "\n")
+    atomic_write_text(RESULTS / "softlif.md", _markdown(entries, meta))
+    return entries
+
+
+def _markdown(entries, meta):
+    lines = ["# Soft-LIF conversion benchmark", "",
+             "Generated by `python bench/softlif.py" + (" --quick" if meta["quick"] else "") + "`. "
+             "Accuracies on the test split; `golden` is the converted integer LIF network run as a "
+             "spiking network by the golden model (seeds = sample indices). Gap = soft-LIF ANN - golden, "
+             f"in points. Training `float`: the soft-LIF ANN has float weights, quantized at conversion; "
+             "`QAT`: trained with straight-through odd-level weights of the same width (its soft-LIF ANN "
+             "accuracy is that of the quantized ANN; the ReLU column is the float ReLU twin). "
+             "`leak s` / `ref`: leak shift and refractory steps of the hidden layer. "
+             f"Defaults: {meta['defaults']}.", ""]
+    head = ("| dataset | study | training | bits | T_max | pct | readout | reset | leak s | ref | ReLU ANN | soft-LIF ANN "
+            "| golden | gap | acc@T/4 | acc@T/2 | events | sops |")
+    lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for e in entries:
         t = e["t_max"]
-        lines.append(f"| {e['dataset']} | {e['network']} | {e['weight_bits']} | {t} | {e['accuracy_relu_ann']:.3f} | "
-                     f"{e['accuracy_softlif_ann']:.3f} | {e['accuracy_golden']:.3f} | {e['gap_to_softlif_points']:.1f} | "
-                     f"{e['accuracy_by_step'][t // 4 - 1]:.3f}, {e['accuracy_by_step'][t // 2 - 1]:.3f} |")
-    return "\n".join(lines) + "\n"
-
-
-def run(quick=False):
-    cases = [c for c in CASES if c[0] == "digits"] if quick else CASES
-    return [run_case(d, c) for d, c in tqdm(cases, desc="soft-LIF", unit="network")]
-
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="digits only")
-    args = ap.parse_args(argv)
-    from spinaps.hdl.verilog import atomic_write_text
-    from spinaps.sw.flow import write_json
-
-    entries = run(args.quick)
-    command = "python bench/softlif.py" + (" --quick" if args.quick else "")
-    write_json(RESULTS / "softlif.json", entries)
-    atomic_write_text(RESULTS / "softlif.md", markdown(entries, command))
-    print(markdown(entries, command))
+        by = e["accuracy_by_step"]
+        lines.append(
+            f"| {e['dataset']} | {e['study']} | {'QAT' if e['training'].startswith('quant') else 'float'} | {e['weight_bits']} | {t} | {e['rate_percentile']:g} | "
+            f"{e['readout']} | {e['reset']} | {','.join(map(str, e['leak_shift']))} | "
+            f"{','.join(map(str, e['refractory']))} | {e['accuracy_relu_ann']:.3f} | "
+            f"{e['accuracy_softlif_ann']:.3f} | {e['accuracy_golden']:.3f} | {e['gap_to_softlif_points']:+.1f} | "
+            f"{by[max(0, t // 4 - 1)]:.3f} | {by[max(0, t // 2 - 1)]:.3f} | "
+            f"{e['events_per_inference_mean']:.0f} | {e['sops_per_inference_mean']:.0f} |")
+    lines.append("")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="digits only, short sweep")
+    args = parser.parse_args()
+    for e in run(quick=args.quick):
+        print(f"{e['dataset']:8s} {e['study']:15s} k={e['weight_bits']} T={e['t_max']:3d} "
+              f"golden={e['accuracy_golden']:.3f} softlif={e['accuracy_softlif_ann']:.3f} "
+              f"relu={e['accuracy_relu_ann']:.3f}")

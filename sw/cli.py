@@ -43,7 +43,7 @@ def _network_config(args):
 
 def _softlif_config(args):
     from .softlif import SoftLifConfig
-    kw = {k: getattr(args, k) for k in ("weight_bits", "t_max", "epochs", "seed") if getattr(args, k, None) is not None}
+    kw = {k: getattr(args, k) for k in ("epochs", "seed") if getattr(args, k, None) is not None}
     if args.hidden is not None:
         kw["hidden"] = _hidden(args)
     return SoftLifConfig(**kw)
@@ -53,8 +53,9 @@ def cmd_train(args):
     from .flow import train_and_export, train_network_and_export, train_softlif_and_export
     t0 = time.perf_counter()
     if args.network == "softlif":
-        artifact, trained, gold = train_softlif_and_export(args.dataset, args.out, config=_softlif_config(args),
-                                                           encoder_lanes=args.encoder_lanes, lanes=args.lanes)
+        artifact, trained, gold = train_softlif_and_export(
+            args.dataset, args.out, config=_softlif_config(args), weight_bits=args.weight_bits,
+            t_max=args.t_max or 64, encoder_lanes=args.encoder_lanes, lanes=args.lanes)
     elif args.network == "glm":
         if args.hidden is not None or args.decision not in (None, "first_to_spike"):
             raise ValueError("--network glm is the single GLM first-to-spike layer: --hidden and --decision "

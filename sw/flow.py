@@ -64,25 +64,19 @@ def train_network_and_export(dataset_name, out, *, config=None, encoder_lanes=16
     return artifact, trained, gold
 
 
-def train_softlif_and_export(dataset_name, out, *, config=None, encoder_lanes=16, lanes=None, progress=True):
-    """Train a soft-LIF network, convert it to the integer LIF network and save its artifact.
-
-    Returns ``(artifact, trained, golden_result)``.
-    """
+def train_softlif_and_export(dataset_name, out, *, config=None, weight_bits=4, t_max=64, encoder_lanes=16,
+                             lanes=None, progress=True):
+    """Train a soft-LIF network (:mod:`spinaps.sw.softlif`), convert it to the integer LIF
+    network and save its artifact. Returns ``(artifact, trained, golden_result)``."""
     ds = load_dataset(dataset_name)
-    from .export import model_to_artifact
-    from .softlif import SoftLifConfig, convert, train_softlif, training_record
+    from .softlif import SoftLifConfig, convert, softlif_artifact, train_softlif
 
     trained = train_softlif(ds, config or SoftLifConfig(), progress=progress)
     if lanes is not None and not isinstance(lanes, (list, tuple)):
-        lanes = [min(n, 16) for n in trained.config.hidden] + [lanes]
-    model = convert(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)
+        lanes = [min(n, 16) for n in trained.sizes[1:-1]] + [lanes]
+    model = convert(trained, ds, weight_bits=weight_bits, t_max=t_max, encoder_lanes=encoder_lanes, lanes=lanes)
     gold = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
-    manifest, arrays = model_to_artifact(
-        model, dataset={"name": ds.name, "sha256": ds.sha256, "n_train": ds.n_train, "n_test": ds.n_test},
-        accuracy={"ann": trained.accuracy_relu, "softlif_ann": trained.accuracy_softlif,
-                  "golden": gold.accuracy(ds.y_test)},
-        training=training_record(trained))
+    manifest, arrays = softlif_artifact(model, trained, ds, golden_accuracy=gold.accuracy(ds.y_test))
     return art.load(art.save(out, manifest, arrays)), trained, gold
 
 
