@@ -38,8 +38,11 @@ train: setup
 verilog: setup
 	$(SPINAPS) verilog --model $(MODEL)
 
+# Single-layer GLM, then the networks with hidden LIF layers, then the soft-LIF conversion.
 bench: setup
 	$(PYTHON) bench/run.py
+	$(PYTHON) bench/networks.py
+	$(PYTHON) bench/softlif.py
 
 # Build outputs and caches only; .venv stays (remove it by hand to start over).
 clean:
