@@ -1,36 +1,15 @@
 """First-to-spike decision unit with early exit (docs/semantics.md section 6.1)."""
 
 from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
 from .argmax import lane_argmax
-from .layouts import bits_for, neuron_word_layout
-from .params import check_range
+from .decision import DecisionUnit
+from .layouts import bits_for
 
-__all__ = ["FirstToSpike", "decision_signature"]
-
-
-def decision_signature(n_out, lanes, u_bits, t_max):
-    """Ports every decision unit has: the output layer's neuron words in, the verdict out."""
-    words = -(-n_out // lanes)
-    return {
-        "neurons": In(stream.Signature(neuron_word_layout(lanes, u_bits, words, t_max), always_ready=True)),
-        "clear": In(1),
-        "decided": Out(1),
-        "spiked": Out(1),
-        "cls": Out(bits_for(n_out)),
-        "step": Out(bits_for(t_max + 1)),
-    }
+__all__ = ["FirstToSpike"]
 
 
-def check_decision_parameters(n_out, lanes, t_max):
-    check_range("n_out", n_out, 2, 65536)
-    check_range("lanes", lanes, 1, n_out)
-    check_range("t_max", t_max, 1, 255)
-
-
-class FirstToSpike(wiring.Component):
+class FirstToSpike(DecisionUnit):
     """Watches the output layer's neuron words and decides the class.
 
     Within a step it keeps the spiking neuron with the highest potential and the neuron
@@ -42,17 +21,8 @@ class FirstToSpike(wiring.Component):
     Latency: ``decided`` is registered, high from the cycle after the step's last word
     until ``clear``. Backpressure: none, it takes every word (``neurons`` is always ready).
 
-    Parameters
-    ----------
-    n_out, lanes, u_bits, t_max : int
-        Output layer size, its lanes and potential width; time steps per inference.
+    Parameters: see :class:`~spinaps.hdl.decision.DecisionUnit`.
     """
-
-    def __init__(self, *, n_out, lanes, u_bits, t_max):
-        check_decision_parameters(n_out, lanes, t_max)
-        self.n_out, self.lanes, self.u_bits, self.t_max = n_out, lanes, u_bits, t_max
-        self.words = -(-n_out // lanes)
-        super().__init__(decision_signature(n_out, lanes, u_bits, t_max))
 
     def elaborate(self, platform):
         m = Module()

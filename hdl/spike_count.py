@@ -1,16 +1,15 @@
 """Spike-count decision unit (docs/semantics.md section 6.2)."""
 
 from amaranth.hdl import Cat, Module, Mux, Signal
-from amaranth.lib import wiring
 
 from .argmax import lane_argmax
-from .first_to_spike import check_decision_parameters, decision_signature
+from .decision import DecisionUnit
 from .layouts import bits_for
 
 __all__ = ["SpikeCount"]
 
 
-class SpikeCount(wiring.Component):
+class SpikeCount(DecisionUnit):
     """Counts every output neuron's spikes over all ``t_max`` steps; the class is the argmax.
 
     Each word adds its spikes to the neurons' counters; during the words of step ``t_max``
@@ -21,17 +20,8 @@ class SpikeCount(wiring.Component):
     Latency: ``decided`` is registered, high from the cycle after the last word of step
     ``t_max`` until ``clear``. Backpressure: none, it takes every word.
 
-    Parameters
-    ----------
-    n_out, lanes, u_bits, t_max : int
-        Output layer size, its lanes and potential width; time steps per inference.
+    Parameters: see :class:`~spinaps.hdl.decision.DecisionUnit`.
     """
-
-    def __init__(self, *, n_out, lanes, u_bits, t_max):
-        check_decision_parameters(n_out, lanes, t_max)
-        self.n_out, self.lanes, self.u_bits, self.t_max = n_out, lanes, u_bits, t_max
-        self.words = -(-n_out // lanes)
-        super().__init__(decision_signature(n_out, lanes, u_bits, t_max))
 
     def elaborate(self, platform):
         m = Module()

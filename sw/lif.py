@@ -14,7 +14,6 @@ or a LIF output layer read out by spike count, first spike or max potential.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -30,6 +29,7 @@ from .datasets import Dataset
 from .glm import WEIGHT_BITS, GlmLayer, bernoulli_spikes, ste_odd_levels
 from .golden import DECISIONS, GoldenModel, LifLayerParams
 from .loss import first_to_spike_loss
+from .train import _lr_factor
 
 __all__ = ["LifNetConfig", "LifLayer", "SpikingNet", "TrainedNet", "train_network", "to_golden"]
 
@@ -320,9 +320,8 @@ def train_network(dataset: Dataset, config: LifNetConfig = LifNetConfig(), *, pr
     start = time.perf_counter()
     bar = tqdm(range(config.epochs), desc=f"{'hybrid' if config.output == 'glm' else 'lif'} {dataset.name}", unit="epoch", disable=not progress)
     for epoch in bar:
-        factor = config.lr_final + (1 - config.lr_final) * 0.5 * (1 + math.cos(math.pi * epoch / max(1, config.epochs - 1)))
         for group in optimizer.param_groups:
-            group["lr"] = config.lr * factor
+            group["lr"] = config.lr * _lr_factor(epoch, config.epochs, config.lr_final)
         total, count = 0.0, 0
         for idx in torch.randperm(len(x_train), generator=generator).split(config.batch_size):
             loss = model.loss(spikes(idx), y_train[idx])
