@@ -16,7 +16,7 @@ BOOTSTRAP_FLAGS :=
 # (A target-specific variable also applies to the prerequisite `setup`.)
 test test-full: BOOTSTRAP_FLAGS := --warm-yosys
 
-.PHONY: setup demo test test-full train verilog bench clean
+.PHONY: setup demo test test-full train verilog synth bench clean
 
 setup:
 	@bash scripts/bootstrap.sh $(BOOTSTRAP_FLAGS)
@@ -37,6 +37,10 @@ train: setup
 
 verilog: setup
 	$(SPINAPS) verilog --model $(MODEL)
+
+# Yosys resource estimates for Artix-7 (xc7a35t, xc7a100t): build/synth/synth.{json,md}.
+synth: setup
+	$(SPINAPS) synth --model $(MODEL)
 
 # Single-layer GLM, then the networks with hidden LIF layers, then the soft-LIF conversion.
 bench: setup

@@ -61,7 +61,7 @@ class GlmLayer(SynapseLayer):
                          basis=params.basis, basis_bits=params.basis_bits, t_max=t_max, memory=memory,
                          u_bits=params.u_bits)
 
-    def elaborate_neurons(self, m, snap, start, done):
+    def elaborate_neurons(self, m, step_sums, start, done):
         p = self.params
         P, Qn = self.lanes, self.words
         m.submodules.bank = bank = self._bank
@@ -86,9 +86,10 @@ class GlmLayer(SynapseLayer):
         m.d.sync += u1_valid.eq(upd_active)
 
         vbits = self.acc_bits + p.scale_bits + 2
+        sums = step_sums(upd_word)
         for lane in range(P):
             js = [q * P + lane for q in range(Qn)]
-            a = Cat(*[snap[j] for j in js]).word_select(upd_word, self.acc_bits).as_signed()
+            a = sums[lane]
             gam = Cat(*[Const(int(p.gamma[j]) if j < self.n_out else 0, signed(p.u_bits)) for j in js]
                       ).word_select(upd_word, p.u_bits).as_signed()
             scl = Cat(*[Const(int(p.scale[j]) if j < self.n_out else 0, p.scale_bits) for j in js]

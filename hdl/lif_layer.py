@@ -2,6 +2,7 @@
 
 import numpy as np
 from amaranth.hdl import Cat, Const, Mux, Signal, signed
+from amaranth.lib import memory
 
 from .params import check_range
 from .synapse_layer import SynapseLayer
@@ -64,15 +65,21 @@ class LifLayer(SynapseLayer):
         super().__init__(n_in=n_in, n_out=n_out, lanes=params.lanes, weight_bits=params.weight_bits,
                          basis=[[1]], basis_bits=1, t_max=t_max, memory=memory, u_bits=params.v_bits)
 
-    def elaborate_neurons(self, m, snap, start, done):
+    def elaborate_neurons(self, m, step_sums, start, done):
         p = self.params
         P, Qn, V = self.lanes, self.words, p.v_bits
         half = 1 << (V - 1)
         R = p.refractory
         rbits = max(1, R.bit_length())
 
-        v = [Signal(signed(V), name=f"v{j}") for j in range(Qn * P)]
-        ref = [Signal(rbits, name=f"ref{j}") for j in range(Qn * P)]
+        # Potentials and refractory counters: one memory word per neuron word, read and
+        # written back in the same cycle (asynchronous read: LUT RAM on Xilinx). A word counts
+        # only once written in this inference (``seen``), so a new inference starts from 0
+        # without clearing the memory.
+        S = V + rbits
+        m.submodules.state = state = memory.Memory(shape=P * S, depth=Qn, init=[])
+        st_rd, st_wr = state.read_port(domain="comb"), state.write_port()
+        seen = Signal(Qn)
 
         upd_active = Signal()
         upd_word = Signal(range(max(2, Qn)))
@@ -91,12 +98,18 @@ class LifLayer(SynapseLayer):
         with m.If(upd_active):
             m.d.sync += [u1_word.eq(upd_word), u1_last.eq(upd_word == Qn - 1)]
         wide = max(V, self.acc_bits) + 3
-        spikes = []
+        sums = step_sums(upd_word)
+        known = seen.bit_select(upd_word, 1)
+        m.d.comb += [st_rd.addr.eq(upd_word), st_wr.addr.eq(upd_word), st_wr.en.eq(upd_active)]
+        with m.If(upd_active):
+            m.d.sync += seen.bit_select(upd_word, 1).eq(1)
+        spikes, new_state = [], []
         for lane in range(P):
             js = [q * P + lane for q in range(Qn)]
-            a = Cat(*[snap[j] for j in js]).word_select(upd_word, self.acc_bits).as_signed()
-            v_old = Cat(*[v[j] for j in js]).word_select(upd_word, V).as_signed()
-            r_old = Cat(*[ref[j] for j in js]).word_select(upd_word, rbits)
+            a = sums[lane]
+            word = st_rd.data[lane * S:(lane + 1) * S]
+            v_old = Mux(known, word[:V].as_signed(), 0)
+            r_old = Mux(known, word[V:], 0) if R else Const(0, rbits)
             bias = Cat(*[Const(int(p.bias[j]) if j < self.n_out else 0, signed(V)) for j in js]
                        ).word_select(upd_word, V).as_signed()
             theta = Cat(*[Const(int(p.threshold[j]) if j < self.n_out else half - 1, signed(V)) for j in js]
@@ -113,13 +126,8 @@ class LifLayer(SynapseLayer):
             after = (u - theta) if p.reset == "subtract" else 0
             v_new = Signal(signed(V), name=f"v_new{lane}")
             m.d.comb += v_new.eq(Mux(fire, after, u))
-            for q, j in enumerate(js):
-                if j >= self.n_out:
-                    continue
-                with m.If(upd_active & (upd_word == q)):
-                    m.d.sync += v[j].eq(v_new)
-                    if R:
-                        m.d.sync += ref[j].eq(Mux(quiet, r_old - 1, Mux(fire, R, 0)))
+            r_new = Mux(quiet, r_old - 1, Mux(fire, R, 0)) if R else Const(0, rbits)
+            new_state.append(Cat(v_new, r_new[:rbits]))
             real = Const(0, 1) if lane >= self.n_out else ((upd_word * P + lane) < self.n_out)
             spk, u1 = Signal(name=f"spike{lane}"), Signal(signed(V), name=f"u1_u{lane}")
             with m.If(upd_active):
@@ -127,6 +135,7 @@ class LifLayer(SynapseLayer):
             m.d.comb += out.u[lane].eq(u1)
             spikes.append(spk)
 
+        m.d.comb += st_wr.data.eq(Cat(*new_state))
         m.d.comb += [
             self.neurons.valid.eq(u1_valid),
             out.step.eq(upd_step), out.word.eq(u1_word), out.last.eq(u1_last), out.spikes.eq(Cat(*spikes)),

@@ -1,7 +1,7 @@
 """The event-driven synapse engine shared by the GLM and LIF layers (docs/semantics.md 4, 7-9)."""
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import stream, wiring
+from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .layouts import bits_for, event_layout, neuron_word_layout
@@ -35,8 +35,8 @@ class SynapseLayer(wiring.Component):
     For every ``events`` beat (an active input ``i`` with its history) the layer computes
     the ``K`` traces from its basis, and for each non-zero trace reads synapse row
     ``i*K + k`` (``ceil(n_out/lanes)`` words, one per cycle) and adds ``w * trace`` into the
-    lanes. An end-of-step beat latches the accumulators into a snapshot, clears them and
-    starts the neuron update of the subclass (:meth:`elaborate_neurons`), which runs while
+    lanes (step sums in a two-bank LUT memory: P adders, no per-neuron registers). An
+    end-of-step beat swaps the banks and starts the neuron update of the subclass (:meth:`elaborate_neurons`), which runs while
     the next step's events accumulate. Subclasses: ``GlmLayer`` and ``LifLayer``.
 
     Latency: a row word is accumulated ``memory.read_latency + 1`` cycles after it is
@@ -89,11 +89,12 @@ class SynapseLayer(wiring.Component):
             "sops_before": Out(32),
         })
 
-    def elaborate_neurons(self, m, snap, start, done):
-        """Build the neuron update. ``start`` is high for one cycle at the end of a step; ``snap``
-        (one accumulator snapshot per neuron, padded to ``words * lanes``) holds the step's
-        sums from the next cycle until the next ``start``. Drive ``self.neurons`` word by
-        word and ``done`` high in the cycle the step's last word leaves."""
+    def elaborate_neurons(self, m, step_sums, start, done):
+        """Build the neuron update. ``start`` is high for one cycle at the end of a step;
+        ``step_sums(addr)`` (call it once) gives the P sums of neuron word ``addr`` of that
+        step, combinationally, from the next cycle until the next ``start``. Drive
+        ``self.neurons`` word by word and ``done`` high in the cycle the step's last word
+        leaves."""
         raise NotImplementedError("SynapseLayer is a base class: use GlmLayer or LifLayer")
 
     def elaborate(self, platform):
@@ -183,27 +184,54 @@ class SynapseLayer(wiring.Component):
                 ]
 
         # --- lanes: accumulate w * trace ----------------------------------------------------------
-        acc = [Signal(signed(self.acc_bits), name=f"acc{j}") for j in range(self.n_out)]
-        snap = [Signal(signed(self.acc_bits), name=f"snap{j}") for j in range(Qn * P)]
+        # The step sums live in a two-bank memory (one word of P sums per neuron word), not in
+        # registers: a bank accumulates while the other is read by the neuron update, and the
+        # banks swap at the end of a step. A word's content counts only once it was written in
+        # the current step (``fresh``), so neither a swap nor a new inference has to clear it,
+        # and only P adders exist whatever the layer size. Reads are asynchronous (LUT RAM on
+        # Xilinx) so a read-add-write takes one cycle.
+        W = self.acc_bits
+        m.submodules.sums = sums = memory.Memory(shape=P * W, depth=2 * Qn, init=[])
+        acc_rd, upd_rd, acc_wr = sums.read_port(domain="comb"), sums.read_port(domain="comb"), sums.write_port()
+        bank = Signal()                  # the bank that accumulates; the other one is updated
+        fresh = [Signal(Qn, name=f"fresh{i}") for i in range(2)]
         out_read, out_eos, out_word, out_trace = tag_read[L], tag_eos[L], tag_word[L], tag_trace[L]
+        acc_addr = Mux(bank, out_word + Qn, out_word)
+        acc_fresh = Mux(bank, fresh[1].bit_select(out_word, 1), fresh[0].bit_select(out_word, 1))
+        new_sums = []
         for lane in range(P):
             code = mem.rd_data[lane * b:(lane + 1) * b]
             w = Signal(signed(b + 1), name=f"w{lane}")
             m.d.comb += w.eq(Cat(Const(1, 1), code) - (1 << b))     # 2*code - (2^b - 1)
             prod = Signal(signed(b + 2 + cbits), name=f"prod{lane}")
             m.d.comb += prod.eq(w * out_trace)
-            for q in range(Qn):
-                j = q * P + lane
-                if j >= self.n_out:
-                    continue
-                with m.If(out_read & (out_word == q)):
-                    m.d.sync += acc[j].eq(acc[j] + prod)
+            old = Mux(acc_fresh, acc_rd.data[lane * W:(lane + 1) * W].as_signed(), 0)
+            new_sum = Signal(signed(W), name=f"sum{lane}")
+            m.d.comb += new_sum.eq(old + prod)
+            new_sums.append(new_sum)
+        m.d.comb += [acc_rd.addr.eq(acc_addr), acc_wr.addr.eq(acc_addr), acc_wr.data.eq(Cat(*new_sums)),
+                     acc_wr.en.eq(out_read)]
+        with m.If(out_read):
+            with m.If(bank):
+                m.d.sync += fresh[1].bit_select(out_word, 1).eq(1)
+            with m.Else():
+                m.d.sync += fresh[0].bit_select(out_word, 1).eq(1)
         with m.If(out_eos):
-            m.d.sync += [s.eq(a) for s, a in zip(snap, acc)] + [a.eq(0) for a in acc]
+            m.d.sync += bank.eq(~bank)
+            with m.If(bank):
+                m.d.sync += fresh[0].eq(0)
+            with m.Else():
+                m.d.sync += fresh[1].eq(0)
+
+        def step_sums(addr):
+            """The P sums of neuron word ``addr`` of the step being updated (combinational)."""
+            m.d.comb += upd_rd.addr.eq(Mux(bank, addr, addr + Qn))
+            ok = Mux(bank, fresh[0].bit_select(addr, 1), fresh[1].bit_select(addr, 1))
+            return [Mux(ok, upd_rd.data[lane * W:(lane + 1) * W].as_signed(), 0) for lane in range(P)]
 
         # --- neuron update (subclass) ---------------------------------------------------------
         done = Signal()
-        self.elaborate_neurons(m, snap, out_eos, done)
+        self.elaborate_neurons(m, step_sums, out_eos, done)
         with m.If(done):
             m.d.sync += update_busy.eq(0)
         m.d.comb += [self.busy.eq(update_busy), self.active.eq(cur_valid | update_busy | self.events.valid)]

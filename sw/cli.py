@@ -95,6 +95,18 @@ def cmd_verilog(args):
     print(f"wrote {v} and {j}")
 
 
+def cmd_synth(args):
+    from . import artifact as art
+    from .flow import synth_report
+    targets = [t.strip() for t in args.target.split(",") if t.strip()]
+    entries = synth_report(art.load(args.model), args.out, targets=targets, memory=args.memory)
+    for e in entries:
+        print(f"{e['target']:>10}: {e['lut']:,} LUT ({e['lutram']:,} as RAM), {e['ff']:,} FF, "
+              f"{e['bram36']:g} BRAM36, {e['dsp']} DSP, ~{e['logic_cells']:,} logic cells: "
+              f"{'fits' if e['fits'] else 'does NOT fit'}")
+    print(f"wrote {Path(args.out) / 'synth.json'} and synth.md")
+
+
 def cmd_verify(args):
     from . import artifact as art
     from .flow import rtl_check
@@ -200,6 +212,14 @@ def build_parser():
     sp.add_argument("--out", default="build/verilog")
     sp.add_argument("--memory", choices=["sram", "sttram"], default="sram")
     sp.set_defaults(func=cmd_verilog)
+
+    sp = sub.add_parser("synth", help="Yosys resource estimates (LUT, FF, BRAM, DSP) for Artix-7")
+    sp.add_argument("--model", default=DEFAULT_MODEL)
+    sp.add_argument("--out", default="build/synth")
+    sp.add_argument("--target", default="xc7a35t,xc7a100t",
+                    help="comma-separated: xc7a35t, xc7a100t, ice40up5k, ecp5-85f")
+    sp.add_argument("--memory", choices=["sram", "sttram"], default="sram")
+    sp.set_defaults(func=cmd_synth)
 
     sp = sub.add_parser("verify", help="run test samples on Icarus and compare with the golden model")
     sp.add_argument("--model", default=DEFAULT_MODEL)

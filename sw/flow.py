@@ -18,7 +18,7 @@ from .datasets import load_dataset
 from .golden import GoldenModel
 
 __all__ = ["train_and_export", "train_network_and_export", "train_softlif_and_export", "export_and_save", "InMemoryArtifact", "golden_eval", "golden_throughput", "write_accelerator_verilog", "rtl_check",
-           "sample_seeds", "summarize"]
+           "sample_seeds", "summarize", "synth_report", "SYNTH_TARGETS"]
 
 
 def sample_seeds(n, offset=0):
@@ -167,6 +167,47 @@ def write_accelerator_verilog(artifact, out_dir, *, memory="sram", name="spinaps
     return write_verilog(acc, out_dir, name, extra=extra)
 
 
+#: The Artix-7 parts of `make synth` (place-and-route for iCE40 / ECP5 is boards/build.py's).
+SYNTH_TARGETS = ("xc7a35t", "xc7a100t")
+
+
+def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", progress=True):
+    """Yosys resource counts of an artifact's accelerator for each target.
+
+    Writes ``<out_dir>/<model>.v``, ``synth.json`` (one entry per target: lut, ff, bram36,
+    dsp, lutram, logic_cells, utilization, fits, Yosys seconds) and ``synth.md``; returns the
+    entries.
+    """
+    from spinaps.hdl.synthesis import resources, synthesize
+    from spinaps.hdl.verilog import atomic_write_text
+
+    out_dir = Path(out_dir)
+    name = "spinaps_accelerator"
+    t0 = time.perf_counter()
+    verilog, _ = write_accelerator_verilog(artifact, out_dir, memory=memory, name=name)
+    verilog_s = time.perf_counter() - t0
+    model = Path(str(artifact.path)).stem
+    entries = []
+    for target in targets:
+        syn = synthesize(verilog, name, target, work_dir=out_dir, progress=progress)
+        entries.append({"model": model, "network": summarize_network(artifact), "memory": memory,
+                        "target": target, **resources(syn["cells"], target),
+                        "yosys_seconds": syn["seconds"], "verilog_seconds": verilog_s})
+    write_json(out_dir / "synth.json", entries)
+    rows = ["| model | target | LUT (logic + RAM) | FF | BRAM36 | DSP | logic cells | fits |", "|---|---|---|---|---|---|---|---|"]
+    rows += [f"| {e['model']} | {e['target']} | {e['lut']:,} ({e.get('lut_logic', e['lut']):,} + {e.get('lutram', 0):,}) "
+             f"| {e['ff']:,} | {e['bram36']:g} | {e['dsp']} | {e['logic_cells']:,} | {'yes' if e['fits'] else 'NO'} |"
+             for e in entries]
+    atomic_write_text(out_dir / "synth.md", f"# Yosys resources: {summarize_network(artifact)} ({memory})\n\n" + "\n".join(rows) + "\n")
+    return entries
+
+
+def summarize_network(artifact):
+    """``64 -> 64 lif -> 10 glm`` from an artifact's manifest."""
+    m = artifact.manifest
+    return " -> ".join([str(m["encoder"]["n_inputs"])] + [f"{l['n_out']} {l['type']}" for l in m["layers"]])
+
+
 def rtl_check(artifact, n, *, build_dir, memory="sram", memory_options=None, stall=0.0,
               dataset=None):
     """Run the first ``n`` test samples on Icarus and compare every spike with the golden model.
@@ -192,7 +233,7 @@ def summarize(artifact, gold, labels, run=None, comparison=None, rtl_labels=None
     out = {
         "model": str(artifact.path),
         "dataset": m["dataset"]["name"],
-        "network": " -> ".join([str(m["encoder"]["n_inputs"])] + [f"{l['n_out']} {l['type']}" for l in layers]),
+        "network": summarize_network(artifact),
         "decision": m["decision"],
         "weight_bits": max(layer["weight_bits"] for layer in layers),
         "t_max": m["t_max"],
