@@ -36,11 +36,11 @@ class SynapseLayer(wiring.Component):
     the ``K`` traces from its basis, and for each non-zero trace reads synapse row
     ``i*K + k`` (``ceil(n_out/lanes)`` words, one per cycle) and adds ``w * trace`` into the
     lanes (step sums in a two-bank LUT memory: P adders, no per-neuron registers). An
-    end-of-step beat swaps the banks and starts the neuron update of the subclass (:meth:`elaborate_neurons`), which runs while
-    the next step's events accumulate. Subclasses: ``GlmLayer`` and ``LifLayer``.
+    end-of-step beat swaps the banks and starts the neuron update of the subclass
+    (:meth:`elaborate_neurons`), which runs while the next step's events accumulate. Subclasses: ``GlmLayer`` and ``LifLayer``.
 
     Latency: a row word is accumulated ``memory.read_latency + 1`` cycles after it is
-    issued; the snapshot is ready the cycle after the end-of-step beat leaves the read
+    issued; the step's sums are readable the cycle after the end-of-step beat leaves the read
     pipeline. Backpressure: ``events`` is a valid/ready stream; the layer takes one memory
     word per cycle. It holds an end-of-step beat while the previous step's update is still
     running or while ``hold`` is high (the consumer of ``neurons`` is not ready for a new
