@@ -16,7 +16,7 @@ BOOTSTRAP_FLAGS :=
 # (A target-specific variable also applies to the prerequisite `setup`.)
 test test-full: BOOTSTRAP_FLAGS := --warm-yosys
 
-.PHONY: setup demo test test-full train verilog synth bench clean
+.PHONY: setup demo test test-full train verilog synth pnr bench clean
 
 setup:
 	@bash scripts/bootstrap.sh $(BOOTSTRAP_FLAGS)
@@ -41,6 +41,10 @@ verilog: setup
 # Yosys resource estimates for Artix-7 (xc7a35t, xc7a100t): build/synth/synth.{json,md}.
 synth: setup
 	$(SPINAPS) synth --model $(MODEL)
+
+# nextpnr (fixed seed) for the iCEBreaker (UP5K) and ULX3S (ECP5-85F) tops: build/pnr/pnr.json.
+pnr: setup
+	$(SPINAPS) pnr --model $(MODEL)
 
 # Single-layer GLM, then the networks with hidden LIF layers, then the soft-LIF conversion.
 bench: setup

@@ -88,8 +88,9 @@ def place_and_route(board, artifact_path, out_dir):
     """Fmax and utilization from the board's full open flow (boards/build.py)."""
     from spinaps.boards.build import build
     report = build(board, artifact_path, out_dir)
-    return {"fmax_mhz": report["fmax_mhz"], "pnr_utilization": report.get("utilization"),
-            "critical_path": report.get("critical_path"), "build_seconds": report.get("seconds")}
+    return {"fmax_mhz": report["fmax_mhz"], "clock_mhz": report.get("clock_mhz"), "timing_met": report.get("timing_met"),
+            "pnr_utilization": report.get("utilization"), "critical_path": (report.get("critical_paths") or [None])[0],
+            "build_seconds": report.get("seconds")}
 
 
 def run_variant(tag, dataset, network, trained, ds, variant, lanes_cfg, boards, rtl_n, cache, pnr=True):

@@ -107,6 +107,17 @@ def cmd_synth(args):
     print(f"wrote {Path(args.out) / 'synth.json'} and synth.md")
 
 
+def cmd_pnr(args):
+    from . import artifact as art
+    from .flow import pnr_report
+    boards = [b.strip() for b in args.board.split(",") if b.strip()]
+    for e in pnr_report(art.load(args.model), boards, args.out, n=args.n):
+        print(f"{e['board']:>10} ({e['device']}): Fmax {e['fmax_mhz']:.1f} MHz (clock {e['clock_mhz']} MHz, timing "
+              f"{'met' if e['timing_met'] else 'NOT met'}), {e['cycles_per_inference_mean']:,.0f} cycles per inference "
+              f"= {e['us_per_inference']:,.1f} us at Fmax; bitstream {e['bitstream']}")
+    print(f"wrote {Path(args.out) / 'pnr.json'}")
+
+
 def cmd_verify(args):
     from . import artifact as art
     from .flow import rtl_check
@@ -220,6 +231,13 @@ def build_parser():
                     help="comma-separated: xc7a35t, xc7a100t, ice40up5k, ecp5-85f")
     sp.add_argument("--memory", choices=["sram", "sttram"], default="sram")
     sp.set_defaults(func=cmd_synth)
+
+    sp = sub.add_parser("pnr", help="nextpnr for the iCE40 UP5K / ECP5-85F board tops: Fmax, utilization, us per inference")
+    sp.add_argument("--model", default=DEFAULT_MODEL)
+    sp.add_argument("--out", default="build/pnr")
+    sp.add_argument("--board", default="icebreaker,ulx3s", help="comma-separated: icebreaker, ulx3s")
+    sp.add_argument("-n", type=int, default=20, help="test samples run on Icarus for the cycles per inference")
+    sp.set_defaults(func=cmd_pnr)
 
     sp = sub.add_parser("verify", help="run test samples on Icarus and compare with the golden model")
     sp.add_argument("--model", default=DEFAULT_MODEL)

@@ -18,7 +18,7 @@ from .datasets import load_dataset
 from .golden import GoldenModel
 
 __all__ = ["train_and_export", "train_network_and_export", "train_softlif_and_export", "export_and_save", "InMemoryArtifact", "golden_eval", "golden_throughput", "write_accelerator_verilog", "rtl_check",
-           "sample_seeds", "summarize", "synth_report", "SYNTH_TARGETS"]
+           "sample_seeds", "summarize", "synth_report", "SYNTH_TARGETS", "pnr_report"]
 
 
 def sample_seeds(n, offset=0):
@@ -199,6 +199,33 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
              f"| {e['ff']:,} | {e['bram36']:g} | {e['dsp']} | {e['logic_cells']:,} | {'yes' if e['fits'] else 'NO'} |"
              for e in entries]
     atomic_write_text(out_dir / "synth.md", f"# Yosys resources: {summarize_network(artifact)} ({memory})\n\n" + "\n".join(rows) + "\n")
+    return entries
+
+
+def pnr_report(artifact, boards, out_dir, *, n=20, progress=True):
+    """Place and route the board tops of ``boards`` (``icebreaker``, ``ulx3s``) with the
+    artifact's accelerator (boards/build.py: Yosys, nextpnr with a fixed seed, packer) and give
+    the time of one inference at each Fmax from the cycles the RTL takes on the first ``n`` test
+    samples (checked against the golden model). Writes ``<out_dir>/pnr.json``; returns the entries.
+    """
+    from spinaps.boards.build import build
+
+    out_dir = Path(out_dir)
+    run, comparison, _ = rtl_check(artifact, n, build_dir=out_dir / "rtl")
+    if comparison.mismatches:
+        raise RuntimeError(f"the RTL differs from the golden model on {len(comparison.mismatched_samples)} samples")
+    cycles = float(np.mean([r["cycles"] for r in run.results]))
+    entries = []
+    for board in boards:
+        rep = build(board, artifact.path, out_dir / board, progress=progress)
+        fmax = rep["fmax_mhz"]
+        entries.append({"model": Path(str(artifact.path)).stem, "network": summarize_network(artifact), "board": board,
+                        "device": rep["device"], "fmax_mhz": fmax, "clock_mhz": rep["clock_mhz"],
+                        "timing_met": rep["timing_met"], "utilization": rep["utilization"],
+                        "critical_path": (rep["critical_paths"] or [None])[0], "bitstream": rep["bitstream"],
+                        "cycles_per_inference_mean": cycles, "rtl_samples": len(run.results),
+                        "us_per_inference": cycles / fmax if fmax else None, "build_seconds": rep["seconds"]})
+    write_json(out_dir / "pnr.json", entries)
     return entries
 
 
