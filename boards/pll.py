@@ -66,7 +66,7 @@ def ecp5_pll(clk_in, f_in_mhz, f_out_mhz):
                     p_OUTDIVIDER_MUXC="DIVC", p_OUTDIVIDER_MUXD="DIVD", p_CLKI_DIV=clki, p_CLKOP_ENABLE="ENABLED",
                     p_CLKOP_DIV=clkop, p_CLKOP_CPHASE=clkop - 1, p_CLKOP_FPHASE=0, p_FEEDBK_PATH="CLKOP",
                     p_CLKFB_DIV=clkfb, a_FREQUENCY_PIN_CLKI=str(f_in_mhz), a_FREQUENCY_PIN_CLKOP=f"{f:.4f}",
-                    i_RST=0, i_STDBY=0, i_CLKI=clk_in, o_CLKOP=clk, i_CLKFB=clk, i_CLKINTFB=Signal(),
+                    i_RST=0, i_STDBY=0, i_CLKI=clk_in, o_CLKOP=clk, i_CLKFB=clk, o_CLKINTFB=Signal(),
                     i_PHASESEL0=0, i_PHASESEL1=0, i_PHASEDIR=1, i_PHASESTEP=1, i_PHASELOADREG=1,
                     i_PLLWAKESYNC=0, i_ENCLKOP=0, o_LOCK=lock)
     return inst, clk, lock, f
