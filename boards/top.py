@@ -6,6 +6,7 @@ import importlib
 from dataclasses import dataclass
 
 from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Module, ResetSignal
+from amaranth.lib import io
 
 from .board_core import BoardCore
 from .pll import ecp5_pll, ice40_pll
@@ -92,8 +93,8 @@ class BoardTop(Elaboratable):
                 pad = platform.request(platform.default_clk, dir="-")
                 inst, clk, lock, f = ice40_pll(pad.io, f_in, self.core_mhz)
             elif self.board.family == "ecp5":
-                clk_in = platform.request(platform.default_clk).i
-                inst, clk, lock, f = ecp5_pll(clk_in, f_in, self.core_mhz)
+                m.submodules.clk_buf = clk_buf = io.Buffer("i", platform.request(platform.default_clk, dir="-"))
+                inst, clk, lock, f = ecp5_pll(clk_buf.i, f_in, self.core_mhz)
             else:
                 raise ValueError(f"no PLL for {self.board.name} here; use core_mhz=None")
             m.submodules.pll = inst
@@ -107,8 +108,11 @@ class BoardTop(Elaboratable):
         self.core = BoardCore(self.model, clocks_per_bit=cpb, timeout_bits=max(20, round(self.timeout_s * self.baud)),
                               memory=self.memory)
         m.submodules.core = self.core
-        uart = platform.request("uart", 0)
-        m.d.comb += [self.core.rx.eq(uart.rx.i), uart.tx.o.eq(self.core.tx)]
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.rx_buf = rx_buf = io.Buffer("i", uart.rx)
+        m.submodules.tx_buf = tx_buf = io.Buffer("o", uart.tx)
+        m.d.comb += [self.core.rx.eq(rx_buf.i), tx_buf.o.eq(self.core.tx)]
         for index in range(2):
-            m.d.comb += platform.request("led", index).o.eq(self.core.leds[index])
+            m.submodules[f"led{index}"] = led = io.Buffer("o", platform.request("led", index, dir="-"))
+            m.d.comb += led.o.eq(self.core.leds[index])
         return m
