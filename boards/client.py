@@ -19,7 +19,7 @@ import numpy as np
 from . import protocol as p
 
 __all__ = ["BoardError", "BoardTimeout", "ModelMismatch", "ErrorFrame", "BoardLink", "SerialTransport",
-           "compare_answers", "RunReport", "run_samples", "open_serial"]
+           "compare_answers", "RunReport", "run_samples", "open_serial", "run_on_port"]
 
 
 class BoardError(Exception):

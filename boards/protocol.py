@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "SYNC", "PROTOCOL_VERSION", "T_PING", "T_SAMPLE", "T_WEIGHTS", "T_INFO", "T_RESULT", "T_ACK", "T_ERROR",
+    "SYNC", "PROTOCOL_VERSION", "HEADER_BYTES", "T_PING", "T_SAMPLE", "T_WEIGHTS", "T_INFO", "T_RESULT", "T_ACK", "T_ERROR",
     "ERRORS", "E_CRC", "E_LENGTH", "E_TYPE", "E_BUSY", "E_TIMEOUT", "E_NOT_WRITABLE", "E_ADDRESS",
     "DECISION_CODES", "INFO_BYTES", "ProtocolError", "Frame", "Info", "crc8", "encode_frame", "FrameDecoder",
     "encode_ping", "encode_sample", "encode_weights", "weight_word_bytes", "result_bytes",
