@@ -19,6 +19,8 @@ test test-full: BOOTSTRAP_FLAGS := --warm-yosys
 # Board flows: BOARD=icebreaker|ulx3s (bitstream, prog) or arty (vivado-plan, prog).
 BOARD   ?= icebreaker
 BAUD    ?= 115200
+# Core clock through the PLL (MHz); empty: the board's default, 0: the oscillator.
+CORE_MHZ ?=
 
 .PHONY: setup demo test test-full train verilog bench clean bitstream vivado-plan prog
 
@@ -44,7 +46,7 @@ verilog: setup
 
 # The open flow (Yosys + nextpnr through YoWASP) to build/$(BOARD)/; report in build/$(BOARD)/report.json.
 bitstream: setup
-	$(SPINAPS) bitstream --board $(BOARD) --model $(MODEL) --baud $(BAUD)
+	$(SPINAPS) bitstream --board $(BOARD) --model $(MODEL) --baud $(BAUD) $(if $(CORE_MHZ),--core-mhz $(CORE_MHZ))
 
 # Arty A7-35: no open 7-series place-and-route here, so the Vivado build archive.
 vivado-plan: setup

@@ -176,13 +176,22 @@ def cmd_run(args):
 
 def cmd_bitstream(args):
     from spinaps.boards.build import build
-    rep = build(args.board, args.model, args.out or f"build/{args.board}", baud=args.baud, seed=args.seed)
+    core_mhz = "default" if args.core_mhz is None else (None if args.core_mhz <= 0 else args.core_mhz)
+    rep = build(args.board, args.model, args.out or f"build/{args.board}", baud=args.baud, seed=args.seed,
+                core_mhz=core_mhz)
     fmax = ", ".join(f"{k} {v['achieved_mhz']:.1f} MHz (wanted {v['constraint_mhz']:.1f})" for k, v in rep["fmax"].items())
     print(f"bitstream {rep['bitstream']} in {rep['seconds']:.0f} s; Fmax {fmax}")
     for cell, u in rep["utilization"].items():
         if u["used"]:
             print(f"  {cell:<16} {u['used']:>6} / {u['available']}")
     print(f"report {Path(rep['bitstream']).parent / 'report.json'}")
+    # The PLL default suits the digits model; another model may close timing faster or slower.
+    if rep["fmax_mhz"] and not rep["timing_met"]:
+        print(f"warning: timing not met at {rep['clock_mhz']:.2f} MHz (Fmax {rep['fmax_mhz']:.2f} MHz): rebuild "
+              f"with --core-mhz {int(rep['fmax_mhz'] * 0.9)}", file=sys.stderr)
+    elif rep["fmax_mhz"] and rep["fmax_mhz"] > 1.3 * rep["clock_mhz"]:
+        print(f"note: Fmax {rep['fmax_mhz']:.2f} MHz leaves speed unused at {rep['clock_mhz']:.2f} MHz; "
+              f"--core-mhz {int(rep['fmax_mhz'] * 0.9)} runs faster")
 
 
 def cmd_vivado_plan(args):
@@ -279,6 +288,8 @@ def build_parser():
     sp.add_argument("--out", default=None, help="build directory (default build/BOARD)")
     sp.add_argument("--baud", type=int, default=115200)
     sp.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    sp.add_argument("--core-mhz", type=float, default=None,
+                    help="core clock through the PLL (default: the board's setting; 0: the oscillator)")
     sp.set_defaults(func=cmd_bitstream)
 
     sp = sub.add_parser("vivado-plan", help="Vivado build archive for the Arty A7-35 (no open 7-series flow)")
