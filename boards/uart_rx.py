@@ -1,0 +1,84 @@
+"""UART receiver, 8N1."""
+
+from amaranth.hdl import Cat, Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.cdc import FFSynchronizer
+from amaranth.lib.wiring import In, Out
+
+from spinaps.hdl.params import check_range
+
+__all__ = ["UartRx"]
+
+
+class UartRx(wiring.Component):
+    """8N1 UART receiver: start bit, 8 data bits LSB first, one stop bit.
+
+    ``rx`` goes through a 2-flop synchronizer (it comes from another clock domain, the
+    host's). A falling edge starts a character; the start bit is checked at its middle
+    (a glitch shorter than half a bit is ignored) and every data bit is sampled at its
+    middle, ``clocks_per_bit`` cycles apart. A character whose stop bit is low (framing
+    error, or a break) is dropped.
+
+    Latency: ``data`` is valid 2 (synchronizer) + about 9.5 bit times after the start edge.
+    Backpressure: ``data`` holds one byte; if it was not taken when the next byte completes,
+    the new byte is dropped and ``overrun`` is high for one cycle.
+
+    Parameters
+    ----------
+    clocks_per_bit : int
+        Clock cycles per bit (clock frequency / baud rate), at least 4.
+    """
+
+    def __init__(self, clocks_per_bit):
+        self.clocks_per_bit = check_range("clocks_per_bit", clocks_per_bit, 4, 1 << 24,
+                                          "clock frequency / baud rate; raise the clock or lower the baud")
+        super().__init__({
+            "rx": In(1, init=1),
+            "data": Out(stream.Signature(8)),
+            "overrun": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        rx = Signal(init=1)
+        m.submodules.sync = FFSynchronizer(self.rx, rx, init=1)
+        cpb = self.clocks_per_bit
+        timer = Signal(range(cpb))
+        bits = Signal(range(9))
+        shreg = Signal(8)
+
+        with m.If(self.data.ready):
+            m.d.sync += self.data.valid.eq(0)
+        m.d.sync += self.overrun.eq(0)
+
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(~rx):
+                    m.d.sync += timer.eq(cpb // 2 - 1)
+                    m.next = "START"
+            with m.State("START"):
+                m.d.sync += timer.eq(timer - 1)
+                with m.If(timer == 0):
+                    m.d.sync += [timer.eq(cpb - 1), bits.eq(0)]
+                    # Still low in the middle of the start bit: a real character.
+                    with m.If(rx):
+                        m.next = "IDLE"
+                    with m.Else():
+                        m.next = "DATA"
+            with m.State("DATA"):
+                m.d.sync += timer.eq(timer - 1)
+                with m.If(timer == 0):
+                    m.d.sync += [timer.eq(cpb - 1), shreg.eq(Cat(shreg[1:], rx)), bits.eq(bits + 1)]
+                    with m.If(bits == 7):
+                        m.next = "STOP"
+            with m.State("STOP"):
+                m.d.sync += timer.eq(timer - 1)
+                with m.If(timer == 0):
+                    with m.If(rx):
+                        m.d.sync += self.data.payload.eq(shreg)
+                        with m.If(self.data.valid & ~self.data.ready):
+                            m.d.sync += [self.overrun.eq(1), self.data.payload.eq(self.data.payload)]
+                        with m.Else():
+                            m.d.sync += self.data.valid.eq(1)
+                    m.next = "IDLE"
+        return m

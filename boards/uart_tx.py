@@ -1,0 +1,55 @@
+"""UART transmitter, 8N1."""
+
+from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from spinaps.hdl.params import check_range
+
+__all__ = ["UartTx"]
+
+
+class UartTx(wiring.Component):
+    """8N1 UART transmitter: start bit, 8 data bits LSB first, one stop bit.
+
+    ``tx`` is a register (no glitches on the pin) and idles high.
+
+    Latency: the start bit goes out the cycle after a byte is taken; a byte takes
+    ``10 * clocks_per_bit`` cycles. Backpressure: ``data.ready`` is high only while idle, so
+    a byte waits in the producer until the previous one has finished its stop bit.
+
+    Parameters
+    ----------
+    clocks_per_bit : int
+        Clock cycles per bit (clock frequency / baud rate), at least 4.
+    """
+
+    def __init__(self, clocks_per_bit):
+        self.clocks_per_bit = check_range("clocks_per_bit", clocks_per_bit, 4, 1 << 24,
+                                          "clock frequency / baud rate; raise the clock or lower the baud")
+        super().__init__({
+            "data": In(stream.Signature(8)),
+            "tx": Out(1, init=1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cpb = self.clocks_per_bit
+        timer = Signal(range(cpb))
+        bits = Signal(range(11))
+        shreg = Signal(10)
+        m.d.comb += self.data.ready.eq(bits == 0)
+        with m.If(bits == 0):
+            with m.If(self.data.valid):
+                # Stop bit, data, start bit (sent LSB first).
+                frame = Cat(Const(0, 1), self.data.payload, Const(1, 1))
+                m.d.sync += [shreg.eq(frame >> 1), self.tx.eq(0), timer.eq(cpb - 1), bits.eq(10)]
+        with m.Else():
+            m.d.sync += timer.eq(timer - 1)
+            with m.If(timer == 0):
+                m.d.sync += [timer.eq(cpb - 1), bits.eq(bits - 1), shreg.eq(shreg >> 1)]
+                with m.If(bits == 1):
+                    m.d.sync += self.tx.eq(1)
+                with m.Else():
+                    m.d.sync += self.tx.eq(shreg[0])
+        return m

@@ -1,0 +1,51 @@
+"""The open flow (Yosys + nextpnr + packer through YoWASP) to real bitstreams.
+
+`make test` runs one iCE40 build of a tiny model (the smoke test); `make test-full` builds the
+digits model for both boards. Resources and Fmax are measured by bench/boards.py, not
+asserted here."""
+
+import json
+
+import pytest
+
+from spinaps.boards.build import build
+from spinaps.sw import artifact as art
+
+pytestmark = pytest.mark.synth
+
+
+def _check(rep, out):
+    assert (out / "report.json").exists() and json.loads((out / "report.json").read_text()) == rep
+    bit = out / rep["bitstream"].split("/")[-1]
+    assert bit.exists() and bit.stat().st_size > 10_000
+    assert rep["fmax"] and all(v["achieved_mhz"] > 0 for v in rep["fmax"].values())
+    assert rep["critical_paths"] and rep["utilization"]
+
+
+def test_icebreaker_bitstream_of_a_tiny_model(tmp_path, tiny_glm_artifact):
+    manifest, arrays = tiny_glm_artifact
+    path = art.save(tmp_path / "tiny.npz", manifest, arrays)
+    out = tmp_path / "icebreaker"
+    rep = build("icebreaker", path, out, progress=False)
+    _check(rep, out)
+    assert rep["utilization"]["ICESTORM_LC"]["used"] > 100       # the accelerator and its link are there
+    assert rep["utilization"]["ICESTORM_RAM"]["used"] >= 1
+
+
+@pytest.fixture(scope="module")
+def digits_small_artifact(tmp_path_factory):
+    """The digits GLM model exported with 2 lanes and 4 encoder lanes (fits the UP5K)."""
+    from spinaps.sw.flow import train_and_export
+    from spinaps.sw.train import GlmTrainConfig
+    path = tmp_path_factory.mktemp("digits_small") / "digits.npz"
+    cfg = GlmTrainConfig(weight_bits=4, epochs=8, ann_baseline=False, eval_repeats=1)
+    train_and_export("digits", path, config=cfg, encoder_lanes=4, lanes=2, progress=False, checkpoint=False)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["icebreaker", "ulx3s"])
+def test_digits_bitstreams(tmp_path, digits_small_artifact, board):
+    out = tmp_path / board
+    rep = build(board, digits_small_artifact, out, progress=False)
+    _check(rep, out)
