@@ -140,7 +140,13 @@ class Accelerator(wiring.Component):
                          up.hold.eq(link.busy)]
             wiring.connect(m, link.events, down.events)
         out = self.layers[-1]
-        m.d.comb += [dec.neurons.valid.eq(out.neurons.valid), dec.neurons.payload.eq(out.neurons.payload)]
+        # A register between the output layer and the decision unit: it cuts the path from the
+        # GLM lanes' draw-and-compare through the lane argmax (the Fmax-limiting path, measured
+        # by nextpnr) at the cost of one cycle per inference.
+        dec_valid = Signal()
+        dec_word = Signal.like(out.neurons.payload)
+        m.d.sync += [dec_valid.eq(out.neurons.valid & ~core_rst), dec_word.eq(out.neurons.payload)]
+        m.d.comb += [dec.neurons.valid.eq(dec_valid), dec.neurons.payload.eq(dec_word)]
         for index, layer in enumerate(self.layers):
             probe, valid = self.probe(index)
             m.d.comb += [valid.eq(layer.neurons.valid), probe.step.eq(layer.neurons.payload.step),
