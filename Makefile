@@ -16,7 +16,7 @@ BOOTSTRAP_FLAGS :=
 # (A target-specific variable also applies to the prerequisite `setup`.)
 test test-full: BOOTSTRAP_FLAGS := --warm-yosys
 
-.PHONY: setup demo test test-full train verilog bench clean
+.PHONY: setup demo test test-full train verilog bench bench-quick clean
 
 setup:
 	@bash scripts/bootstrap.sh $(BOOTSTRAP_FLAGS)
@@ -38,11 +38,14 @@ train: setup
 verilog: setup
 	$(SPINAPS) verilog --model $(MODEL)
 
-# Single-layer GLM, then the networks with hidden LIF layers, then the soft-LIF conversion.
+# Every benchmark (GLM, hidden-LIF networks, soft-LIF, cost model, tool speed), then
+# bench/RESULTS.md from all the JSON files; stage logs in build/bench_logs/.
 bench: setup
-	$(PYTHON) bench/run.py
-	$(PYTHON) bench/networks.py
-	$(PYTHON) bench/softlif.py
+	$(PYTHON) bench/suite.py
+
+# The same on digits only with small RTL subsets (within 5 minutes on 2 cores).
+bench-quick: setup
+	$(PYTHON) bench/suite.py --quick
 
 # Build outputs and caches only; .venv stays (remove it by hand to start over).
 clean:

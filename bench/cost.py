@@ -12,6 +12,7 @@ memory), bench/results/cost.md and bench/results/energy_sttram_vs_sram.png.
 """
 
 import argparse
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -27,8 +28,12 @@ def find_artifacts(quick, build_root):
     """Artifacts the other bench scripts wrote (build/bench*/**.npz), loadable ones only."""
     from spinaps.sw import artifact as art
 
-    found = []
+    found, seen = [], set()
     for path in sorted(Path(build_root).glob("bench*/**/*.npz")):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest in seen:                    # the same model saved twice is costed once
+            continue
+        seen.add(digest)
         try:
             a = art.load(path)
         except art.ArtifactError as exc:      # e.g. a half-written file of an interrupted run
@@ -63,7 +68,7 @@ def describe(artifact):
 def samples_for(artifact, quick):
     n_in = artifact.manifest["encoder"]["n_inputs"]
     if quick:
-        return 20
+        return 10
     return 50 if n_in <= 64 else 12
 
 
@@ -180,7 +185,7 @@ def plot(rows, path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="digits artifacts only, 20 RTL samples each")
+    ap.add_argument("--quick", action="store_true", help="digits artifacts only, 10 RTL samples each")
     ap.add_argument("--devices", help="JSON device table merged over sim/devices.json by key")
     ap.add_argument("--build", default="build", help="where the bench artifacts are (build/bench*/)")
     args = ap.parse_args(argv)
