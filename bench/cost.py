@@ -1,7 +1,7 @@
 """Cost model benchmark: energy, latency, area, GSOPS/W/mm2 of STT-RAM vs SRAM synapses per network.
 
     python bench/cost.py                 # every artifact under build/bench*/ (the other bench scripts' output)
-    python bench/cost.py --quick         # digits artifacts only, fewer RTL samples
+    python bench/cost.py --quick         # digits first-to-spike artifacts only, 10 RTL samples
     python bench/cost.py --devices F     # merge a device table over sim/devices.json
 
 For each network: RTL runs on Icarus (SRAM, and STT-RAM at the table's read latency) of the
@@ -39,7 +39,8 @@ def find_artifacts(quick, build_root):
         except art.ArtifactError as exc:      # e.g. a half-written file of an interrupted run
             print(f"skipping {path}: {exc}", file=sys.stderr)
             continue
-        if quick and a.manifest["dataset"]["name"] != "digits":
+        # Quick: digits first-to-spike networks only (early exit keeps their RTL runs short).
+        if quick and (a.manifest["dataset"]["name"] != "digits" or a.manifest["decision"] != "first_to_spike"):
             continue
         found.append(a)
     return found
@@ -185,7 +186,7 @@ def plot(rows, path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="digits artifacts only, 10 RTL samples each")
+    ap.add_argument("--quick", action="store_true", help="digits first-to-spike artifacts only, 10 RTL samples each")
     ap.add_argument("--devices", help="JSON device table merged over sim/devices.json by key")
     ap.add_argument("--build", default="build", help="where the bench artifacts are (build/bench*/)")
     args = ap.parse_args(argv)
