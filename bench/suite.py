@@ -43,7 +43,9 @@ def main(argv=None):
         if stage == "report":
             # Written before the report so that it shows this run's stage times.
             write_json(HERE / "results" / "suite.json", {
-                "command": "make bench" + ("-quick" if args.quick else ""), "quick": args.quick,
+                "command": ("make bench" + ("-quick" if args.quick else "")) if not args.only else
+                           "python bench/suite.py" + (" --quick" if args.quick else "") + " --only " + " ".join(args.only),
+                "quick": args.quick,
                 "cores": os.cpu_count(), "stages": times, "total_seconds": time.perf_counter() - t_start})
         cmd = [sys.executable, str(HERE / f"{stage}.py")] + (["--quick"] if args.quick and stage != "report" else [])
         t0 = time.perf_counter()

@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
-from cost import describe, find_artifacts  # noqa: E402  (one artifact search for every bench script)
+from cost import RTL_CELL_LIMIT, cells, describe, find_artifacts  # noqa: E402  (one artifact search for every bench script)
 
 
 def measure(artifact, build, ds):
@@ -78,7 +78,8 @@ def main(argv=None):
     from spinaps.sw.datasets import load_dataset
     from spinaps.sw.flow import write_json
 
-    artifacts = find_artifacts(args.quick, Path(args.build))
+    # Verilog generation of MNIST-size networks takes minutes each here: the same limit as bench/cost.py.
+    artifacts = [a for a in find_artifacts(args.quick, Path(args.build)) if cells(a) <= RTL_CELL_LIMIT]
     if not artifacts:
         print("error: no artifacts under build/bench*/: run bench/run.py or bench/networks.py first", file=sys.stderr)
         return 2
