@@ -22,7 +22,7 @@ BAUD    ?= 115200
 # Core clock through the PLL (MHz); empty: the board's default, 0: the oscillator.
 CORE_MHZ ?=
 
-.PHONY: setup demo test test-full train verilog synth pnr bench clean bitstream vivado-plan prog
+.PHONY: setup demo test test-full train verilog synth pnr bench bench-quick clean bitstream vivado-plan prog
 
 setup:
 	@bash scripts/bootstrap.sh $(BOOTSTRAP_FLAGS)
@@ -64,11 +64,14 @@ vivado-plan: setup
 prog: setup
 	$(SPINAPS) prog --board $(BOARD)
 
-# Single-layer GLM, then the networks with hidden LIF layers, then the soft-LIF conversion.
+# Every benchmark (GLM, hidden-LIF networks, soft-LIF, cost model, tool speed), then
+# bench/RESULTS.md from all the JSON files; stage logs in build/bench_logs/.
 bench: setup
-	$(PYTHON) bench/run.py
-	$(PYTHON) bench/networks.py
-	$(PYTHON) bench/softlif.py
+	$(PYTHON) bench/suite.py
+
+# The same on digits only with small RTL subsets (within 5 minutes on 2 cores).
+bench-quick: setup
+	$(PYTHON) bench/suite.py --quick
 
 # Build outputs and caches only; .venv stays (remove it by hand to start over).
 clean:
