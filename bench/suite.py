@@ -5,7 +5,7 @@
 
 Stages, in order, each its own script (each also runs alone): bench/run.py (GLM
 first-to-spike), bench/networks.py (hidden LIF layers), bench/softlif.py (soft-LIF
-conversion), bench/cost.py (STT-RAM vs SRAM cost model over the artifacts the stages before
+conversion), bench/synth.py (Yosys resources, nextpnr Fmax, us per inference), bench/cost.py (STT-RAM vs SRAM cost model over the artifacts the stages before
 built), bench/toolspeed.py (Verilog generation time, golden inferences/s, spike raster), then
 bench/report.py. Stage times go to bench/results/suite.json. A failing stage stops the suite
 with a non-zero exit naming it.
@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-STAGES = ["run", "networks", "softlif", "cost", "toolspeed"]
+STAGES = ["run", "networks", "softlif", "synth", "cost", "toolspeed"]
 
 
 def main(argv=None):
