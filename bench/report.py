@@ -104,10 +104,23 @@ def synth_section(synth):
     if not synth:
         return lines + ["Not measured yet: `bench/results/synth.json` is absent (written by the synthesis flow).", ""]
     rows = synth if isinstance(synth, list) else synth.get("entries", [synth])
-    lines += ["| model | target | LUT | FF | BRAM36 | DSP | Fmax (MHz) | fits | us/inference |", "|---|---|---|---|---|---|---|---|---|"]
+
+    def cell(v):
+        if v is None:
+            return "-"
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        return f"{v:,.1f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
+
+    lines += ["Yosys resources of the core, nextpnr Fmax of the board tops (core + UART link), microseconds per "
+              "inference = measured RTL cycles / Fmax; no open place-and-route for Artix-7. Details and the "
+              "comparison with Spiker+: [results/synth.md](results/synth.md).", "",
+              "| model | network | target | LUT | FF | BRAM36 | DSP | Fmax (MHz) | fits | cycles/inference | us/inference |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(" | ".join([""] + [str(r.get(k, "-")) for k in ("model", "target", "lut", "ff", "bram36", "dsp",
-                                                                     "fmax_mhz", "fits", "us_per_inference")] + [""]).strip())
+        lines.append("| " + " | ".join(cell(r.get(k)) for k in ("model", "network", "target", "lut", "ff", "bram36", "dsp",
+                                                                 "fmax_mhz", "fits", "cycles_per_inference_mean",
+                                                                 "us_per_inference")) + " |")
     return lines + [""]
 
 
