@@ -9,8 +9,6 @@ The stimulus comes from the JSON file named by ``$SPINAPS_COMPONENT_IN``; what t
 goes to ``$SPINAPS_OUT`` for the pytest side to compare with the golden model.
 """
 
-import json
-import os
 import time
 
 import cocotb
@@ -20,7 +18,7 @@ from cocotb.utils import get_sim_time
 
 from spinaps.boards import protocol as p
 from spinaps.boards.client import BoardLink, ErrorFrame
-from spinaps.sim.cocotb_env import IN_ENV, OUT_ENV
+from spinaps.sim.cocotb_env import read_params as _params, write_output as _write
 
 CLOCK_NS = 10
 
@@ -85,14 +83,6 @@ async def _setup(dut, params):
     return uart, BoardLink(uart, n_layers=params["n_layers"])
 
 
-def _params():
-    with open(os.environ[IN_ENV]) as f:
-        return json.load(f)
-
-
-def _write(out):
-    with open(os.environ[OUT_ENV], "w") as f:
-        json.dump(out, f)
 
 
 def _info_dict(info):

@@ -7,8 +7,6 @@ observed to ``$SPINAPS_COMPONENT_OUT``; the pytest side compares. Tests are shor
 drivers do Python work every cycle.
 """
 
-import json
-import os
 import random
 import time
 
@@ -18,17 +16,9 @@ from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from spinaps.hdl.layouts import event_layout, unpack
 from spinaps.sim.cocotb_streams import StreamSink, StreamSource, value_or_none
-from spinaps.sim.cocotb_env import IN_ENV, OUT_ENV
+from spinaps.sim.cocotb_env import read_params as _params, write_output as _write
 
 
-def _params():
-    with open(os.environ[IN_ENV]) as f:
-        return json.load(f)
-
-
-def _write(observed):
-    with open(os.environ[OUT_ENV], "w") as f:
-        json.dump(observed, f)
 
 
 async def _start(dut, inputs):
