@@ -30,7 +30,7 @@ CASES = [
     ("digits", dict(hidden=(64,), output="lif", decision="spike_count"), 60),
     ("digits", dict(hidden=(64,), output="lif", decision="first_to_spike"), 60),
     ("mnist5k", dict(hidden=(128,), epochs=25), 30),
-    ("fashion", dict(hidden=(128,), epochs=10, max_train=10000), 30),
+    ("fashion", dict(hidden=(128,), epochs=20, max_train=20000), 30),
     ("motions", dict(hidden=(32,), t_max=50, epochs=150, batch_size=8, output="lif", decision="spike_count"), 20),
     ("motions", dict(hidden=(64,), t_max=50, epochs=150, batch_size=8, leak_shift=3), 20),
 ]
@@ -110,9 +110,10 @@ def markdown(entries, command):
     return "\n".join(lines) + "\n"
 
 
-def run(quick=False, build=Path("build/bench_networks")):
+def run(quick=False, build=Path("build/bench_networks"), only=None):
     entries = []
-    for dataset, config, rtl_n in tqdm(QUICK if quick else CASES, desc="networks", unit="network"):
+    cases = [c for c in (QUICK if quick else CASES) if not only or c[0] in only]
+    for dataset, config, rtl_n in tqdm(cases, desc="networks", unit="network"):
         entries.append(run_case(dataset, config, rtl_n, build))
     return entries
 
@@ -120,11 +121,19 @@ def run(quick=False, build=Path("build/bench_networks")):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="digits only")
+    ap.add_argument("--only", nargs="+", metavar="DATASET",
+                    help="re-run these data sets' cases and replace their entries in networks.json")
     args = ap.parse_args(argv)
     from spinaps.sw.flow import write_json
 
-    entries = run(args.quick)
+    entries = run(args.quick, only=args.only)
     command = "python bench/networks.py" + (" --quick" if args.quick else "")
+    if args.only:
+        old = json.loads((RESULTS / "networks.json").read_text())
+        fresh = iter(entries)
+        entries = [next(fresh) if e["dataset"] in args.only else e for e in old]
+        entries += list(fresh)
+        command += " (then --only " + " ".join(args.only) + ")"
     write_json(RESULTS / "networks.json", entries)
     from spinaps.hdl.verilog import atomic_write_text
     atomic_write_text(RESULTS / "networks.md", markdown(entries, command))

@@ -178,9 +178,12 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
     dsp, lutram, logic_cells, utilization, fits, Yosys seconds) and ``synth.md``; returns the
     entries.
     """
-    from spinaps.hdl.synthesis import resources, synthesize
+    from spinaps.hdl.synthesis import TARGETS, resources, synthesize
     from spinaps.hdl.verilog import atomic_write_text
 
+    unknown = [t for t in targets if t not in TARGETS]
+    if unknown or not targets:      # before anything is written
+        raise ValueError(f"target = {', '.join(unknown) or '(none)'} is not one of {', '.join(TARGETS)}")
     out_dir = Path(out_dir)
     name = "spinaps_accelerator"
     t0 = time.perf_counter()

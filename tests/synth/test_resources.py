@@ -82,3 +82,14 @@ def test_resources_from_cells():
     assert (ice["lut"], ice["ff"], ice["bram36"], ice["dsp"]) == (100, 10, 1.0, 1)
     ecp = resources({"LUT4": 100, "CCU2C": 10, "TRELLIS_FF": 50, "DP16KD": 3, "MULT18X18D": 2}, "ecp5-85f")
     assert (ecp["lut"], ecp["ff"], ecp["bram36"], ecp["dsp"]) == (120, 50, 1.5, 2)
+
+
+def test_cli_unknown_target_writes_nothing(tmp_path, tiny_glm_artifact, capsys):
+    from spinaps.sw import artifact as art
+    from spinaps.sw.cli import main
+
+    path = art.save(tmp_path / "tiny.npz", *tiny_glm_artifact)
+    out = tmp_path / "synth"
+    assert main(["synth", "--model", str(path), "--target", "xc7a35t,xc7z020", "--out", str(out)]) == 2
+    assert "xc7z020 is not one of" in capsys.readouterr().err
+    assert not out.exists()
