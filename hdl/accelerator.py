@@ -133,12 +133,6 @@ class Accelerator(wiring.Component):
         for index, link in enumerate(self.links):
             m.submodules[f"link{index}"] = ResetInserter(core_rst)(link)
 
-        wiring.connect(m, enc.events, self.layers[0].events)
-        for index, link in enumerate(self.links):
-            up, down = self.layers[index], self.layers[index + 1]
-            m.d.comb += [link.neurons.valid.eq(up.neurons.valid), link.neurons.payload.eq(up.neurons.payload),
-                         up.hold.eq(link.busy)]
-            wiring.connect(m, link.events, down.events)
         out = self.layers[-1]
         # A register between the output layer and the decision unit: it cuts the path from the
         # GLM lanes' draw-and-compare through the lane argmax (the Fmax-limiting path, measured
@@ -147,6 +141,25 @@ class Accelerator(wiring.Component):
         dec_word = Signal.like(out.neurons.payload)
         m.d.sync += [dec_valid.eq(out.neurons.valid & ~core_rst), dec_word.eq(out.neurons.payload)]
         m.d.comb += [dec.neurons.valid.eq(dec_valid), dec.neurons.payload.eq(dec_word)]
+        # Steps the decision unit has received. No layer may take the end of step s + 2 before
+        # the decision unit has received step s, so when it decides at step s every layer has
+        # taken step s or s + 1 and its counters for steps 1..s are `*_total` or `*_before`.
+        # (The output layer is the slowest stage only for small outputs; the hold costs little.)
+        dec_steps = Signal(range(self.model.t_max + 3))
+        with m.If(dec_valid & dec_word.last):
+            m.d.sync += dec_steps.eq(dec_steps + 1)
+        with m.If(core_rst):
+            m.d.sync += dec_steps.eq(0)
+        ahead = [layer.steps > dec_steps for layer in self.layers]
+
+        wiring.connect(m, enc.events, self.layers[0].events)
+        for index, layer in enumerate(self.layers):
+            link_busy = self.links[index].busy if index < len(self.links) else 0
+            m.d.comb += layer.hold.eq(link_busy | ahead[index])
+        for index, link in enumerate(self.links):
+            up, down = self.layers[index], self.layers[index + 1]
+            m.d.comb += [link.neurons.valid.eq(up.neurons.valid), link.neurons.payload.eq(up.neurons.payload)]
+            wiring.connect(m, link.events, down.events)
         for index, layer in enumerate(self.layers):
             probe, valid = self.probe(index)
             m.d.comb += [valid.eq(layer.neurons.valid), probe.step.eq(layer.neurons.payload.step),

@@ -6,6 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from .layouts import event_layout
 from .params import check_range as _check_range
+from .priority import lowest_one
 from .xorshift import XorshiftBank
 
 __all__ = ["BernoulliEncoder"]
@@ -119,20 +120,19 @@ class BernoulliEncoder(wiring.Component):
         base = Signal(range(Q * G))
         eos_pending = Signal()
 
-        lowest = Signal(range(G))
-        for g in reversed(range(G)):
-            with m.If(mask[g]):
-                m.d.comb += lowest.eq(g)
+        # The lowest active lane in logarithmic depth (an if-chain would be G muxes deep).
+        first, lowest, hist_lowest = lowest_one(m, [mask[g] for g in range(G)],
+                                                [hist[g * tau:(g + 1) * tau] for g in range(G)], name="active")
         ev = self.events
         m.d.comb += [
             ev.valid.eq((mask != 0) | eos_pending),
             ev.payload.eos.eq(mask == 0),
             ev.payload.index.eq(base + lowest),
-            ev.payload.hist.eq(hist.word_select(lowest, tau)),
+            ev.payload.hist.eq(hist_lowest),
         ]
         fire = ev.valid & ev.ready
         mask_after = Signal(G)
-        m.d.comb += mask_after.eq(Mux(fire & (mask != 0), mask & (mask - 1), mask))
+        m.d.comb += mask_after.eq(Mux(fire & (mask != 0), mask & ~first, mask))
         emitter_free = (mask_after == 0) & (~eos_pending | (fire & (mask == 0)))
         with m.If(fire & (mask != 0)):
             m.d.sync += mask.eq(mask_after)

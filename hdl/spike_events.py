@@ -1,11 +1,12 @@
 """A layer's output spikes as the next layer's event stream (docs/semantics.md 0, 4, 8)."""
 
-from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .layouts import bits_for, event_layout, neuron_word_layout
 from .params import check_range
+from .priority import lowest_one
 
 __all__ = ["SpikeEvents"]
 
@@ -85,10 +86,8 @@ class SpikeEvents(wiring.Component):
         with m.If(last):
             m.d.sync += eos_pending.eq(1)
 
-        lowest = Signal(bits_for(n))
-        for j in reversed(range(n)):
-            with m.If(mask[j]):
-                m.d.comb += lowest.eq(j)
+        # The lowest pending neuron in logarithmic depth (an if-chain would be n muxes deep).
+        first, lowest, hist_lowest = lowest_one(m, mask, hist, name="pending")
         any_left = Signal()
         m.d.comb += any_left.eq(Cat(*mask) != 0)
         ev = self.events
@@ -96,13 +95,14 @@ class SpikeEvents(wiring.Component):
             ev.valid.eq(any_left | eos_pending),
             ev.payload.eos.eq(~any_left),
             ev.payload.index.eq(lowest),
-            ev.payload.hist.eq(Cat(*hist).word_select(lowest, tau)),
+            ev.payload.hist.eq(hist_lowest),
         ]
         fire = ev.valid & ev.ready
         with m.If(fire & any_left):
             for j in range(n):
-                with m.If(lowest == j):
+                with m.If(first[j]):
                     m.d.sync += mask[j].eq(0)
         with m.If(fire & ~any_left):
             m.d.sync += [eos_pending.eq(0), self.busy.eq(0)]
         return m
+

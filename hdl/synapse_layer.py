@@ -6,6 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from .layouts import bits_for, event_layout, neuron_word_layout
 from .params import check_range
+from .stream_register import StreamRegister
 
 __all__ = ["SynapseLayer", "synapse_words"]
 
@@ -39,9 +40,11 @@ class SynapseLayer(wiring.Component):
     end-of-step beat swaps the banks and starts the neuron update of the subclass
     (:meth:`elaborate_neurons`), which runs while the next step's events accumulate. Subclasses: ``GlmLayer`` and ``LifLayer``.
 
-    Latency: a row word is accumulated ``memory.read_latency + 1`` cycles after it is
-    issued; the step's sums are readable the cycle after the end-of-step beat leaves the read
-    pipeline. Backpressure: ``events`` is a valid/ready stream; the layer takes one memory
+    Latency: an event beat is registered on entry (:class:`StreamRegister`, so the producer's
+    logic and the sequencer's never share a clock period); a row word is accumulated
+    ``memory.read_latency + 3`` cycles after it is issued (the memory's output and the
+    product ``w * trace`` are registered before the read-add-write of the step sums); the step's sums are readable the
+    cycle after the end-of-step beat leaves that pipeline. Backpressure: ``events`` is a valid/ready stream; the layer takes one memory
     word per cycle. It holds an end-of-step beat while the previous step's update is still
     running or while ``hold`` is high (the consumer of ``neurons`` is not ready for a new
     step), so at most one step is in the update stage and no word is ever dropped.
@@ -125,11 +128,11 @@ class SynapseLayer(wiring.Component):
         # Tag pipeline in step with the memory's read latency; eos travels in order behind
         # the last read of the step, so the step is complete when it comes out.
         L = mem.read_latency
-        tag_read = [Signal(name=f"tag{s}_read") for s in range(L + 1)]
-        tag_eos = [Signal(name=f"tag{s}_eos") for s in range(L + 1)]
-        tag_word = [Signal(range(max(2, Qn)), name=f"tag{s}_word") for s in range(L + 1)]
-        tag_trace = [Signal(cbits, name=f"tag{s}_trace") for s in range(L + 1)]
-        for s in range(L):
+        tag_read = [Signal(name=f"tag{s}_read") for s in range(L + 3)]
+        tag_eos = [Signal(name=f"tag{s}_eos") for s in range(L + 3)]
+        tag_word = [Signal(range(max(2, Qn)), name=f"tag{s}_word") for s in range(L + 3)]
+        tag_trace = [Signal(cbits, name=f"tag{s}_trace") for s in range(L + 3)]
+        for s in range(L + 2):
             m.d.sync += [tag_read[s + 1].eq(tag_read[s]), tag_eos[s + 1].eq(tag_eos[s]),
                          tag_word[s + 1].eq(tag_word[s]), tag_trace[s + 1].eq(tag_trace[s])]
 
@@ -154,7 +157,11 @@ class SynapseLayer(wiring.Component):
             m.d.sync += cur_valid.eq(0)
 
         # Accept the next event when the current one finishes this cycle.
-        ev = self.events.payload
+        m.submodules.event_register = ereg = StreamRegister(self.events.payload.shape())
+        m.d.comb += [ereg.i.valid.eq(self.events.valid), ereg.i.payload.eq(self.events.payload),
+                     self.events.ready.eq(ereg.i.ready)]
+        events = ereg.o
+        ev = events.payload
         hist_bits = [ev.hist[lag] for lag in range(tau)]
         traces = []
         for kk in range(K):
@@ -162,10 +169,21 @@ class SynapseLayer(wiring.Component):
             terms = [Mux(hist_bits[lag], self.basis[kk][lag], 0) for lag in range(tau) if self.basis[kk][lag]]
             m.d.comb += t.eq(sum(terms) if terms else 0)
             traces.append(t)
-        nonzero = Cat(*[t != 0 for t in traces])
+        # A trace is non-zero iff a history bit under a non-zero basis entry is set (the basis
+        # is unsigned): an OR of a few bits instead of a compare after the trace's adder tree,
+        # which keeps the synaptic-op counter off that tree.
+        nonzero = Cat(*[Cat(*[hist_bits[lag] for lag in range(tau) if self.basis[kk][lag]]).any()
+                        if any(self.basis[kk]) else Const(0, 1) for kk in range(K)])
         step_events, step_sops = Signal(32), Signal(32)
-        m.d.comb += self.events.ready.eq((~cur_valid | finishing) & ~(ev.eos & (update_busy | self.hold)))
-        with m.If(self.events.valid & self.events.ready):
+        # Synaptic operations of this event, n_out per non-zero trace: a table over the K
+        # non-zero bits (a multiplier here was mapped to a DSP and led the ECP5's longest path).
+        sops_inc = Signal(bits_for(K * self.n_out + 1))
+        with m.Switch(nonzero):
+            for v in range(1 << K):
+                with m.Case(v):
+                    m.d.comb += sops_inc.eq(bin(v).count("1") * self.n_out)
+        m.d.comb += events.ready.eq((~cur_valid | finishing) & ~(ev.eos & (update_busy | self.hold)))
+        with m.If(events.valid & events.ready):
             with m.If(ev.eos):
                 m.d.sync += [
                     cur_valid.eq(1), cur_eos.eq(1), update_busy.eq(1),
@@ -176,11 +194,10 @@ class SynapseLayer(wiring.Component):
                     step_events.eq(0), step_sops.eq(0),
                 ]
             with m.Else():
-                popcount = sum(nonzero[kk] for kk in range(K))
                 m.d.sync += [
                     cur_valid.eq(nonzero != 0), cur_eos.eq(0), cur_word.eq(0),
                     cur_row.eq(ev.index * (K * Qn)), cur_traces.eq(Cat(*traces)), cur_pending.eq(nonzero),
-                    step_events.eq(step_events + 1), step_sops.eq(step_sops + popcount * self.n_out),
+                    step_events.eq(step_events + 1), step_sops.eq(step_sops + sops_inc),
                 ]
 
         # --- lanes: accumulate w * trace ----------------------------------------------------------
@@ -195,16 +212,19 @@ class SynapseLayer(wiring.Component):
         acc_rd, upd_rd, acc_wr = sums.read_port(domain="comb"), sums.read_port(domain="comb"), sums.write_port()
         bank = Signal()                  # the bank that accumulates; the other one is updated
         fresh = [Signal(Qn, name=f"fresh{i}") for i in range(2)]
-        out_read, out_eos, out_word, out_trace = tag_read[L], tag_eos[L], tag_word[L], tag_trace[L]
+        out_read, out_eos, out_word = tag_read[L + 2], tag_eos[L + 2], tag_word[L + 2]
+        # Block RAM outputs are slow (5.8 ns clock-to-out on the ECP5, nextpnr): register them.
+        rd_q = Signal(P * b)
+        m.d.sync += rd_q.eq(mem.rd_data)
         acc_addr = Mux(bank, out_word + Qn, out_word)
         acc_fresh = Mux(bank, fresh[1].bit_select(out_word, 1), fresh[0].bit_select(out_word, 1))
         new_sums = []
         for lane in range(P):
-            code = mem.rd_data[lane * b:(lane + 1) * b]
+            code = rd_q[lane * b:(lane + 1) * b]
             w = Signal(signed(b + 1), name=f"w{lane}")
             m.d.comb += w.eq(Cat(Const(1, 1), code) - (1 << b))     # 2*code - (2^b - 1)
             prod = Signal(signed(b + 2 + cbits), name=f"prod{lane}")
-            m.d.comb += prod.eq(w * out_trace)
+            m.d.sync += prod.eq(w * tag_trace[L + 1])      # registered: the multiply stays out of the read-add-write
             old = Mux(acc_fresh, acc_rd.data[lane * W:(lane + 1) * W].as_signed(), 0)
             new_sum = Signal(signed(W), name=f"sum{lane}")
             m.d.comb += new_sum.eq(old + prod)
@@ -234,5 +254,5 @@ class SynapseLayer(wiring.Component):
         self.elaborate_neurons(m, step_sums, out_eos, done)
         with m.If(done):
             m.d.sync += update_busy.eq(0)
-        m.d.comb += [self.busy.eq(update_busy), self.active.eq(cur_valid | update_busy | self.events.valid)]
+        m.d.comb += [self.busy.eq(update_busy), self.active.eq(cur_valid | update_busy | self.events.valid | events.valid)]
         return m
