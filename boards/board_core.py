@@ -76,8 +76,13 @@ class BoardCore(wiring.Component):
         m.submodules.uart_tx = self.uart_tx
         m.submodules.parser = parser
         m.submodules.responder = resp
-        # abort: a sample frame went bad half-way; the accelerator restarts from SEED_LO.
-        m.submodules.accelerator = ResetInserter(parser.abort)(acc)
+        # abort: a sample frame went bad half-way; the accelerator restarts from SEED_LO. The
+        # reset is registered: it reaches every flip-flop of the accelerator, and straight from
+        # the parser's checksum compare it was the longest path on the iCE40 (nextpnr). Bytes
+        # arrive hundreds of cycles apart, so the extra cycle is never seen on the link.
+        abort = Signal()
+        m.d.sync += abort.eq(parser.abort)
+        m.submodules.accelerator = ResetInserter(abort)(acc)
 
         m.d.comb += [self.uart_rx.rx.eq(self.rx), self.tx.eq(self.uart_tx.tx), parser.idle.eq(acc.sample.ready)]
         wiring.connect(m, self.uart_rx.data, parser.bytes)

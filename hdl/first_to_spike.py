@@ -1,6 +1,6 @@
 """First-to-spike decision unit with early exit (docs/semantics.md section 6.1)."""
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Const, Module, Mux, Signal, signed
 
 from .argmax import lane_argmax
 from .decision import DecisionUnit
@@ -18,8 +18,10 @@ class FirstToSpike(DecisionUnit):
     word of a step: if a neuron spiked, ``decided`` rises with that class; else, at
     ``t_max``, it rises with the overall argmax and ``spiked`` low.
 
-    Latency: ``decided`` is registered, high from the cycle after the step's last word
-    until ``clear``. Backpressure: none, it takes every word (``neurons`` is always ready).
+    Latency: ``decided`` is registered, high from the second cycle after the step's last
+    word until ``clear``: a first register stage reduces each word's lanes (a balanced tree),
+    the second merges that with the running bests of the step. Backpressure: none, it takes
+    every word (``neurons`` is always ready).
 
     Parameters: see :class:`~spinaps.hdl.decision.DecisionUnit`.
     """
@@ -30,29 +32,47 @@ class FirstToSpike(DecisionUnit):
         w = self.neurons.payload
         lowest_u = -(1 << (self.u_bits - 1))
         jbits = bits_for(self.n_out)
+        ushape = signed(self.u_bits)
 
-        # Running bests of the current step; a word with word == 0 starts a new step.
-        spk_any, spk_u, spk_j = Signal(), Signal(signed(self.u_bits)), Signal(jbits)
-        all_u, all_j = Signal(signed(self.u_bits)), Signal(jbits)
-        first = w.word == 0
+        # Stage 1: the best spiking lane and the best lane of this word alone.
         spikes, everyone = [], []
+        tail = self.n_out - (self.words - 1) * P      # real lanes in the last word
         for lane in range(P):
             j = Signal(jbits + 1, name=f"j{lane}")
             m.d.comb += j.eq(w.word * P + lane)
-            real = j < self.n_out
+            real = Const(1, 1) if lane < tail else (w.word != self.words - 1)
             spikes.append((real & w.spikes[lane], w.u[lane], j))
             everyone.append((real, w.u[lane], j))
-        c_any, c_spk_u, c_spk_j = lane_argmax(m, "spk", spikes, Mux(first, 0, spk_any),
-                                              Mux(first, lowest_u, spk_u), Mux(first, 0, spk_j))
-        _, c_all_u, c_all_j = lane_argmax(m, "all", everyone, ~first, Mux(first, lowest_u, all_u),
-                                          Mux(first, 0, all_j))
+        w_any, w_spk_u, w_spk_j = lane_argmax(m, "spk", spikes, Const(0, 1), Const(lowest_u, ushape), Const(0, jbits))
+        w_all_ok, w_all_u, w_all_j = lane_argmax(m, "all", everyone, Const(0, 1), Const(lowest_u, ushape),
+                                                 Const(0, jbits))
+        s1 = dict(valid=Signal(), first=Signal(), last=Signal(), step=Signal.like(w.step),
+                  any=Signal(), spk_u=Signal(ushape), spk_j=Signal(jbits), all_ok=Signal(),
+                  all_u=Signal(ushape), all_j=Signal(jbits))
+        m.d.sync += [s1["valid"].eq(self.neurons.valid & ~self.clear), s1["first"].eq(w.word == 0),
+                     s1["last"].eq(w.last), s1["step"].eq(w.step), s1["any"].eq(w_any), s1["spk_u"].eq(w_spk_u),
+                     s1["spk_j"].eq(w_spk_j), s1["all_ok"].eq(w_all_ok), s1["all_u"].eq(w_all_u),
+                     s1["all_j"].eq(w_all_j)]
 
-        with m.If(self.neurons.valid & ~self.decided):
+        # Stage 2: merge with the running bests of the step; a word with word == 0 starts a new
+        # step. The running best holds lower indices, so it is the left operand.
+        spk_any, spk_u, spk_j = Signal(), Signal(ushape), Signal(jbits)
+        all_u, all_j = Signal(ushape), Signal(jbits)
+        first = s1["first"]
+        c_any, c_spk_u, c_spk_j = lane_argmax(m, "spk_run", [(s1["any"], s1["spk_u"], s1["spk_j"])],
+                                              Mux(first, 0, spk_any), Mux(first, lowest_u, spk_u),
+                                              Mux(first, 0, spk_j))
+        _, c_all_u, c_all_j = lane_argmax(m, "all_run", [(s1["all_ok"], s1["all_u"], s1["all_j"])], ~first,
+                                          Mux(first, lowest_u, all_u), Mux(first, 0, all_j))
+
+        with m.If(s1["valid"] & ~self.decided):
             m.d.sync += [spk_any.eq(c_any), spk_u.eq(c_spk_u), spk_j.eq(c_spk_j),
                          all_u.eq(c_all_u), all_j.eq(c_all_j)]
-            with m.If(w.last & (c_any | (w.step == self.t_max))):
-                m.d.sync += [self.decided.eq(1), self.spiked.eq(c_any), self.step.eq(w.step),
-                             self.cls.eq(Mux(c_any, c_spk_j, c_all_j))]
+            with m.If(s1["last"] & (c_any | (s1["step"] == self.t_max))):
+                m.d.sync += [self.decided.eq(1), self.spiked.eq(c_any), self.step.eq(s1["step"])]
+        # The running bests freeze once decided, so the class can be chosen from them after
+        # the register rather than before it (one multiplexer less on the merge path).
+        m.d.comb += self.cls.eq(Mux(self.spiked, spk_j, all_j))
         with m.If(self.clear):
             m.d.sync += self.decided.eq(0)
         return m

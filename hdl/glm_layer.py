@@ -19,7 +19,8 @@ class GlmLayer(SynapseLayer):
     lane, compare. Each updated word leaves on ``neurons`` (spikes and potentials,
     ascending neuron index).
 
-    Latency: a word's neuron result leaves 2 cycles after its update starts.
+    Latency: a word's neuron result leaves 5 cycles after its update starts (four register
+    stages: sums, scale multiply, bias and saturation, sigmoid table and draw).
     Backpressure: as the synapse engine (``events`` valid/ready, end-of-step held while the
     previous update runs); ``neurons`` has no ready: its consumer takes every beat.
 
@@ -68,50 +69,101 @@ class GlmLayer(SynapseLayer):
         m.d.comb += [bank.seed.eq(self.seed), bank.load.eq(self.start)]
 
         half = 1 << (p.u_bits - 1)
-        m.submodules.sigmoid = table = memory.Memory(
-            shape=16, depth=1 << p.u_bits, init=[int(v) for v in p.sigmoid])
-        rom = [table.read_port() for _ in range(P)]
+        # One table per lane, each with a single read port: a block RAM per lane (a table
+        # with P read ports is not mapped to block RAM by Yosys and becomes LUT logic).
+        rom = []
+        for lane in range(P):
+            table = memory.Memory(shape=16, depth=1 << p.u_bits, init=[int(v) for v in p.sigmoid])
+            m.submodules[f"sigmoid{lane}"] = table
+            rom.append(table.read_port())
         upd_active = Signal()
         upd_word = Signal(range(max(2, Qn)))
         upd_step = Signal(range(self.t_max + 2))
-        u1_valid, u1_last = Signal(), Signal()
-        u1_word = Signal(range(max(2, Qn)))
-        u1_u = [Signal(signed(p.u_bits), name=f"u1_u{lane}") for lane in range(P)]
         with m.If(start):
             m.d.sync += [upd_active.eq(1), upd_word.eq(0), upd_step.eq(upd_step + 1)]
         with m.If(upd_active):
-            m.d.sync += [upd_word.eq(upd_word + 1), u1_word.eq(upd_word), u1_last.eq(upd_word == Qn - 1)]
+            m.d.sync += upd_word.eq(upd_word + 1)
             with m.If(upd_word == Qn - 1):
                 m.d.sync += upd_active.eq(0)
-        m.d.sync += u1_valid.eq(upd_active)
 
-        vbits = self.acc_bits + p.scale_bits + 2
+        # Four register stages, each one operation deep, so that no path from the word counter
+        # to the spikes crosses more than one adder or multiplier: 1 sums and constants read,
+        # 2 scale multiply, 3 bias add and saturation, 4 sigmoid table read and draw compare.
+        S = 4
+        valid = [upd_active] + [Signal(name=f"s{i}_valid") for i in range(1, S + 1)]
+        word = [upd_word] + [Signal(range(max(2, Qn)), name=f"s{i}_word") for i in range(1, S + 1)]
+        for i in range(S):
+            m.d.sync += [valid[i + 1].eq(valid[i]), word[i + 1].eq(word[i])]
+
+        W = self.acc_bits
+        vbits = W + p.scale_bits + 2
         sums = step_sums(upd_word)
+        out_u = []
         for lane in range(P):
             js = [q * P + lane for q in range(Qn)]
-            a = sums[lane]
             gam = Cat(*[Const(int(p.gamma[j]) if j < self.n_out else 0, signed(p.u_bits)) for j in js]
                       ).word_select(upd_word, p.u_bits).as_signed()
             scl = Cat(*[Const(int(p.scale[j]) if j < self.n_out else 0, p.scale_bits) for j in js]
                       ).word_select(upd_word, p.scale_bits)
+            a1 = Signal(signed(W), name=f"s1_a{lane}")
+            m.d.sync += a1.eq(sums[lane])
+            prod2, gam2 = Signal(signed(vbits), name=f"s2_prod{lane}"), Signal(signed(p.u_bits), name=f"s2_gam{lane}")
+            if Qn == 1:
+                # One word: the lane's scale and bias are constants. A shift-and-add product
+                # (canonical signed digits) needs no DSP block, so a one-word output layer does
+                # not run out of them (the UP5K has 8).
+                j = lane if lane < self.n_out else None
+                scale = int(p.scale[j]) if j is not None else 0
+                m.d.sync += [prod2.eq(_times_constant(a1, scale)),
+                             gam2.eq(int(p.gamma[j]) if j is not None else 0)]
+            else:
+                gam1, scl1 = Signal(signed(p.u_bits), name=f"s1_gam{lane}"), Signal(p.scale_bits, name=f"s1_scl{lane}")
+                m.d.sync += [gam1.eq(gam), scl1.eq(scl), prod2.eq(scl1 * a1), gam2.eq(gam1)]
             v = Signal(signed(vbits), name=f"v{lane}")
-            m.d.comb += v.eq(gam + ((scl * a) >> p.scale_shift))
-            u = Signal(signed(p.u_bits), name=f"u{lane}")
-            m.d.comb += u.eq(Mux(v < -half, -half, Mux(v > half - 1, half - 1, v)))
-            m.d.comb += [rom[lane].addr.eq(Cat(u[:-1], ~u[-1])), rom[lane].en.eq(upd_active)]  # u + 2^(U-1)
-            with m.If(upd_active):
-                m.d.sync += u1_u[lane].eq(u)
+            m.d.comb += v.eq(gam2 + (prod2 >> p.scale_shift))
+            u3 = Signal(signed(p.u_bits), name=f"s3_u{lane}")
+            m.d.sync += u3.eq(Mux(v < -half, -half, Mux(v > half - 1, half - 1, v)))
+            m.d.comb += [rom[lane].addr.eq(Cat(u3[:-1], ~u3[-1])), rom[lane].en.eq(valid[3])]  # u + 2^(U-1)
+            u4 = Signal(signed(p.u_bits), name=f"s4_u{lane}")
+            with m.If(valid[3]):
+                m.d.sync += u4.eq(u3)
+            out_u.append(u4)
 
         spikes = []
         for lane in range(P):
-            real = Const(0, 1) if lane >= self.n_out else ((u1_word * P + lane) < self.n_out)
+            real = Const(0, 1) if lane >= self.n_out else ((word[S] * P + lane) < self.n_out)
             spk = Signal(name=f"spike{lane}")
             m.d.comb += spk.eq((bank.draw[lane][16:] < rom[lane].data) & real)
             spikes.append(spk)
         out = self.neurons.payload
+        last = word[S] == Qn - 1
         m.d.comb += [
-            bank.advance.eq(u1_valid),
-            self.neurons.valid.eq(u1_valid),
-            out.step.eq(upd_step), out.word.eq(u1_word), out.last.eq(u1_last), out.spikes.eq(Cat(*spikes)),
-            done.eq(u1_valid & u1_last),
-        ] + [out.u[lane].eq(u1_u[lane]) for lane in range(P)]
+            bank.advance.eq(valid[S]),
+            self.neurons.valid.eq(valid[S]),
+            out.step.eq(upd_step), out.word.eq(word[S]), out.last.eq(last), out.spikes.eq(Cat(*spikes)),
+            done.eq(valid[S] & last),
+        ] + [out.u[lane].eq(out_u[lane]) for lane in range(P)]
+
+
+def _csd_digits(c):
+    """``(shift, sign)`` pairs with ``c = sum(sign << shift)`` and no two adjacent shifts
+    (canonical signed digits: the fewest non-zero digits)."""
+    digits, shift = [], 0
+    while c:
+        if c & 1:
+            d = 2 - (c & 3)             # +1 when c = ...01, -1 when c = ...11
+            digits.append((shift, d))
+            c -= d
+        c >>= 1
+        shift += 1
+    return digits
+
+
+def _times_constant(x, c):
+    """``x * c`` for a constant ``c >= 0`` as a balanced sum of shifted copies of ``x``."""
+    terms = [(x << shift) if sign > 0 else -(x << shift) for shift, sign in _csd_digits(c)]
+    if not terms:
+        return Const(0, 1)
+    while len(terms) > 1:
+        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
+    return terms[0]

@@ -17,11 +17,12 @@ class LifLayer(SynapseLayer):
     event's trace is 1) sums the weights of the step's spiking inputs; at the end of the
     step the neuron update runs word by word (``lanes`` neurons per cycle): leak by
     ``leak_shift``, bias, saturation to ``v_bits``, threshold, reset by subtraction or to
-    zero, refractory counter. Potentials and counters are registers, cleared by reset at
-    the start of every inference. Each updated word leaves on ``neurons`` with the spikes
+    zero, refractory counter. Potentials and counters live in a LUT memory, one word per
+    neuron word, valid once written in the current inference. Each updated word leaves on ``neurons`` with the spikes
     and the saturated potentials before reset (what the decision units compare).
 
-    Latency: a word's result leaves 1 cycle after its update. Backpressure: as the synapse
+    Latency: a word's result leaves 3 cycles after its update starts (register stages: state
+    and sums read, leak-bias-add and saturation, threshold and reset with the write-back). Backpressure: as the synapse
     engine; ``neurons`` has no ready (the consumer raises ``hold`` between steps instead).
 
     Parameters
@@ -76,8 +77,8 @@ class LifLayer(SynapseLayer):
         # written back in the same cycle (asynchronous read: LUT RAM on Xilinx). A word counts
         # only once written in this inference (``seen``), so a new inference starts from 0
         # without clearing the memory.
-        S = V + rbits
-        m.submodules.state = state = memory.Memory(shape=P * S, depth=Qn, init=[])
+        S_BITS = V + rbits
+        m.submodules.state = state = memory.Memory(shape=P * S_BITS, depth=Qn, init=[])
         st_rd, st_wr = state.read_port(domain="comb"), state.write_port()
         seen = Signal(Qn)
 
@@ -91,53 +92,67 @@ class LifLayer(SynapseLayer):
             with m.If(upd_word == Qn - 1):
                 m.d.sync += upd_active.eq(0)
 
+        # Three register stages, one operation deep each: 1 state, sums and constants read,
+        # 2 leak, add and saturation, 3 threshold, reset and write-back. Words are distinct
+        # within a step and the next step's update starts only after this one's last word has
+        # left stage 3, so every read sees the previous step's write.
+        S = 3
+        valid = [upd_active] + [Signal(name=f"s{i}_valid") for i in range(1, S + 1)]
+        word = [upd_word] + [Signal(range(max(2, Qn)), name=f"s{i}_word") for i in range(1, S + 1)]
+        for i in range(S):
+            m.d.sync += [valid[i + 1].eq(valid[i]), word[i + 1].eq(word[i])]
+
         out = self.neurons.payload
-        u1_valid, u1_last = Signal(), Signal()
-        u1_word = Signal(range(max(2, Qn)))
-        m.d.sync += u1_valid.eq(upd_active)
-        with m.If(upd_active):
-            m.d.sync += [u1_word.eq(upd_word), u1_last.eq(upd_word == Qn - 1)]
         wide = max(V, self.acc_bits) + 3
         sums = step_sums(upd_word)
         known = seen.bit_select(upd_word, 1)
-        m.d.comb += [st_rd.addr.eq(upd_word), st_wr.addr.eq(upd_word), st_wr.en.eq(upd_active)]
-        with m.If(upd_active):
-            m.d.sync += seen.bit_select(upd_word, 1).eq(1)
+        m.d.comb += [st_rd.addr.eq(upd_word), st_wr.addr.eq(word[2]), st_wr.en.eq(valid[2])]
+        with m.If(valid[2]):
+            m.d.sync += seen.bit_select(word[2], 1).eq(1)
         spikes, new_state = [], []
         for lane in range(P):
             js = [q * P + lane for q in range(Qn)]
-            a = sums[lane]
-            word = st_rd.data[lane * S:(lane + 1) * S]
-            v_old = Mux(known, word[:V].as_signed(), 0)
-            r_old = Mux(known, word[V:], 0) if R else Const(0, rbits)
+            stored = st_rd.data[lane * S_BITS:(lane + 1) * S_BITS]
             bias = Cat(*[Const(int(p.bias[j]) if j < self.n_out else 0, signed(V)) for j in js]
                        ).word_select(upd_word, V).as_signed()
             theta = Cat(*[Const(int(p.threshold[j]) if j < self.n_out else half - 1, signed(V)) for j in js]
                         ).word_select(upd_word, V).as_signed()
-            leak = (v_old >> p.leak_shift) if p.leak_shift else 0
+            # stage 1
+            a1 = Signal(signed(self.acc_bits), name=f"s1_a{lane}")
+            v1 = Signal(signed(V), name=f"s1_v{lane}")
+            r1 = Signal(rbits, name=f"s1_r{lane}")
+            b1, th1 = Signal(signed(V), name=f"s1_bias{lane}"), Signal(signed(V), name=f"s1_theta{lane}")
+            m.d.sync += [a1.eq(sums[lane]), v1.eq(Mux(known, stored[:V].as_signed(), 0)), b1.eq(bias), th1.eq(theta)]
+            if R:
+                m.d.sync += r1.eq(Mux(known, stored[V:], 0))
+            # stage 2
+            leak = (v1 >> p.leak_shift) if p.leak_shift else 0
             total = Signal(signed(wide), name=f"total{lane}")
-            m.d.comb += total.eq(v_old - leak + a + bias)
-            quiet = Signal(name=f"quiet{lane}")
-            m.d.comb += quiet.eq(r_old != 0) if R else quiet.eq(0)
-            u = Signal(signed(V), name=f"u{lane}")
-            m.d.comb += u.eq(Mux(quiet, v_old, Mux(total < -half, -half, Mux(total > half - 1, half - 1, total))))
+            m.d.comb += total.eq(v1 - leak + a1 + b1)
+            quiet = r1 != 0 if R else Const(0, 1)
+            u2, q2 = Signal(signed(V), name=f"s2_u{lane}"), Signal(name=f"s2_quiet{lane}")
+            r2, th2 = Signal(rbits, name=f"s2_r{lane}"), Signal(signed(V), name=f"s2_theta{lane}")
+            m.d.sync += [u2.eq(Mux(quiet, v1, Mux(total < -half, -half, Mux(total > half - 1, half - 1, total)))),
+                         q2.eq(quiet), r2.eq(r1), th2.eq(th1)]
+            # stage 3: threshold, reset, write-back (the results register into the output)
             fire = Signal(name=f"fire{lane}")
-            m.d.comb += fire.eq(~quiet & (u >= theta))
-            after = (u - theta) if p.reset == "subtract" else 0
+            m.d.comb += fire.eq(~q2 & (u2 >= th2))
+            after = (u2 - th2) if p.reset == "subtract" else 0
             v_new = Signal(signed(V), name=f"v_new{lane}")
-            m.d.comb += v_new.eq(Mux(fire, after, u))
-            r_new = Mux(quiet, r_old - 1, Mux(fire, R, 0)) if R else Const(0, rbits)
+            m.d.comb += v_new.eq(Mux(fire, after, u2))
+            r_new = Mux(q2, r2 - 1, Mux(fire, R, 0)) if R else Const(0, rbits)
             new_state.append(Cat(v_new, r_new[:rbits]))
-            real = Const(0, 1) if lane >= self.n_out else ((upd_word * P + lane) < self.n_out)
-            spk, u1 = Signal(name=f"spike{lane}"), Signal(signed(V), name=f"u1_u{lane}")
-            with m.If(upd_active):
-                m.d.sync += [spk.eq(fire & real), u1.eq(u)]
-            m.d.comb += out.u[lane].eq(u1)
+            real = Const(0, 1) if lane >= self.n_out else ((word[2] * P + lane) < self.n_out)
+            spk, u3 = Signal(name=f"spike{lane}"), Signal(signed(V), name=f"s3_u{lane}")
+            with m.If(valid[2]):
+                m.d.sync += [spk.eq(fire & real), u3.eq(u2)]
+            m.d.comb += out.u[lane].eq(u3)
             spikes.append(spk)
 
+        last = word[S] == Qn - 1
         m.d.comb += st_wr.data.eq(Cat(*new_state))
         m.d.comb += [
-            self.neurons.valid.eq(u1_valid),
-            out.step.eq(upd_step), out.word.eq(u1_word), out.last.eq(u1_last), out.spikes.eq(Cat(*spikes)),
-            done.eq(u1_valid & u1_last),
+            self.neurons.valid.eq(valid[S]),
+            out.step.eq(upd_step), out.word.eq(word[S]), out.last.eq(last), out.spikes.eq(Cat(*spikes)),
+            done.eq(valid[S] & last),
         ]

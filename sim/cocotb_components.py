@@ -91,14 +91,15 @@ async def first_to_spike(dut):
     ``stall_prob`` (cycles with ``neurons__valid`` low between words), ``rng_seed``.
     Out: per run ``decided``, ``spiked``, ``cls``, ``step`` read 2 cycles after the last
     word, ``cleared`` (``decided`` low the cycle after ``clear``); and ``rises``: for every
-    0 -> 1 transition of ``decided``, the words sent before that cycle (``words``) and the
-    cycles since the last of them (``delay``).
+    0 -> 1 transition of ``decided``, the words sent before that cycle (``words``), the
+    cycles since the last of them (``delay``) and the cycle (``cycle``); ``word_cycles``: the
+    cycle of every word sent.
     """
     p = _params()
     rng = random.Random(p["rng_seed"])
     await _start(dut, ["clear", "neurons__valid", "neurons__payload"])
     src = StreamSource(dut, "neurons", dut.clk)
-    rises = []
+    rises, word_cycles = [], []
 
     async def monitor():
         cycle, words, last_word, before = 0, 0, None, 0
@@ -106,10 +107,11 @@ async def first_to_spike(dut):
             await ReadOnly()
             decided, valid = value_or_none(dut.decided), value_or_none(dut.neurons__valid)
             if decided and not before:
-                rises.append(dict(words=words, delay=None if last_word is None else cycle - last_word))
+                rises.append(dict(words=words, delay=None if last_word is None else cycle - last_word, cycle=cycle))
             before = decided
             if valid:
                 words, last_word = words + 1, cycle
+                word_cycles.append(cycle)
             await RisingEdge(dut.clk)
             cycle += 1
 
@@ -118,14 +120,14 @@ async def first_to_spike(dut):
     runs = []
     for words in p["runs"]:
         await src.send(words, stall_prob=p["stall_prob"], rng=rng)
-        await ClockCycles(dut.clk, 2)
+        await ClockCycles(dut.clk, 3)
         out = await _sample(dut, ["decided", "spiked", "cls", "step"])
         dut.clear.value = 1
         await RisingEdge(dut.clk)
         dut.clear.value = 0
         out["cleared"] = int((await _sample(dut, ["decided"]))["decided"] == 0)
         runs.append(out)
-    _write(dict(runs=runs, rises=rises, wall_s=time.perf_counter() - t0))
+    _write(dict(runs=runs, rises=rises, word_cycles=word_cycles, wall_s=time.perf_counter() - t0))
 
 
 @cocotb.test()
