@@ -28,7 +28,7 @@ from .basis import quantize_basis, raised_cosine_basis
 from .datasets import Dataset
 from .glm import WEIGHT_BITS, GlmLayer, bernoulli_spikes, ste_odd_levels
 from .golden import DECISIONS, GoldenModel, LifLayerParams
-from .loss import first_to_spike_loss
+from .loss import decision_loss, first_to_spike_loss
 from .train import _lr_factor
 
 __all__ = ["LifNetConfig", "LifLayer", "SpikingNet", "TrainedNet", "train_network", "to_golden"]
@@ -167,6 +167,7 @@ class LifNetConfig:
     readout_v_bits: int = 16
     max_train: int | None = None
     ann_baseline: bool = True
+    loss: str = "alone"
 
     def __post_init__(self):
         def need(ok, name, rule):
@@ -183,6 +184,8 @@ class LifNetConfig:
         need(isinstance(self.v_bits, int) and 6 <= self.v_bits <= 24, "v_bits", "an integer in 6..24")
         need(isinstance(self.leak_shift, int) and 0 <= self.leak_shift <= 15, "leak_shift", "an integer in 0..15")
         need(self.reset in ("subtract", "zero"), "reset", '"subtract" or "zero"')
+        need(self.loss in ("alone", "decision"), "loss", '"alone" (true class spikes first, alone) or "decision" '
+             '(the decision rule picks the true class)')
         need(isinstance(self.t_max, int) and 1 <= self.t_max <= 255, "t_max", "an integer in 1..255")
         need(isinstance(self.epochs, int) and self.epochs >= 1, "epochs", "an integer >= 1")
         need(self.lr > 0, "lr", "> 0")
@@ -242,7 +245,7 @@ class SpikingNet(nn.Module):
         u, y, _ = self(x)
         c = self.config
         if c.output == "glm":
-            return first_to_spike_loss(u, labels)
+            return (decision_loss if c.loss == "decision" else first_to_spike_loss)(u, labels)
         t_max = u.shape[1]
         if c.decision == "max_potential":
             logits = u[:, -1] / (4 * c.theta)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["closed_form_grad", "first_to_spike_decision_probs", "first_to_spike_loss", "log_rho"]
+__all__ = ["closed_form_grad", "decision_loss", "first_to_spike_decision_probs", "first_to_spike_loss", "log_rho"]
 
 
 def _check(u: torch.Tensor, target: torch.Tensor) -> None:
@@ -143,3 +143,36 @@ def first_to_spike_decision_probs(u: torch.Tensor) -> tuple[torch.Tensor, torch.
     decided = torch.exp(log_reach[:, :, None] + log_s + log_above)
     undecided = torch.exp(log_silent.sum(1))
     return decided, undecided
+
+
+def decision_loss(u: torch.Tensor, target: torch.Tensor, reduction: str = "mean", undecided_gain: float = 4.0) -> torch.Tensor:
+    """Negative log-probability that the hardware's first-to-spike rule picks the true class.
+
+    :func:`first_to_spike_loss` asks for the true class to spike first *alone*; the decision
+    rule of docs/semantics.md (section 6) also decides correctly when several neurons spike
+    at the first step and the true class has the highest potential among them. This loss is
+    ``-log(sum_t P(decided c at t) + P(undecided) * softmax(gain * u(T))_c)``: the exact
+    probability of :func:`first_to_spike_decision_probs` for the true class, with the
+    undecided fallback ``argmax u(T)`` relaxed to a softmax so that it has a gradient. The
+    ranking at each step is piecewise constant in ``u``; the gradient flows through the
+    spike probabilities.
+    """
+    _check(u, target)
+    log_s, log_not_s = F.logsigmoid(u), F.logsigmoid(-u)
+    order = torch.sort(-u.detach(), dim=2, stable=True).indices
+    log_not_sorted = log_not_s.gather(2, order)
+    above = log_not_sorted.cumsum(2) - log_not_sorted
+    log_above = torch.empty_like(above).scatter(2, order, above)
+    log_silent = log_not_s.sum(2)
+    log_reach = log_silent.cumsum(1) - log_silent
+    idx = target.view(-1, 1, 1).expand(-1, u.shape[1], 1)
+    log_win = (log_reach[:, :, None] + log_s + log_above).gather(2, idx).squeeze(2)   # (B, T)
+    log_undecided = log_silent.sum(1) + F.log_softmax(undecided_gain * u[:, -1], dim=1).gather(1, target.view(-1, 1)).squeeze(1)
+    loss = -torch.logsumexp(torch.cat([log_win, log_undecided[:, None]], dim=1), dim=1)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none' (got {reduction!r})")

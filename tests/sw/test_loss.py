@@ -120,3 +120,21 @@ def test_decision_probs_match_enumeration_with_ties():
         torch.testing.assert_close(decided[b], exp_decided, rtol=1e-10, atol=1e-12)
         torch.testing.assert_close(undecided[b], exp_undecided, rtol=1e-10, atol=1e-12)
     torch.testing.assert_close(decided.sum((1, 2)) + undecided, torch.ones(2, dtype=torch.float64))
+
+
+def test_decision_loss_is_the_exact_decision_probability():
+    """With a hard fallback (large gain) the loss is -log P(the decision rule picks the class)."""
+    import torch
+
+    from spinaps.sw.loss import decision_loss, first_to_spike_decision_probs
+
+    torch.manual_seed(0)
+    u = torch.randn(6, 5, 4) * 2
+    target = torch.tensor([0, 1, 2, 3, 1, 0])
+    decided, undecided = first_to_spike_decision_probs(u)
+    p = decided[torch.arange(6), :, target].sum(1) + undecided * (u[:, -1].argmax(1) == target).float()
+    got = decision_loss(u, target, reduction="none", undecided_gain=1e4)
+    assert torch.allclose(got, -torch.log(p), atol=1e-5)
+    # Never above the "alone" loss: deciding correctly includes spiking first alone.
+    from spinaps.sw.loss import first_to_spike_loss
+    assert (got <= first_to_spike_loss(u, target, reduction="none") + 1e-6).all()
