@@ -194,7 +194,8 @@ def suite_section(suite):
         return []
     lines = ["## This run", "", f"`{suite['command']}`: {suite['total_seconds'] / 60:.1f} minutes on {suite['cores']} cores.", "",
              "| stage | seconds |", "|---|---|"]
-    lines += [f"| {s['stage']} | {s['seconds']:.0f} |" for s in suite["stages"]]
+    lines += [f"| {s['stage']}{' (second core, alongside the others)' if s.get('concurrent') else ''} | {s['seconds']:.0f} |"
+              for s in suite["stages"]]
     return lines + [""]
 
 

@@ -3,12 +3,14 @@
     python bench/suite.py            # `make bench`: every data set and network (about 30 min on 2 cores)
     python bench/suite.py --quick    # `make bench-quick`: digits only, small RTL subsets (within 5 min)
 
-Stages, in order, each its own script (each also runs alone): bench/run.py (GLM
-first-to-spike), bench/networks.py (hidden LIF layers), bench/softlif.py (soft-LIF
-conversion), bench/synth.py (Yosys resources, nextpnr Fmax, us per inference), bench/cost.py (STT-RAM vs SRAM cost model over the artifacts the stages before
-built), bench/toolspeed.py (Verilog generation time, golden inferences/s, spike raster), then
-bench/report.py. Stage times go to bench/results/suite.json. A failing stage stops the suite
-with a non-zero exit naming it.
+Stages, each its own script (each also runs alone): bench/run.py (GLM first-to-spike),
+bench/networks.py (hidden LIF layers), bench/softlif.py (soft-LIF conversion), bench/cost.py
+(STT-RAM vs SRAM cost model over the artifacts the stages before built), bench/toolspeed.py
+(Verilog generation time, golden inferences/s, spike raster) run in this order on one core;
+bench/synth.py (Yosys resources, nextpnr Fmax, us per inference) runs at the same time on the
+other core (it trains its own models and shares no file with them); then bench/report.py.
+Every stage runs with one torch thread. Stage times go to bench/results/suite.json. A failing
+stage stops the suite with a non-zero exit naming it.
 """
 
 import argparse
@@ -37,9 +39,43 @@ def main(argv=None):
     # other (measured: digits GLM training 158 s with the default threads, 9 s with one).
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     times, t_start = [], time.perf_counter()
-    bar = tqdm(stages + ["report"], desc="bench", unit="stage")
+    logs = ROOT / "build" / "bench_logs"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    def command(stage):
+        return [sys.executable, str(HERE / f"{stage}.py")] + (["--quick"] if args.quick and stage != "report" else [])
+
+    # Stage output goes to a log (each stage draws its own bars); the suite's bar stays readable.
+    background = {}
+    if "synth" in stages:
+        # Yosys and nextpnr are single-threaded: the synthesis stage takes the second core.
+        f = open(logs / "synth.log", "w")
+        background["synth"] = (subprocess.Popen(command("synth"), cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, env=env),
+                               f, time.perf_counter())
+
+    def finish_background(name):
+        proc, f, t0 = background.pop(name)
+        rc = proc.wait()
+        f.close()
+        times.append({"stage": name, "seconds": time.perf_counter() - t0, "concurrent": True})
+        return rc
+
+    def fail(stage, rc):
+        bar.close()
+        for proc, f, _ in background.values():
+            proc.terminate()
+            f.close()
+        print(f"bench stage '{stage}' failed (exit {rc}); its output: {logs / (stage + '.log')}", file=sys.stderr)
+        return rc
+
+    bar = tqdm([s for s in stages if s not in background] + list(background) + ["report"], desc="bench", unit="stage")
     for stage in bar:
         bar.set_postfix_str(stage)
+        if stage in background:
+            rc = finish_background(stage)
+            if rc:
+                return fail(stage, rc)
+            continue
         if stage == "report":
             # Written before the report so that it shows this run's stage times.
             write_json(HERE / "results" / "suite.json", {
@@ -47,17 +83,11 @@ def main(argv=None):
                            "python bench/suite.py" + (" --quick" if args.quick else "") + " --only " + " ".join(args.only),
                 "quick": args.quick,
                 "cores": os.cpu_count(), "stages": times, "total_seconds": time.perf_counter() - t_start})
-        cmd = [sys.executable, str(HERE / f"{stage}.py")] + (["--quick"] if args.quick and stage != "report" else [])
         t0 = time.perf_counter()
-        # Stage output goes to a log (each stage draws its own bars); the suite's bar stays readable.
-        log = ROOT / "build" / "bench_logs" / f"{stage}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "w") as f:
-            rc = subprocess.call(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, env=env)
+        with open(logs / f"{stage}.log", "w") as f:
+            rc = subprocess.call(command(stage), cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, env=env)
         if rc:
-            bar.close()
-            print(f"bench stage '{stage}' failed (exit {rc}); its output: {log}", file=sys.stderr)
-            return rc
+            return fail(stage, rc)
         times.append({"stage": stage, "seconds": time.perf_counter() - t0})
     total = time.perf_counter() - t_start
     print(f"bench{' --quick' if args.quick else ''}: {total / 60:.1f} min; "
