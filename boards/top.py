@@ -30,11 +30,12 @@ class Board:
 
 BOARDS = {
     # Core clocks through the PLL, below the Fmax nextpnr reached for the digits model with its
-    # link (seed 1): iCE40 20.6 MHz (2 lanes, 4 encoder lanes; the 12 MHz oscillator leaves
-    # speed unused), ECP5 16.9 MHz (10 lanes; the 25 MHz oscillator is too fast for it).
-    "icebreaker": Board("icebreaker", "amaranth_boards.icebreaker:ICEBreakerPlatform", "ice40", 18.0,
+    # link (seed 1, bench/results/boards.md): iCE40 27.7 MHz (2 lanes, 4 encoder lanes; the
+    # 12 MHz oscillator leaves speed unused), ECP5 97 MHz (10 lanes) and 104 MHz (2 lanes).
+    # 50 MHz on the ECP5 leaves room for the larger models (mnist5k hybrid: 70 MHz).
+    "icebreaker": Board("icebreaker", "amaranth_boards.icebreaker:ICEBreakerPlatform", "ice40", 24.0,
                         "ice40_generic", True),
-    "ulx3s": Board("ulx3s", "amaranth_boards.ulx3s:ULX3S_85F_Platform", "ecp5", 15.0, "ulx3s", True),
+    "ulx3s": Board("ulx3s", "amaranth_boards.ulx3s:ULX3S_85F_Platform", "ecp5", 50.0, "ulx3s", True),
     "arty": Board("arty", "amaranth_boards.arty_a7:ArtyA7_35Platform", "xc7", None, "arty_a7_35t", False),
 }
 

@@ -2,23 +2,12 @@
 
 from amaranth.hdl import Mux, Signal
 
-__all__ = ["lane_argmax"]
+__all__ = ["lane_argmax", "pipelined_lane_argmax"]
 
 
-def lane_argmax(m, name, candidates, seen, best, index):
-    """Fold ``candidates`` (``(ok, value, j)`` per lane, ascending ``j``) into a running best.
-
-    A candidate replaces the best when it is ``ok`` and either nothing was seen yet or its
-    value is strictly greater, so ties go to the lowest index (docs/semantics.md 6). The lanes
-    are reduced as a balanced tree (the rule is associative when the left operand holds the
-    lower indices), so the logic depth grows with log2(lanes), not with lanes; the running
-    best (earlier words, lower indices) is the left operand of the last merge. Every merge
-    result is a named Signal, so no expression is duplicated.
-
-    Returns the ``(seen, best, index)`` values after the last lane (combinational).
-    """
-    vshape = best.shape() if hasattr(best, "shape") else candidates[0][1].shape()
-    ishape = index.shape() if hasattr(index, "shape") else candidates[0][2].shape()
+def _merger(m, name, vshape, ishape):
+    """``merge(left, right)``: the better of two ``(ok, value, j)``; ``left`` holds the lower
+    indices, so only a strictly greater right value wins (ties to the lowest index)."""
     count = 0
 
     def merge(left, right):
@@ -36,8 +25,58 @@ def lane_argmax(m, name, candidates, seen, best, index):
         ]
         return ok, val, j
 
+    return merge
+
+
+def _shape(x):
+    return x.shape() if hasattr(x, "shape") else None
+
+
+def lane_argmax(m, name, candidates, seen, best, index):
+    """Fold ``candidates`` (``(ok, value, j)`` per lane, ascending ``j``) into a running best.
+
+    A candidate replaces the best when it is ``ok`` and either nothing was seen yet or its
+    value is strictly greater, so ties go to the lowest index (docs/semantics.md 6). The lanes
+    are reduced as a balanced tree (the rule is associative when the left operand holds the
+    lower indices), so the logic depth grows with log2(lanes), not with lanes; the running
+    best (earlier words, lower indices) is the left operand of the last merge. Every merge
+    result is a named Signal, so no expression is duplicated.
+
+    Returns the ``(seen, best, index)`` values after the last lane (combinational).
+    """
+    merge = _merger(m, name, _shape(best) or candidates[0][1].shape(), _shape(index) or candidates[0][2].shape())
     level = list(candidates)
     while len(level) > 1:
         nxt = [merge(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         level = nxt + ([level[-1]] if len(level) % 2 else [])
     return merge((seen, best, index), level[0])
+
+
+def pipelined_lane_argmax(m, name, candidates, vshape, ishape, *, levels_per_stage=2):
+    """The best of ``candidates`` alone (same rule and tree as :func:`lane_argmax`), with a
+    register after every ``levels_per_stage`` tree levels and at the end.
+
+    Returns ``((ok, value, j), stages)``: registered results, valid ``stages`` cycles after
+    the candidates (at least 1).
+    """
+    merge = _merger(m, name, vshape, ishape)
+    level, depth, stages = list(candidates), 0, 0
+
+    def register(entries):
+        out = []
+        for e, (ok, val, j) in enumerate(entries):
+            r = (Signal(name=f"{name}_s{stages}_ok{e}"), Signal(vshape, name=f"{name}_s{stages}_best{e}"),
+                 Signal(ishape, name=f"{name}_s{stages}_index{e}"))
+            m.d.sync += [r[0].eq(ok), r[1].eq(val), r[2].eq(j)]
+            out.append(r)
+        return out
+
+    while len(level) > 1:
+        nxt = [merge(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        level = nxt + ([level[-1]] if len(level) % 2 else [])
+        depth += 1
+        if depth % levels_per_stage == 0 and len(level) > 1:
+            level = register(level)
+            stages += 1
+    level = register(level)
+    return level[0], stages + 1

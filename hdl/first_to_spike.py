@@ -2,7 +2,7 @@
 
 from amaranth.hdl import Const, Module, Mux, Signal, signed
 
-from .argmax import lane_argmax
+from .argmax import lane_argmax, pipelined_lane_argmax
 from .decision import DecisionUnit
 from .layouts import bits_for
 
@@ -18,13 +18,20 @@ class FirstToSpike(DecisionUnit):
     word of a step: if a neuron spiked, ``decided`` rises with that class; else, at
     ``t_max``, it rises with the overall argmax and ``spiked`` low.
 
-    Latency: ``decided`` is registered, high from the second cycle after the step's last
-    word until ``clear``: a first register stage reduces each word's lanes (a balanced tree),
-    the second merges that with the running bests of the step. Backpressure: none, it takes
+    Latency: ``decided`` is registered, high from ``latency`` cycles after the step's last
+    word until ``clear``: the lanes of a word are reduced by a balanced tree with a register
+    after every level (``latency - 1`` stages), then merged with the running bests of the
+    step; ``latency`` is 2 for up to 2 lanes, 1 + ceil(log2(lanes)) beyond. Backpressure: none, it takes
     every word (``neurons`` is always ready).
 
     Parameters: see :class:`~spinaps.hdl.decision.DecisionUnit`.
     """
+
+    @property
+    def latency(self):
+        """Cycles from a step's last word to ``decided`` (see Latency above)."""
+        levels = (self.lanes - 1).bit_length()
+        return max(levels, 1) + 1
 
     def elaborate(self, platform):
         m = Module()
@@ -43,16 +50,17 @@ class FirstToSpike(DecisionUnit):
             real = Const(1, 1) if lane < tail else (w.word != self.words - 1)
             spikes.append((real & w.spikes[lane], w.u[lane], j))
             everyone.append((real, w.u[lane], j))
-        w_any, w_spk_u, w_spk_j = lane_argmax(m, "spk", spikes, Const(0, 1), Const(lowest_u, ushape), Const(0, jbits))
-        w_all_ok, w_all_u, w_all_j = lane_argmax(m, "all", everyone, Const(0, 1), Const(lowest_u, ushape),
-                                                 Const(0, jbits))
-        s1 = dict(valid=Signal(), first=Signal(), last=Signal(), step=Signal.like(w.step),
-                  any=Signal(), spk_u=Signal(ushape), spk_j=Signal(jbits), all_ok=Signal(),
-                  all_u=Signal(ushape), all_j=Signal(jbits))
-        m.d.sync += [s1["valid"].eq(self.neurons.valid & ~self.clear), s1["first"].eq(w.word == 0),
-                     s1["last"].eq(w.last), s1["step"].eq(w.step), s1["any"].eq(w_any), s1["spk_u"].eq(w_spk_u),
-                     s1["spk_j"].eq(w_spk_j), s1["all_ok"].eq(w_all_ok), s1["all_u"].eq(w_all_u),
-                     s1["all_j"].eq(w_all_j)]
+        (w_any, w_spk_u, w_spk_j), stages = pipelined_lane_argmax(m, "spk", spikes, ushape, jbits, levels_per_stage=1)
+        (w_all_ok, w_all_u, w_all_j), _ = pipelined_lane_argmax(m, "all", everyone, ushape, jbits, levels_per_stage=1)
+        assert stages + 1 == self.latency
+        # The word's step, position and validity travel beside the tree's registers.
+        meta = [(Signal(), Signal(), Signal(), Signal.like(w.step)) for _ in range(stages)]
+        prev = (self.neurons.valid, w.word == 0, w.last, w.step)
+        for valid, first, last, step in meta:
+            m.d.sync += [valid.eq(prev[0] & ~self.clear), first.eq(prev[1]), last.eq(prev[2]), step.eq(prev[3])]
+            prev = (valid, first, last, step)
+        s1 = dict(valid=prev[0], first=prev[1], last=prev[2], step=prev[3], any=w_any, spk_u=w_spk_u,
+                  spk_j=w_spk_j, all_ok=w_all_ok, all_u=w_all_u, all_j=w_all_j)
 
         # Stage 2: merge with the running bests of the step; a word with word == 0 starts a new
         # step. The running best holds lower indices, so it is the left operand.

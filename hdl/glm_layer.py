@@ -19,8 +19,9 @@ class GlmLayer(SynapseLayer):
     lane, compare. Each updated word leaves on ``neurons`` (spikes and potentials,
     ascending neuron index).
 
-    Latency: a word's neuron result leaves 5 cycles after its update starts (four register
-    stages: sums, scale multiply, bias and saturation, sigmoid table and draw).
+    Latency: a word's neuron result leaves 6 cycles after its update starts (five register
+    stages: sums, scale multiply, bias and saturation, sigmoid table, its output; then the
+    draw compare).
     Backpressure: as the synapse engine (``events`` valid/ready, end-of-step held while the
     previous update runs); ``neurons`` has no ready: its consumer takes every beat.
 
@@ -86,10 +87,11 @@ class GlmLayer(SynapseLayer):
             with m.If(upd_word == Qn - 1):
                 m.d.sync += upd_active.eq(0)
 
-        # Four register stages, each one operation deep, so that no path from the word counter
+        # Five register stages, each one operation deep, so that no path from the word counter
         # to the spikes crosses more than one adder or multiplier: 1 sums and constants read,
-        # 2 scale multiply, 3 bias add and saturation, 4 sigmoid table read and draw compare.
-        S = 4
+        # 2 scale multiply, 3 bias add and saturation, 4 sigmoid table read, 5 the table's
+        # output registered (block RAM outputs are slow), then the draw compare.
+        S = 5
         valid = [upd_active] + [Signal(name=f"s{i}_valid") for i in range(1, S + 1)]
         word = [upd_word] + [Signal(range(max(2, Qn)), name=f"s{i}_word") for i in range(1, S + 1)]
         for i in range(S):
@@ -98,7 +100,7 @@ class GlmLayer(SynapseLayer):
         W = self.acc_bits
         vbits = W + p.scale_bits + 2
         sums = step_sums(upd_word)
-        out_u = []
+        out_u, sig = [], []
         for lane in range(P):
             js = [q * P + lane for q in range(Qn)]
             gam = Cat(*[Const(int(p.gamma[j]) if j < self.n_out else 0, signed(p.u_bits)) for j in js]
@@ -125,15 +127,19 @@ class GlmLayer(SynapseLayer):
             m.d.sync += u3.eq(Mux(v < -half, -half, Mux(v > half - 1, half - 1, v)))
             m.d.comb += [rom[lane].addr.eq(Cat(u3[:-1], ~u3[-1])), rom[lane].en.eq(valid[3])]  # u + 2^(U-1)
             u4 = Signal(signed(p.u_bits), name=f"s4_u{lane}")
+            u5, sig5 = Signal(signed(p.u_bits), name=f"s5_u{lane}"), Signal(16, name=f"s5_sigmoid{lane}")
             with m.If(valid[3]):
                 m.d.sync += u4.eq(u3)
-            out_u.append(u4)
+            with m.If(valid[4]):
+                m.d.sync += [u5.eq(u4), sig5.eq(rom[lane].data)]
+            out_u.append(u5)
+            sig.append(sig5)
 
         spikes = []
         for lane in range(P):
             real = Const(0, 1) if lane >= self.n_out else ((word[S] * P + lane) < self.n_out)
             spk = Signal(name=f"spike{lane}")
-            m.d.comb += spk.eq((bank.draw[lane][16:] < rom[lane].data) & real)
+            m.d.comb += spk.eq((bank.draw[lane][16:] < sig[lane]) & real)
             spikes.append(spk)
         out = self.neurons.payload
         last = word[S] == Qn - 1

@@ -120,7 +120,7 @@ async def first_to_spike(dut):
     runs = []
     for words in p["runs"]:
         await src.send(words, stall_prob=p["stall_prob"], rng=rng)
-        await ClockCycles(dut.clk, 3)
+        await ClockCycles(dut.clk, 4)
         out = await _sample(dut, ["decided", "spiked", "cls", "step"])
         dut.clear.value = 1
         await RisingEdge(dut.clk)

@@ -119,6 +119,7 @@ def _fts_words(rng, u, y, layout, lanes, n_words, last_step):
     (7, 3, 6, 5),     # 3 words, the last one with 2 padding lanes
     (4, 4, 4, 3),     # one word per step
     (5, 1, 8, 1),     # one lane, t_max = 1
+    (10, 10, 6, 4),   # ten lanes: a register inside the lane tree (latency 3)
 ])
 def test_first_to_spike_verilog_matches_golden(tmp_path, n_out, lanes, u_bits, t_max):
     rng = np.random.default_rng(100 * n_out + 10 * lanes + t_max)
@@ -141,14 +142,14 @@ def test_first_to_spike_verilog_matches_golden(tmp_path, n_out, lanes, u_bits, t
     assert got == want, _first_difference(got, want)
     assert all(o["decided"] == 1 for o in obs["runs"]), "`decided` low after the decision"
     assert all(o["cleared"] == 1 for o in obs["runs"]), "`decided` still high after `clear`"
-    # `decided` rises once per run, two cycles after the last word of the deciding step (a
-    # register stage reduces the word's lanes, the next merges with the step's running best).
+    # `decided` rises once per run, `latency` cycles after the last word of the deciding step
+    # (register stages reduce the word's lanes, the last merges with the step's running best).
     # (The driver may already be sending the next step's words meanwhile.)
     sent_before = np.cumsum([0] + [len(words) for words in runs])[:-1]
     deciding = [int(s) + w["step"] * n_words - 1 for s, w in zip(sent_before, want)]
     got_delays = [r["cycle"] - obs["word_cycles"][k] for r, k in zip(obs["rises"], deciding)]
     assert len(obs["rises"]) == len(want)
-    assert got_delays == [2] * len(want), _first_difference(got_delays, [2] * len(want))
+    assert got_delays == [dut.latency] * len(want), _first_difference(got_delays, [dut.latency] * len(want))
 
 
 # --------------------------------------------------------------------------- synapse memories
