@@ -31,6 +31,16 @@ def _check(u: torch.Tensor, target: torch.Tensor) -> None:
         raise ValueError(f"target must have shape ({u.shape[0]},) (got {tuple(target.shape)})")
 
 
+def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none' (got {reduction!r})")
+
+
 def log_rho(u: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """``log rho_t`` for every sample and step.
 
@@ -70,13 +80,7 @@ def first_to_spike_loss(u: torch.Tensor, target: torch.Tensor, reduction: str = 
         A scalar, or shape ``(B,)`` for ``reduction="none"``.
     """
     loss = -torch.logsumexp(log_rho(u, target), dim=1)
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none' (got {reduction!r})")
+    return _reduce(loss, reduction)
 
 
 @torch.no_grad()
@@ -169,10 +173,4 @@ def decision_loss(u: torch.Tensor, target: torch.Tensor, reduction: str = "mean"
     log_win = (log_reach[:, :, None] + log_s + log_above).gather(2, idx).squeeze(2)   # (B, T)
     log_undecided = log_silent.sum(1) + F.log_softmax(undecided_gain * u[:, -1], dim=1).gather(1, target.view(-1, 1)).squeeze(1)
     loss = -torch.logsumexp(torch.cat([log_win, log_undecided[:, None]], dim=1), dim=1)
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none' (got {reduction!r})")
+    return _reduce(loss, reduction)
