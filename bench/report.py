@@ -165,15 +165,25 @@ def speed_section(glm, nets, soft, tools):
     return lines + [""]
 
 
-def published_section(glm, nets, cost):
+def published_section(glm, nets, cost, synth=None):
     lines = ["## Against published systems", "",
              "Published rows are the authors' figures (board measurements or their own emulation); our rows are "
-             "measured here (accuracy, cycles) or come from our cost model (energy), as marked. Latency of ours: "
-             "measured cycles at the cost model's clock.", "",
+             "measured here (accuracy, cycles, resources, Fmax) or come from our cost model (energy), as marked. "
+             "Latency of ours: measured cycles at the ECP5 Fmax nextpnr reached (FPGA rows) or at the cost model's "
+             "clock (45 nm rows).", "",
              "| system | kind | target | network | accuracy | resources | latency / inference | power, energy | source |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, target, net, acc, res, lat, energy in PUBLISHED:
         lines.append(f"| {name} | published | {target} | {net} | {acc} | {res} | {lat} | {energy} | ANCHORS.md |")
+    # FPGA rows: Artix-7 resources (Yosys) beside the ECP5 Fmax of the same Verilog (nextpnr).
+    for e in synth or []:
+        if e["target"] != "xc7a35t" or e["dataset"] != "mnist5k":
+            continue
+        ecp5 = next((x for x in synth if x["model"] == e["model"] and x["target"] == "ecp5-85f" and x.get("fmax_mhz")), None)
+        lat = (f"{ecp5['us_per_inference']:.0f} us at {ecp5['fmax_mhz']:.1f} MHz (ECP5)" if ecp5 else "-")
+        lines.append(f"| spinaps {e['model']} | measured | xc7a35t (Yosys), ECP5-85F (nextpnr) | {e['network']} | "
+                     f"{100 * e['accuracy_golden']:.1f}% (golden) | {e['lut']:,} LUT, {e['bram36']:g} BRAM36 | {lat} | - | "
+                     f"bench/results/synth.json |")
     cost_by_artifact = {}
     for r in cost or []:
         cost_by_artifact.setdefault(Path(r["artifact"]).stem, {})[r["memory"]] = r
@@ -215,7 +225,7 @@ def main(argv=None):
     lines += synth_section(synth)
     lines += cost_section(cost)
     lines += speed_section(glm, nets, soft, tools)
-    lines += published_section(glm, nets, cost)
+    lines += published_section(glm, nets, cost, synth)
     from spinaps.hdl.verilog import atomic_write_text
     atomic_write_text(HERE / "RESULTS.md", "\n".join(lines))
     print(f"wrote {HERE / 'RESULTS.md'} from {', '.join(sources) or 'no result files'}")
