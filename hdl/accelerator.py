@@ -144,7 +144,6 @@ class Accelerator(wiring.Component):
         # Steps the decision unit has received. No layer may take the end of step s + 2 before
         # the decision unit has received step s, so when it decides at step s every layer has
         # taken step s or s + 1 and its counters for steps 1..s are `*_total` or `*_before`.
-        # (The output layer is the slowest stage only for small outputs; the hold costs little.)
         dec_steps = Signal(range(self.model.t_max + 3))
         with m.If(dec_valid & dec_word.last):
             m.d.sync += dec_steps.eq(dec_steps + 1)

@@ -102,11 +102,6 @@ class GlmLayer(SynapseLayer):
         sums = step_sums(upd_word)
         out_u, sig = [], []
         for lane in range(P):
-            js = [q * P + lane for q in range(Qn)]
-            gam = Cat(*[Const(int(p.gamma[j]) if j < self.n_out else 0, signed(p.u_bits)) for j in js]
-                      ).word_select(upd_word, p.u_bits).as_signed()
-            scl = Cat(*[Const(int(p.scale[j]) if j < self.n_out else 0, p.scale_bits) for j in js]
-                      ).word_select(upd_word, p.scale_bits)
             a1 = Signal(signed(W), name=f"s1_a{lane}")
             m.d.sync += a1.eq(sums[lane])
             prod2, gam2 = Signal(signed(vbits), name=f"s2_prod{lane}"), Signal(signed(p.u_bits), name=f"s2_gam{lane}")
@@ -119,6 +114,11 @@ class GlmLayer(SynapseLayer):
                 m.d.sync += [prod2.eq(_times_constant(a1, scale)),
                              gam2.eq(int(p.gamma[j]) if j is not None else 0)]
             else:
+                js = [q * P + lane for q in range(Qn)]
+                gam = Cat(*[Const(int(p.gamma[j]) if j < self.n_out else 0, signed(p.u_bits)) for j in js]
+                          ).word_select(upd_word, p.u_bits).as_signed()
+                scl = Cat(*[Const(int(p.scale[j]) if j < self.n_out else 0, p.scale_bits) for j in js]
+                          ).word_select(upd_word, p.scale_bits)
                 gam1, scl1 = Signal(signed(p.u_bits), name=f"s1_gam{lane}"), Signal(p.scale_bits, name=f"s1_scl{lane}")
                 m.d.sync += [gam1.eq(gam), scl1.eq(scl), prod2.eq(scl1 * a1), gam2.eq(gam1)]
             v = Signal(signed(vbits), name=f"v{lane}")

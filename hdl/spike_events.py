@@ -105,4 +105,3 @@ class SpikeEvents(wiring.Component):
         with m.If(fire & ~any_left):
             m.d.sync += [eos_pending.eq(0), self.busy.eq(0)]
         return m
-

@@ -40,14 +40,16 @@ class SynapseLayer(wiring.Component):
     end-of-step beat swaps the banks and starts the neuron update of the subclass
     (:meth:`elaborate_neurons`), which runs while the next step's events accumulate. Subclasses: ``GlmLayer`` and ``LifLayer``.
 
-    Latency: an event beat is registered on entry (:class:`StreamRegister`, so the producer's
-    logic and the sequencer's never share a clock period); a row word is accumulated
-    ``memory.read_latency + 3`` cycles after it is issued (the memory's output and the
-    product ``w * trace`` are registered before the read-add-write of the step sums); the step's sums are readable the
-    cycle after the end-of-step beat leaves that pipeline. Backpressure: ``events`` is a valid/ready stream; the layer takes one memory
-    word per cycle. It holds an end-of-step beat while the previous step's update is still
-    running or while ``hold`` is high (the consumer of ``neurons`` is not ready for a new
-    step), so at most one step is in the update stage and no word is ever dropped.
+    Latency: an event beat is registered on entry (:class:`StreamRegister`, so the
+    producer's logic and the sequencer's never share a clock period); a row word is
+    accumulated ``memory.read_latency + 3`` cycles after it is issued (the memory's output
+    and the product ``w * trace`` are registered before the read-add-write of the step sums);
+    the step's sums are readable the cycle after the end-of-step beat leaves that pipeline.
+    Backpressure: ``events`` is a valid/ready stream; the layer takes one memory word per
+    cycle. It holds an end-of-step beat while the previous step's update is still running or
+    while ``hold`` is high (the consumer of ``neurons`` is not ready for a new step, or the
+    layer is a step ahead of the decision unit), so at most one step is in the update stage
+    and no word is ever dropped.
     ``neurons`` has no ready.
 
     Counters: ``events_total`` / ``sops_total`` count every step whose end-of-step beat was
@@ -82,7 +84,7 @@ class SynapseLayer(wiring.Component):
                 neuron_word_layout(lanes, u_bits, self.words, t_max), always_ready=True)),
             "seed": In(16),
             "start": In(1),
-            "hold": In(1),            # the consumer of `neurons` cannot take a new step yet
+            "hold": In(1),            # do not take an end-of-step (consumer busy, or too far ahead)
             "busy": Out(1),           # an end-of-step is in flight or its update is running
             "active": Out(1),         # any work in this cycle (for the busy-cycle counter)
             "steps": Out(bits_for(t_max + 2)),

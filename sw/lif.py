@@ -143,7 +143,9 @@ class LifNetConfig:
 
     ``output = "glm"`` is the hybrid (LIF hidden layers, GLM first-to-spike output layer);
     ``output = "lif"`` an all-LIF network decoded by ``decision``. ``threshold`` ``None``
-    means ``4 * (2**weight_bits - 1)``.
+    means ``4 * (2**weight_bits - 1)``. ``loss`` (hybrid only): ``"alone"`` maximises the
+    probability that the true class spikes first alone (SpinAPS), ``"decision"`` that the
+    decision rule picks it (:func:`~spinaps.sw.loss.decision_loss`).
     """
 
     hidden: tuple = (64,)
