@@ -1,10 +1,11 @@
 """Resources, Fmax and time per inference of trained models on Artix-7, iCE40 UP5K and ECP5-85F.
 
-    python bench/synth.py            # digits and mnist5k, GLM and hybrid, wide and narrow lanes
-    python bench/synth.py --quick    # digits GLM, narrow lanes (the board build) only
+    python bench/synth.py            # digits and mnist5k, GLM and hybrid, all lane configurations
+    python bench/synth.py --quick    # digits GLM, narrow lanes only
 
-For each model and lane configuration ("wide": the export defaults, one word per step in the
-output layer and 16 encoder lanes; "narrow": few lanes, for small parts): train (or reuse the
+For each model and lane configuration ("default": the export defaults, spinaps.sw.lanes;
+"wide": one word per step in the output layer and 16 encoder lanes; "narrow": few lanes, for
+small parts): train (or reuse the
 checkpoint in build/bench_synth), export, golden accuracy on the test split, RTL on Icarus for
 the first test samples (cycles per inference, every spike compared), Yosys synth_xilinx
 (xc7a35t / xc7a100t: one netlist, two capacities) and, where a board build is asked for, the
@@ -31,16 +32,16 @@ BUILD = Path("build/bench_synth")
 # (tag, dataset, network, training options, {variant: (encoder lanes, layer lanes or None)},
 #  boards to place and route per variant, RTL samples)
 MODELS = [
-    ("digits_glm", "digits", "glm", {}, {"wide": (16, None), "narrow": (4, 2)},
+    ("digits_glm", "digits", "glm", {}, {"default": (None, None), "wide": (16, 10), "narrow": (4, 2)},
+     {"default": ("icebreaker", "ulx3s"), "narrow": ("icebreaker", "ulx3s")}, 40),
+    ("digits_hybrid", "digits", "hybrid", dict(hidden=(64,)), {"wide": (16, [16, 10]), "narrow": (4, [8, 2])},
      {"narrow": ("icebreaker", "ulx3s")}, 40),
-    ("digits_hybrid", "digits", "hybrid", dict(hidden=(64,)), {"wide": (16, None), "narrow": (4, [8, 2])},
-     {"narrow": ("icebreaker", "ulx3s")}, 40),
-    ("mnist5k_glm", "mnist5k", "glm", {}, {"wide": (16, None), "narrow": (4, 2)},
+    ("mnist5k_glm", "mnist5k", "glm", {}, {"wide": (16, 10), "narrow": (4, 2)},
      {"wide": ("ulx3s",), "narrow": ("ulx3s",)}, 20),
-    ("mnist5k_hybrid", "mnist5k", "hybrid", dict(hidden=(128,), epochs=25), {"wide": (16, None), "narrow": (4, [4, 2])},
+    ("mnist5k_hybrid", "mnist5k", "hybrid", dict(hidden=(128,), epochs=25), {"wide": (16, [16, 10]), "narrow": (4, [4, 2])},
      {"narrow": ("ulx3s",)}, 20),
 ]
-# Quick: the board build of the digits model only (the narrow variant).
+# Quick: the digits model's narrow board build only (its place and route is the fastest).
 QUICK = [MODELS[0][:4] + ({"narrow": MODELS[0][4]["narrow"]},) + MODELS[0][5:]]
 BOARD_TARGET = {"icebreaker": "ice40up5k", "ulx3s": "ecp5-85f"}
 
@@ -98,7 +99,10 @@ def run_variant(tag, dataset, network, trained, ds, variant, lanes_cfg, boards, 
     from spinaps.hdl.synthesis import TARGETS, resources, synthesize
     from spinaps.sw.flow import export_and_save, rtl_check, summarize, summarize_network, write_accelerator_verilog
 
+    from spinaps.sw.lanes import DEFAULT_ENCODER_LANES
+
     encoder_lanes, lanes = lanes_cfg
+    encoder_lanes = DEFAULT_ENCODER_LANES if encoder_lanes is None else encoder_lanes
     name = f"{tag}_{variant}"
     artifact, gold = export_and_save(trained, ds, BUILD / f"{name}.npz", encoder_lanes=encoder_lanes, lanes=lanes)
     run, cmp, labels = rtl_check(artifact, rtl_n, build_dir=BUILD / f"rtl_{name}", dataset=ds)

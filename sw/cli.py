@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from .lanes import DEFAULT_ENCODER_LANES
+
 DEFAULT_MODEL = "build/model/digits.npz"
 
 
@@ -253,8 +255,9 @@ def build_parser():
         sp.add_argument("--seed", type=int, default=None)
 
     def hardware_options(sp):
-        sp.add_argument("--encoder-lanes", type=int, default=16, help="inputs compared per cycle")
-        sp.add_argument("--lanes", type=int, default=None, help="accumulator lanes (default: one per neuron)")
+        sp.add_argument("--encoder-lanes", type=int, default=DEFAULT_ENCODER_LANES, help="inputs compared per cycle")
+        sp.add_argument("--lanes", type=int, default=None,
+                        help="accumulator lanes of the output layer (default: half its neurons, at most 16)")
 
     sp = sub.add_parser("train", help="train, export and save an artifact")
     sp.add_argument("--dataset", default="digits", help="digits, mnist5k, fashion or motions")

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import __version__
 from .datasets import Dataset
+from .lanes import DEFAULT_ENCODER_LANES, default_lanes
 from .train import TrainedGlm
 
 __all__ = ["EXPORT_CONTRACT_VERSION", "export_glm", "glm_layer_params", "model_to_artifact", "fixed_point_scales", "sigmoid_table", "splitmix32_seeds"]
@@ -158,7 +159,7 @@ def export_glm(
     trained: TrainedGlm,
     dataset: Dataset,
     *,
-    encoder_lanes: int = 16,
+    encoder_lanes: int = DEFAULT_ENCODER_LANES,
     lanes: int | None = None,
     u_bits: int = 8,
     scale_bits: int = 8,
@@ -176,7 +177,7 @@ def export_glm(
     encoder_lanes : int
         Generators of the Bernoulli encoder, 1..64 and ``<= n_in``.
     lanes : int or None
-        Neuron lanes ``P``, 1..``n_out``; ``None`` means ``n_out`` (one word per step).
+        Neuron lanes ``P``, 1..``n_out``; ``None`` means :func:`default_lanes`.
     u_bits : int
         Width ``U`` of the potential, 4..12. The model's saturation range ``u_range`` is
         mapped onto it: ``u_scale = u_range / 2**(U-1)``.
@@ -214,7 +215,7 @@ def export_glm(
             f"the one the model was trained on ({trained.dataset_name!r}, "
             f"sha256 {trained.dataset_sha256[:12]}...)"
         )
-    lanes = n_out if lanes is None else lanes
+    lanes = default_lanes(n_out) if lanes is None else lanes
     _check_range("encoder_lanes", encoder_lanes, 1, min(64, n_in))
     _check_range("lanes", lanes, 1, n_out)
     _check_range("u_bits", u_bits, 4, 12)

@@ -16,6 +16,7 @@ import numpy as np
 from . import artifact as art
 from .datasets import load_dataset
 from .golden import GoldenModel
+from .lanes import DEFAULT_ENCODER_LANES, default_lanes
 
 __all__ = ["train_and_export", "train_network_and_export", "train_softlif_and_export", "export_and_save", "InMemoryArtifact", "golden_eval", "golden_throughput", "write_accelerator_verilog", "rtl_check",
            "sample_seeds", "summarize", "synth_report", "SYNTH_TARGETS", "pnr_report"]
@@ -26,7 +27,7 @@ def sample_seeds(n, offset=0):
     return (np.arange(offset, offset + n) & 0xFFFF).astype(np.int64)
 
 
-def train_and_export(dataset_name, out, *, config=None, encoder_lanes=16, lanes=None,
+def train_and_export(dataset_name, out, *, config=None, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None,
                      progress=True, checkpoint=True):
     """Train a GLM first-to-spike network and :func:`export_and_save` it.
 
@@ -46,7 +47,7 @@ def train_and_export(dataset_name, out, *, config=None, encoder_lanes=16, lanes=
     return artifact, trained, gold
 
 
-def train_network_and_export(dataset_name, out, *, config=None, encoder_lanes=16, lanes=None,
+def train_network_and_export(dataset_name, out, *, config=None, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None,
                              progress=True, checkpoint=True):
     """Train a LIF or hybrid network (:mod:`spinaps.sw.lif`) and :func:`export_and_save` it.
 
@@ -64,7 +65,7 @@ def train_network_and_export(dataset_name, out, *, config=None, encoder_lanes=16
     return artifact, trained, gold
 
 
-def train_softlif_and_export(dataset_name, out, *, config=None, weight_bits=4, t_max=64, encoder_lanes=16,
+def train_softlif_and_export(dataset_name, out, *, config=None, weight_bits=4, t_max=64, encoder_lanes=DEFAULT_ENCODER_LANES,
                              lanes=None, progress=True):
     """Train a soft-LIF network (:mod:`spinaps.sw.softlif`), convert it to the integer LIF
     network and save its artifact. Returns ``(artifact, trained, golden_result)``."""
@@ -73,7 +74,7 @@ def train_softlif_and_export(dataset_name, out, *, config=None, weight_bits=4, t
 
     trained = train_softlif(ds, config or SoftLifConfig(), progress=progress)
     if lanes is not None and not isinstance(lanes, (list, tuple)):
-        lanes = [min(n, 16) for n in trained.sizes[1:-1]] + [lanes]
+        lanes = [default_lanes(n) for n in trained.sizes[1:-1]] + [lanes]
     model = convert(trained, ds, weight_bits=weight_bits, t_max=t_max, encoder_lanes=encoder_lanes, lanes=lanes)
     gold = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
     manifest, arrays = softlif_artifact(model, trained, ds, golden_accuracy=gold.accuracy(ds.y_test))
@@ -90,14 +91,14 @@ def _export_network(trained, ds, *, encoder_lanes, lanes):
     if lanes is not None and not isinstance(lanes, (list, tuple)):
         # One number: the output layer's lanes; hidden layers keep their default.
         n_hidden = len(trained.model.hidden)
-        lanes = [min(layer.n_out, 16) for layer in trained.model.hidden] + [lanes] if n_hidden else [lanes]
+        lanes = [default_lanes(layer.n_out) for layer in trained.model.hidden] + [lanes] if n_hidden else [lanes]
     model = to_golden(trained, encoder_lanes=encoder_lanes, lanes=lanes)
     dataset = {"name": ds.name, "sha256": ds.sha256, "n_train": ds.n_train, "n_test": ds.n_test}
     accuracy = {"ann": trained.ann_accuracy} if trained.ann_accuracy is not None else {}
     return model_to_artifact(model, dataset=dataset, accuracy=accuracy, training=training_record(trained))
 
 
-def export_and_save(trained, ds, out, *, encoder_lanes=16, lanes=None):
+def export_and_save(trained, ds, out, *, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None):
     """Export a trained model, add its golden-model test accuracy, save the artifact atomically.
 
     ``trained`` is a GLM layer (:func:`spinaps.sw.train.train_glm`) or a LIF / hybrid network

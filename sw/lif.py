@@ -28,7 +28,7 @@ from .basis import quantize_basis, raised_cosine_basis
 from .datasets import Dataset
 from .glm import WEIGHT_BITS, GlmLayer, bernoulli_spikes, ste_odd_levels
 from .golden import DECISIONS, GoldenModel, LifLayerParams
-from .loss import decision_loss, first_to_spike_loss
+from .loss import decision_loss, expected_error, first_to_spike_loss
 from .train import _lr_factor
 
 __all__ = ["LifNetConfig", "LifLayer", "SpikingNet", "TrainedNet", "train_network", "to_golden"]
@@ -145,7 +145,10 @@ class LifNetConfig:
     ``output = "lif"`` an all-LIF network decoded by ``decision``. ``threshold`` ``None``
     means ``4 * (2**weight_bits - 1)``. ``loss`` (hybrid only): ``"alone"`` maximises the
     probability that the true class spikes first alone (SpinAPS), ``"decision"`` that the
-    decision rule picks it (:func:`~spinaps.sw.loss.decision_loss`).
+    decision rule picks it (:func:`~spinaps.sw.loss.decision_loss`). ``expected_from``
+    (hybrid only): from this fraction of the epochs on, the loss is the expected error
+    ``1 - P`` of that probability instead of ``-log P`` (:func:`~spinaps.sw.loss.expected_error`);
+    ``None`` keeps ``-log P`` throughout.
     """
 
     hidden: tuple = (64,)
@@ -170,6 +173,7 @@ class LifNetConfig:
     max_train: int | None = None
     ann_baseline: bool = True
     loss: str = "alone"
+    expected_from: float | None = None
 
     def __post_init__(self):
         def need(ok, name, rule):
@@ -188,6 +192,10 @@ class LifNetConfig:
         need(self.reset in ("subtract", "zero"), "reset", '"subtract" or "zero"')
         need(self.loss in ("alone", "decision"), "loss", '"alone" (true class spikes first, alone) or "decision" '
              '(the decision rule picks the true class)')
+        need(self.expected_from is None or 0.0 <= self.expected_from <= 1.0, "expected_from",
+             "None or a fraction of the epochs in 0..1")
+        need(self.expected_from is None or self.output == "glm", "expected_from",
+             "None for an all-LIF network (it applies to the first-to-spike probability of a GLM output)")
         need(isinstance(self.t_max, int) and 1 <= self.t_max <= 255, "t_max", "an integer in 1..255")
         need(isinstance(self.epochs, int) and self.epochs >= 1, "epochs", "an integer >= 1")
         need(self.lr > 0, "lr", "> 0")
@@ -243,11 +251,13 @@ class SpikingNet(nn.Module):
         u, y = self.out(s)
         return u, y, hidden
 
-    def loss(self, x, labels):
+    def loss(self, x, labels, expected=False):
+        """Training loss of a batch; ``expected`` (GLM output) asks for ``1 - P`` instead of ``-log P``."""
         u, y, _ = self(x)
         c = self.config
         if c.output == "glm":
-            return (decision_loss if c.loss == "decision" else first_to_spike_loss)(u, labels)
+            nll = (decision_loss if c.loss == "decision" else first_to_spike_loss)(u, labels, reduction="none")
+            return (expected_error(nll) if expected else nll).mean()
         t_max = u.shape[1]
         if c.decision == "max_potential":
             logits = u[:, -1] / (4 * c.theta)
@@ -328,8 +338,9 @@ def train_network(dataset: Dataset, config: LifNetConfig = LifNetConfig(), *, pr
         for group in optimizer.param_groups:
             group["lr"] = config.lr * _lr_factor(epoch, config.epochs, config.lr_final)
         total, count = 0.0, 0
+        expected = config.expected_from is not None and epoch >= config.expected_from * config.epochs
         for idx in torch.randperm(len(x_train), generator=generator).split(config.batch_size):
-            loss = model.loss(spikes(idx), y_train[idx])
+            loss = model.loss(spikes(idx), y_train[idx], expected=expected)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -344,18 +355,21 @@ def train_network(dataset: Dataset, config: LifNetConfig = LifNetConfig(), *, pr
                       frames=frames, ann_accuracy=ann, train_seconds=seconds, loss_history=history)
 
 
-def to_golden(trained: TrainedNet, *, encoder_lanes=16, lanes=None, u_bits=8, scale_bits=8, seed=0x5A1A):
+def to_golden(trained: TrainedNet, *, encoder_lanes=None, lanes=None, u_bits=8, scale_bits=8, seed=0x5A1A):
     """The integer network (:class:`~spinaps.sw.golden.GoldenModel`) of a trained one.
 
-    ``lanes`` lists the accumulator lanes per layer (default: ``min(n, 16)`` for hidden
-    layers, one word for the output layer).
+    ``lanes`` lists the accumulator lanes per layer (default:
+    :func:`~spinaps.sw.lanes.default_lanes` of each); ``encoder_lanes`` ``None`` means
+    :data:`~spinaps.sw.lanes.DEFAULT_ENCODER_LANES`.
     """
     from .export import glm_layer_params, splitmix32_seeds
+    from .lanes import DEFAULT_ENCODER_LANES, default_lanes
 
     net, c = trained.model, trained.config
     n_layers = len(net.hidden) + 1
     sizes = [layer.n_out for layer in net.hidden] + [net.out.n_out]
-    lanes = list(lanes) if lanes is not None else [min(n, 16) for n in sizes[:-1]] + [sizes[-1]]
+    lanes = list(lanes) if lanes is not None else [default_lanes(n) for n in sizes]
+    encoder_lanes = DEFAULT_ENCODER_LANES if encoder_lanes is None else encoder_lanes
     if len(lanes) != n_layers:
         raise ValueError(f"lanes has {len(lanes)} entries; the network has {n_layers} layers")
     n_in = net.hidden[0].n_in
