@@ -29,6 +29,8 @@ VARIANTS = {
     "h256_leak4": dict(hidden=(256,), leak_shift=4),
     "t24": dict(t_max=24),                           # more time steps
     "lr1": dict(lr=1e-2),
+    "expected30": dict(expected_from=0.3),           # 1 - P fine-tuning (sw.loss.expected_error)
+    "expected70": dict(expected_from=0.7),
 }
 
 

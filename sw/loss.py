@@ -21,7 +21,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["closed_form_grad", "decision_loss", "first_to_spike_decision_probs", "first_to_spike_loss", "log_rho"]
+__all__ = ["closed_form_grad", "decision_loss", "expected_error", "first_to_spike_decision_probs", "first_to_spike_loss",
+           "log_rho"]
 
 
 def _check(u: torch.Tensor, target: torch.Tensor) -> None:
@@ -174,3 +175,17 @@ def decision_loss(u: torch.Tensor, target: torch.Tensor, reduction: str = "mean"
     log_undecided = log_silent.sum(1) + F.log_softmax(undecided_gain * u[:, -1], dim=1).gather(1, target.view(-1, 1)).squeeze(1)
     loss = -torch.logsumexp(torch.cat([log_win, log_undecided[:, None]], dim=1), dim=1)
     return _reduce(loss, reduction)
+
+
+def expected_error(nll: torch.Tensor) -> torch.Tensor:
+    """``1 - P`` from ``-log P``: the expected error of a stochastic readout, per sample.
+
+    ``-log P`` is a calibrated loss: a sample the network finds ambiguous costs little when
+    its probability is split between two classes, and a stochastic first-to-spike readout
+    then picks the wrong one as often as the split says. ``1 - P`` is the readout's expected
+    error itself; its gradient ``P * d(-log P)`` is weak where ``P`` is small, so it is a
+    fine-tuning loss after ``-log P`` has done the bulk of the training (fashion hybrid,
+    20,000 x 10 epochs, float model: P(correct) 0.790 with ``-log P`` throughout, 0.834 with
+    ``1 - P`` from 30 % of the epochs).
+    """
+    return -torch.expm1(-nll)

@@ -31,7 +31,7 @@ def digits():
     return load_dataset("digits")
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(output="lif", decision="spike_count"),
+@pytest.mark.parametrize("kw", [dict(), dict(expected_from=0.5), dict(output="lif", decision="spike_count"),
                                 dict(output="lif", decision="max_potential"),
                                 dict(output="lif", decision="first_to_spike")])
 def test_training_learns_and_exports(digits, kw):
@@ -52,6 +52,7 @@ def test_training_learns_and_exports(digits, kw):
     (dict(hidden=()), "hidden"), (dict(output="glm", decision="spike_count"), "decision"),
     (dict(weight_bits=3), "weight_bits"), (dict(v_bits=5), "v_bits"), (dict(threshold=5000), "threshold"),
     (dict(leak_shift=16), "leak_shift"), (dict(reset="half"), "reset"), (dict(max_train=0), "max_train"),
+    (dict(expected_from=1.5), "expected_from"), (dict(output="lif", decision="spike_count", expected_from=0.3), "expected_from"),
 ])
 def test_bad_configurations(kw, words):
     with pytest.raises(ValueError, match=f"LifNetConfig.{words}"):

@@ -138,3 +138,19 @@ def test_decision_loss_is_the_exact_decision_probability():
     # Never above the "alone" loss: deciding correctly includes spiking first alone.
     from spinaps.sw.loss import first_to_spike_loss
     assert (got <= first_to_spike_loss(u, target, reduction="none") + 1e-6).all()
+
+
+def test_expected_error_is_one_minus_p_with_a_p_weighted_gradient():
+    """``expected_error(-log P) = 1 - P``; its gradient is the log loss's scaled by ``P``."""
+    from spinaps.sw.loss import expected_error
+
+    torch.manual_seed(1)
+    u = (torch.randn(5, 6, 4) * 2).requires_grad_()
+    target = torch.tensor([0, 1, 2, 3, 1])
+    nll = first_to_spike_loss(u, target, reduction="none")
+    p = torch.exp(-nll)
+    err = expected_error(nll)
+    assert torch.allclose(err, 1 - p)
+    g_err, = torch.autograd.grad(err.sum(), u, retain_graph=True)
+    g_nll = torch.stack([torch.autograd.grad(nll[b], u, retain_graph=True)[0][b] for b in range(5)])
+    assert torch.allclose(g_err, p.detach()[:, None, None] * g_nll, atol=1e-6)
