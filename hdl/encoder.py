@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from .layouts import event_layout
 from .params import check_range as _check_range
-from .priority import lowest_one
+from .priority import any_of, lowest_one, one_of
 from .xorshift import XorshiftBank
 
 __all__ = ["BernoulliEncoder"]
@@ -123,20 +123,28 @@ class BernoulliEncoder(wiring.Component):
         # The lowest active lane in logarithmic depth (an if-chain would be G muxes deep).
         first, lowest, hist_lowest = lowest_one(m, [mask[g] for g in range(G)],
                                                 [hist[g * tau:(g + 1) * tau] for g in range(G)], name="active")
+        # `m_empty` (mask == 0) and `m_single` (one bit set) are kept in registers next to
+        # `mask`: whether the emitter is free decides `take`, which enables the generators
+        # and the whole fetch stage, so it must not wait for the lowest-one carry chain.
+        m_empty = Signal(init=1)
+        m_single = Signal()
         ev = self.events
         m.d.comb += [
-            ev.valid.eq((mask != 0) | eos_pending),
-            ev.payload.eos.eq(mask == 0),
+            ev.valid.eq(~m_empty | eos_pending),
+            ev.payload.eos.eq(m_empty),
             ev.payload.index.eq(base + lowest),
             ev.payload.hist.eq(hist_lowest),
         ]
-        fire = ev.valid & ev.ready
-        mask_after = Signal(G)
-        m.d.comb += mask_after.eq(Mux(fire & (mask != 0), mask & ~first, mask))
-        emitter_free = (mask_after == 0) & (~eos_pending | (fire & (mask == 0)))
-        with m.If(fire & (mask != 0)):
-            m.d.sync += mask.eq(mask_after)
-        with m.If(fire & (mask == 0)):
+        fire = Signal()
+        m.d.comb += fire.eq(ev.valid & ev.ready)
+        # Free when the mask is empty after this cycle and no end-of-step beat is left.
+        emitter_free = Signal()
+        m.d.comb += emitter_free.eq(m_empty & (~eos_pending | fire) | m_single & fire & ~eos_pending)
+        with m.If(fire & ~m_empty):
+            mask_after = mask & ~first
+            m.d.sync += [mask.eq(mask_after), m_empty.eq(m_single),
+                         m_single.eq(one_of([mask_after[g] for g in range(G)]))]
+        with m.If(fire & m_empty):
             m.d.sync += eos_pending.eq(0)
 
         # --- load a group into the emitter ---------------------------------------------------
@@ -176,7 +184,8 @@ class BernoulliEncoder(wiring.Component):
         with m.If(take):
             m.d.comb += bank.advance.eq(1)
             m.d.sync += [
-                mask.eq(Cat(*active)), hist.eq(Cat(*new_hist)), base.eq(s1_base),
+                mask.eq(Cat(*active)), m_empty.eq(~any_of(active)), m_single.eq(one_of(active)),
+                hist.eq(Cat(*new_hist)), base.eq(s1_base),
                 s1_group.eq(next_group), s1_base.eq(Mux(last_group, 0, s1_base + G)),
                 s1_valid.eq(more),
             ]
@@ -195,6 +204,6 @@ class BernoulliEncoder(wiring.Component):
                 m.d.comb += [hrd.addr.eq(0), hrd.en.eq(1)]
             m.d.sync += [
                 running.eq(1), s1_valid.eq(1), s1_group.eq(0), s1_base.eq(0), step.eq(1), frame_base.eq(0),
-                mask.eq(0), eos_pending.eq(0), self.loaded.eq(0),
+                mask.eq(0), m_empty.eq(1), m_single.eq(0), eos_pending.eq(0), self.loaded.eq(0),
             ]
         return m
