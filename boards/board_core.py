@@ -90,11 +90,15 @@ class BoardCore(wiring.Component):
         wiring.connect(m, parser.weights, acc.weights)
         wiring.connect(m, acc.result, resp.result)
         wiring.connect(m, resp.bytes, self.uart_tx.data)
-        m.d.comb += [resp.error.eq(parser.error), resp.error_code.eq(parser.error_code),
+        # The parser's answers are registered on their way to the responder: straight from the
+        # parser's byte compares into the responder's pending flags it was the longest path on
+        # the iCE40 (nextpnr). One cycle later than the byte that decides them, never seen on
+        # the link (the answer's first bit lasts clocks_per_bit cycles).
+        m.d.sync += [resp.error.eq(parser.error), resp.error_code.eq(parser.error_code),
                      resp.info.eq(parser.info), resp.ack.eq(parser.ack)]
 
         error_seen = Signal()
-        with m.If(parser.error):
+        with m.If(resp.error):
             m.d.sync += error_seen.eq(1)
         with m.Elif(acc.result.valid & acc.result.ready):
             m.d.sync += error_seen.eq(0)

@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from .layouts import event_layout
 from .params import check_range as _check_range
-from .priority import lowest_one
+from .priority import any_of, lowest_one, one_of
 from .xorshift import XorshiftBank
 
 __all__ = ["BernoulliEncoder"]
@@ -27,7 +27,8 @@ class BernoulliEncoder(wiring.Component):
     Work follows spikes: a group costs ``max(1, active inputs in it)`` cycles, so a step
     costs about ``max(events, groups) + 1`` cycles at full throughput.
 
-    Latency: the first event of a run leaves 2 cycles after ``start``.
+    Latency: the first event of a run leaves 3 cycles after ``start`` (group fetch, spike
+    compare, then the emitter).
     Backpressure: ``events`` is a valid/ready stream; a stall holds the emitter, the
     fetch pipeline and the generators, nothing is lost or drawn twice.
 
@@ -108,11 +109,15 @@ class BernoulliEncoder(wiring.Component):
             # Transparent: with a single group the next read is the word written this cycle.
             hrd = history.read_port(transparent_for=(hwr,))
 
-        # --- fetch pipeline: the read port holds group `s1_group`'s word ---------------------
+        # --- fetch pipeline: s1, the read port holds group `s1_group`'s word and the draws
+        # are compared; s2, the group's spikes and past history bits, registered ------------
         step = Signal(range(self.t_max + 2), init=1)
         s1_valid = Signal()
         s1_group = Signal(range(Q))
         s1_base = Signal(range(Q * G))
+        s2_valid = Signal()
+        s2_base = Signal(range(Q * G))
+        s2_last = Signal()                        # the last group of a step
 
         # --- emitter: active lanes of the last loaded group --------------------------------
         mask = Signal(G)
@@ -123,44 +128,66 @@ class BernoulliEncoder(wiring.Component):
         # The lowest active lane in logarithmic depth (an if-chain would be G muxes deep).
         first, lowest, hist_lowest = lowest_one(m, [mask[g] for g in range(G)],
                                                 [hist[g * tau:(g + 1) * tau] for g in range(G)], name="active")
+        # `m_empty` (mask == 0) and `m_single` (one bit set) are kept in registers next to
+        # `mask`: whether the emitter is free decides `take`, which enables the generators
+        # and the whole fetch stage, so it must not wait for the lowest-one carry chain.
+        m_empty = Signal(init=1)
+        m_single = Signal()
         ev = self.events
         m.d.comb += [
-            ev.valid.eq((mask != 0) | eos_pending),
-            ev.payload.eos.eq(mask == 0),
+            ev.valid.eq(~m_empty | eos_pending),
+            ev.payload.eos.eq(m_empty),
             ev.payload.index.eq(base + lowest),
             ev.payload.hist.eq(hist_lowest),
         ]
-        fire = ev.valid & ev.ready
-        mask_after = Signal(G)
-        m.d.comb += mask_after.eq(Mux(fire & (mask != 0), mask & ~first, mask))
-        emitter_free = (mask_after == 0) & (~eos_pending | (fire & (mask == 0)))
-        with m.If(fire & (mask != 0)):
-            m.d.sync += mask.eq(mask_after)
-        with m.If(fire & (mask == 0)):
+        fire = Signal()
+        m.d.comb += fire.eq(ev.valid & ev.ready)
+        # Free when the mask is empty after this cycle and no end-of-step beat is left.
+        emitter_free = Signal()
+        m.d.comb += emitter_free.eq(m_empty & (~eos_pending | fire) | m_single & fire & ~eos_pending)
+        with m.If(fire & ~m_empty):
+            mask_after = mask & ~first
+            m.d.sync += [mask.eq(mask_after), m_empty.eq(m_single),
+                         m_single.eq(one_of([mask_after[g] for g in range(G)]))]
+        with m.If(fire & m_empty):
             m.d.sync += eos_pending.eq(0)
 
         # --- load a group into the emitter ---------------------------------------------------
         # Per-lane signals rather than slices of one vector, for simulation speed: a
         # simulator re-evaluates every reader of a vector whenever any slice changes.
+        # s1 ends at the spike compares (draw, sample byte) and s2 starts from registers, so
+        # the compares and the emitter's load (active lanes, their count) never share a clock
+        # period (together they were the longest path on the iCE40, nextpnr).
         new_hist = []
         active = []
+        s2_load = []                              # (s2 register, its s1 value)
+        hist_write = []                           # the tau-1 newest bits, back to the history
         first_step = step == 1
         for g in range(G):
             byte = rd.data[8 * g:8 * (g + 1)]
             spike = Signal(name=f"spike{g}")
             m.d.comb += spike.eq((bank.draw[g][24:] < byte) & ((s1_base + g) < self.n_inputs))
+            s2_spike = Signal(name=f"s2_spike{g}")
+            s2_load.append((s2_spike, spike))
             h = Signal(tau, name=f"new_hist{g}")
             if tau > 1:
-                past = hrd.data[g * (tau - 1):(g + 1) * (tau - 1)]
-                m.d.comb += h.eq(Cat(spike, Mux(first_step, 0, past)))
+                past = Signal(tau - 1, name=f"past{g}")
+                m.d.comb += past.eq(Mux(first_step, 0, hrd.data[g * (tau - 1):(g + 1) * (tau - 1)]))
+                s2_past = Signal(tau - 1, name=f"s2_past{g}")
+                s2_load.append((s2_past, past))
+                hist_write.append(Cat(spike, past)[:tau - 1])
+                m.d.comb += h.eq(Cat(s2_spike, s2_past))
             else:
-                m.d.comb += h.eq(spike)
+                m.d.comb += h.eq(s2_spike)
             a = Signal(name=f"active{g}")
             m.d.comb += a.eq(h != 0)
             new_hist.append(h)
             active.append(a)
 
-        take = s1_valid & emitter_free
+        take2 = Signal()                          # s2 -> emitter
+        m.d.comb += take2.eq(s2_valid & emitter_free)
+        take = Signal()                           # s1 -> s2: draw, fetch the next group
+        m.d.comb += take.eq(s1_valid & (~s2_valid | emitter_free))
         last_group = s1_group == Q - 1
         more = ~(last_group & (step == self.t_max))
         next_group = Mux(last_group, 0, s1_group + 1)
@@ -171,17 +198,25 @@ class BernoulliEncoder(wiring.Component):
             m.d.comb += [
                 hrd.addr.eq(next_group), hrd.en.eq(take),
                 hwr.addr.eq(s1_group), hwr.en.eq(take),
-                hwr.data.eq(Cat(*[h[:tau - 1] for h in new_hist])),
+                hwr.data.eq(Cat(*hist_write)),
             ]
+        with m.If(take2):
+            m.d.sync += [
+                mask.eq(Cat(*active)), m_empty.eq(~any_of(active)), m_single.eq(one_of(active)),
+                hist.eq(Cat(*new_hist)), base.eq(s2_base), s2_valid.eq(0),
+            ]
+            with m.If(s2_last):
+                m.d.sync += eos_pending.eq(1)
         with m.If(take):
             m.d.comb += bank.advance.eq(1)
             m.d.sync += [
-                mask.eq(Cat(*active)), hist.eq(Cat(*new_hist)), base.eq(s1_base),
+                s2_valid.eq(1), s2_base.eq(s1_base), s2_last.eq(last_group),
                 s1_group.eq(next_group), s1_base.eq(Mux(last_group, 0, s1_base + G)),
                 s1_valid.eq(more),
             ]
+            m.d.sync += [reg.eq(value) for reg, value in s2_load]
             with m.If(last_group):
-                m.d.sync += [eos_pending.eq(1), step.eq(step + 1)]
+                m.d.sync += step.eq(step + 1)
                 if F > 1:
                     m.d.sync += frame_base.eq(next_base)
                 with m.If(~more):
@@ -195,6 +230,7 @@ class BernoulliEncoder(wiring.Component):
                 m.d.comb += [hrd.addr.eq(0), hrd.en.eq(1)]
             m.d.sync += [
                 running.eq(1), s1_valid.eq(1), s1_group.eq(0), s1_base.eq(0), step.eq(1), frame_base.eq(0),
-                mask.eq(0), eos_pending.eq(0), self.loaded.eq(0),
+                s2_valid.eq(0),
+                mask.eq(0), m_empty.eq(1), m_single.eq(0), eos_pending.eq(0), self.loaded.eq(0),
             ]
         return m

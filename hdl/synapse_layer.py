@@ -143,18 +143,17 @@ class SynapseLayer(wiring.Component):
         obits = max(1, (K * Qn).bit_length())
         k_offset = Cat(*[Const(kk * Qn, obits) for kk in range(K)]).word_select(lowest, obits)
         trace_now = cur_traces.word_select(lowest, cbits)
+        # The tags are continuous assignments, not under the If below: Icarus leaves a
+        # combinational block X until one of its inputs changes, and an X read tag would reach
+        # the registered old sums through the forwarding multiplexer.
+        m.d.comb += [tag_read[0].eq(cur_valid & ~cur_eos), tag_eos[0].eq(cur_valid & cur_eos),
+                     tag_word[0].eq(cur_word), tag_trace[0].eq(trace_now)]
         with m.If(cur_valid & ~cur_eos):
-            m.d.comb += [
-                mem.rd_en.eq(1),
-                mem.rd_addr.eq(cur_row + k_offset + cur_word),
-                tag_read[0].eq(1), tag_word[0].eq(cur_word), tag_trace[0].eq(trace_now),
-            ]
+            m.d.comb += [mem.rd_en.eq(1), mem.rd_addr.eq(cur_row + k_offset + cur_word)]
             with m.If(last_word):
                 m.d.sync += [cur_word.eq(0), cur_pending.eq(pending_after)]
             with m.Else():
                 m.d.sync += cur_word.eq(cur_word + 1)
-        with m.If(cur_valid & cur_eos):
-            m.d.comb += tag_eos[0].eq(1)
         with m.If(finishing):
             m.d.sync += cur_valid.eq(0)
 
@@ -208,18 +207,28 @@ class SynapseLayer(wiring.Component):
         # banks swap at the end of a step. A word's content counts only once it was written in
         # the current step (``fresh``), so neither a swap nor a new inference has to clear it,
         # and only P adders exist whatever the layer size. Reads are asynchronous (LUT RAM on
-        # Xilinx) so a read-add-write takes one cycle.
+        # Xilinx, flip-flops and a word multiplexer on the iCE40).
+        # The old sums are read one stage ahead of the write (with the product) and registered,
+        # so the read multiplexer, the adder and the write-back never share a clock period
+        # (on the iCE40 they did: the longest path of small layers, nextpnr). A word written in
+        # the write stage while the read stage reads it is forwarded from the adder.
         W = self.acc_bits
         m.submodules.sums = sums = memory.Memory(shape=P * W, depth=2 * Qn, init=[])
         acc_rd, upd_rd, acc_wr = sums.read_port(domain="comb"), sums.read_port(domain="comb"), sums.write_port()
         bank = Signal()                  # the bank that accumulates; the other one is updated
         fresh = [Signal(Qn, name=f"fresh{i}") for i in range(2)]
         out_read, out_eos, out_word = tag_read[L + 2], tag_eos[L + 2], tag_word[L + 2]
+        in_word = tag_word[L + 1]        # the read stage
         # Block RAM outputs are slow (5.8 ns clock-to-out on the ECP5, nextpnr): register them.
         rd_q = Signal(P * b)
         m.d.sync += rd_q.eq(mem.rd_data)
         acc_addr = Mux(bank, out_word + Qn, out_word)
-        acc_fresh = Mux(bank, fresh[1].bit_select(out_word, 1), fresh[0].bit_select(out_word, 1))
+        # The read stage's word is written one cycle later, after a bank swap if an end-of-step
+        # beat is in the write stage now; that swap also empties the bank (nothing fresh).
+        in_bank = bank ^ out_eos
+        in_fresh = ~out_eos & Mux(in_bank, fresh[1].bit_select(in_word, 1), fresh[0].bit_select(in_word, 1))
+        forward = Signal()
+        m.d.comb += forward.eq(out_read & (out_word == in_word))
         new_sums = []
         for lane in range(P):
             code = rd_q[lane * b:(lane + 1) * b]
@@ -227,12 +236,14 @@ class SynapseLayer(wiring.Component):
             m.d.comb += w.eq(Cat(Const(1, 1), code) - (1 << b))     # 2*code - (2^b - 1)
             prod = Signal(signed(b + 2 + cbits), name=f"prod{lane}")
             m.d.sync += prod.eq(w * tag_trace[L + 1])      # registered: the multiply stays out of the read-add-write
-            old = Mux(acc_fresh, acc_rd.data[lane * W:(lane + 1) * W].as_signed(), 0)
+            old = Signal(signed(W), name=f"old{lane}")
             new_sum = Signal(signed(W), name=f"sum{lane}")
             m.d.comb += new_sum.eq(old + prod)
+            m.d.sync += old.eq(Mux(forward, new_sum,
+                                   Mux(in_fresh, acc_rd.data[lane * W:(lane + 1) * W].as_signed(), 0)))
             new_sums.append(new_sum)
-        m.d.comb += [acc_rd.addr.eq(acc_addr), acc_wr.addr.eq(acc_addr), acc_wr.data.eq(Cat(*new_sums)),
-                     acc_wr.en.eq(out_read)]
+        m.d.comb += [acc_rd.addr.eq(Mux(in_bank, in_word + Qn, in_word)),
+                     acc_wr.addr.eq(acc_addr), acc_wr.data.eq(Cat(*new_sums)), acc_wr.en.eq(out_read)]
         with m.If(out_read):
             with m.If(bank):
                 m.d.sync += fresh[1].bit_select(out_word, 1).eq(1)
