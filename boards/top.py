@@ -30,8 +30,8 @@ class Board:
 
 BOARDS = {
     # Core clocks through the PLL, below the Fmax nextpnr reached for the digits model with its
-    # link (seed 1, bench/results/boards.md): iCE40 29 MHz (default export; the 12 MHz
-    # oscillator leaves speed unused), ECP5 102 MHz (default) and 110 MHz (2 lanes).
+    # link (seed 1, bench/results/boards.md): iCE40 33.9 MHz (default export; the 12 MHz
+    # oscillator leaves speed unused), ECP5 112 MHz (default) and 123 MHz (2 lanes).
     # 50 MHz on the ECP5 leaves room for the larger models (mnist5k hybrid: 70 MHz).
     "icebreaker": Board("icebreaker", "amaranth_boards.icebreaker:ICEBreakerPlatform", "ice40", 24.0,
                         "ice40_generic", True),
