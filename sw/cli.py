@@ -39,6 +39,8 @@ def _network_config(args):
         kw["n_basis"] = args.basis
     if args.hidden is not None:
         kw["hidden"] = _hidden(args)
+    if getattr(args, "expected_from", None) is not None:
+        kw["expected_from"] = args.expected_from
     kw["output"] = "glm" if args.network == "hybrid" else "lif"
     return LifNetConfig(**kw)
 
@@ -59,9 +61,9 @@ def cmd_train(args):
             args.dataset, args.out, config=_softlif_config(args), weight_bits=args.weight_bits,
             t_max=args.t_max or 64, encoder_lanes=args.encoder_lanes, lanes=args.lanes)
     elif args.network == "glm":
-        if args.hidden is not None or args.decision not in (None, "first_to_spike"):
-            raise ValueError("--network glm is the single GLM first-to-spike layer: --hidden and --decision "
-                             "need --network hybrid or lif")
+        if args.hidden is not None or args.decision not in (None, "first_to_spike") or args.expected_from is not None:
+            raise ValueError("--network glm is the single GLM first-to-spike layer: --hidden, --decision and "
+                             "--expected-from need --network hybrid or lif")
         artifact, trained, gold = train_and_export(args.dataset, args.out, config=_config(args),
                                                    encoder_lanes=args.encoder_lanes, lanes=args.lanes)
     else:
@@ -268,6 +270,9 @@ def build_parser():
     sp.add_argument("--hidden", default=None, help="hidden LIF layer sizes, e.g. 64 or 64,32 (hybrid, lif)")
     sp.add_argument("--decision", choices=["first_to_spike", "spike_count", "max_potential"], default=None,
                     help="read-out of an all-LIF network (default first_to_spike)")
+    sp.add_argument("--expected-from", type=float, default=None,
+                    help="hybrid: from this fraction of the epochs on, train on the readout's expected error "
+                         "1 - P instead of -log P (fashion: 0.5)")
     sp.add_argument("--out", default=DEFAULT_MODEL)
     training_options(sp)
     hardware_options(sp)

@@ -65,4 +65,6 @@ def test_cli_network_options(tmp_path, capsys):
     assert "--hidden" in capsys.readouterr().err
     assert main(["train", "--network", "glm", "--hidden", "8", "--out", str(tmp_path / "m.npz")]) == 2
     assert "--network hybrid or lif" in capsys.readouterr().err
+    assert main(["train", "--network", "lif", "--expected-from", "0.5", "--out", str(tmp_path / "m.npz")]) == 2
+    assert "expected_from" in capsys.readouterr().err
     assert not (tmp_path / "m.npz").exists()
