@@ -186,6 +186,7 @@ def expected_error(nll: torch.Tensor) -> torch.Tensor:
     error itself; its gradient ``P * d(-log P)`` is weak where ``P`` is small, so it is a
     fine-tuning loss after ``-log P`` has done the bulk of the training (fashion hybrid,
     20,000 x 10 epochs, float model: P(correct) 0.790 with ``-log P`` throughout, 0.834 with
-    ``1 - P`` from 30 % of the epochs).
+    ``1 - P`` from 30 % of the epochs; on 60,000 x 20, 30 % over-trains to 0.808 and 50 %
+    gives 0.854).
     """
     return -torch.expm1(-nll)
