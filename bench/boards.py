@@ -30,7 +30,7 @@ CASES = [
 
 
 def models():
-    from spinaps.sw.flow import export_and_save, train_and_export
+    from spinaps.flow import export_and_save, train_and_export
     from spinaps.sw.datasets import load_dataset
 
     BUILD.mkdir(parents=True, exist_ok=True)
@@ -47,7 +47,7 @@ def link_speed(path, n=24):
     from spinaps.sim.board_runner import simulate_board
     from spinaps.sw import artifact as art
     from spinaps.sw.datasets import load_dataset
-    from spinaps.sw.flow import sample_seeds
+    from spinaps.flow import sample_seeds
     from spinaps.sw.golden import GoldenModel
     from spinaps.boards.client import compare_answers
 

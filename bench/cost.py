@@ -55,7 +55,7 @@ def find_artifacts(quick, build_root):
 def train_digits(build):
     """A digits GLM and a digits 64 -> 32 LIF -> 10 GLM hybrid, when no artifact exists."""
     from spinaps.sw import artifact as art
-    from spinaps.sw.flow import train_and_export, train_network_and_export
+    from spinaps.flow import train_and_export, train_network_and_export
     from spinaps.sw.lif import LifNetConfig
 
     build.mkdir(parents=True, exist_ok=True)
@@ -263,7 +263,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     from spinaps.hdl.verilog import atomic_write_text
     from spinaps.sim import cost
-    from spinaps.sw.flow import write_json
+    from spinaps.flow import write_json
 
     try:
         devices = cost.load_devices(args.devices)

@@ -40,7 +40,7 @@ def main(argv=None):
     ap.add_argument("--build", type=Path, default=Path("build/fashion_sweep"))
     args = ap.parse_args(argv)
     from spinaps.sw import artifact as art
-    from spinaps.sw.flow import golden_eval, train_network_and_export, write_json
+    from spinaps.flow import golden_eval, train_network_and_export, write_json
     from spinaps.sw.lif import LifNetConfig
 
     rows = json.loads(OUT.read_text()) if OUT.exists() else []

@@ -44,7 +44,7 @@ QUICK = [c for c in CASES if c[0] == "digits"][:2]
 
 def run_case(dataset, config, rtl_n, build):
     from spinaps.sw import artifact as art
-    from spinaps.sw.flow import golden_eval, rtl_check, summarize, train_network_and_export
+    from spinaps.flow import golden_eval, rtl_check, summarize, train_network_and_export
     from spinaps.sw.lif import LifNetConfig
 
     cfg = LifNetConfig(**config)
@@ -129,7 +129,7 @@ def main(argv=None):
     ap.add_argument("--only", nargs="+", metavar="DATASET",
                     help="re-run these data sets' cases and replace their entries in networks.json")
     args = ap.parse_args(argv)
-    from spinaps.sw.flow import write_json
+    from spinaps.flow import write_json
 
     entries = run(args.quick, only=args.only)
     command = "python bench/networks.py" + (" --quick" if args.quick else "")

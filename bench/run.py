@@ -24,7 +24,7 @@ RESULTS = HERE / "results"
 
 def run_case(dataset, weight_bits, rtl_n, build, memories, epochs=None):
     from spinaps.sw import artifact as art
-    from spinaps.sw.flow import golden_eval, golden_throughput, rtl_check, summarize, train_and_export
+    from spinaps.flow import golden_eval, golden_throughput, rtl_check, summarize, train_and_export
     from spinaps.sw.train import GlmTrainConfig
 
     cfg = GlmTrainConfig(weight_bits=weight_bits, **({"epochs": epochs} if epochs else {}))

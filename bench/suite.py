@@ -32,7 +32,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="digits only, small RTL subsets")
     ap.add_argument("--only", nargs="+", choices=STAGES, help="run these stages only (then the report)")
     args = ap.parse_args(argv)
-    from spinaps.sw.flow import write_json
+    from spinaps.flow import write_json
 
     stages = [s for s in STAGES if not args.only or s in args.only]
     # One torch thread per stage: on a loaded 2-core machine two threads spin against each

@@ -97,7 +97,7 @@ def place_and_route(board, artifact_path, out_dir):
 
 def run_variant(tag, dataset, network, trained, ds, variant, lanes_cfg, boards, rtl_n, cache, pnr=True):
     from spinaps.hdl.synthesis import TARGETS, resources, synthesize
-    from spinaps.sw.flow import export_and_save, rtl_check, summarize, summarize_network, write_accelerator_verilog
+    from spinaps.flow import export_and_save, rtl_check, summarize, summarize_network, write_accelerator_verilog
 
     from spinaps.sw.lanes import DEFAULT_ENCODER_LANES
 
@@ -185,7 +185,7 @@ def main(argv=None):
     ap.add_argument("--no-pnr", action="store_true", help="Yosys only: no board builds, no Fmax")
     args = ap.parse_args(argv)
     from spinaps.hdl.verilog import atomic_write_text
-    from spinaps.sw.flow import write_json
+    from spinaps.flow import write_json
 
     cache = Cache(BUILD / "cache.json")
     BUILD.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ from cost import RTL_CELL_LIMIT, cells, describe, find_artifacts  # noqa: E402  
 
 
 def measure(artifact, build, ds):
-    from spinaps.sw.flow import golden_throughput, write_accelerator_verilog
+    from spinaps.flow import golden_throughput, write_accelerator_verilog
 
     t0 = time.perf_counter()
     write_accelerator_verilog(artifact, build / Path(artifact.path).stem)
@@ -42,7 +42,7 @@ def raster(artifact, ds, path, sample=0):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from spinaps.sw.flow import sample_seeds
+    from spinaps.flow import sample_seeds
     from spinaps.sw.golden import GoldenModel
 
     model = GoldenModel.from_artifact(artifact)
@@ -76,7 +76,7 @@ def main(argv=None):
     ap.add_argument("--build", default="build")
     args = ap.parse_args(argv)
     from spinaps.sw.datasets import load_dataset
-    from spinaps.sw.flow import write_json
+    from spinaps.flow import write_json
 
     # Verilog generation of MNIST-size networks takes minutes each here: the same limit as bench/cost.py.
     artifacts = [a for a in find_artifacts(args.quick, Path(args.build)) if cells(a) <= RTL_CELL_LIMIT]

@@ -523,7 +523,7 @@ def measure(artifact, n, *, build_dir, devices, stall=0.0, dataset=None):
     """RTL runs (SRAM and STT-RAM at the table's read latency) of the first ``n`` test samples,
     counters checked against the golden model; returns ``(config, {memory: Activity}, latency)``."""
     from spinaps.sw.datasets import load_dataset
-    from spinaps.sw.flow import rtl_check, sample_seeds
+    from spinaps.flow import rtl_check, sample_seeds
     from spinaps.sw.golden import GoldenModel
 
     ds = dataset or load_dataset(artifact.manifest["dataset"]["name"])

@@ -57,7 +57,7 @@ def tiny_glm_artifact():
 def digits_artifact(tmp_path_factory):
     """A small digits GLM model trained and exported once per test session (a few seconds)."""
     from spinaps.sw import artifact as art
-    from spinaps.sw.flow import train_and_export
+    from spinaps.flow import train_and_export
     from spinaps.sw.train import GlmTrainConfig
 
     path = tmp_path_factory.mktemp("digits") / "digits.npz"
@@ -68,7 +68,7 @@ def digits_artifact(tmp_path_factory):
 
 def _trained_network(tmp_path_factory, name, **config):
     from spinaps.sw import artifact as art
-    from spinaps.sw.flow import train_network_and_export
+    from spinaps.flow import train_network_and_export
     from spinaps.sw.lif import LifNetConfig
 
     path = tmp_path_factory.mktemp(name) / f"{name}.npz"

@@ -35,7 +35,7 @@ def test_icebreaker_bitstream_of_a_tiny_model(tmp_path, tiny_glm_artifact):
 @pytest.fixture(scope="module")
 def digits_small_artifact(tmp_path_factory):
     """The digits GLM model exported with 2 lanes and 4 encoder lanes (fits the UP5K)."""
-    from spinaps.sw.flow import train_and_export
+    from spinaps.flow import train_and_export
     from spinaps.sw.train import GlmTrainConfig
     path = tmp_path_factory.mktemp("digits_small") / "digits.npz"
     cfg = GlmTrainConfig(weight_bits=4, epochs=8, ann_baseline=False, eval_repeats=1)

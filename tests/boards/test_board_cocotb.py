@@ -12,7 +12,7 @@ from spinaps.boards.top import BoardTop
 from spinaps.hdl.synapse_layer import synapse_words
 from spinaps.sim.board_runner import simulate_board
 from spinaps.sw.datasets import load_dataset
-from spinaps.sw.flow import sample_seeds
+from spinaps.flow import sample_seeds
 from spinaps.sw.golden import GoldenModel
 
 pytestmark = pytest.mark.cocotb

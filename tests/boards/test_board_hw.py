@@ -12,7 +12,7 @@ import pytest
 from spinaps.boards.client import run_on_port
 from spinaps.sw import artifact as art
 from spinaps.sw.datasets import load_dataset
-from spinaps.sw.flow import sample_seeds
+from spinaps.flow import sample_seeds
 from spinaps.sw.golden import GoldenModel
 
 pytestmark = pytest.mark.board

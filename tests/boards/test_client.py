@@ -9,7 +9,7 @@ import pytest
 from spinaps.boards import protocol as p
 from spinaps.boards.client import BoardLink, BoardTimeout, ErrorFrame, ModelMismatch
 from spinaps.sw.artifact import load, save
-from spinaps.sw.cli import main
+from spinaps.cli import main
 from spinaps.sw.golden import GoldenModel
 
 

@@ -4,7 +4,7 @@ with random valid/ready stalls, for both synapse-memory implementations."""
 
 import pytest
 
-from spinaps.sw.flow import rtl_check
+from spinaps.flow import rtl_check
 
 pytestmark = pytest.mark.cocotb
 

@@ -4,7 +4,7 @@ with random valid/ready stalls (semantics sections 0, 5b, 6, 7)."""
 
 import pytest
 
-from spinaps.sw.flow import rtl_check
+from spinaps.flow import rtl_check
 
 pytestmark = pytest.mark.cocotb
 
@@ -28,7 +28,7 @@ def test_digits_all_lif_rtl_equals_golden(tmp_path, digits_lif_artifact):
 def test_mnist5k_hybrid_rtl_equals_golden(tmp_path_factory, tmp_path):
     """784 -> 128 LIF -> 10 GLM on mnist5k (make test-full)."""
     from spinaps.sw import artifact as art
-    from spinaps.sw.flow import train_network_and_export
+    from spinaps.flow import train_network_and_export
     from spinaps.sw.lif import LifNetConfig
 
     path = tmp_path_factory.mktemp("mnist") / "mnist5k_hybrid.npz"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spinaps.sw import artifact as art
-from spinaps.sw.cli import main
+from spinaps.cli import main
 
 
 def test_missing_model_names_the_file(tmp_path, capsys):

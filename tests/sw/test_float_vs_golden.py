@@ -7,7 +7,7 @@ import torch
 from spinaps.sw import golden
 from spinaps.sw.datasets import load_dataset
 from spinaps.sw.export import export_glm
-from spinaps.sw.flow import InMemoryArtifact, sample_seeds
+from spinaps.flow import InMemoryArtifact, sample_seeds
 from spinaps.sw.train import GlmTrainConfig, train_glm
 
 

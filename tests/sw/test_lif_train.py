@@ -8,7 +8,7 @@ import torch
 from spinaps.sim.models import random_lif_layer
 from spinaps.sw import golden
 from spinaps.sw.datasets import load_dataset
-from spinaps.sw.flow import sample_seeds
+from spinaps.flow import sample_seeds
 from spinaps.sw.lif import LifLayer, LifNetConfig, to_golden, train_network
 
 
@@ -60,7 +60,7 @@ def test_bad_configurations(kw, words):
 
 
 def test_cli_network_options(tmp_path, capsys):
-    from spinaps.sw.cli import main
+    from spinaps.cli import main
     assert main(["train", "--network", "hybrid", "--hidden", "6x", "--out", str(tmp_path / "m.npz")]) == 2
     assert "--hidden" in capsys.readouterr().err
     assert main(["train", "--network", "glm", "--hidden", "8", "--out", str(tmp_path / "m.npz")]) == 2

@@ -8,7 +8,7 @@ import torch
 
 from spinaps.sw import artifact as art
 from spinaps.sw.datasets import load_dataset
-from spinaps.sw.flow import InMemoryArtifact
+from spinaps.flow import InMemoryArtifact
 from spinaps.sw.golden import GoldenModel
 from spinaps.sw.softlif import (
     SoftLifConfig, convert, evaluate_golden, lif_rate, odd_levels, softlif_artifact, softlif_rate,
@@ -151,7 +151,7 @@ def test_neuron_that_can_never_fire_still_exports(trained, digits, tmp_path):
 def test_converted_digits_network_bit_exact_in_rtl(trained, digits, tmp_path):
     """The converted network runs on the accelerator RTL (Icarus, valid/ready stalls) with
     every spike of every layer equal to the golden model's."""
-    from spinaps.sw.flow import rtl_check
+    from spinaps.flow import rtl_check
 
     model, info = convert(trained, digits, weight_bits=4, t_max=32, return_info=True)
     manifest, arrays = softlif_artifact(model, trained, digits, info=info)

@@ -86,7 +86,7 @@ def test_resources_from_cells():
 
 def test_cli_unknown_target_writes_nothing(tmp_path, tiny_glm_artifact, capsys):
     from spinaps.sw import artifact as art
-    from spinaps.sw.cli import main
+    from spinaps.cli import main
 
     path = art.save(tmp_path / "tiny.npz", *tiny_glm_artifact)
     out = tmp_path / "synth"

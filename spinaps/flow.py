@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import artifact as art
-from .datasets import load_dataset
-from .golden import GoldenModel
-from .lanes import DEFAULT_ENCODER_LANES, default_lanes
+from spinaps.sw import artifact as art
+from spinaps.sw.datasets import load_dataset
+from spinaps.sw.golden import GoldenModel
+from spinaps.sw.lanes import DEFAULT_ENCODER_LANES, default_lanes
 
 __all__ = ["train_and_export", "train_network_and_export", "train_softlif_and_export", "export_and_save", "InMemoryArtifact", "golden_eval", "golden_throughput", "write_accelerator_verilog", "rtl_check",
            "sample_seeds", "summarize", "synth_report", "SYNTH_TARGETS", "pnr_report"]
@@ -38,7 +38,7 @@ def train_and_export(dataset_name, out, *, config=None, encoder_lanes=DEFAULT_EN
     ds = load_dataset(dataset_name)     # first: an unknown name fails before any import or work
     import torch
 
-    from .train import GlmTrainConfig, train_glm
+    from spinaps.sw.train import GlmTrainConfig, train_glm
 
     trained = train_glm(ds, config or GlmTrainConfig(), progress=progress)
     artifact, gold = export_and_save(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes)
@@ -56,7 +56,7 @@ def train_network_and_export(dataset_name, out, *, config=None, encoder_lanes=DE
     ds = load_dataset(dataset_name)
     import torch
 
-    from .lif import LifNetConfig, train_network
+    from spinaps.sw.lif import LifNetConfig, train_network
 
     trained = train_network(ds, config or LifNetConfig(), progress=progress)
     artifact, gold = export_and_save(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes)
@@ -70,7 +70,7 @@ def train_softlif_and_export(dataset_name, out, *, config=None, weight_bits=4, t
     """Train a soft-LIF network (:mod:`spinaps.sw.softlif`), convert it to the integer LIF
     network and save its artifact. Returns ``(artifact, trained, golden_result)``."""
     ds = load_dataset(dataset_name)
-    from .softlif import SoftLifConfig, convert, softlif_artifact, train_softlif
+    from spinaps.sw.softlif import SoftLifConfig, convert, softlif_artifact, train_softlif
 
     trained = train_softlif(ds, config or SoftLifConfig(), progress=progress)
     if lanes is not None and not isinstance(lanes, (list, tuple)):
@@ -82,8 +82,8 @@ def train_softlif_and_export(dataset_name, out, *, config=None, weight_bits=4, t
 
 
 def _export_network(trained, ds, *, encoder_lanes, lanes):
-    from .export import model_to_artifact
-    from .lif import to_golden, training_record
+    from spinaps.sw.export import model_to_artifact
+    from spinaps.sw.lif import to_golden, training_record
 
     if ds.sha256 != trained.dataset_sha256:
         raise ValueError(f"data set {ds.name!r} is not the one the network was trained on "
@@ -105,8 +105,8 @@ def export_and_save(trained, ds, out, *, encoder_lanes=DEFAULT_ENCODER_LANES, la
     (:func:`spinaps.sw.lif.train_network`). Returns ``(artifact, golden_result)``; the golden
     run covers the whole test split.
     """
-    from .export import export_glm
-    from .lif import TrainedNet
+    from spinaps.sw.export import export_glm
+    from spinaps.sw.lif import TrainedNet
 
     if isinstance(trained, TrainedNet):
         manifest, arrays = _export_network(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)

@@ -11,13 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-from .lanes import DEFAULT_ENCODER_LANES
+from spinaps.sw.lanes import DEFAULT_ENCODER_LANES
 
 DEFAULT_MODEL = "build/model/digits.npz"
 
 
 def _config(args):
-    from .train import GlmTrainConfig
+    from spinaps.sw.train import GlmTrainConfig
     kw = {k: getattr(args, k) for k in ("weight_bits", "t_max", "epochs", "seed", "tau") if getattr(args, k, None) is not None}
     if getattr(args, "basis", None) is not None:
         kw["n_basis"] = args.basis
@@ -32,7 +32,7 @@ def _hidden(args):
 
 
 def _network_config(args):
-    from .lif import LifNetConfig
+    from spinaps.sw.lif import LifNetConfig
     kw = {k: getattr(args, k) for k in ("weight_bits", "t_max", "epochs", "seed", "tau", "decision")
           if getattr(args, k, None) is not None}
     if getattr(args, "basis", None) is not None:
@@ -46,7 +46,7 @@ def _network_config(args):
 
 
 def _softlif_config(args):
-    from .softlif import SoftLifConfig
+    from spinaps.sw.softlif import SoftLifConfig
     kw = {k: getattr(args, k) for k in ("epochs", "seed") if getattr(args, k, None) is not None}
     if args.hidden is not None:
         kw["hidden"] = _hidden(args)
@@ -54,7 +54,7 @@ def _softlif_config(args):
 
 
 def cmd_train(args):
-    from .flow import train_and_export, train_network_and_export, train_softlif_and_export
+    from spinaps.flow import train_and_export, train_network_and_export, train_softlif_and_export
     t0 = time.perf_counter()
     if args.network == "softlif":
         artifact, trained, gold = train_softlif_and_export(
@@ -80,8 +80,8 @@ def cmd_train(args):
 def cmd_export(args):
     import torch
 
-    from .datasets import load_dataset
-    from .flow import export_and_save
+    from spinaps.sw.datasets import load_dataset
+    from spinaps.flow import export_and_save
 
     ckpt = Path(args.checkpoint)
     if not ckpt.exists():
@@ -93,15 +93,15 @@ def cmd_export(args):
 
 
 def cmd_verilog(args):
-    from . import artifact as art
-    from .flow import write_accelerator_verilog
+    from spinaps.sw import artifact as art
+    from spinaps.flow import write_accelerator_verilog
     v, j = write_accelerator_verilog(art.load(args.model), args.out, memory=args.memory)
     print(f"wrote {v} and {j}")
 
 
 def cmd_synth(args):
-    from . import artifact as art
-    from .flow import synth_report
+    from spinaps.sw import artifact as art
+    from spinaps.flow import synth_report
     targets = [t.strip() for t in args.target.split(",") if t.strip()]
     entries = synth_report(art.load(args.model), args.out, targets=targets, memory=args.memory)
     for e in entries:
@@ -112,8 +112,8 @@ def cmd_synth(args):
 
 
 def cmd_pnr(args):
-    from . import artifact as art
-    from .flow import pnr_report
+    from spinaps.sw import artifact as art
+    from spinaps.flow import pnr_report
     boards = [b.strip() for b in args.board.split(",") if b.strip()]
     for e in pnr_report(art.load(args.model), boards, args.out, n=args.n):
         print(f"{e['board']:>10} ({e['device']}): Fmax {e['fmax_mhz']:.1f} MHz (clock {e['clock_mhz']} MHz, timing "
@@ -123,8 +123,8 @@ def cmd_pnr(args):
 
 
 def cmd_verify(args):
-    from . import artifact as art
-    from .flow import rtl_check
+    from spinaps.sw import artifact as art
+    from spinaps.flow import rtl_check
     artifact = art.load(args.model)
     run, cmp, labels = rtl_check(artifact, args.n, build_dir=args.build_dir, memory=args.memory,
                                  stall=args.stall)
@@ -136,8 +136,8 @@ def cmd_verify(args):
 
 
 def cmd_report(args):
-    from . import artifact as art
-    from .flow import golden_eval, golden_throughput, summarize, write_json
+    from spinaps.sw import artifact as art
+    from spinaps.flow import golden_eval, golden_throughput, summarize, write_json
     artifact = art.load(args.model)
     ds, gold, _ = golden_eval(artifact)
     rep = summarize(artifact, gold, ds.y_test)
@@ -148,7 +148,7 @@ def cmd_report(args):
 
 
 def cmd_demo(args):
-    from .flow import (golden_eval, golden_throughput, rtl_check, summarize, train_and_export,
+    from spinaps.flow import (golden_eval, golden_throughput, rtl_check, summarize, train_and_export,
                        write_accelerator_verilog, write_json)
 
     out = Path(args.out)
@@ -180,10 +180,10 @@ def cmd_run(args):
     from spinaps.boards.client import run_on_port
     from spinaps.boards.top import board
 
-    from . import artifact as art
-    from .datasets import load_dataset
-    from .flow import sample_seeds
-    from .golden import GoldenModel
+    from spinaps.sw import artifact as art
+    from spinaps.sw.datasets import load_dataset
+    from spinaps.flow import sample_seeds
+    from spinaps.sw.golden import GoldenModel
 
     board(args.board)                       # an unknown board fails before the port is opened
     if args.n < 1:
@@ -360,8 +360,8 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from .artifact import ArtifactError
-    from .datasets import DatasetError
+    from spinaps.sw.artifact import ArtifactError
+    from spinaps.sw.datasets import DatasetError
     from spinaps.boards.client import BoardError
     from spinaps.boards.protocol import ProtocolError
     try:

@@ -1,0 +1,330 @@
+"""The bit-exact contract, docs/semantics.md, as Python: every range, enum, structural rule
+and integer helper that the golden model, the RTL generator, the artifact, the training
+configs, the cost model, the board link and the CLI share.
+
+This is the one home of each rule: nothing else in the package writes a range or an enum of
+the contract as a literal; it asks this module. numpy only (no torch, no amaranth), so that
+validating an artifact or elaborating gateware never loads torch.
+
+Checks raise :class:`ContractError` (a ``ValueError``) with one message that names the
+parameter (or the field the caller passes), the value and the allowed values, e.g.
+``t_max = 300 is out of range 1..255 (time steps per inference)``.
+
+The integer helpers work on Python ints, numpy arrays and torch tensors alike (they only use
+operators and ``.clip``), so the golden model (torch) and the validators (numpy) run the
+same code.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "CONTRACT_VERSION", "ContractError", "Range", "RANGES", "WEIGHT_BITS", "RESETS",
+    "DECISIONS", "LAYER_TYPES", "ENCODER_TYPES", "MAX_LAYERS", "MAX_ENCODER_LANES",
+    "SEED_BITS", "SEED_MASK", "PROBABILITY_BITS", "PROBABILITY_MAX", "DRAW_SHIFT",
+    "XORSHIFT_SHIFTS", "MASK32",
+    "check", "check_int", "check_choice", "check_lanes", "check_encoder_lanes",
+    "check_network", "is_int",
+    "ceil_div", "words", "groups", "weight_max", "trace_max", "accumulator_bits",
+    "potential_bounds", "lif_integrate", "frame_of_step",
+    "xorshift32", "initial_state", "check_base_seeds", "splitmix32_seeds", "sample_seeds",
+    "sigmoid_table",
+]
+
+#: Version of docs/semantics.md. A change to any rule there bumps it, and changes the golden
+#: model and the RTL in the same commit.
+CONTRACT_VERSION = 2
+
+
+class ContractError(ValueError):
+    """A value breaks a rule of docs/semantics.md; the message names the field and the rule."""
+
+
+# --- parameter ranges -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Range:
+    """Inclusive integer range of one contract parameter, and what the parameter is."""
+
+    lo: int
+    hi: int
+    meaning: str
+
+    def __contains__(self, value) -> bool:
+        return is_int(value) and self.lo <= value <= self.hi
+
+
+#: Every plain integer range of the contract, by parameter name (docs/semantics.md,
+#: docs/artifact.md). Ranges that depend on another value (a layer's ``lanes`` on its
+#: ``n_out``, the encoder's on ``n_inputs``) have their own helpers below.
+RANGES: dict[str, Range] = {
+    "t_max": Range(1, 255, "time steps per inference"),
+    "frames": Range(1, 255, "frames per sample"),
+    "n_inputs": Range(1, 65536, "input intensities per frame"),
+    "n_in": Range(1, 65536, "inputs of a layer"),
+    "n_out": Range(1, 65536, "neurons of a layer"),
+    "n_classes": Range(2, 65536, "neurons of the output layer, one per class"),
+    "basis": Range(1, 4, "basis functions K of a GLM layer"),
+    "tau": Range(1, 8, "GLM history window, in steps"),
+    "basis_bits": Range(1, 8, "bits of a basis coefficient"),
+    "u_bits": Range(4, 12, "bits of a GLM potential"),
+    "scale_bits": Range(1, 16, "bits of a GLM per-neuron scale"),
+    "scale_shift": Range(0, 31, "right shift after the GLM scale multiply"),
+    "v_bits": Range(6, 24, "bits of a LIF potential"),
+    "leak_shift": Range(0, 15, "LIF leak shift, 0 = no leak"),
+    "refractory": Range(0, 15, "LIF refractory steps"),
+    "seed": Range(0, 65535, "16-bit per-inference seed"),
+    "layers": Range(1, 8, "layers of a network"),
+}
+
+#: Bits per weight (binary cells per weight): weights are the odd levels of that width.
+WEIGHT_BITS = (1, 2, 4, 8)
+#: LIF reset after a spike: subtract the threshold, or set the potential to zero.
+RESETS = ("subtract", "zero")
+#: Decision rules (docs/semantics.md section 6), in the order of the link's decision codes.
+DECISIONS = ("first_to_spike", "spike_count", "max_potential")
+#: Layer types. A GLM layer may only be the output layer.
+LAYER_TYPES = ("lif", "glm")
+#: Input encoders.
+ENCODER_TYPES = ("bernoulli",)
+#: Largest number of layers of a network.
+MAX_LAYERS = RANGES["layers"].hi
+#: Largest number of encoder generators (lanes); also at most ``n_inputs``.
+MAX_ENCODER_LANES = 64
+
+#: Width of a per-inference seed; it fills the high half of a generator's 32-bit state.
+SEED_BITS = 16
+SEED_MASK = (1 << SEED_BITS) - 1
+#: The sigmoid table holds 16-bit spike probabilities 0..65535 (section 5.3).
+PROBABILITY_BITS = 16
+PROBABILITY_MAX = (1 << PROBABILITY_BITS) - 1
+#: A GLM draw compares the top 16 bits of a generator state; the encoder the top 8.
+DRAW_SHIFT = {"glm": 32 - PROBABILITY_BITS, "encoder": 24}
+#: xorshift32 shifts (left, right, left), section 2.
+XORSHIFT_SHIFTS = (13, 17, 5)
+MASK32 = 0xFFFFFFFF
+
+
+def is_int(value) -> bool:
+    """An integer (Python or numpy), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(name: str, value, lo: int, hi: int, why: str = ""):
+    """Return ``value`` if it is an integer in ``lo..hi``, else raise naming ``name``.
+
+    The general form of :func:`check`, for ranges that depend on other values (``lanes``
+    from ``n_out``) or that belong to a component rather than to the contract.
+    """
+    if not is_int(value) or not lo <= value <= hi:
+        hint = f" ({why})" if why else ""
+        shown = f"{value!r}" if not is_int(value) else f"{int(value)}"
+        raise ContractError(f"{name} = {shown} is out of range {lo}..{hi}{hint}")
+    return value
+
+
+def check(param: str, value, *, field: str | None = None):
+    """Check ``value`` against the contract range of ``param`` (a key of :data:`RANGES`).
+
+    ``field`` names the value in the message (default ``param``), e.g. ``layers[0].tau``.
+    Returns the value.
+    """
+    r = RANGES[param]
+    return check_int(field or param, value, r.lo, r.hi, r.meaning)
+
+
+def check_choice(name: str, value, choices: Sequence):
+    """Return ``value`` if it is one of ``choices``, else raise naming ``name`` and them."""
+    if isinstance(value, (bool, np.bool_)) or value not in choices:
+        shown = ", ".join(repr(c) if isinstance(c, str) else str(c) for c in choices)
+        raise ContractError(f"{name} = {value!r} is not one of {shown}")
+    return value
+
+
+def check_lanes(n_out: int, lanes, *, field: str = "lanes"):
+    """A layer's accumulator lanes: 1..n_out (section 9)."""
+    return check_int(field, lanes, 1, n_out, "1 up to the layer's neurons, n_out")
+
+
+def check_encoder_lanes(n_inputs: int, lanes, *, field: str = "encoder lanes"):
+    """The encoder's generators: 1..min(64, n_inputs) (section 3)."""
+    hi = min(MAX_ENCODER_LANES, n_inputs)
+    why = "n_inputs" if n_inputs < MAX_ENCODER_LANES else f"at most {MAX_ENCODER_LANES}"
+    return check_int(field, lanes, 1, hi, why)
+
+
+def check_network(types: Sequence[str], sizes: Sequence[tuple[int, int]], decision: str,
+                  n_inputs: int | None = None, *, field: str = "layers") -> None:
+    """The structural rules of a network (docs/semantics.md section 0).
+
+    Parameters
+    ----------
+    types : sequence of str
+        Layer types, input side first (each one of :data:`LAYER_TYPES`).
+    sizes : sequence of (n_in, n_out)
+        Layer sizes, same order.
+    decision : str
+        The decision rule.
+    n_inputs : int, optional
+        Encoder inputs per frame; when given, the first layer must take that many.
+
+    Raises
+    ------
+    ContractError
+        At the first broken rule: layer count, a GLM layer that is not the output layer,
+        sizes that do not chain, a decision that needs a LIF output, fewer than 2 classes.
+    """
+    check_choice("decision", decision, DECISIONS)
+    n = len(types)
+    if n != len(sizes):
+        raise ContractError(f"{field}: {n} layer types but {len(sizes)} layer sizes")
+    check_int(f"number of {field}", n, RANGES["layers"].lo, RANGES["layers"].hi,
+              RANGES["layers"].meaning)
+    for i, kind in enumerate(types):
+        check_choice(f"{field}[{i}].type", kind, LAYER_TYPES)
+        if kind == "glm" and i != n - 1:
+            raise ContractError(f"{field}[{i}] is a glm layer but not the last one; a GLM layer "
+                                f"can only be the output layer (docs/semantics.md section 0)")
+        if i and sizes[i][0] != sizes[i - 1][1]:
+            raise ContractError(f"{field}[{i}].n_in = {sizes[i][0]} differs from "
+                                f"{field}[{i - 1}].n_out = {sizes[i - 1][1]}; layer sizes must "
+                                f"chain")
+    if n_inputs is not None and sizes[0][0] != n_inputs:
+        raise ContractError(f"{field}[0].n_in = {sizes[0][0]} differs from encoder.n_inputs = "
+                            f"{n_inputs}")
+    if decision != "first_to_spike" and types[-1] != "lif":
+        raise ContractError(f"decision = {decision!r} needs a lif output layer; {field}[{n - 1}] "
+                            f"is {types[-1]!r} (it decides \"first_to_spike\")")
+    if sizes[-1][1] < RANGES["n_classes"].lo:
+        raise ContractError(f"{field}[{n - 1}].n_out = {sizes[-1][1]} must be >= "
+                            f"{RANGES['n_classes'].lo} (it is the number of classes)")
+
+
+# --- word, group and width arithmetic (sections 3, 4, 9) ---------------------------------------
+
+def ceil_div(a: int, b: int) -> int:
+    """``ceil(a / b)`` for non-negative integers."""
+    return -(-a // b)
+
+
+def words(n_out: int, lanes: int) -> int:
+    """Synapse-memory words per row of a layer: ``ceil(n_out / lanes)`` (section 9)."""
+    return ceil_div(n_out, lanes)
+
+
+def groups(n: int, lanes: int) -> int:
+    """Groups of ``lanes`` that cover ``n`` inputs or neurons: ``ceil(n / lanes)``."""
+    return ceil_div(n, lanes)
+
+
+def weight_max(weight_bits: int) -> int:
+    """Largest weight magnitude of a ``b``-bit odd-level weight: ``2^b - 1``."""
+    return (1 << weight_bits) - 1
+
+
+def trace_max(tau: int, basis_bits: int) -> int:
+    """Largest GLM trace: ``tau * (2^basis_bits - 1)`` (section 4); 1 for a LIF input."""
+    return tau * ((1 << basis_bits) - 1)
+
+
+def accumulator_bits(n_in: int, weight_bits: int, *, basis: int = 1, tau: int = 1,
+                     basis_bits: int = 1) -> int:
+    """Signed width that holds any synaptic sum of a layer exactly (no overflow possible):
+    the bound ``n_in * K * (2^b - 1) * trace_max`` plus a sign bit."""
+    bound = n_in * basis * weight_max(weight_bits) * trace_max(tau, basis_bits)
+    return bound.bit_length() + 1
+
+
+def potential_bounds(bits: int) -> tuple[int, int]:
+    """Saturation bounds of a signed ``bits``-bit potential: ``(-2^(bits-1), 2^(bits-1) - 1)``."""
+    half = 1 << (bits - 1)
+    return -half, half - 1
+
+
+def lif_integrate(v, drive, leak_shift: int, v_bits: int):
+    """One LIF integration, section 5b: ``clamp(v - (v >> s) + drive)`` (no leak when s = 0).
+
+    Before the refractory hold, the threshold and the reset. Works on numpy arrays and torch
+    tensors (``>>`` is arithmetic, so the leak rounds toward minus infinity).
+    """
+    lo, hi = potential_bounds(v_bits)
+    leak = (v >> leak_shift) if leak_shift > 0 else 0
+    return (v - leak + drive).clip(lo, hi)
+
+
+def frame_of_step(t_max: int, frames: int) -> np.ndarray:
+    """0-based frame index used at each step ``t = 1..T`` (section 1): ``min(t, F) - 1``."""
+    return np.minimum(np.arange(t_max), frames - 1)
+
+
+# --- pseudo-random generator and seeds (section 2) ---------------------------------------------
+
+def xorshift32(state):
+    """One xorshift32 step (13, 17, 5) of 32-bit states held in Python ints or int64 arrays
+    or tensors."""
+    a, b, c = XORSHIFT_SHIFTS
+    s = state
+    s = s ^ ((s << a) & MASK32)
+    s = s ^ (s >> b)
+    s = s ^ ((s << c) & MASK32)
+    return s
+
+
+def check_base_seeds(base_seeds: Iterable[int], *, field: str = "base_seeds") -> None:
+    """Every base seed is 32-bit with a non-zero low half, so no state can be 0 (section 2)."""
+    for i, s in enumerate(np.asarray(list(base_seeds), dtype=np.int64).ravel()):
+        if not 0 <= int(s) <= MASK32 or int(s) & SEED_MASK == 0:
+            raise ContractError(f"{field}[{i}] = {int(s):#010x} must be a 32-bit value whose "
+                                f"low 16 bits are not all zero (the state base_seed ^ "
+                                f"(seed << 16) could be 0; docs/semantics.md section 2)")
+
+
+def initial_state(base_seed, seed):
+    """A generator's state at the start of an inference: ``base_seed ^ (seed << 16)``."""
+    return base_seed ^ (seed << SEED_BITS)
+
+
+def sample_seeds(n: int, offset: int = 0) -> np.ndarray:
+    """Per-inference seeds of ``n`` samples: the sample's index in the split it is taken from
+    (the test split for every report), starting at ``offset``, modulo 2^16 (section 1)."""
+    return ((np.arange(offset, offset + n)) & SEED_MASK).astype(np.int64)
+
+
+def splitmix32_seeds(seed: int, count: int) -> np.ndarray:
+    """``count`` distinct 32-bit generator base seeds derived from ``seed`` (docs/artifact.md).
+
+    A Weyl sequence (increment ``0x9E3779B9``) finalised with the MurmurHash3 32-bit mixer
+    ("splitmix32"). Values whose low 16 bits are zero, or that repeat an earlier one (banks
+    never share generators), are skipped. Returns a ``uint32`` array of shape ``(count,)``.
+    """
+    state = seed & MASK32
+    out: list[int] = []
+    while len(out) < count:
+        state = (state + 0x9E3779B9) & MASK32
+        z = state
+        z = ((z ^ (z >> 16)) * 0x85EBCA6B) & MASK32
+        z = ((z ^ (z >> 13)) * 0xC2B2AE35) & MASK32
+        z ^= z >> 16
+        if z & SEED_MASK and z not in out:
+            out.append(z)
+    return np.array(out, dtype=np.uint32)
+
+
+# --- GLM spike probability (section 5.3) -----------------------------------------------------
+
+def sigmoid_table(u_bits: int, u_scale: float) -> np.ndarray:
+    """The spike-probability table: entry ``u + 2^(u_bits-1)`` is
+    ``min(65535, round(65536 * sigmoid(u * u_scale)))`` (section 5.3).
+
+    Returns an ``int64`` array of shape ``(2^u_bits,)``, non-decreasing, in ``0..65535``.
+    """
+    lo, hi = potential_bounds(u_bits)
+    u = np.arange(lo, hi + 1, dtype=np.float64) * u_scale
+    # 0.5 * (1 + tanh(u / 2)) is sigmoid(u) without overflow for large |u|.
+    p = 0.5 * (1.0 + np.tanh(0.5 * u))
+    return np.minimum(PROBABILITY_MAX, np.rint((PROBABILITY_MAX + 1) * p)).astype(np.int64)
