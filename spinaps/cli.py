@@ -358,6 +358,10 @@ def build_parser():
     return p
 
 
+# Import name of a package from an optional extra (pyproject.toml) -> the extra.
+_EXTRAS = {"amaranth_boards": "boards", "serial": "boards", "matplotlib": "plots"}
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from spinaps.sw.artifact import ArtifactError
@@ -366,6 +370,14 @@ def main(argv=None):
     from spinaps.boards.protocol import ProtocolError
     try:
         args.func(args)
+    except ModuleNotFoundError as e:
+        extra = _EXTRAS.get((e.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"spinaps {args.command}: error: this command needs the Python package {e.name!r}, "
+              f"from the optional extra {extra!r}: pip install 'spinaps[{extra}]' (or `make setup` "
+              f"in a clone)", file=sys.stderr)
+        return 2
     except (ArtifactError, DatasetError, ValueError, FileNotFoundError, BoardError, ProtocolError) as e:
         print(f"spinaps {args.command}: error: {e}", file=sys.stderr)
         return 2
