@@ -20,13 +20,13 @@ from amaranth.hdl import Fragment, Module
 from amaranth.lib import wiring
 from amaranth.sim import Simulator
 
+from spinaps.contract import xorshift32
 from spinaps.hdl.synapse_memory import (
     MEMORY_KINDS,
     SramSynapseMemory,
     SttRamSynapseMemory,
     SynapseMemorySignature,
     make_synapse_memory,
-    xorshift32,
 )
 
 CONFIGS = [
