@@ -60,6 +60,10 @@ class Accelerator(wiring.Component):
     (observation only, no ready). ``weights`` writes synapse words (layer, address, word)
     between inferences.
 
+    Storage (bits in flip-flops, LUT RAM and block RAM, as each component reports it; the
+    cost model reads it): :attr:`layer_storage`, :attr:`encoder_storage`,
+    :attr:`decision_storage`, all together in :attr:`storage`.
+
     Latency: ``sample_bytes`` beats to load, then the inference; the result is offered the
     cycle after the decision. Backpressure: valid/ready on ``sample``, ``result`` and
     ``weights``; the core waits for ``result`` to be taken before it accepts the next sample.
