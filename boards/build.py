@@ -18,7 +18,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from spinaps.toolchain import ToolError, atomic_write_text, run_logged, tool_env
+from spinaps.toolchain import TARGETS, ToolError, atomic_write_text, run_logged, tool_env
 
 from .top import BoardTop, board
 
@@ -62,6 +62,7 @@ def summarize_nextpnr_report(report):
 def _does_not_fit(board_name, rpt, log):
     """One message for a design larger than the device: what ran out and what to do."""
     kind = re.search(r"to implement cell type '(\w+)'", log)
+    up5k = TARGETS["ice40up5k"].capacity
     counts = ""
     if rpt.exists():
         cells = dict((name, int(n)) for n, name in re.findall(r"^\s+(\d+)\s+(SB_LUT4|SB_MAC16|SB_RAM40_4K|LUT4|"
@@ -71,7 +72,8 @@ def _does_not_fit(board_name, rpt, log):
     return (f"the model does not fit the {board_name} FPGA: no room left for "
             f"{kind.group(1) if kind else 'a cell'}{counts}. Re-export it with fewer lanes, e.g. "
             "`spinaps export --lanes 2 --encoder-lanes 4 --out build/model/small.npz` "
-            "(the UP5K has 5280 logic cells and 8 DSPs), then build with MODEL=build/model/small.npz")
+            f"(the UP5K has {up5k['lut']} logic cells and {up5k['dsp']} DSPs), then build with "
+            "MODEL=build/model/small.npz")
 
 
 def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="default", progress=True):
