@@ -4,13 +4,13 @@ from amaranth.hdl import Cat, Module, ResetInserter, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from spinaps.contract import check_int
 from spinaps.hdl.accelerator import Accelerator
-from spinaps.hdl.params import check_range
 
 from . import protocol as p
 from .frame_parser import FrameParser
 from .responder import Responder
-from .uart_rx import UartRx
+from .uart_rx import MAX_CLOCKS_PER_BIT, UartRx, check_clocks_per_bit
 from .uart_tx import UartTx
 
 __all__ = ["BoardCore"]
@@ -46,10 +46,10 @@ class BoardCore(wiring.Component):
     """
 
     def __init__(self, model, *, clocks_per_bit, timeout_bits=64, memory="sram", weights_writable=True):
-        self.clocks_per_bit = check_range("clocks_per_bit", clocks_per_bit, 4, 1 << 24,
-                                          "clock frequency / baud rate; lower the baud rate")
-        self.timeout_bits = check_range("timeout_bits", timeout_bits, 20, 1 << 24,
-                                        "at least two characters of idle line")
+        self.clocks_per_bit = check_clocks_per_bit(clocks_per_bit, "clock frequency / baud rate; "
+                                                                   "lower the baud rate")
+        self.timeout_bits = check_int("timeout_bits", timeout_bits, p.MIN_TIMEOUT_BITS, MAX_CLOCKS_PER_BIT,
+                                      "at least two characters of idle line")
         self.model = model
         self.accelerator = Accelerator(model, memory=memory)
         acc = self.accelerator

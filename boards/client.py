@@ -3,7 +3,7 @@
 The client logic (:class:`BoardLink`) is written against a *transport*: any object with
 ``async write(data: bytes)`` and ``async read(n) -> bytes`` (fewer bytes than asked, or none,
 means the read timed out). :class:`SerialTransport` wraps pyserial for a real board; the
-cocotb UART model (``spinaps.sim.cocotb_board.UartModel``) drives the simulated pins. Both
+cocotb UART model (``spinaps.boards.cocotb_board.UartModel``) drives the simulated pins. Both
 run exactly this code. Nothing here imports torch or Amaranth at module level, so the
 cocotb side stays quick to start.
 """

@@ -4,7 +4,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from spinaps.hdl.params import check_range
+from spinaps.contract import check_int
 
 from . import protocol as p
 from .crc8 import crc8_next
@@ -53,9 +53,10 @@ class FrameParser(wiring.Component):
     """
 
     def __init__(self, *, sample_bytes, weight_layout, layer_depths, weights_writable, timeout_cycles):
-        self.sample_bytes = check_range("sample_bytes", sample_bytes, 3, 0xFFFF)
-        self.timeout_cycles = check_range("timeout_cycles", timeout_cycles, 16, 1 << 30,
-                                          "idle cycles that end a truncated frame")
+        self.sample_bytes = check_int("sample_bytes", sample_bytes, p.SEED_BYTES + 1, p.MAX_PAYLOAD,
+                                      "the seed and at least one intensity, within a frame's length field")
+        self.timeout_cycles = check_int("timeout_cycles", timeout_cycles, 16, 1 << 30,
+                                        "idle cycles that end a truncated frame")
         if not layer_depths or any(d < 1 for d in layer_depths):
             raise ValueError(f"layer_depths = {layer_depths!r}: need one positive depth per layer")
         self.layer_depths = list(layer_depths)

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spinaps.contract import DECISIONS, SEED_BITS, ceil_div, check
+
 __all__ = [
     "SYNC", "PROTOCOL_VERSION", "HEADER_BYTES", "T_PING", "T_SAMPLE", "T_WEIGHTS", "T_INFO", "T_RESULT", "T_ACK", "T_ERROR",
     "ERRORS", "E_CRC", "E_LENGTH", "E_TYPE", "E_BUSY", "E_TIMEOUT", "E_NOT_WRITABLE", "E_ADDRESS",
-    "DECISION_CODES", "INFO_BYTES", "ProtocolError", "Frame", "Info", "crc8", "encode_frame", "FrameDecoder",
+    "DECISION_CODES", "INFO_BYTES", "MAX_PAYLOAD", "SEED_BYTES", "MIN_TIMEOUT_BITS", "ProtocolError", "Frame", "Info", "crc8", "encode_frame", "FrameDecoder",
     "encode_ping", "encode_sample", "encode_weights", "weight_word_bytes", "result_bytes",
     "encode_result", "decode_result", "encode_info", "decode_info", "encode_error", "decode_error",
     "model_fingerprint", "model_info",
@@ -31,6 +33,9 @@ __all__ = [
 SYNC = 0xA5
 PROTOCOL_VERSION = 1
 HEADER_BYTES = 4          # sync, type, length lo, length hi (then payload, then crc)
+MAX_PAYLOAD = 0xFFFF      # the 16-bit length field
+SEED_BYTES = SEED_BITS // 8   # a sample payload starts with the seed, low byte first
+MIN_TIMEOUT_BITS = 20     # an idle-line timeout of at least two characters (10 bit times each)
 
 # Host -> board.
 T_PING = 0x01             # empty payload; answered with T_INFO
@@ -54,7 +59,8 @@ ERRORS = {E_CRC: "bad checksum", E_LENGTH: "bad length (wrong size or oversize f
           E_TIMEOUT: "timeout (truncated frame)", E_NOT_WRITABLE: "synapse memory not writable",
           E_ADDRESS: "no such layer or synapse address"}
 
-DECISION_CODES = {"first_to_spike": 0, "spike_count": 1, "max_potential": 2}
+#: Decision rule -> its code in the info frame: the rule's index in the contract's list.
+DECISION_CODES = {rule: code for code, rule in enumerate(DECISIONS)}
 
 # version u8, layers u8, t_max u16, n_inputs u16, frames u8, n_classes u16, decision u8,
 # weights writable u8, word bytes u8, timeout in bit times u32, model fingerprint u32.
@@ -86,7 +92,7 @@ def encode_frame(ftype, payload=b""):
     payload = bytes(payload)
     if not 0 <= ftype <= 0xFF:
         raise ValueError(f"frame type {ftype} is not a byte")
-    if len(payload) > 0xFFFF:
+    if len(payload) > MAX_PAYLOAD:
         raise ValueError(f"payload of {len(payload)} bytes does not fit the 16-bit length field")
     body = bytes([ftype]) + struct.pack("<H", len(payload)) + payload
     return bytes([SYNC]) + body + bytes([crc8(body)])
@@ -142,18 +148,16 @@ def encode_ping():
 
 def encode_sample(seed, intensities):
     """A sample frame: exactly the accelerator's ``sample`` stream bytes (seed lo, hi, intensities)."""
-    seed = int(seed)
-    if not 0 <= seed <= 0xFFFF:
-        raise ValueError(f"seed {seed} is not 16-bit unsigned")
+    seed = check("seed", int(seed))
     x = np.asarray(intensities).ravel()
     if x.size and (x.min() < 0 or x.max() > 255):
         raise ValueError("intensities must be 8-bit unsigned (0..255)")
-    return encode_frame(T_SAMPLE, bytes([seed & 0xFF, seed >> 8]) + bytes(int(v) for v in x))
+    return encode_frame(T_SAMPLE, seed.to_bytes(SEED_BYTES, "little") + bytes(int(v) for v in x))
 
 
 def weight_word_bytes(word_width):
     """Bytes carrying one synapse-memory word of ``word_width`` bits."""
-    return -(-int(word_width) // 8)
+    return ceil_div(int(word_width), 8)
 
 
 def encode_weights(layer, address, word, word_bytes):
@@ -211,7 +215,7 @@ class Info:
 
     @property
     def sample_bytes(self):
-        return 2 + self.frames * self.n_inputs
+        return SEED_BYTES + self.frames * self.n_inputs
 
 
 def encode_info(info):

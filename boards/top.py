@@ -1,49 +1,21 @@
-"""Board tops: iCEBreaker (iCE40 UP5K), ULX3S-85F (ECP5) and Arty A7-35 (plan only)."""
+"""Board tops: iCEBreaker (iCE40 UP5K), ULX3S-85F (ECP5) and Arty A7-35 (plan only).
+
+The boards themselves (platform, family, default clock) are listed in
+:mod:`spinaps.boards.catalog`; ``BOARDS``, ``Board`` and ``board`` are re-exported here.
+"""
 
 from __future__ import annotations
-
-import importlib
-from dataclasses import dataclass
 
 from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Module, ResetSignal
 from amaranth.lib import io
 
+from . import protocol as p
 from .board_core import BoardCore
+from .catalog import BOARDS, Board, board
 from .pll import ecp5_pll, ice40_pll
+from .uart_rx import MIN_CLOCKS_PER_BIT
 
-__all__ = ["BOARDS", "Board", "BoardTop"]
-
-
-@dataclass(frozen=True)
-class Board:
-    name: str
-    platform: str               # "module:Class" in amaranth_boards
-    family: str                 # ice40 | ecp5 | xc7
-    core_mhz: float | None      # default core clock through the PLL (None: the oscillator)
-    loader_board: str           # openFPGALoader -b
-    open_flow: bool             # bitstream through Yosys + nextpnr here
-
-    def platform_class(self):
-        module, cls = self.platform.split(":")
-        return getattr(importlib.import_module(module), cls)
-
-
-BOARDS = {
-    # Core clocks through the PLL, below the Fmax nextpnr reached for the digits model with its
-    # link (seed 1, bench/results/boards.md): iCE40 33.9 MHz (default export; the 12 MHz
-    # oscillator leaves speed unused), ECP5 112 MHz (default) and 123 MHz (2 lanes).
-    # 50 MHz on the ECP5 leaves room for the larger models (mnist5k hybrid: 70 MHz).
-    "icebreaker": Board("icebreaker", "amaranth_boards.icebreaker:ICEBreakerPlatform", "ice40", 24.0,
-                        "ice40_generic", True),
-    "ulx3s": Board("ulx3s", "amaranth_boards.ulx3s:ULX3S_85F_Platform", "ecp5", 50.0, "ulx3s", True),
-    "arty": Board("arty", "amaranth_boards.arty_a7:ArtyA7_35Platform", "xc7", None, "arty_a7_35t", False),
-}
-
-
-def board(name):
-    if name not in BOARDS:
-        raise ValueError(f"board {name!r} is not one of {', '.join(BOARDS)}")
-    return BOARDS[name]
+__all__ = ["BOARDS", "Board", "BoardTop", "board"]
 
 
 class BoardTop(Elaboratable):
@@ -103,11 +75,11 @@ class BoardTop(Elaboratable):
             platform.add_clock_constraint(clk, f * 1e6)
         self.clock_mhz = f
         cpb = round(f * 1e6 / self.baud)
-        if cpb < 4 or abs(f * 1e6 / cpb / self.baud - 1) > 0.02:
-            raise ValueError(f"baud {self.baud} is not within 2 % of {f:.3f} MHz / an integer >= 4; "
-                             "pick another --baud")
-        self.core = BoardCore(self.model, clocks_per_bit=cpb, timeout_bits=max(20, round(self.timeout_s * self.baud)),
-                              memory=self.memory)
+        if cpb < MIN_CLOCKS_PER_BIT or abs(f * 1e6 / cpb / self.baud - 1) > 0.02:
+            raise ValueError(f"baud {self.baud} is not within 2 % of {f:.3f} MHz / an integer >= "
+                             f"{MIN_CLOCKS_PER_BIT}; pick another --baud")
+        timeout_bits = max(p.MIN_TIMEOUT_BITS, round(self.timeout_s * self.baud))
+        self.core = BoardCore(self.model, clocks_per_bit=cpb, timeout_bits=timeout_bits, memory=self.memory)
         m.submodules.core = self.core
         uart = platform.request("uart", 0, dir="-")
         m.submodules.rx_buf = rx_buf = io.Buffer("i", uart.rx)

@@ -5,9 +5,18 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
 
-from spinaps.hdl.params import check_range
+from spinaps.contract import check_int
 
-__all__ = ["UartRx"]
+__all__ = ["UartRx", "MIN_CLOCKS_PER_BIT", "MAX_CLOCKS_PER_BIT", "check_clocks_per_bit"]
+
+#: Clock cycles per bit the UARTs support: at least 4 (the receiver samples mid-bit after a
+#: 2-cycle synchronizer), at most a 24-bit counter.
+MIN_CLOCKS_PER_BIT, MAX_CLOCKS_PER_BIT = 4, 1 << 24
+
+
+def check_clocks_per_bit(value, why="clock frequency / baud rate; raise the clock or lower the baud"):
+    """``value`` if it is a clocks-per-bit count the UARTs support, else a ``ValueError``."""
+    return check_int("clocks_per_bit", value, MIN_CLOCKS_PER_BIT, MAX_CLOCKS_PER_BIT, why)
 
 
 class UartRx(wiring.Component):
@@ -30,8 +39,7 @@ class UartRx(wiring.Component):
     """
 
     def __init__(self, clocks_per_bit):
-        self.clocks_per_bit = check_range("clocks_per_bit", clocks_per_bit, 4, 1 << 24,
-                                          "clock frequency / baud rate; raise the clock or lower the baud")
+        self.clocks_per_bit = check_clocks_per_bit(clocks_per_bit)
         super().__init__({
             "rx": In(1, init=1),
             "data": Out(stream.Signature(8)),

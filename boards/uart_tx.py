@@ -4,7 +4,7 @@ from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from spinaps.hdl.params import check_range
+from .uart_rx import check_clocks_per_bit
 
 __all__ = ["UartTx"]
 
@@ -25,8 +25,7 @@ class UartTx(wiring.Component):
     """
 
     def __init__(self, clocks_per_bit):
-        self.clocks_per_bit = check_range("clocks_per_bit", clocks_per_bit, 4, 1 << 24,
-                                          "clock frequency / baud rate; raise the clock or lower the baud")
+        self.clocks_per_bit = check_clocks_per_bit(clocks_per_bit)
         super().__init__({
             "data": In(stream.Signature(8)),
             "tx": Out(1, init=1),

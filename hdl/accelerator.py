@@ -5,6 +5,8 @@ from amaranth.hdl import Module, Mux, ResetInserter, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from spinaps import contract
+
 from .encoder import BernoulliEncoder
 from .first_to_spike import FirstToSpike
 from .glm_layer import GlmLayer
@@ -18,16 +20,25 @@ from .synapse_memory import make_synapse_memory
 
 __all__ = ["Accelerator", "DECISION_UNITS"]
 
-#: The decision unit of each decision rule (docs/semantics.md section 6).
-DECISION_UNITS = {"first_to_spike": FirstToSpike, "spike_count": SpikeCount, "max_potential": MaxPotential}
+#: The decision unit of each decision rule (docs/semantics.md section 6), in the contract's
+#: order of the rules (first to spike, spike count, max potential).
+DECISION_UNITS = dict(zip(contract.DECISIONS, (FirstToSpike, SpikeCount, MaxPotential), strict=True))
+
+#: Bytes of the per-inference seed at the head of a sample.
+SEED_BYTES = contract.SEED_BITS // 8
+
+
+# The Amaranth component of each layer type, by contract.LAYER_TYPES ("lif", "glm").
+_LAYER_CLASSES = dict(zip(contract.LAYER_TYPES, (LifLayer, GlmLayer), strict=True))
 
 
 def _layer_tau(lp):
-    return lp.tau if lp.kind == "glm" else 1
+    """History window of a layer's inputs (a LIF layer sees the current spikes only)."""
+    return lp.tau if _LAYER_CLASSES[lp.kind] is GlmLayer else 1
 
 
 def _potential_bits(lp):
-    return lp.u_bits if lp.kind == "glm" else lp.v_bits
+    return lp.u_bits if _LAYER_CLASSES[lp.kind] is GlmLayer else lp.v_bits
 
 
 def _layer_weights(lp):
@@ -49,6 +60,10 @@ class Accelerator(wiring.Component):
     (observation only, no ready). ``weights`` writes synapse words (layer, address, word)
     between inferences.
 
+    Storage (bits in flip-flops, LUT RAM and block RAM, as each component reports it; the
+    cost model reads it): :attr:`layer_storage`, :attr:`encoder_storage`,
+    :attr:`decision_storage`, all together in :attr:`storage`.
+
     Latency: ``sample_bytes`` beats to load, then the inference; the result is offered the
     cycle after the decision. Backpressure: valid/ready on ``sample``, ``result`` and
     ``weights``; the core waits for ``result`` to be taken before it accepts the next sample.
@@ -65,21 +80,17 @@ class Accelerator(wiring.Component):
 
     def __init__(self, model, *, memory="sram", memory_options=None):
         layers = model.layers
-        for index, lp in enumerate(layers):     # before anything is sized from them
-            if lp.kind == "glm" and index != len(layers) - 1:
-                raise ValueError(f"layer {index} is a GLM layer; a GLM layer may only be the output layer")
-            if index and lp.n_in != layers[index - 1].n_out:
-                raise ValueError(f"layer {index} has n_in = {lp.n_in} but layer {index - 1} has "
-                                 f"n_out = {layers[index - 1].n_out}; layer sizes must chain")
-            (GlmLayer if lp.kind == "glm" else LifLayer).check_parameters(lp, model.t_max)
-        if model.decision not in DECISION_UNITS:
-            raise ValueError(f"decision = {model.decision!r} is not one of {', '.join(DECISION_UNITS)}")
-        if model.decision != "first_to_spike" and layers[-1].kind != "lif":
-            raise ValueError(f"decision = {model.decision!r} needs a LIF output layer")
+        # The structural rules first (GLM only as the output layer, sizes that chain, a
+        # decision that needs a LIF output), then each layer's ranges: before anything is
+        # sized from them.
+        contract.check_network([lp.kind for lp in layers], [(lp.n_in, lp.n_out) for lp in layers],
+                               model.decision, model.n_in)
+        for lp in layers:
+            _LAYER_CLASSES[lp.kind].check_parameters(lp, model.t_max)
         self.model = model
         self.n_inputs, self.frames, self.t_max = model.n_in, model.frames, model.t_max
         self.n_out = layers[-1].n_out
-        self.sample_bytes = 2 + model.frames * model.n_in
+        self.sample_bytes = SEED_BYTES + model.frames * model.n_in
         self.encoder = BernoulliEncoder(
             n_inputs=model.n_in, lanes=len(model.encoder_base_seeds), tau=_layer_tau(layers[0]),
             t_max=model.t_max, base_seeds=[int(s) for s in model.encoder_base_seeds], frames=model.frames)
@@ -88,8 +99,7 @@ class Accelerator(wiring.Component):
             words = synapse_words(_layer_weights(lp), lp.weight_bits, lp.lanes)
             mem = make_synapse_memory(memory, data_width=lp.lanes * lp.weight_bits, depth=len(words),
                                       init=words, **(memory_options or {}))
-            cls = GlmLayer if lp.kind == "glm" else LifLayer
-            self.layers.append(cls(lp, t_max=model.t_max, memory=mem))
+            self.layers.append(_LAYER_CLASSES[lp.kind](lp, t_max=model.t_max, memory=mem))
             if index:
                 prev = layers[index - 1]
                 self.links.append(SpikeEvents(n=prev.n_out, lanes=prev.lanes, u_bits=_potential_bits(prev),
@@ -116,6 +126,46 @@ class Accelerator(wiring.Component):
             ports[f"probe{index}"] = Out(probe_layout(layer.lanes, layer.words, model.t_max))
             ports[f"probe{index}_valid"] = Out(1)
         super().__init__(ports)
+
+    @property
+    def layer_storage(self):
+        """Storage of each layer, input side first: a list of ``{name: (kind, bits)}`` with
+        kind ``"ff"``, ``"lutram"`` or ``"bram"``.
+
+        Layer ``l``'s dict is its component's ``storage``
+        (:attr:`GlmLayer.storage <spinaps.hdl.glm_layer.GlmLayer.storage>`,
+        :attr:`LifLayer.storage <spinaps.hdl.lif_layer.LifLayer.storage>`: synapse memory,
+        step sums, neuron state, generators) plus, for ``l >= 1``, the storage of the link
+        that makes its events from layer ``l - 1``'s spikes (:attr:`SpikeEvents.storage
+        <spinaps.hdl.spike_events.SpikeEvents.storage>`, names prefixed ``events_``). The
+        first layer's event source is the encoder: :attr:`encoder_storage`.
+        """
+        out = [dict(layer.storage) for layer in self.layers]
+        for index, link in enumerate(self.links):
+            out[index + 1].update({f"events_{name}": entry for name, entry in link.storage.items()})
+        return out
+
+    @property
+    def encoder_storage(self):
+        """The encoder's storage (sample buffer, input histories, generators), as
+        :attr:`BernoulliEncoder.storage <spinaps.hdl.encoder.BernoulliEncoder.storage>`."""
+        return dict(self.encoder.storage)
+
+    @property
+    def decision_storage(self):
+        """The decision unit's per-neuron storage (spike counters of the spike-count rule;
+        empty for the other rules)."""
+        return dict(self.decision.storage)
+
+    @property
+    def storage(self):
+        """Everything above in one dict: ``"encoder.<name>"``, ``"layer<l>.<name>"`` and
+        ``"decision.<name>"`` to ``(kind, bits)``."""
+        out = {f"encoder.{name}": entry for name, entry in self.encoder_storage.items()}
+        for index, layer in enumerate(self.layer_storage):
+            out.update({f"layer{index}.{name}": entry for name, entry in layer.items()})
+        out.update({f"decision.{name}": entry for name, entry in self.decision_storage.items()})
+        return out
 
     def probe(self, index):
         """``(payload, valid)`` of layer ``index``'s probe port."""
@@ -164,7 +214,7 @@ class Accelerator(wiring.Component):
             m.d.comb += [valid.eq(layer.neurons.valid), probe.step.eq(layer.neurons.payload.step),
                          probe.word.eq(layer.neurons.payload.word), probe.spikes.eq(layer.neurons.payload.spikes)]
 
-        seed = Signal(16)
+        seed = Signal(contract.SEED_BITS)
         start = Signal()
         cycles = Signal(32)
         busy = [Signal(32, name=f"busy{index}") for index in range(len(self.layers))]

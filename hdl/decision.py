@@ -3,8 +3,9 @@
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from spinaps import contract
+
 from .layouts import bits_for, neuron_word_layout
-from .params import check_range
 
 __all__ = ["DecisionUnit"]
 
@@ -23,11 +24,11 @@ class DecisionUnit(wiring.Component):
     """
 
     def __init__(self, *, n_out, lanes, u_bits, t_max):
-        check_range("n_out", n_out, 2, 65536)
-        check_range("lanes", lanes, 1, n_out)
-        check_range("t_max", t_max, 1, 255)
+        contract.check("n_classes", n_out, field="n_out")
+        contract.check_lanes(n_out, lanes)
+        contract.check("t_max", t_max)
         self.n_out, self.lanes, self.u_bits, self.t_max = n_out, lanes, u_bits, t_max
-        self.words = -(-n_out // lanes)
+        self.words = contract.words(n_out, lanes)
         super().__init__({
             "neurons": In(stream.Signature(neuron_word_layout(lanes, u_bits, self.words, t_max), always_ready=True)),
             "clear": In(1),
@@ -36,3 +37,10 @@ class DecisionUnit(wiring.Component):
             "cls": Out(bits_for(n_out)),
             "step": Out(bits_for(t_max + 1)),
         })
+
+    @property
+    def storage(self):
+        """Per-neuron storage of the rule, ``{name: (kind, bits)}`` as the layers'
+        ``storage``: none here (running bests and the verdict are a few registers, not
+        counted); :class:`~spinaps.hdl.spike_count.SpikeCount` adds its counters."""
+        return {}

@@ -4,8 +4,9 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from spinaps import contract
+
 from .layouts import event_layout
-from .params import check_range as _check_range
 from .priority import any_of, lowest_one, one_of
 from .xorshift import XorshiftBank
 
@@ -35,38 +36,57 @@ class BernoulliEncoder(wiring.Component):
     Parameters
     ----------
     n_inputs : int
-        Inputs per sample (1..65536).
+        Inputs per sample (``contract.RANGES["n_inputs"]``).
     lanes : int
-        Comparators and generators working in parallel (1..64, at most ``n_inputs``).
+        Comparators and generators working in parallel (:func:`contract.check_encoder_lanes`).
     tau : int
-        History window in steps (1..8).
+        History window in steps (``contract.RANGES["tau"]``).
     t_max : int
-        Time steps per inference (1..255).
+        Time steps per inference (``contract.RANGES["t_max"]``).
     frames : int
-        Frames of ``n_inputs`` intensities per sample (1..255; time series: one per step).
+        Frames of ``n_inputs`` intensities per sample (``contract.RANGES["frames"]``; time
+        series: one per step).
     base_seeds : list of int
         One 32-bit generator seed per lane (docs/semantics.md section 2).
     """
 
     def __init__(self, *, n_inputs, lanes, tau, t_max, base_seeds, frames=1):
-        _check_range("n_inputs", n_inputs, 1, 65536)
-        _check_range("lanes", lanes, 1, min(64, n_inputs))
-        _check_range("tau", tau, 1, 8)
-        _check_range("t_max", t_max, 1, 255)
-        _check_range("frames", frames, 1, 255)
+        contract.check("n_inputs", n_inputs)
+        contract.check_encoder_lanes(n_inputs, lanes, field="lanes")
+        contract.check("tau", tau)
+        contract.check("t_max", t_max)
+        contract.check("frames", frames)
         if len(base_seeds) != lanes:
             raise ValueError(f"base_seeds has {len(base_seeds)} entries; need one per lane ({lanes})")
         self.n_inputs, self.lanes, self.tau, self.t_max, self.frames = n_inputs, lanes, tau, t_max, frames
-        self.groups = -(-n_inputs // lanes)
+        self.groups = contract.groups(n_inputs, lanes)
         self._bank = XorshiftBank(base_seeds)
         super().__init__({
             "sample": In(stream.Signature(8)),
             "loaded": Out(1),
-            "seed": In(16),
+            "seed": In(contract.SEED_BITS),
             "start": In(1),
             "events": Out(stream.Signature(event_layout(n_inputs, tau))),
             "running": Out(1),
         })
+
+    @property
+    def storage(self):
+        """Storage of the encoder, ``{name: (kind, bits)}`` as the layers' ``storage``:
+
+        * ``samples``: the sample buffer, ``groups * frames`` words of ``8 * lanes`` bits
+          (one byte lane per input, padding included), synchronous read (``"bram"``);
+        * ``history``: ``tau - 1`` past spikes per input slot, ``groups`` words of
+          ``lanes * (tau - 1)`` bits, synchronous read (``"bram"``); absent when ``tau = 1``;
+        * ``generators``: the lanes' xorshift32 states, 32 flip-flops per lane.
+
+        The fetch pipeline and the emitter (one group in flight) are not counted.
+        """
+        out = {"samples": ("bram", 8 * self.lanes * self.groups * self.frames)}
+        if self.tau > 1:
+            out["history"] = ("bram", self.lanes * (self.tau - 1) * self.groups)
+        out.update(self._bank.storage)
+        return out
 
     def elaborate(self, platform):
         m = Module()
@@ -166,7 +186,8 @@ class BernoulliEncoder(wiring.Component):
         for g in range(G):
             byte = rd.data[8 * g:8 * (g + 1)]
             spike = Signal(name=f"spike{g}")
-            m.d.comb += spike.eq((bank.draw[g][24:] < byte) & ((s1_base + g) < self.n_inputs))
+            m.d.comb += spike.eq((bank.draw[g][contract.DRAW_SHIFT["encoder"]:] < byte) &
+                                 ((s1_base + g) < self.n_inputs))
             s2_spike = Signal(name=f"s2_spike{g}")
             s2_load.append((s2_spike, spike))
             h = Signal(tau, name=f"new_hist{g}")

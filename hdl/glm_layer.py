@@ -3,7 +3,8 @@
 from amaranth.hdl import Cat, Const, Mux, Signal, signed
 from amaranth.lib import memory
 
-from .params import check_range
+from spinaps import contract
+
 from .synapse_layer import SynapseLayer, synapse_words
 from .xorshift import XorshiftBank
 
@@ -42,13 +43,17 @@ class GlmLayer(SynapseLayer):
         """Raise ``ValueError`` naming the field if the layer cannot be built for ``params``."""
         n_out, n_in, k = params.weights.shape
         tau = params.basis.shape[1]
-        check_range("n_out", n_out, 2, 65536)
-        check_range("n_in", n_in, 1, 65536)
-        check_range("basis (K)", k, 1, 4)
-        check_range("tau", tau, 1, 8)
-        check_range("lanes", params.lanes, 1, n_out, "lanes must be between 1 and the number of neurons")
-        check_range("t_max", t_max, 1, 255)
-        check_range("u_bits", params.u_bits, 4, 12)
+        contract.check("n_classes", n_out, field="n_out")      # a GLM layer is the output layer
+        contract.check("n_in", n_in)
+        contract.check("basis", k, field="basis (K)")
+        contract.check("tau", tau)
+        contract.check_lanes(n_out, params.lanes)
+        contract.check("t_max", t_max)
+        contract.check_choice("weight_bits", params.weight_bits, contract.WEIGHT_BITS)
+        contract.check("basis_bits", params.basis_bits)
+        contract.check("u_bits", params.u_bits)
+        contract.check("scale_bits", params.scale_bits)
+        contract.check("scale_shift", params.scale_shift)
         if params.basis.shape[0] != k:
             raise ValueError(f"basis has {params.basis.shape[0]} rows but the weights have K = {k}")
         if len(params.sigmoid) != 1 << params.u_bits:
@@ -63,18 +68,35 @@ class GlmLayer(SynapseLayer):
                          basis=params.basis, basis_bits=params.basis_bits, t_max=t_max, memory=memory,
                          u_bits=params.u_bits)
 
+    @property
+    def storage(self):
+        """The synapse engine's storage (:attr:`SynapseLayer.storage`) plus:
+
+        * ``sigmoid_tables``: one spike-probability table per lane, ``2^u_bits`` entries of
+          16 bits each, synchronous read (``"bram"``);
+        * ``generators``: the lanes' xorshift32 states, 32 flip-flops per lane.
+
+        A GLM neuron keeps no potential from step to step (docs/semantics.md section 5), so
+        there is no neuron state; the constant gamma and scale tables are logic, not storage.
+        """
+        out = super().storage
+        out["sigmoid_tables"] = ("bram", self.lanes * contract.PROBABILITY_BITS << self.params.u_bits)
+        out.update(self._bank.storage)
+        return out
+
     def elaborate_neurons(self, m, step_sums, start, done):
         p = self.params
         P, Qn = self.lanes, self.words
         m.submodules.bank = bank = self._bank
         m.d.comb += [bank.seed.eq(self.seed), bank.load.eq(self.start)]
 
-        half = 1 << (p.u_bits - 1)
+        lowest, highest = contract.potential_bounds(p.u_bits)
         # One table per lane, each with a single read port: a block RAM per lane (a table
         # with P read ports is not mapped to block RAM by Yosys and becomes LUT logic).
         rom = []
         for lane in range(P):
-            table = memory.Memory(shape=16, depth=1 << p.u_bits, init=[int(v) for v in p.sigmoid])
+            table = memory.Memory(shape=contract.PROBABILITY_BITS, depth=1 << p.u_bits,
+                                  init=[int(v) for v in p.sigmoid])
             m.submodules[f"sigmoid{lane}"] = table
             rom.append(table.read_port())
         upd_active = Signal()
@@ -124,10 +146,11 @@ class GlmLayer(SynapseLayer):
             v = Signal(signed(vbits), name=f"v{lane}")
             m.d.comb += v.eq(gam2 + (prod2 >> p.scale_shift))
             u3 = Signal(signed(p.u_bits), name=f"s3_u{lane}")
-            m.d.sync += u3.eq(Mux(v < -half, -half, Mux(v > half - 1, half - 1, v)))
+            m.d.sync += u3.eq(Mux(v < lowest, lowest, Mux(v > highest, highest, v)))
             m.d.comb += [rom[lane].addr.eq(Cat(u3[:-1], ~u3[-1])), rom[lane].en.eq(valid[3])]  # u + 2^(U-1)
             u4 = Signal(signed(p.u_bits), name=f"s4_u{lane}")
-            u5, sig5 = Signal(signed(p.u_bits), name=f"s5_u{lane}"), Signal(16, name=f"s5_sigmoid{lane}")
+            u5 = Signal(signed(p.u_bits), name=f"s5_u{lane}")
+            sig5 = Signal(contract.PROBABILITY_BITS, name=f"s5_sigmoid{lane}")
             with m.If(valid[3]):
                 m.d.sync += u4.eq(u3)
             with m.If(valid[4]):
@@ -139,7 +162,7 @@ class GlmLayer(SynapseLayer):
         for lane in range(P):
             real = Const(0, 1) if lane >= self.n_out else ((word[S] * P + lane) < self.n_out)
             spk = Signal(name=f"spike{lane}")
-            m.d.comb += spk.eq((bank.draw[lane][16:] < sig[lane]) & real)
+            m.d.comb += spk.eq((bank.draw[lane][contract.DRAW_SHIFT["glm"]:] < sig[lane]) & real)
             spikes.append(spk)
         out = self.neurons.payload
         last = word[S] == Qn - 1

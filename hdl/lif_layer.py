@@ -4,10 +4,14 @@ import numpy as np
 from amaranth.hdl import Cat, Const, Mux, Signal, signed
 from amaranth.lib import memory
 
-from .params import check_range
+from spinaps import contract
+
 from .synapse_layer import SynapseLayer
 
 __all__ = ["LifLayer"]
+
+# The reset kinds of docs/semantics.md section 5b: subtract the threshold, or go to zero.
+_SUBTRACT, _ZERO = contract.RESETS
 
 
 class LifLayer(SynapseLayer):
@@ -39,25 +43,23 @@ class LifLayer(SynapseLayer):
     def check_parameters(params, t_max):
         """Raise ``ValueError`` naming the field if the layer cannot be built for ``params``."""
         n_out, n_in = np.asarray(params.weights).shape
-        check_range("n_out", n_out, 1, 65536)
-        check_range("n_in", n_in, 1, 65536)
-        check_range("lanes", params.lanes, 1, n_out, "lanes must be between 1 and the number of neurons")
-        check_range("t_max", t_max, 1, 255)
-        check_range("v_bits", params.v_bits, 6, 24)
-        check_range("leak_shift", params.leak_shift, 0, 15)
-        check_range("refractory", params.refractory, 0, 15)
-        if params.weight_bits not in (1, 2, 4, 8):
-            raise ValueError(f"weight_bits = {params.weight_bits!r} is not one of 1, 2, 4, 8")
-        if params.reset not in ("subtract", "zero"):
-            raise ValueError(f"reset = {params.reset!r} is not one of 'subtract', 'zero'")
-        half = 1 << (params.v_bits - 1)
+        contract.check("n_out", n_out)
+        contract.check("n_in", n_in)
+        contract.check_lanes(n_out, params.lanes)
+        contract.check("t_max", t_max)
+        contract.check("v_bits", params.v_bits)
+        contract.check("leak_shift", params.leak_shift)
+        contract.check("refractory", params.refractory)
+        contract.check_choice("weight_bits", params.weight_bits, contract.WEIGHT_BITS)
+        contract.check_choice("reset", params.reset, contract.RESETS)
+        lowest, highest = contract.potential_bounds(params.v_bits)
         theta, bias = np.asarray(params.threshold), np.asarray(params.bias)
         if theta.shape != (n_out,) or bias.shape != (n_out,):
             raise ValueError(f"threshold and bias need one entry per neuron ({n_out})")
-        if theta.min() < 1 or theta.max() > half - 1:
-            raise ValueError(f"thresholds must be in 1..{half - 1} for v_bits = {params.v_bits}")
-        if bias.min() < -half or bias.max() > half - 1:
-            raise ValueError(f"biases must be in {-half}..{half - 1} for v_bits = {params.v_bits}")
+        if theta.min() < 1 or theta.max() > highest:
+            raise ValueError(f"thresholds must be in 1..{highest} for v_bits = {params.v_bits}")
+        if bias.min() < lowest or bias.max() > highest:
+            raise ValueError(f"biases must be in {lowest}..{highest} for v_bits = {params.v_bits}")
 
     def __init__(self, params, *, t_max, memory):
         self.check_parameters(params, t_max)
@@ -66,12 +68,35 @@ class LifLayer(SynapseLayer):
         super().__init__(n_in=n_in, n_out=n_out, lanes=params.lanes, weight_bits=params.weight_bits,
                          basis=[[1]], basis_bits=1, t_max=t_max, memory=memory, u_bits=params.v_bits)
 
+    @property
+    def refractory_bits(self):
+        """Bits of a refractory counter (at least 1: the state word always has the field)."""
+        return max(1, self.params.refractory.bit_length())
+
+    @property
+    def storage(self):
+        """The synapse engine's storage (:attr:`SynapseLayer.storage`) plus the neuron state:
+
+        * ``potentials``: ``v_bits`` per neuron slot (``words * lanes``, padding lanes
+          included), in the LUT memory of the neuron state (``"lutram"``);
+        * ``refractory``: the refractory counters in the same memory words,
+          ``refractory_bits`` per neuron slot (1 even without a refractory period);
+        * ``state_seen``: one flag per neuron word (the word was written in this inference),
+          ``words`` flip-flops.
+        """
+        out = super().storage
+        slots = self.words * self.lanes
+        out["potentials"] = ("lutram", slots * self.params.v_bits)
+        out["refractory"] = ("lutram", slots * self.refractory_bits)
+        out["state_seen"] = ("ff", self.words)
+        return out
+
     def elaborate_neurons(self, m, step_sums, start, done):
         p = self.params
         P, Qn, V = self.lanes, self.words, p.v_bits
-        half = 1 << (V - 1)
+        lowest, highest = contract.potential_bounds(V)
         R = p.refractory
-        rbits = max(1, R.bit_length())
+        rbits = self.refractory_bits
 
         # Potentials and refractory counters: one memory word per neuron word, read and
         # written back in the same cycle (asynchronous read: LUT RAM on Xilinx). A word counts
@@ -115,7 +140,7 @@ class LifLayer(SynapseLayer):
             stored = st_rd.data[lane * S_BITS:(lane + 1) * S_BITS]
             bias = Cat(*[Const(int(p.bias[j]) if j < self.n_out else 0, signed(V)) for j in js]
                        ).word_select(upd_word, V).as_signed()
-            theta = Cat(*[Const(int(p.threshold[j]) if j < self.n_out else half - 1, signed(V)) for j in js]
+            theta = Cat(*[Const(int(p.threshold[j]) if j < self.n_out else highest, signed(V)) for j in js]
                         ).word_select(upd_word, V).as_signed()
             # stage 1
             a1 = Signal(signed(self.acc_bits), name=f"s1_a{lane}")
@@ -132,12 +157,12 @@ class LifLayer(SynapseLayer):
             quiet = r1 != 0 if R else Const(0, 1)
             u2, q2 = Signal(signed(V), name=f"s2_u{lane}"), Signal(name=f"s2_quiet{lane}")
             r2, th2 = Signal(rbits, name=f"s2_r{lane}"), Signal(signed(V), name=f"s2_theta{lane}")
-            m.d.sync += [u2.eq(Mux(quiet, v1, Mux(total < -half, -half, Mux(total > half - 1, half - 1, total)))),
+            m.d.sync += [u2.eq(Mux(quiet, v1, Mux(total < lowest, lowest, Mux(total > highest, highest, total)))),
                          q2.eq(quiet), r2.eq(r1), th2.eq(th1)]
             # stage 3: threshold, reset, write-back (the results register into the output)
             fire = Signal(name=f"fire{lane}")
             m.d.comb += fire.eq(~q2 & (u2 >= th2))
-            after = (u2 - th2) if p.reset == "subtract" else 0
+            after = (u2 - th2) if p.reset == _SUBTRACT else 0
             v_new = Signal(signed(V), name=f"v_new{lane}")
             m.d.comb += v_new.eq(Mux(fire, after, u2))
             r_new = Mux(q2, r2 - 1, Mux(fire, R, 0)) if R else Const(0, rbits)

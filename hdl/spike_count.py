@@ -23,11 +23,21 @@ class SpikeCount(DecisionUnit):
     Parameters: see :class:`~spinaps.hdl.decision.DecisionUnit`.
     """
 
+    @property
+    def count_bits(self):
+        """Bits of a spike counter: it counts up to ``t_max`` spikes."""
+        return bits_for(self.t_max + 1)
+
+    @property
+    def storage(self):
+        """``{"spike_counts": ("ff", n_out * count_bits)}``: one counter per output neuron."""
+        return {"spike_counts": ("ff", self.n_out * self.count_bits)}
+
     def elaborate(self, platform):
         m = Module()
         P, Qn = self.lanes, self.words
         w = self.neurons.payload
-        cbits = bits_for(self.t_max + 1)
+        cbits = self.count_bits
         jbits = bits_for(self.n_out)
         count = [Signal(cbits, name=f"count{j}") for j in range(Qn * P)]
 

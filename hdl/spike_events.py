@@ -4,8 +4,9 @@ from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from spinaps import contract
+
 from .layouts import bits_for, event_layout, neuron_word_layout
-from .params import check_range
 from .priority import lowest_one
 
 __all__ = ["SpikeEvents"]
@@ -34,24 +35,39 @@ class SpikeEvents(wiring.Component):
     u_bits : int
         Potential width in the producing layer's neuron words.
     tau : int
-        History window of the consuming layer (1..8).
+        History window of the consuming layer (``contract.RANGES["tau"]``).
     t_max : int
         Time steps per inference.
     """
 
     def __init__(self, *, n, lanes, u_bits, tau, t_max):
-        check_range("n", n, 1, 65536)
-        check_range("lanes", lanes, 1, n)
-        check_range("tau", tau, 1, 8)
-        check_range("t_max", t_max, 1, 255)
+        contract.check("n_out", n, field="n")
+        contract.check_lanes(n, lanes)
+        contract.check("tau", tau)
+        contract.check("t_max", t_max)
         self.n, self.lanes, self.tau, self.t_max = n, lanes, tau, t_max
-        self.words = -(-n // lanes)
+        self.words = contract.words(n, lanes)
         super().__init__({
             "neurons": In(stream.Signature(neuron_word_layout(lanes, u_bits, self.words, t_max),
                                            always_ready=True)),
             "events": Out(stream.Signature(event_layout(n, tau))),
             "busy": Out(1),
         })
+
+    @property
+    def storage(self):
+        """Storage of the link, ``{name: (kind, bits)}`` as the layers' ``storage``; all
+        flip-flops, per neuron ``j`` of the producing layer:
+
+        * ``history``: the ``tau`` newest spikes, ``n * tau`` bits;
+        * ``pending``: still to be emitted in this step, ``n`` bits;
+        * ``step_spikes``: the spikes of the step's words so far, ``n`` bits; only with more
+          than one word per step (a one-word step is used as it arrives).
+        """
+        out = {"history": ("ff", self.n * self.tau), "pending": ("ff", self.n)}
+        if self.words > 1:
+            out["step_spikes"] = ("ff", self.n)
+        return out
 
     def elaborate(self, platform):
         m = Module()

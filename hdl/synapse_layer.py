@@ -4,8 +4,9 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from spinaps import contract
+
 from .layouts import bits_for, event_layout, neuron_word_layout
-from .params import check_range
 from .stream_register import StreamRegister
 
 __all__ = ["SynapseLayer", "synapse_words"]
@@ -14,8 +15,8 @@ __all__ = ["SynapseLayer", "synapse_words"]
 def synapse_words(weights, weight_bits, lanes):
     """Synapse memory contents for integer weights ``[N_out, N_in, K]`` (semantics section 9)."""
     n_out, n_in, k = len(weights), len(weights[0]), len(weights[0][0])
-    qn = -(-n_out // lanes)
-    bias = (1 << weight_bits) - 1
+    qn = contract.words(n_out, lanes)
+    bias = contract.weight_max(weight_bits)
     words = []
     for i in range(n_in):
         for kk in range(k):
@@ -59,30 +60,29 @@ class SynapseLayer(wiring.Component):
     """
 
     def __init__(self, *, n_in, n_out, lanes, weight_bits, basis, basis_bits, t_max, memory, u_bits):
-        check_range("n_in", n_in, 1, 65536)
-        check_range("n_out", n_out, 1, 65536)
-        check_range("lanes", lanes, 1, n_out, "lanes must be between 1 and the number of neurons")
-        check_range("t_max", t_max, 1, 255)
-        if weight_bits not in (1, 2, 4, 8):
-            raise ValueError(f"weight_bits = {weight_bits!r} is not one of 1, 2, 4, 8")
+        contract.check("n_in", n_in)
+        contract.check("n_out", n_out)
+        contract.check_lanes(n_out, lanes)
+        contract.check("t_max", t_max)
+        contract.check_choice("weight_bits", weight_bits, contract.WEIGHT_BITS)
         self.n_in, self.n_out, self.lanes, self.t_max = n_in, n_out, lanes, t_max
         self.basis = [[int(a) for a in row] for row in basis]
         self.k, self.tau = len(self.basis), len(self.basis[0])
         self.weight_bits, self.memory = weight_bits, memory
-        self.words = -(-n_out // lanes)
+        self.words = contract.words(n_out, lanes)
         depth = n_in * self.k * self.words
         if memory.depth != depth or memory.data_width != lanes * weight_bits:
             raise ValueError(
                 f"synapse memory is {memory.depth} x {memory.data_width} bits; this layer needs "
                 f"{depth} x {lanes * weight_bits}")
-        self.trace_max = self.tau * ((1 << basis_bits) - 1)
-        bound = n_in * self.k * ((1 << weight_bits) - 1) * self.trace_max
-        self.acc_bits = bound.bit_length() + 1
+        self.trace_max = contract.trace_max(self.tau, basis_bits)
+        self.acc_bits = contract.accumulator_bits(n_in, weight_bits, basis=self.k, tau=self.tau,
+                                                  basis_bits=basis_bits)
         super().__init__({
             "events": In(stream.Signature(event_layout(n_in, self.tau))),
             "neurons": Out(stream.Signature(
                 neuron_word_layout(lanes, u_bits, self.words, t_max), always_ready=True)),
-            "seed": In(16),
+            "seed": In(contract.SEED_BITS),
             "start": In(1),
             "hold": In(1),            # do not take an end-of-step (consumer busy, or too far ahead)
             "busy": Out(1),           # an end-of-step is in flight or its update is running
@@ -93,6 +93,31 @@ class SynapseLayer(wiring.Component):
             "events_before": Out(32),  # ... of all of them but the latest
             "sops_before": Out(32),
         })
+
+    @property
+    def storage(self):
+        """Storage of the synapse engine: ``{name: (kind, bits)}``, kind ``"ff"``,
+        ``"lutram"`` or ``"bram"`` (what the RTL describes: registers, a memory with an
+        asynchronous read, a memory with a synchronous read; a synthesis tool may still map a
+        small memory otherwise).
+
+        * ``synapse_memory``: the synapse array, ``n_in * K * words`` words of
+          ``lanes * weight_bits`` cells (``"bram"``, SRAM and STT-RAM alike; the memory's other
+          storage, e.g. the STT-RAM write-error generators, follows as
+          ``synapse_memory_<name>``);
+        * ``step_sums``: the two-bank LUT memory of step sums, ``2 * words`` words of
+          ``lanes * acc_bits`` bits (``"lutram"``);
+        * ``step_sums_fresh``: one flag per word and bank, ``2 * words`` flip-flops.
+
+        Pipeline registers, the event register, counters and control are not counted.
+        Subclasses add their neuron state.
+        """
+        held = self.memory.storage
+        out = {"synapse_memory": held["array"]}
+        out.update({f"synapse_memory_{name}": entry for name, entry in held.items() if name != "array"})
+        out["step_sums"] = ("lutram", 2 * self.words * self.lanes * self.acc_bits)
+        out["step_sums_fresh"] = ("ff", 2 * self.words)
+        return out
 
     def elaborate_neurons(self, m, step_sums, start, done):
         """Build the neuron update. ``start`` is high for one cycle at the end of a step;

@@ -1,21 +1,27 @@
 """Bank of xorshift32 pseudo-random generators, one per lane (docs/semantics.md section 2)."""
 
-from amaranth.hdl import Elaboratable, Module, Signal, Const
+from amaranth.hdl import Module, Signal, Const
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["xorshift32_next", "XorshiftBank"]
+from spinaps.contract import MASK32, SEED_BITS, XORSHIFT_SHIFTS, check_base_seeds
+
+__all__ = ["STATE_BITS", "xorshift32_next", "XorshiftBank"]
+
+#: Bits of a generator's state.
+STATE_BITS = MASK32.bit_length()
 
 
 def xorshift32_next(m, state, name):
-    """A comb Signal holding one xorshift32 step (13, 17, 5) of the 32-bit ``state``.
+    """A comb Signal holding one xorshift32 step (shifts 13, 17, 5) of the 32-bit ``state``.
 
     The intermediate values are named Signals: a bare expression would repeat each one in
     the netlist, and named lanes keep simulators fast. Python reference:
-    ``spinaps.sw.golden.xorshift32``.
+    :func:`spinaps.contract.xorshift32`.
     """
-    a, b, draw = (Signal(32, name=f"{name}_{part}") for part in ("a", "b", "draw"))
-    m.d.comb += [a.eq(state ^ (state << 13)), b.eq(a ^ (a >> 17)), draw.eq(b ^ (b << 5))]
+    left1, right, left2 = XORSHIFT_SHIFTS
+    a, b, draw = (Signal(STATE_BITS, name=f"{name}_{part}") for part in ("a", "b", "draw"))
+    m.d.comb += [a.eq(state ^ (state << left1)), b.eq(a ^ (a >> right)), draw.eq(b ^ (b << left2))]
     return draw
 
 
@@ -24,7 +30,8 @@ class XorshiftBank(wiring.Component):
 
     ``draw[g]`` is the value generator ``g`` returns on its next draw (combinational from
     the state); a cycle with ``advance`` consumes it. A cycle with ``load`` sets every state
-    to ``base_seeds[g] ^ (seed << 16)`` (load wins over advance).
+    to ``base_seeds[g] ^ (seed << 16)`` (:func:`spinaps.contract.initial_state`; load wins
+    over advance).
 
     Latency: 0 (draws are combinational from registers). No backpressure.
 
@@ -36,35 +43,37 @@ class XorshiftBank(wiring.Component):
     Raises
     ------
     ValueError
-        Empty list, a seed out of 32-bit range or with a zero low half.
+        Empty list, a seed out of 32-bit range or with a zero low half
+        (:func:`spinaps.contract.check_base_seeds`).
     """
 
     def __init__(self, base_seeds):
         base_seeds = [int(s) for s in base_seeds]
         if not base_seeds:
             raise ValueError("XorshiftBank needs at least one base seed (one per lane)")
-        for g, s in enumerate(base_seeds):
-            if not 0 <= s <= 0xFFFFFFFF:
-                raise ValueError(f"base_seeds[{g}] = {s:#x} is not a 32-bit unsigned value")
-            if s & 0xFFFF == 0:
-                raise ValueError(f"base_seeds[{g}] = {s:#010x} has a zero low half; the state could become 0")
+        check_base_seeds(base_seeds)
         self.base_seeds = base_seeds
         super().__init__({
-            "seed": In(16),
+            "seed": In(SEED_BITS),
             "load": In(1),
             "advance": In(1),
             # One port per lane (not one wide vector): a simulator then re-evaluates only
             # the readers of the lane that changed.
-            "draw": Out(32).array(len(base_seeds)),
+            "draw": Out(STATE_BITS).array(len(base_seeds)),
         })
+
+    @property
+    def storage(self):
+        """``{"generators": ("ff", 32 * lanes)}``: the generators' states (flip-flops)."""
+        return {"generators": ("ff", STATE_BITS * len(self.base_seeds))}
 
     def elaborate(self, platform):
         m = Module()
         for g, base in enumerate(self.base_seeds):
-            state = Signal(32, init=base, name=f"state{g}")
+            state = Signal(STATE_BITS, init=base, name=f"state{g}")
             m.d.comb += self.draw[g].eq(xorshift32_next(m, state, f"xorshift{g}"))
             with m.If(self.load):
-                m.d.sync += state.eq(Const(base, 32) ^ (self.seed << 16))
+                m.d.sync += state.eq(Const(base, STATE_BITS) ^ (self.seed << SEED_BITS))
             with m.Elif(self.advance):
                 m.d.sync += state.eq(self.draw[g])
         return m

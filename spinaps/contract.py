@@ -328,3 +328,21 @@ def sigmoid_table(u_bits: int, u_scale: float) -> np.ndarray:
     # 0.5 * (1 + tanh(u / 2)) is sigmoid(u) without overflow for large |u|.
     p = 0.5 * (1.0 + np.tanh(0.5 * u))
     return np.minimum(PROBABILITY_MAX, np.rint((PROBABILITY_MAX + 1) * p)).astype(np.int64)
+
+
+# --- added by hdl
+
+def check_at_least(name: str, value, lo: int, why: str = ""):
+    """Return ``value`` if it is an integer ``>= lo``, else raise naming ``name``.
+
+    For component parameters with a lower bound only (memory widths, depths and latencies),
+    where :func:`check_int` would have to invent an upper one.
+    """
+    if not is_int(value) or value < lo:
+        hint = f" ({why})" if why else ""
+        shown = f"{value!r}" if not is_int(value) else f"{int(value)}"
+        raise ContractError(f"{name} = {shown} must be an integer >= {lo}{hint}")
+    return value
+
+
+__all__ += ["check_at_least"]

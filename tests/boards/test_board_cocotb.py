@@ -10,7 +10,7 @@ import pytest
 from spinaps.boards import protocol as p
 from spinaps.boards.top import BoardTop
 from spinaps.hdl.synapse_layer import synapse_words
-from spinaps.sim.board_runner import simulate_board
+from spinaps.boards.board_runner import simulate_board
 from spinaps.sw.datasets import load_dataset
 from spinaps.flow import sample_seeds
 from spinaps.sw.golden import GoldenModel

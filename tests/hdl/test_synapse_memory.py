@@ -3,7 +3,7 @@
 
 Every simulation records, cycle by cycle, the inputs driven and the outputs seen, and compares
 them with `CycleModel`, an independent Python model of the interface contract
-(hdl/synapse_memory.py):
+(hdl/synapse_memory.py, hdl/synapse_memory_base.py):
 a read issued in cycle c returns, in cycle c + read_latency, the word as it was before any
 write committed in cycle c; a write accepted in cycle a commits at the end of cycle
 a + write_latency - 1 and the memory is ready again in cycle a + write_latency.
@@ -20,13 +20,13 @@ from amaranth.hdl import Fragment, Module
 from amaranth.lib import wiring
 from amaranth.sim import Simulator
 
+from spinaps.contract import xorshift32
 from spinaps.hdl.synapse_memory import (
     MEMORY_KINDS,
     SramSynapseMemory,
     SttRamSynapseMemory,
     SynapseMemorySignature,
     make_synapse_memory,
-    xorshift32,
 )
 
 CONFIGS = [

@@ -33,7 +33,7 @@ def test_bank_matches_golden_draw_table():
     assert got == expect.tolist()
 
 
-@pytest.mark.parametrize("seeds,match", [([], "at least one"), ([0x10000], "low half"), ([2**32], "32-bit")])
+@pytest.mark.parametrize("seeds,match", [([], "at least one"), ([0x10000], "low 16 bits"), ([2**32], "32-bit")])
 def test_bank_rejects_bad_seeds(seeds, match):
     with pytest.raises(ValueError, match=match):
         XorshiftBank(seeds)

@@ -1,4 +1,5 @@
-"""Run a board core on Icarus with the host client on a UART model (``sim/cocotb_board.py``)."""
+"""Run a board core on Icarus with the host client on a UART model
+(:mod:`spinaps.boards.cocotb_board`)."""
 
 import json
 from pathlib import Path
@@ -11,7 +12,7 @@ __all__ = ["simulate_board"]
 
 def simulate_board(core, testcase, params, *, build_dir):
     """Write ``core`` (a :class:`spinaps.boards.board_core.BoardCore`) as Verilog, run the
-    cocotb test ``testcase`` of ``spinaps.sim.cocotb_board`` with ``params`` (JSON-able; the
+    cocotb test ``testcase`` of ``spinaps.boards.cocotb_board`` with ``params`` (JSON-able; the
     UART timing and model shape are added here) and return ``(observed, build seconds)``."""
     build_dir = Path(build_dir).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -25,5 +26,5 @@ def simulate_board(core, testcase, params, *, build_dir):
               "read_timeout_cycles": 2 * acc.t_max * per_step + 40 * core.clocks_per_bit * 64}
     stim = build_dir / "board_in.json"
     stim.write_text(json.dumps(params))
-    return simulate(core, "board_core", build_dir=build_dir, test_module="spinaps.sim.cocotb_board",
+    return simulate(core, "board_core", build_dir=build_dir, test_module="spinaps.boards.cocotb_board",
                     testcase=testcase, out_file=build_dir / f"board_{testcase}.json", env={IN_ENV: str(stim)})

@@ -1,4 +1,5 @@
-"""cocotb test module for the board core (run by ``tests/boards/test_board_cocotb.py``).
+"""cocotb test module for the board core (run through :mod:`spinaps.boards.board_runner`,
+e.g. by ``tests/boards/test_board_cocotb.py``).
 
 A UART model on the ``rx`` / ``tx`` pins is the transport of the host client
 (:class:`spinaps.boards.client.BoardLink`), so the simulated board is driven by exactly the
@@ -16,9 +17,10 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, Event, FallingEdge, SimTimeoutError, Timer, with_timeout
 from cocotb.utils import get_sim_time
 
-from spinaps.boards import protocol as p
-from spinaps.boards.client import BoardLink, ErrorFrame
 from spinaps.sim.cocotb_env import read_params as _params, write_output as _write
+
+from . import protocol as p
+from .client import BoardLink, ErrorFrame
 
 CLOCK_NS = 10
 
