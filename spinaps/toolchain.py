@@ -156,3 +156,53 @@ def tool_version(name: str) -> str:
         if out.returncode == 0 and line:
             return line[0].strip()
     return "unknown"
+
+
+# --- simulators
+
+#: HDL simulators the cocotb runners drive, with the programs each needs and the build options
+#: Amaranth's Verilog requires (TOOLCHAIN.md, "cocotb on Icarus"): no `timescale` in the
+#: generated files, so one is given; and a rebuild on every call, since the runner keeps a
+#: build made for other parameters otherwise.
+SIMULATORS = {
+    "icarus": {"title": "Icarus Verilog", "programs": ("iverilog", "vvp"),
+               "install": "run `make setup` (it runs `apt-get install -y iverilog` as root) or install "
+                          "the Debian package iverilog",
+               "build": {"timescale": ("1ns", "1ps"), "always": True}},
+}
+
+
+class Simulator:
+    """A cocotb runner (``cocotb_tools.runner``) with the build options of its simulator.
+
+    ``build`` and ``test`` take the runner's own keyword arguments; ``build`` adds the
+    options of :data:`SIMULATORS` (a caller's keyword wins).
+    """
+
+    def __init__(self, name, runner, build_options):
+        self.name, self.runner, self.build_options = name, runner, dict(build_options)
+
+    def build(self, **kwargs):
+        return self.runner.build(**{**self.build_options, **kwargs})
+
+    def test(self, **kwargs):
+        return self.runner.test(**kwargs)
+
+
+def simulator(name: str = "icarus") -> Simulator:
+    """The cocotb runner of simulator ``name`` (one of :data:`SIMULATORS`), checked installed.
+
+    Raises
+    ------
+    ToolError
+        An unknown simulator, or one whose programs are not installed.
+    """
+    if name not in SIMULATORS:
+        raise ToolError(f"simulator = {name!r} is not one of {', '.join(SIMULATORS)}")
+    spec = SIMULATORS[name]
+    missing = [p for p in spec["programs"] if shutil.which(p) is None]
+    if missing:
+        raise ToolError(f"{spec['title']} ({', '.join(spec['programs'])}) is not installed: {spec['install']}")
+    from cocotb_tools.runner import get_runner
+
+    return Simulator(name, get_runner(name), spec["build"])
