@@ -128,6 +128,7 @@ def run_network(artifact, devices, build, quick):
 
     from spinaps.flow import cost_measure
     from spinaps.sim import cost
+    from spinaps.sim.activity import lane_utilization_bound
     from spinaps.sim.devices import MEMORIES, read_latency_cycles
 
     n = samples_for(artifact, quick)
@@ -148,7 +149,7 @@ def run_network(artifact, devices, build, quick):
         config, acts, lat = cost_measure(artifact, n, build_dir=build / Path(artifact.path).stem, devices=devices)
     out = cost.compare(config, acts, devices, lat)
     he = cost.hunsberger_eliasmith(config, acts["sram"])
-    util = cost.lane_utilization_bound(config, acts["sram"], read_latency=lat["sram"])
+    util = lane_utilization_bound(config, acts["sram"], read_latency=lat["sram"])
     name = describe(artifact)
     rows = []
     for row in out["rows"]:

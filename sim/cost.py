@@ -2,14 +2,14 @@
 
 Inputs: the accelerator's configuration (:class:`Config`: from an artifact manifest, with the
 storage every Amaranth component reports for itself), the activity of one inference as the
-RTL's result counters report it (:mod:`spinaps.sim.activity`, re-exported here), and a
+RTL's result counters report it (:class:`~spinaps.sim.activity.Activity`), and a
 device table (:mod:`spinaps.sim.devices`). Outputs per memory kind:
 energy per inference (J) by component, latency at the table's clock, area (mm2), GSOPS,
 GSOPS/W, GSOPS/W/mm2 and the energy-delay product; :func:`compare` gives the STT-RAM / SRAM
 ratio of GSOPS/W/mm2 and its sensitivity to every device parameter. Every formula is written
 out in docs/cost_model.md. The integer rules (words per row, groups, accumulator widths) come
-from :mod:`spinaps.contract`. Slightly over 400 lines: configuration, estimate and the
-comparison share the storage reading and belong together.
+from :mod:`spinaps.contract`. What bounds the activity (lane utilization) is
+:mod:`spinaps.sim.activity`'s.
 
 The RTL runs that measure the activity are the flow's (``spinaps cost``,
 ``spinaps.flow.cost_measure``): this module only models.
@@ -24,17 +24,11 @@ from spinaps import contract
 from spinaps.sim.activity import Activity, CounterMismatch, activity_from_rtl
 from spinaps.sim.devices import MEMORIES, parameter_paths, read_latency_cycles, scaled, value as _v
 
-__all__ = ["STORAGE_KINDS", "UPDATE_LATENCY", "LayerConfig", "Config", "Activity", "CounterMismatch",
-           "activity_from_rtl", "Estimate", "estimate", "weight_load_energy_j", "compare", "sensitivity",
-           "hunsberger_eliasmith", "update_tail", "lane_utilization_bound"]
+__all__ = ["STORAGE_KINDS", "LayerConfig", "Config", "Activity", "CounterMismatch", "activity_from_rtl",
+           "Estimate", "estimate", "weight_load_energy_j", "compare", "sensitivity", "hunsberger_eliasmith"]
 
 #: Storage kinds the Amaranth components report (``storage``: name -> (kind, bits)).
 STORAGE_KINDS = ("ff", "lutram", "bram")
-#: Cycles from a layer's update start (the end-of-step marker leaving the read pipeline) to
-#: its first neuron word: the update pipelines of hdl/glm_layer.py (5 register stages, then
-#: the draw compare) and hdl/lif_layer.py (3 register stages), measured in the Amaranth
-#: simulator.
-UPDATE_LATENCY = {"glm": 6, "lif": 4}
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -47,6 +41,25 @@ def _by_kind(storage, where):
             raise ValueError(f"{where}: storage {name!r} has kind {kind!r}, not one of {', '.join(STORAGE_KINDS)}")
         out[kind] += int(bits)
     return out
+
+
+def _built_for_storage_only(component):
+    """Mark ``component`` and the parts it holds as not meant to be elaborated: Amaranth warns
+    about a component created but never used, and this one is built only to read its storage
+    (Amaranth's own ``MustUse`` flag, as hdl/synapse_memory.py sets it)."""
+    from amaranth.hdl import Elaboratable
+
+    stack, seen = [component], set()
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Elaboratable):
+            obj._MustUse__silence = True
+            stack.extend(vars(obj).values())
+        elif isinstance(obj, (list, tuple)):
+            stack.extend(obj)
 
 
 @dataclass(frozen=True)
@@ -142,7 +155,9 @@ class Config:
         from spinaps.hdl.accelerator import Accelerator
         from spinaps.sw.golden import GoldenModel
 
-        return cls.from_manifest(artifact.manifest).with_storage(Accelerator(GoldenModel.from_artifact(artifact)))
+        accelerator = Accelerator(GoldenModel.from_artifact(artifact))
+        _built_for_storage_only(accelerator)
+        return cls.from_manifest(artifact.manifest).with_storage(accelerator)
 
     def with_storage(self, accelerator):
         """This configuration with the storage an :class:`~spinaps.hdl.accelerator.Accelerator`
@@ -387,35 +402,3 @@ def hunsberger_eliasmith(config, activity):
     ann = sum(2 * layer.n_in * layer.basis * layer.n_out + layer.n_out for layer in config.layers)
     return {"synaptic_events": activity.total_sops, "neuron_updates": updates, "snn_flop_equivalents": snn,
             "ann_flops": float(ann), "ann_over_snn": ann / snn if snn else float("inf")}
-
-
-def update_tail(layer, read_latency=1):
-    """Cycles from a layer's end-of-step marker (in its sequencer) to the step's last neuron
-    word: ``read_latency + 2`` until the marker leaves the read, product and accumulate stages
-    and the update starts, then :data:`UPDATE_LATENCY` to the first word and one cycle per
-    further word: ``read_latency + 1 + UPDATE_LATENCY + Qn``."""
-    return read_latency + 1 + UPDATE_LATENCY[layer.kind] + layer.words
-
-
-def lane_utilization_bound(config, activity, read_latency=1):
-    """Measured-activity bound on lane utilization (docs/architecture.md), per layer and network.
-
-    Layer ``l`` needs at least ``need_l = R_l + steps (1 + idle_l) + update_tail_l`` cycles:
-    one per word read (``R_l = sops_l / n_out_l x Qn_l``), one per step for its end-of-step
-    marker, for the first layer ``idle = max(0, Q - E)`` cycles per step in which the encoder
-    has no event (``Q`` groups, ``E`` events per step), and once, at the decision step, the
-    update tail :func:`update_tail` ``= read_latency + 1 + U + Qn`` (``U`` = 6 GLM, 4 LIF).
-    A layer's bound is ``sops_l / (P_l need_l)``; the network's is
-    ``sum sops / (sum P x max_l need_l)``.
-    """
-    per_layer, cycles_needed = [], []
-    for index, (layer, sops, events) in enumerate(zip(config.layers, activity.sops, activity.events)):
-        reads = sops / layer.n_out * layer.words
-        idle = max(0.0, config.groups - events / activity.steps) if index == 0 else 0.0
-        need = reads + activity.steps * (1 + idle) + update_tail(layer, read_latency)
-        cycles_needed.append(need)
-        per_layer.append(sops / (layer.lanes * need) if need else 0.0)
-    lanes = sum(layer.lanes for layer in config.layers)
-    network = activity.total_sops / (lanes * max(cycles_needed))
-    measured = activity.total_sops / (lanes * activity.cycles)
-    return {"bound_per_layer": per_layer, "bound": network, "measured": measured}

@@ -11,8 +11,9 @@ import pytest
 
 from spinaps import cli
 from spinaps.sim import cost
+from spinaps.sim.activity import lane_utilization_bound, update_tail
 from spinaps.sim.cost import (Activity, Config, CounterMismatch, LayerConfig, activity_from_rtl, compare,
-                              estimate, hunsberger_eliasmith, lane_utilization_bound)
+                              estimate, hunsberger_eliasmith)
 from spinaps.sim.devices import load_devices, validate_devices
 
 
@@ -200,7 +201,7 @@ def test_lane_utilization_bound():
     config, act = _tiny()
     # 3 word reads + 2 steps x (1 marker + max(0, 1 group - 1.5 events) idle) + the update tail
     # read latency 1 + 1 + 4 (LIF update) + 1 word = 7: 12 cycles for 6 SOPs on 2 lanes.
-    assert cost.update_tail(config.layers[0], 1) == 7
+    assert update_tail(config.layers[0], 1) == 7
     util = lane_utilization_bound(config, act, read_latency=1)
     assert util["bound_per_layer"] == [pytest.approx(6 / (2 * 12))]
     assert util["bound"] == pytest.approx(6 / (2 * 12))
