@@ -130,6 +130,7 @@ class Config:
     t_max: int
     layers: tuple
     encoder_storage: dict = None     # the encoder component's ``storage``; None: unknown
+    decision_storage: dict = None    # the decision unit's (spike counters); None: none
 
     @classmethod
     def from_manifest(cls, manifest):
@@ -161,7 +162,8 @@ class Config:
 
     def with_storage(self, accelerator):
         """This configuration with the storage an :class:`~spinaps.hdl.accelerator.Accelerator`
-        reports (``layer_storage``, input side first, and ``encoder_storage``)."""
+        reports: ``layer_storage`` (each layer with the link that feeds it, input side first),
+        ``encoder_storage`` and ``decision_storage``."""
         layer_storage = list(accelerator.layer_storage)
         if len(layer_storage) != len(self.layers):
             raise ValueError(f"the accelerator reports storage for {len(layer_storage)} layers, the "
@@ -172,7 +174,8 @@ class Config:
                 raise ValueError(f"layer {index}: the accelerator's synapse memory has {built} bits, "
                                  f"the configuration {layer.memory_bits}")
         layers = tuple(replace(layer, storage=dict(s)) for layer, s in zip(self.layers, layer_storage))
-        return replace(self, layers=layers, encoder_storage=dict(accelerator.encoder_storage))
+        return replace(self, layers=layers, encoder_storage=dict(accelerator.encoder_storage),
+                       decision_storage=dict(accelerator.decision_storage))
 
     @property
     def groups(self):
@@ -188,6 +191,8 @@ class Config:
             raise ValueError("this configuration has no storage: build it with Config.from_artifact "
                              "(or Config.with_storage) before estimating")
         total = {**_by_kind(self.encoder_storage, "encoder"), "state": 0}
+        for kind, bits in _by_kind(self.decision_storage or {}, "decision unit").items():
+            total[kind] += bits
         for layer in self.layers:
             for kind, bits in layer.stored_bits().items():
                 total[kind] += bits

@@ -4,6 +4,7 @@ model's as the cost inputs, and the ``spinaps cost`` command."""
 
 import json
 import math
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -112,14 +113,16 @@ def test_storage_is_required_and_checked():
 
 
 def test_with_storage_reads_the_accelerator():
-    """``Config.with_storage`` takes ``layer_storage`` / ``encoder_storage`` (a stand-in here) and
-    checks that the accelerator's synapse memories have the configuration's size."""
+    """``Config.with_storage`` takes ``layer_storage`` / ``encoder_storage`` / ``decision_storage``
+    (a stand-in here) and checks that the accelerator's synapse memories have the configuration's size."""
     config, _ = _tiny()
     bare = Config(n_inputs=2, encoder_lanes=2, t_max=4,
                   layers=tuple(LayerConfig(**{**l.__dict__, "storage": None}) for l in config.layers))
     fake = SimpleNamespace(layer_storage=[TINY_LAYER_STORAGE], encoder_storage=TINY_ENCODER_STORAGE,
-                           layers=[SimpleNamespace(memory=SimpleNamespace(depth=2, data_width=2))])
-    assert bare.with_storage(fake) == config
+                           decision_storage={}, layers=[SimpleNamespace(memory=SimpleNamespace(depth=2, data_width=2))])
+    assert bare.with_storage(fake) == replace(config, decision_storage={})
+    counters = bare.with_storage(SimpleNamespace(**{**vars(fake), "decision_storage": {"counts": ("ff", 8)}}))
+    assert counters.stored_bits()["ff"] == config.stored_bits()["ff"] + 8
     fake.layers[0].memory.depth = 3
     with pytest.raises(ValueError, match="synapse memory has 6 bits, the configuration 4"):
         bare.with_storage(fake)
@@ -135,11 +138,18 @@ def _needs_storage_api():
 
 def test_model_storage_equals_the_components_storage():
     """The storage the model costs is what the Amaranth components report (hdl ``storage``)."""
-    from spinaps.hdl.accelerator import Accelerator
     from spinaps.sim.models import random_network
 
     _needs_storage_api()
     model = random_network(5, sizes=(12, 8, 5), lanes=[3, 2], t_max=6, encoder_lanes=4)
+    counting = random_network(6, sizes=(12, 8, 5), lanes=[3, 2], t_max=6, output="lif", decision="spike_count")
+    _check_storage(model)
+    _check_storage(counting)
+
+
+def _check_storage(model):
+    from spinaps.hdl.accelerator import Accelerator
+
     acc = Accelerator(model)
     layers = []
     for lp in model.layers:
@@ -150,10 +160,12 @@ def test_model_storage_equals_the_components_storage():
                                   v_bits=0 if glm else lp.v_bits))
     config = Config(n_inputs=model.n_in, encoder_lanes=len(model.encoder_base_seeds), t_max=model.t_max,
                     layers=tuple(layers)).with_storage(acc)
-    assert [layer.storage for layer in config.layers] == [c.storage for c in acc.layers] == list(acc.layer_storage)
-    assert config.encoder_storage == acc.encoder_storage
+    assert [layer.storage for layer in config.layers] == list(acc.layer_storage)
+    assert config.encoder_storage == acc.encoder_storage and config.decision_storage == acc.decision_storage
+    for layer, component in zip(config.layers, acc.layers):     # plus, from layer 1 on, the link's
+        assert component.storage.items() <= layer.storage.items()
     totals = dict.fromkeys(cost.STORAGE_KINDS, 0)
-    for storage in [acc.encoder_storage, *acc.layer_storage]:
+    for storage in [acc.encoder_storage, *acc.layer_storage, acc.decision_storage]:
         for kind, bits in storage.values():
             totals[kind] += bits
     stored = config.stored_bits()
