@@ -6,7 +6,7 @@
 
 For each network: RTL runs on Icarus (SRAM, and STT-RAM at the table's read latency) of the
 first test samples, counters checked equal to the golden model's, then the cost model
-(spinaps.sim.cost, docs/cost_model.md). When no digits artifact exists yet, a digits GLM and a
+(spinaps.sim.cost with the flow's RTL runs, spinaps.flow.cost_measure; docs/cost_model.md). When no digits artifact exists yet, a digits GLM and a
 digits hybrid are trained first. Writes bench/results/cost.json (one row per network and
 memory), bench/results/cost.md and bench/results/energy_sttram_vs_sram.png.
 """
@@ -126,26 +126,30 @@ def activity_from_networks_json(artifact):
 def run_network(artifact, devices, build, quick):
     from dataclasses import replace
 
+    from spinaps.flow import cost_measure
     from spinaps.sim import cost
+    from spinaps.sim.activity import lane_utilization_bound
+    from spinaps.sim.devices import MEMORIES, read_latency_cycles
 
     n = samples_for(artifact, quick)
-    config = cost.Config.from_manifest(artifact.manifest)
+    cells_total = cells(artifact)
     source = "RTL runs of both memories (this script)"
-    if config.memory_bits > RTL_CELL_LIMIT:
+    if cells_total > RTL_CELL_LIMIT:
         act = activity_from_networks_json(artifact)
         if act is None:
-            print(f"skipping {artifact.path}: {config.memory_bits:,} synapse cells (> {RTL_CELL_LIMIT:,}) and no "
+            print(f"skipping {artifact.path}: {cells_total:,} synapse cells (> {RTL_CELL_LIMIT:,}) and no "
                   "RTL cycles in networks.json", file=sys.stderr)
             return []
-        lat = {m: cost.read_latency_cycles(devices, m) for m in cost.MEMORIES}
+        config = cost.Config.from_artifact(artifact)
+        lat = {m: read_latency_cycles(devices, m) for m in MEMORIES}
         acts = {"sram": act, "sttram": replace(act, cycles=act.cycles + (lat["sttram"] - 1) * len(config.layers))}
         source = ("golden counters over the test split + RTL cycles (SRAM) from bench/results/networks.json; "
                   "STT-RAM cycles = SRAM + 1 per layer per extra read-latency cycle (not simulated)")
     else:
-        config, acts, lat = cost.measure(artifact, n, build_dir=build / Path(artifact.path).stem, devices=devices)
+        config, acts, lat = cost_measure(artifact, n, build_dir=build / Path(artifact.path).stem, devices=devices)
     out = cost.compare(config, acts, devices, lat)
     he = cost.hunsberger_eliasmith(config, acts["sram"])
-    util = cost.lane_utilization_bound(config, acts["sram"], read_latency=lat["sram"])
+    util = lane_utilization_bound(config, acts["sram"], read_latency=lat["sram"])
     name = describe(artifact)
     rows = []
     for row in out["rows"]:
@@ -261,13 +265,13 @@ def main(argv=None):
     ap.add_argument("--devices", help="JSON device table merged over sim/devices.json by key")
     ap.add_argument("--build", default="build", help="where the bench artifacts are (build/bench*/)")
     args = ap.parse_args(argv)
-    from spinaps.hdl.verilog import atomic_write_text
-    from spinaps.sim import cost
     from spinaps.flow import write_json
+    from spinaps.sim.devices import DeviceTableError, load_devices
+    from spinaps.toolchain import atomic_write_text
 
     try:
-        devices = cost.load_devices(args.devices)
-    except cost.DeviceTableError as exc:
+        devices = load_devices(args.devices)
+    except DeviceTableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     build = Path(args.build)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from spinaps.contract import words
+
 __all__ = ["sample_beats", "spike_rasters", "compare_with_golden", "Comparison"]
 
 
@@ -23,7 +25,7 @@ def sample_beats(xs, seeds):
 def spike_rasters(probes, n_samples, t_max, n_out, lanes):
     """Probe beats (dicts: sample, step, word, spikes) to bool rasters ``[B, T, N_out]``."""
     out = np.zeros((n_samples, t_max, n_out), dtype=bool)
-    seen = np.zeros((n_samples, t_max, -(-n_out // lanes)), dtype=int)
+    seen = np.zeros((n_samples, t_max, words(n_out, lanes)), dtype=int)
     for p in probes:
         s, t, q = p["sample"], p["step"] - 1, p["word"]
         seen[s, t, q] += 1

@@ -11,9 +11,9 @@ from pathlib import Path
 from amaranth.hdl import Const, Module
 from amaranth.lib import stream, wiring
 
-from spinaps.hdl.verilog import atomic_write_text
 from spinaps.sim.cocotb_env import IN_ENV
 from spinaps.sim.runner import simulate
+from spinaps.toolchain import atomic_write_text
 
 __all__ = ["run_component", "verilog_top"]
 

@@ -1,192 +1,66 @@
 """Energy / latency / area model of the accelerator (SpinAPS-style hardware emulation).
 
-Inputs: the accelerator's configuration from an artifact manifest (layers, sizes, lanes, weight
-bits, basis, encoder lanes, ``t_max``), the activity of one inference as the RTL's result
-counters report it (per layer events and synaptic operations, the decision step, cycles),
-and a device table (``devices.json`` next to this file; ``load_devices(override)`` merges a
-user file over it by key). Outputs per memory kind: energy per inference (J) by component,
-latency at the table's clock, area (mm2), GSOPS, GSOPS/W, GSOPS/W/mm2 and the energy-delay
-product; ``compare`` gives the STT-RAM / SRAM ratio of GSOPS/W/mm2 and its sensitivity to every
-device parameter. Every formula is written out in docs/cost_model.md.
+Inputs: the accelerator's configuration (:class:`Config`: from an artifact manifest, with the
+storage every Amaranth component reports for itself), the activity of one inference as the
+RTL's result counters report it (:class:`~spinaps.sim.activity.Activity`), and a
+device table (:mod:`spinaps.sim.devices`). Outputs per memory kind:
+energy per inference (J) by component, latency at the table's clock, area (mm2), GSOPS,
+GSOPS/W, GSOPS/W/mm2 and the energy-delay product; :func:`compare` gives the STT-RAM / SRAM
+ratio of GSOPS/W/mm2 and its sensitivity to every device parameter. Every formula is written
+out in docs/cost_model.md. The integer rules (words per row, groups, accumulator widths) come
+from :mod:`spinaps.contract`. What bounds the activity (lane utilization) is
+:mod:`spinaps.sim.activity`'s.
 
-Run ``python -m spinaps.sim.cost MODEL.npz [--devices FILE] [--samples N]`` for one artifact.
+The RTL runs that measure the activity are the flow's (``spinaps cost``,
+``spinaps.flow.cost_measure``): this module only models.
 """
 
 from __future__ import annotations
 
-import argparse
-import copy
-import json
 import math
-import sys
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 
-import numpy as np
+from spinaps import contract
+from spinaps.sim.activity import Activity, CounterMismatch, activity_from_rtl
+from spinaps.sim.devices import MEMORIES, parameter_paths, read_latency_cycles, scaled, value as _v
 
-__all__ = ["DEVICES_FILE", "MEMORIES", "DeviceTableError", "load_devices", "validate_devices",
-           "LayerConfig", "Config", "Activity", "activity_from_rtl", "read_latency_cycles",
-           "estimate", "compare", "sensitivity", "hunsberger_eliasmith", "lane_utilization_bound"]
+__all__ = ["STORAGE_KINDS", "LayerConfig", "Config", "Activity", "CounterMismatch", "activity_from_rtl",
+           "Estimate", "estimate", "weight_load_energy_j", "compare", "sensitivity", "hunsberger_eliasmith"]
 
-DEVICES_FILE = Path(__file__).with_name("devices.json")
-MEMORIES = ("sram", "sttram")
-
-# Every field of the table, its unit, and whether it must be strictly positive.
-_TOP = {"technology_node_nm": ("nm", True), "clock_mhz": ("MHz", True)}
-_MEMORY = {
-    "read_energy_pj_per_bit": ("pJ/bit", False),
-    "write_energy_pj_per_bit": ("pJ/bit", False),
-    "read_latency_ns": ("ns", True),
-    "cell_area_f2": ("F^2", True),
-    "array_efficiency": ("1", True),
-    "leakage_nw_per_bit": ("nW/bit", False),
-}
-_LOGIC = {
-    "adder_energy_pj_per_bit": ("pJ/bit", False),
-    "ff_clock_energy_pj_per_bit": ("pJ/bit/cycle", False),
-    "ff_write_energy_pj_per_bit": ("pJ/bit", False),
-    "ff_area_um2": ("um^2", True),
-    "adder_area_um2_per_bit": ("um^2/bit", False),
-    "leakage_nw_per_um2": ("nW/um^2", False),
-    "lif_update_adds": ("adds", False),
-    "glm_update_adds": ("adds", False),
-    "draw_adds": ("adds", False),
-}
-
-
-class DeviceTableError(ValueError):
-    """A device table that cannot be used; the message names the file and the field."""
-
-
-# ----------------------------------------------------------------------------- device table
-
-def _merge(base, over, source):
-    """Merge ``over`` into ``base`` by key; a changed value without its own source gets one."""
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            if "value" in value and "source" not in value and "value" in base[key]:
-                value = {**value, "source": f"override: {source}"}
-            _merge(base[key], value, source)
-        else:
-            base[key] = copy.deepcopy(value)
-    return base
-
-
-def _check_entry(entry, where, unit, positive, source):
-    def fail(what):
-        raise DeviceTableError(f"{source}: {where} {what}; see docs/cost_model.md for the table's fields")
-
-    if not isinstance(entry, dict):
-        fail("must be an object with value, unit and source")
-    for key in ("value", "unit", "source"):
-        if key not in entry:
-            fail(f"is missing '{key}'")
-    value = entry["value"]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        fail(f"value must be a finite number, not {value!r}")
-    if entry["unit"] != unit:
-        fail(f"unit must be {unit!r}, not {entry['unit']!r}")
-    if not isinstance(entry["source"], str) or not entry["source"].strip():
-        fail("source must be a non-empty string (a publication, or 'assumption: <why>')")
-    if value < 0 or (positive and value == 0):
-        fail(f"value must be {'> 0' if positive else '>= 0'}, not {value!r}")
-    if where.endswith("array_efficiency") and value > 1:
-        fail(f"value must be at most 1, not {value!r}")
-
-
-def validate_devices(table, source="<memory>"):
-    """Check every field of a device table; raise :class:`DeviceTableError` naming the first bad one."""
-    if not isinstance(table, dict):
-        raise DeviceTableError(f"{source}: a device table must be a JSON object")
-    for key, (unit, positive) in _TOP.items():
-        if key not in table:
-            raise DeviceTableError(f"{source}: field '{key}' is missing")
-        _check_entry(table[key], key, unit, positive, source)
-    memories = table.get("memories")
-    if not isinstance(memories, dict):
-        raise DeviceTableError(f"{source}: field 'memories' is missing or not an object")
-    for kind in memories:
-        if kind not in MEMORIES:
-            raise DeviceTableError(f"{source}: memories.{kind} is an unknown memory kind; "
-                                   f"known kinds: {', '.join(MEMORIES)}")
-    for kind in MEMORIES:
-        if not isinstance(memories.get(kind), dict):
-            raise DeviceTableError(f"{source}: field 'memories.{kind}' is missing")
-        for key, (unit, positive) in _MEMORY.items():
-            if key not in memories[kind]:
-                raise DeviceTableError(f"{source}: field 'memories.{kind}.{key}' is missing")
-            _check_entry(memories[kind][key], f"memories.{kind}.{key}", unit, positive, source)
-    logic = table.get("logic")
-    if not isinstance(logic, dict):
-        raise DeviceTableError(f"{source}: field 'logic' is missing or not an object")
-    for key, (unit, positive) in _LOGIC.items():
-        if key not in logic:
-            raise DeviceTableError(f"{source}: field 'logic.{key}' is missing")
-        _check_entry(logic[key], f"logic.{key}", unit, positive, source)
-    for section, known in (("memories.sram", _MEMORY), ("memories.sttram", _MEMORY), ("logic", _LOGIC)):
-        node = table
-        for part in section.split("."):
-            node = node[part]
-        for key in node:
-            if key not in known:
-                raise DeviceTableError(f"{source}: field '{section}.{key}' is unknown; "
-                                       f"known fields: {', '.join(known)}")
-    return table
-
-
-def _read_json(path):
-    path = Path(path)
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DeviceTableError(f"{path}: device table not found") from None
-    except json.JSONDecodeError as exc:
-        raise DeviceTableError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-
-
-def load_devices(override=None):
-    """The shipped device table, with ``override`` (a path or a dict) merged over it by key.
-
-    The result is validated; a bad override is reported with its own name.
-    """
-    table = _read_json(DEVICES_FILE)
-    source = str(DEVICES_FILE)
-    if override is not None:
-        if isinstance(override, dict):
-            over, source = override, "<override>"
-        else:
-            over, source = _read_json(override), str(override)
-        if not isinstance(over, dict):
-            raise DeviceTableError(f"{source}: a device table must be a JSON object")
-        table = _merge(table, over, source)
-    return validate_devices(table, source)
-
-
-def _v(table, *path):
-    node = table
-    for part in path:
-        node = node[part]
-    return float(node["value"])
-
-
-def parameter_paths(table):
-    """Every numeric parameter of a table as a tuple path, e.g. ``("memories", "sram", "cell_area_f2")``."""
-    paths = [(key,) for key in _TOP]
-    paths += [("memories", kind, key) for kind in MEMORIES for key in _MEMORY]
-    paths += [("logic", key) for key in _LOGIC]
-    return paths
-
-
-def _scaled(table, path, factor):
-    out = copy.deepcopy(table)
-    node = out
-    for part in path:
-        node = node[part]
-    node["value"] = node["value"] * factor
-    return out
+#: Storage kinds the Amaranth components report (``storage``: name -> (kind, bits)).
+STORAGE_KINDS = ("ff", "lutram", "bram")
 
 
 # ----------------------------------------------------------------------------- configuration
+
+def _by_kind(storage, where):
+    """``{kind: bits}`` of a component's ``storage`` dict, every kind present (0 when absent)."""
+    out = dict.fromkeys(STORAGE_KINDS, 0)
+    for name, (kind, bits) in storage.items():
+        if kind not in STORAGE_KINDS:
+            raise ValueError(f"{where}: storage {name!r} has kind {kind!r}, not one of {', '.join(STORAGE_KINDS)}")
+        out[kind] += int(bits)
+    return out
+
+
+def _built_for_storage_only(component):
+    """Mark ``component`` and the parts it holds as not meant to be elaborated: Amaranth warns
+    about a component created but never used, and this one is built only to read its storage
+    (Amaranth's own ``MustUse`` flag, as hdl/synapse_memory.py sets it)."""
+    from amaranth.hdl import Elaboratable
+
+    stack, seen = [component], set()
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Elaboratable):
+            obj._MustUse__silence = True
+            stack.extend(vars(obj).values())
+        elif isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+
 
 @dataclass(frozen=True)
 class LayerConfig:
@@ -199,11 +73,12 @@ class LayerConfig:
     tau: int = 1
     basis_bits: int = 1
     v_bits: int = 0      # LIF potential width
+    storage: dict = None  # the layer component's ``storage`` (name -> (kind, bits)); None: unknown
 
     @property
     def words(self):
         """Synapse-memory words per row (docs/semantics.md section 9)."""
-        return -(-self.n_out // self.lanes)
+        return contract.words(self.n_out, self.lanes)
 
     @property
     def memory_bits(self):
@@ -212,14 +87,40 @@ class LayerConfig:
 
     @property
     def acc_bits(self):
-        """Accumulator width; the bound hdl/synapse_layer.py sizes its accumulators from."""
-        trace_max = self.tau * ((1 << self.basis_bits) - 1)
-        return (self.n_in * self.basis * ((1 << self.weight_bits) - 1) * trace_max).bit_length() + 1
+        """Width of a step sum (:func:`spinaps.contract.accumulator_bits`)."""
+        return contract.accumulator_bits(self.n_in, self.weight_bits, basis=self.basis, tau=self.tau,
+                                         basis_bits=self.basis_bits)
 
     @property
     def update_bits(self):
         """Width of the neuron-update datapath: LIF potential, GLM accumulator."""
         return self.v_bits if self.kind == "lif" else self.acc_bits
+
+    @property
+    def sum_word_bits(self):
+        """Bits of one word of step sums: ``P`` sums of ``acc_bits`` (read and written per word read)."""
+        return self.lanes * self.acc_bits
+
+    def stored_bits(self):
+        """``{kind: bits}`` of the layer's storage, its synapse memory left out (the model costs
+        that as SRAM or STT-RAM cells, :attr:`memory_bits`); ``"state"`` is the LUT RAM besides
+        the two banks of step sums (LIF potentials and refractory counters)."""
+        if self.storage is None:
+            raise ValueError("this configuration has no storage: build it with Config.from_artifact "
+                             "(or Config.with_storage) before estimating")
+        bits = _by_kind(self.storage, f"layer {self.kind} {self.n_in} -> {self.n_out}")
+        # The synapse memory, if the component lists it: the entry of exactly its size
+        # (block RAM first). Which entry is removed does not matter: only totals are used.
+        for kind in ("bram", "lutram", "ff"):
+            if any(k == kind and int(b) == self.memory_bits for k, b in self.storage.values()):
+                bits[kind] -= self.memory_bits
+                break
+        sums = 2 * self.words * self.sum_word_bits        # two banks, one word per neuron word
+        if bits["lutram"] < sums:
+            raise ValueError(f"layer {self.kind} {self.n_in} -> {self.n_out} reports {bits['lutram']} bits of "
+                             f"LUT RAM, fewer than its two banks of step sums ({sums} bits)")
+        bits["state"] = bits["lutram"] - sums
+        return bits
 
 
 @dataclass(frozen=True)
@@ -228,10 +129,13 @@ class Config:
     encoder_lanes: int
     t_max: int
     layers: tuple
+    encoder_storage: dict = None     # the encoder component's ``storage``; None: unknown
+    decision_storage: dict = None    # the decision unit's (spike counters); None: none
 
     @classmethod
     def from_manifest(cls, manifest):
-        """The accelerator configuration of an artifact manifest (``spinaps.sw.artifact.load(...).manifest``)."""
+        """The accelerator configuration of an artifact manifest (``spinaps.sw.artifact.load(...).manifest``),
+        without storage (enough for :attr:`memory_bits` and the activity-only estimates)."""
         layers = []
         for record in manifest["layers"]:
             glm = record["type"] == "glm"
@@ -245,24 +149,69 @@ class Config:
         return cls(n_inputs=int(enc["n_inputs"]), encoder_lanes=int(enc["lanes"]), t_max=int(manifest["t_max"]),
                    layers=tuple(layers))
 
+    @classmethod
+    def from_artifact(cls, artifact):
+        """:meth:`from_manifest` with the storage of the artifact's accelerator (built as
+        ``spinaps verilog`` builds it, SRAM synapses, not elaborated)."""
+        from spinaps.hdl.accelerator import Accelerator
+        from spinaps.sw.golden import GoldenModel
+
+        accelerator = Accelerator(GoldenModel.from_artifact(artifact))
+        _built_for_storage_only(accelerator)
+        return cls.from_manifest(artifact.manifest).with_storage(accelerator)
+
+    def with_storage(self, accelerator):
+        """This configuration with the storage an :class:`~spinaps.hdl.accelerator.Accelerator`
+        reports: ``layer_storage`` (each layer with the link that feeds it, input side first),
+        ``encoder_storage`` and ``decision_storage``."""
+        layer_storage = list(accelerator.layer_storage)
+        if len(layer_storage) != len(self.layers):
+            raise ValueError(f"the accelerator reports storage for {len(layer_storage)} layers, the "
+                             f"configuration has {len(self.layers)}")
+        for index, (layer, component) in enumerate(zip(self.layers, accelerator.layers)):
+            built = component.memory.depth * component.memory.data_width
+            if built != layer.memory_bits:
+                raise ValueError(f"layer {index}: the accelerator's synapse memory has {built} bits, "
+                                 f"the configuration {layer.memory_bits}")
+        layers = tuple(replace(layer, storage=dict(s)) for layer, s in zip(self.layers, layer_storage))
+        return replace(self, layers=layers, encoder_storage=dict(accelerator.encoder_storage),
+                       decision_storage=dict(accelerator.decision_storage))
+
     @property
     def groups(self):
-        return -(-self.n_inputs // self.encoder_lanes)
+        return contract.groups(self.n_inputs, self.encoder_lanes)
 
     @property
     def memory_bits(self):
         return sum(layer.memory_bits for layer in self.layers)
 
+    def stored_bits(self):
+        """``{kind: bits}`` over the encoder and every layer, synapse memories left out."""
+        if self.encoder_storage is None:
+            raise ValueError("this configuration has no storage: build it with Config.from_artifact "
+                             "(or Config.with_storage) before estimating")
+        total = {**_by_kind(self.encoder_storage, "encoder"), "state": 0}
+        for kind, bits in _by_kind(self.decision_storage or {}, "decision unit").items():
+            total[kind] += bits
+        for layer in self.layers:
+            for kind, bits in layer.stored_bits().items():
+                total[kind] += bits
+        return total
+
     @property
     def ff_bits(self):
-        """Flip-flops of the datapath that the model counts (docs/cost_model.md): per layer the
-        accumulators and their snapshot, LIF potentials, input histories; the encoder's generators."""
-        bits = self.encoder_lanes * 32 + self.n_inputs * self.layers[0].tau
-        for layer in self.layers:
-            bits += (layer.n_out + layer.words * layer.lanes) * layer.acc_bits
-            bits += layer.n_out * layer.v_bits
-            bits += layer.n_in * layer.tau if layer is not self.layers[0] else 0
-        return bits
+        """Flip-flops the components report (clocked every cycle)."""
+        return self.stored_bits()["ff"]
+
+    @property
+    def lutram_bits(self):
+        """LUT-RAM bits the components report: step sums, LIF state, encoder histories."""
+        return self.stored_bits()["lutram"]
+
+    @property
+    def other_memory_bits(self):
+        """Block RAM besides the synapse memories (sigmoid tables, the encoder's sample buffer)."""
+        return self.stored_bits()["bram"]
 
     def adder_bits(self, devices):
         """Adder bits of the datapath: accumulate lanes, neuron-update lanes, encoder generators."""
@@ -272,57 +221,6 @@ class Config:
             ops = _v(lg, "lif_update_adds") if layer.kind == "lif" else _v(lg, "glm_update_adds")
             bits += layer.lanes * (layer.acc_bits + ops * layer.update_bits)
         return bits
-
-
-# ----------------------------------------------------------------------------- activity
-
-@dataclass(frozen=True)
-class Activity:
-    """Mean activity of one inference: per-layer events and synaptic operations, decision step, cycles."""
-
-    events: tuple
-    sops: tuple
-    steps: float
-    cycles: float
-    samples: int = 1
-
-    @property
-    def total_sops(self):
-        return float(sum(self.sops))
-
-
-class CounterMismatch(RuntimeError):
-    """The RTL's counters differ from the golden model's: the cost inputs cannot be trusted."""
-
-
-def activity_from_rtl(results, golden=None):
-    """Mean activity over RTL results (dicts with step, cycles, events[L], sops[L]).
-
-    With ``golden`` (a ``GoldenResult`` of the same samples, in order), every sample's events
-    and synaptic operations must equal the golden model's, else :class:`CounterMismatch`.
-    """
-    if not results:
-        raise ValueError("no RTL results: run at least one sample")
-    events = np.array([list(r["events"]) for r in results], dtype=float)
-    sops = np.array([list(r["sops"]) for r in results], dtype=float)
-    steps = np.array([r["step"] for r in results], dtype=float)
-    cycles = np.array([r["cycles"] for r in results], dtype=float)
-    if golden is not None:
-        n = len(results)
-        for what, rtl, gold in (("events", events, golden.events[:n]), ("sops", sops, golden.sops[:n]),
-                                ("decision step", steps, golden.step[:n])):
-            gold = np.asarray(gold, dtype=float)
-            if rtl.shape != gold.shape or not np.array_equal(rtl, gold):
-                bad = int(np.flatnonzero((rtl != gold).reshape(n, -1).any(axis=1))[0]) if rtl.shape == gold.shape else -1
-                raise CounterMismatch(f"RTL {what} differ from the golden model's (first at sample {bad})")
-    return Activity(events=tuple(events.mean(axis=0)), sops=tuple(sops.mean(axis=0)), steps=float(steps.mean()),
-                    cycles=float(cycles.mean()), samples=len(results))
-
-
-def read_latency_cycles(devices, memory):
-    """Read latency in clock cycles at the table's clock (what the RTL's memory is built with)."""
-    ns = _v(devices["memories"][memory], "read_latency_ns")
-    return max(1, math.ceil(ns * _v(devices, "clock_mhz") / 1000.0 - 1e-9))
 
 
 # ----------------------------------------------------------------------------- the model
@@ -378,39 +276,53 @@ PJ, NW, UM2_TO_MM2 = 1e-12, 1e-9, 1e-6
 def estimate(config, activity, devices, memory, *, cycles=None):
     """Energy, latency and area of one inference of ``config`` with ``memory`` synapses.
 
-    ``cycles`` (default ``activity.cycles``) is the measured cycle count with this memory.
+    ``config`` must carry the components' storage (:meth:`Config.from_artifact`); ``cycles``
+    (default ``activity.cycles``) is the measured cycle count with this memory.
     """
     if memory not in MEMORIES:
         raise ValueError(f"memory = {memory!r} is not one of {', '.join(MEMORIES)}")
-    mem, lg = devices["memories"][memory], devices["logic"]
+    mem, sram, lg = devices["memories"][memory], devices["memories"]["sram"], devices["logic"]
+    stored = config.stored_bits()
     cycles = activity.cycles if cycles is None else cycles
     latency = cycles / (_v(devices, "clock_mhz") * 1e6)
     e_add = _v(lg, "adder_energy_pj_per_bit") * PJ
+    e_lut = (_v(lg, "lutram_read_energy_pj_per_bit") * PJ, _v(lg, "lutram_write_energy_pj_per_bit") * PJ)
     est = Estimate(memory=memory, latency_s=latency, cycles=cycles, sops=activity.total_sops)
 
     # A row read fetches Qn words of P lanes x b cells; padding lanes are read and added too.
+    # Each word read is a read-add-write of one word of step sums (LUT RAM).
     word_reads = [s / layer.n_out * layer.words for s, layer in zip(activity.sops, config.layers)]
     bits_read = sum(w * layer.lanes * layer.weight_bits for w, layer in zip(word_reads, config.layers))
-    lane_adds = sum(w * layer.lanes * layer.acc_bits for w, layer in zip(word_reads, config.layers))
+    lane_adds = sum(w * layer.sum_word_bits for w, layer in zip(word_reads, config.layers))
     est.energy_j["synapse_read"] = bits_read * _v(mem, "read_energy_pj_per_bit") * PJ
-    est.energy_j["accumulate"] = lane_adds * (e_add + _v(lg, "ff_write_energy_pj_per_bit") * PJ)
+    est.energy_j["accumulate"] = lane_adds * (e_add + e_lut[0] + e_lut[1])
+    # Every step, the update reads each word of step sums once, and reads and writes back each
+    # word of the neuron state (LIF potentials and refractory counters).
     neuron = 0.0
     for layer in config.layers:
         ops = _v(lg, "lif_update_adds") if layer.kind == "lif" else _v(lg, "glm_update_adds")
         draws = 0 if layer.kind == "lif" else _v(lg, "draw_adds") * 32
-        neuron += activity.steps * layer.n_out * (ops * layer.update_bits + draws) * e_add
+        lut = layer.words * layer.sum_word_bits * e_lut[0] + layer.stored_bits()["state"] * (e_lut[0] + e_lut[1])
+        neuron += activity.steps * (layer.n_out * (ops * layer.update_bits + draws) * e_add + lut)
     est.energy_j["neuron_update"] = neuron
     # Encoder: every generator draws once per group and step; every input is compared (8 bits).
     est.energy_j["encoder"] = activity.steps * (config.groups * config.encoder_lanes * _v(lg, "draw_adds") * 32
                                                 + config.n_inputs * 8) * e_add
-    est.energy_j["clock"] = config.ff_bits * cycles * _v(lg, "ff_clock_energy_pj_per_bit") * PJ
+    est.energy_j["clock"] = stored["ff"] * cycles * _v(lg, "ff_clock_energy_pj_per_bit") * PJ
 
     f2_um2 = (_v(devices, "technology_node_nm") * 1e-3) ** 2
-    est.area_mm2["synapse_memory"] = (config.memory_bits * _v(mem, "cell_area_f2") * f2_um2
-                                      / _v(mem, "array_efficiency") * UM2_TO_MM2)
-    logic_um2 = config.ff_bits * _v(lg, "ff_area_um2") + config.adder_bits(devices) * _v(lg, "adder_area_um2_per_bit")
+
+    def cells_mm2(bits, table):
+        return bits * _v(table, "cell_area_f2") * f2_um2 / _v(table, "array_efficiency") * UM2_TO_MM2
+
+    est.area_mm2["synapse_memory"] = cells_mm2(config.memory_bits, mem)
+    # Other block RAM (sigmoid tables, sample buffer) is SRAM whichever the synapses are.
+    est.area_mm2["other_memory"] = cells_mm2(stored["bram"], sram)
+    logic_um2 = (stored["ff"] * _v(lg, "ff_area_um2") + stored["lutram"] * _v(lg, "lutram_area_um2_per_bit")
+                 + config.adder_bits(devices) * _v(lg, "adder_area_um2_per_bit"))
     est.area_mm2["logic"] = logic_um2 * UM2_TO_MM2
     est.energy_j["leakage"] = (config.memory_bits * _v(mem, "leakage_nw_per_bit")
+                               + stored["bram"] * _v(sram, "leakage_nw_per_bit")
                                + logic_um2 * _v(lg, "leakage_nw_per_um2")) * NW * latency
     return est
 
@@ -449,9 +361,9 @@ def sensitivity(config, activity, devices, cycles, measured_latency, factors=(0.
     for path in parameter_paths(devices):
         ratios = {}
         for f in factors:
-            scaled = _scaled(devices, path, f)
-            ratios[str(f)] = _ratio(config, activity, scaled,
-                                    _cycles_for(scaled, cycles, measured_latency, len(config.layers)))
+            table = scaled(devices, path, f)
+            ratios[str(f)] = _ratio(config, activity, table,
+                                    _cycles_for(table, cycles, measured_latency, len(config.layers)))
         swing = max(abs(math.log2(r / base)) for r in ratios.values())
         rows.append({"parameter": ".".join(path), "ratio": ratios, "swing_log2": swing})
     rows.sort(key=lambda r: -r["swing_log2"])
@@ -463,7 +375,7 @@ def compare(config, activity_by_memory, devices, measured_latency=None):
 
     ``activity_by_memory`` maps memory -> :class:`Activity` (same samples; only cycles may
     differ); ``measured_latency`` maps memory -> the read latency in cycles the RTL ran with
-    (default: :func:`read_latency_cycles` of ``devices``).
+    (default: :func:`~spinaps.sim.devices.read_latency_cycles` of ``devices``).
     """
     measured_latency = measured_latency or {m: read_latency_cycles(devices, m) for m in MEMORIES}
     act = activity_by_memory["sram"]
@@ -495,76 +407,3 @@ def hunsberger_eliasmith(config, activity):
     ann = sum(2 * layer.n_in * layer.basis * layer.n_out + layer.n_out for layer in config.layers)
     return {"synaptic_events": activity.total_sops, "neuron_updates": updates, "snn_flop_equivalents": snn,
             "ann_flops": float(ann), "ann_over_snn": ann / snn if snn else float("inf")}
-
-
-def lane_utilization_bound(config, activity, read_latency=1):
-    """Measured-activity bound on lane utilization (docs/architecture.md), per layer and network.
-
-    A layer needs one cycle per word read (``sops / n_out * Qn``), one cycle per step for the
-    end-of-step marker, for the first layer ``max(0, Q - E)`` idle encoder cycles per step
-    (``Q`` groups, ``E`` events per step), and once the update tail ``read_latency + 1 + 2 Qn + 1``.
-    """
-    per_layer, cycles_needed = [], []
-    for index, (layer, sops, events) in enumerate(zip(config.layers, activity.sops, activity.events)):
-        reads = sops / layer.n_out * layer.words
-        idle = max(0.0, config.groups - events / activity.steps) if index == 0 else 0.0
-        need = reads + activity.steps * (1 + idle) + read_latency + 2 + 2 * layer.words
-        cycles_needed.append(need)
-        per_layer.append(sops / (layer.lanes * need) if need else 0.0)
-    lanes = sum(layer.lanes for layer in config.layers)
-    network = activity.total_sops / (lanes * max(cycles_needed))
-    measured = activity.total_sops / (lanes * activity.cycles)
-    return {"bound_per_layer": per_layer, "bound": network, "measured": measured}
-
-
-# ----------------------------------------------------------------------------- command line
-
-def measure(artifact, n, *, build_dir, devices, stall=0.0, dataset=None):
-    """RTL runs (SRAM and STT-RAM at the table's read latency) of the first ``n`` test samples,
-    counters checked against the golden model; returns ``(config, {memory: Activity}, latency)``."""
-    from spinaps.sw.datasets import load_dataset
-    from spinaps.flow import rtl_check, sample_seeds
-    from spinaps.sw.golden import GoldenModel
-
-    ds = dataset or load_dataset(artifact.manifest["dataset"]["name"])
-    config = Config.from_manifest(artifact.manifest)
-    acts, lat = {}, {}
-    for memory in MEMORIES:
-        lat[memory] = read_latency_cycles(devices, memory)
-        if memory == "sram" and lat[memory] != 1:
-            raise DeviceTableError("memories.sram.read_latency_ns must fit in one clock cycle at clock_mhz: "
-                                   "the RTL's SRAM has read latency 1")
-        options = {"read_latency": lat[memory]} if memory == "sttram" else None
-        run, cmp, _ = rtl_check(artifact, n, build_dir=Path(build_dir) / memory, memory=memory,
-                                memory_options=options, stall=stall, dataset=ds)
-        if cmp.mismatches:
-            raise CounterMismatch(cmp.describe())
-        m = len(run.results)
-        gold = GoldenModel.from_artifact(artifact).run(ds.x_test[:m], sample_seeds(m))
-        acts[memory] = activity_from_rtl(run.results, gold)
-    return config, acts, lat
-
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m spinaps.sim.cost", description=__doc__.splitlines()[0])
-    ap.add_argument("model", help="artifact (.npz)")
-    ap.add_argument("--devices", help="JSON device table merged over the shipped one by key")
-    ap.add_argument("--samples", type=int, default=20, help="test samples run on the RTL (default 20)")
-    ap.add_argument("--build", default="build/cost", help="simulation build folder")
-    args = ap.parse_args(argv)
-    from spinaps.sw import artifact as art
-    try:
-        devices = load_devices(args.devices)
-        artifact = art.load(args.model)
-    except (DeviceTableError, art.ArtifactError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    config, acts, lat = measure(artifact, args.samples, build_dir=args.build, devices=devices)
-    out = compare(config, acts, devices, lat)
-    out["hunsberger_eliasmith"] = hunsberger_eliasmith(config, acts["sram"])
-    print(json.dumps(out, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

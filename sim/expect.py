@@ -8,6 +8,7 @@ expectations; they are defined once here, on top of :mod:`spinaps.sw.golden`.
 import numpy as np
 import torch
 
+from spinaps.contract import words
 from spinaps.sw import golden
 
 __all__ = ["expected_encoder_events", "expected_first_to_spike", "lif_events", "expected_lif_words"]
@@ -66,7 +67,7 @@ def expected_lif_words(spikes, params):
     lanes, n_out = params.lanes, params.n_out
     out = []
     for t in range(u.shape[0]):
-        for q in range(-(-n_out // lanes)):
+        for q in range(words(n_out, lanes)):
             js = [j for j in range(q * lanes, (q + 1) * lanes) if j < n_out]
             out.append(dict(step=t + 1, word=q, spikes=sum(int(y[t, j]) << (j - q * lanes) for j in js),
                             u=[int(u[t, j]) for j in js]))

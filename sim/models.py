@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from spinaps.sw.export import splitmix32_seeds
+from spinaps.contract import DECISIONS, PROBABILITY_MAX, RESETS, splitmix32_seeds, weight_max
 from spinaps.sw.golden import GlmLayerParams, GoldenModel, LifLayerParams
 
 __all__ = ["random_glm_model", "random_lif_layer", "random_network"]
@@ -13,13 +13,14 @@ def random_glm_layer(seed=0, *, n_in=12, n_out=5, k=1, tau=1, lanes=None, weight
     """Random GLM layer parameters (see :func:`random_glm_model`)."""
     rng = np.random.default_rng(seed)
     lanes = lanes or n_out
-    levels = np.arange(-(2**weight_bits - 1), 2**weight_bits, 2)
+    levels = np.arange(-weight_max(weight_bits), weight_max(weight_bits) + 1, 2)
     weights = rng.choice(levels, size=(n_out, n_in, k)).astype(np.int16)
     basis = rng.integers(0, 2**basis_bits, size=(k, tau)).astype(np.int16)
     basis[:, 0] = np.maximum(basis[:, 0], 1)                 # every row non-zero
     half = 1 << (u_bits - 1)
     u = np.arange(-half, half)
-    sigmoid = np.minimum(65535, np.round(65536 / (1 + np.exp(-(u - half / 2) * 6.0 / half)))).astype(np.int32)
+    sigmoid = np.minimum(PROBABILITY_MAX, np.round((PROBABILITY_MAX + 1) / (1 + np.exp(-(u - half / 2) * 6.0 / half))))
+    sigmoid = sigmoid.astype(np.int32)
     return GlmLayerParams(
         weights=weights, basis=basis,
         gamma=rng.integers(-half // 2, half // 2, n_out).astype(np.int32),
@@ -31,7 +32,7 @@ def random_glm_layer(seed=0, *, n_in=12, n_out=5, k=1, tau=1, lanes=None, weight
 
 
 def random_lif_layer(seed=0, *, n_in=12, n_out=6, lanes=None, weight_bits=2, v_bits=8, leak_shift=2,
-                     reset="subtract", refractory=1, excitation=0.35):
+                     reset=RESETS[0], refractory=1, excitation=0.35):
     """Random LIF layer parameters whose neurons fire now and then.
 
     Weights lean positive by ``excitation`` so that thresholds drawn around the expected drive
@@ -39,7 +40,7 @@ def random_lif_layer(seed=0, *, n_in=12, n_out=6, lanes=None, weight_bits=2, v_b
     """
     rng = np.random.default_rng(seed)
     lanes = lanes or n_out
-    top = 2**weight_bits - 1
+    top = weight_max(weight_bits)
     levels = np.arange(-top, top + 1, 2)
     p = np.exp(excitation * levels / max(top, 1))
     weights = rng.choice(levels, size=(n_out, n_in), p=p / p.sum()).astype(np.int16)
@@ -53,7 +54,7 @@ def random_lif_layer(seed=0, *, n_in=12, n_out=6, lanes=None, weight_bits=2, v_b
                           refractory=refractory, lanes=lanes)
 
 
-def random_network(seed=0, *, sizes=(12, 8, 5), output="glm", decision="first_to_spike", t_max=8,
+def random_network(seed=0, *, sizes=(12, 8, 5), output="glm", decision=DECISIONS[0], t_max=8,
                    encoder_lanes=4, frames=1, lanes=None, glm_options=None, lif_options=None):
     """A random multi-layer GoldenModel: LIF hidden layers, then a GLM or LIF output layer.
 

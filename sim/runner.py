@@ -5,43 +5,32 @@ golden model is ``spinaps.sim.compare.compare_with_golden``.
 """
 
 import json
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from spinaps.hdl.accelerator import Accelerator
 from spinaps.hdl.layouts import unpack
-from spinaps.hdl.verilog import write_verilog
 from spinaps.sim.cocotb_env import OUT_ENV
 from spinaps.sim.compare import sample_beats
 from spinaps.sim.harness import EndToEndHarness
+from spinaps.toolchain import simulator, write_verilog
 
-__all__ = ["RtlRun", "run_rtl", "require_icarus", "simulate"]
-
-
-class SimulatorMissing(RuntimeError):
-    pass
+__all__ = ["RtlRun", "run_rtl", "simulate"]
 
 
-def require_icarus():
-    """Raise a clear error when Icarus Verilog is not installed."""
-    if shutil.which("iverilog") is None or shutil.which("vvp") is None:
-        raise SimulatorMissing(
-            "Icarus Verilog (iverilog, vvp) is not installed: run `make setup` "
-            "(it runs `apt-get install -y iverilog` as root) or install the Debian package iverilog")
+def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=None, sim="icarus"):
+    """Write ``top`` as ``<name>.v``, build it with simulator ``sim``, run a cocotb test, read its JSON.
 
-
-def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=None):
-    """Write ``top`` as ``<name>.v``, build it with Icarus, run a cocotb test, read its JSON.
-
-    The one place that drives Icarus through cocotb (end-to-end and component tiers alike).
-    ``out_file`` is the JSON the test writes; a failed test raises ``SystemExit`` (cocotb's
-    runner), a test that wrote nothing raises ``RuntimeError``. Returns ``(observed dict,
-    seconds spent writing Verilog and compiling)``.
+    The one place that drives a simulator through cocotb (end-to-end and component tiers
+    alike); the simulator and its build options are :func:`spinaps.toolchain.simulator`'s
+    (a missing simulator raises :class:`~spinaps.toolchain.ToolError`). ``out_file`` is the
+    JSON the test writes; a failed test raises ``SystemExit`` (cocotb's runner), a test that
+    wrote nothing raises ``RuntimeError``. Returns ``(observed dict, seconds spent writing
+    Verilog and compiling)``.
     """
-    require_icarus()
-    from cocotb_tools.runner import get_results, get_runner
+    runner = simulator(sim)
+    from cocotb_tools.runner import get_results
 
     t0 = time.perf_counter()
     build_dir = Path(build_dir).resolve()
@@ -49,10 +38,7 @@ def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=
     vfile, _ = write_verilog(top, build_dir, name)
     if Path(out_file).exists():
         Path(out_file).unlink()
-    runner = get_runner("icarus")
-    # always=True: the runner would otherwise keep a sim.vvp built for other parameters.
-    runner.build(sources=[vfile], hdl_toplevel=name, build_dir=build_dir, always=True,
-                 timescale=("1ns", "1ps"), log_file=build_dir / "build.log")
+    runner.build(sources=[vfile], hdl_toplevel=name, build_dir=build_dir, log_file=build_dir / "build.log")
     build_s = time.perf_counter() - t0
     xml = runner.test(test_module=test_module, testcase=testcase, hdl_toplevel=name, build_dir=build_dir,
                       test_dir=build_dir, log_file=build_dir / "sim.log",

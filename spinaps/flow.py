@@ -303,3 +303,52 @@ def summarize(artifact, gold, labels, run=None, comparison=None, rtl_labels=None
 def write_json(path, obj):
     from spinaps.hdl.verilog import atomic_write_text
     return atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
+
+
+# --- cost model: RTL activity of both synapse memories, then the model (spinaps.sim.cost)
+
+def cost_measure(artifact, n, *, build_dir, devices, stall=0.0, dataset=None):
+    """RTL runs (SRAM and STT-RAM at the device table's read latency) of the first ``n`` test
+    samples, counters checked against the golden model.
+
+    Returns ``(config, {memory: Activity}, {memory: read latency in cycles})``; ``config`` is
+    :meth:`spinaps.sim.cost.Config.from_artifact` (with the components' storage).
+    Raises :class:`~spinaps.sim.devices.DeviceTableError` when the table's SRAM does not read in
+    one cycle, :class:`~spinaps.sim.cost.CounterMismatch` when the RTL differs from the golden model.
+    """
+    from spinaps.contract import sample_seeds as seeds_of
+    from spinaps.sim.cost import Config, CounterMismatch, activity_from_rtl
+    from spinaps.sim.devices import MEMORIES, DeviceTableError, read_latency_cycles
+
+    ds = dataset or load_dataset(artifact.manifest["dataset"]["name"])
+    config = Config.from_artifact(artifact)
+    acts, lat = {}, {}
+    for memory in MEMORIES:
+        lat[memory] = read_latency_cycles(devices, memory)
+        if memory == "sram" and lat[memory] != 1:
+            raise DeviceTableError("memories.sram.read_latency_ns must fit in one clock cycle at clock_mhz: "
+                                   "the RTL's SRAM has read latency 1")
+        options = {"read_latency": lat[memory]} if memory == "sttram" else None
+        run, cmp, _ = rtl_check(artifact, n, build_dir=Path(build_dir) / memory, memory=memory,
+                                memory_options=options, stall=stall, dataset=ds)
+        if cmp.mismatches:
+            raise CounterMismatch(cmp.describe())
+        m = len(run.results)
+        gold = GoldenModel.from_artifact(artifact).run(ds.x_test[:m], seeds_of(m))
+        acts[memory] = activity_from_rtl(run.results, gold)
+    return config, acts, lat
+
+
+def cost_report(artifact, n=20, *, build_dir="build/cost", devices=None, stall=0.0, dataset=None):
+    """What ``spinaps cost`` prints: :func:`spinaps.sim.cost.compare` of both memories on the
+    RTL activity of the first ``n`` test samples (:func:`cost_measure`), plus Hunsberger &
+    Eliasmith's estimate. ``devices``: a table from :func:`spinaps.sim.devices.load_devices`
+    (default: the shipped one)."""
+    from spinaps.sim.cost import compare, hunsberger_eliasmith
+    from spinaps.sim.devices import load_devices
+
+    devices = load_devices() if devices is None else devices
+    config, acts, lat = cost_measure(artifact, n, build_dir=build_dir, devices=devices, stall=stall, dataset=dataset)
+    out = compare(config, acts, devices, lat)
+    out["hunsberger_eliasmith"] = hunsberger_eliasmith(config, acts["sram"])
+    return out

