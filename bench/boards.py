@@ -44,7 +44,7 @@ def models():
 def link_speed(path, n=24):
     """Simulated board: the client over the UART model, 4 clocks per bit."""
     from spinaps.boards.top import BoardTop
-    from spinaps.sim.board_runner import simulate_board
+    from spinaps.boards.board_runner import simulate_board
     from spinaps.sw import artifact as art
     from spinaps.sw.datasets import load_dataset
     from spinaps.flow import sample_seeds

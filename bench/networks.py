@@ -140,7 +140,7 @@ def main(argv=None):
         entries += list(fresh)
         command += " (then --only " + " ".join(args.only) + ")"
     write_json(RESULTS / "networks.json", entries)
-    from spinaps.hdl.verilog import atomic_write_text
+    from spinaps.toolchain import atomic_write_text
     atomic_write_text(RESULTS / "networks.md", markdown(entries, command))
     print(markdown(entries, command))
 

@@ -226,7 +226,7 @@ def main(argv=None):
     lines += cost_section(cost)
     lines += speed_section(glm, nets, soft, tools)
     lines += published_section(glm, nets, cost, synth)
-    from spinaps.hdl.verilog import atomic_write_text
+    from spinaps.toolchain import atomic_write_text
     atomic_write_text(HERE / "RESULTS.md", "\n".join(lines))
     print(f"wrote {HERE / 'RESULTS.md'} from {', '.join(sources) or 'no result files'}")
     return 0

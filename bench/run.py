@@ -114,7 +114,7 @@ def main(argv=None):
     env = {"machine": platform.machine(), "cores": os.cpu_count(), "python": platform.python_version()}
     command = "make bench" if not args.quick else "python bench/run.py --quick"
     RESULTS.mkdir(parents=True, exist_ok=True)
-    from spinaps.hdl.verilog import atomic_write_text
+    from spinaps.toolchain import atomic_write_text
     atomic_write_text(RESULTS / "glm.json", json.dumps({"command": command, "env": env, "entries": entries}, indent=2) + "\n")
     plot(entries, RESULTS / "accuracy_by_step.png")
     atomic_write_text(HERE / "RESULTS.md", markdown(entries, command, env))

@@ -108,7 +108,7 @@ def run(quick=False, build="build/bench"):
             qat = train_softlif(ds, config, progress=True, compare_relu=False)
             qat.accuracy_relu = trained.accuracy_relu       # the same float ReLU twin
             entries.append(_entry(ds, qat, "qat", {**DEFAULTS, "weight_bits": bits}))
-    from spinaps.hdl.verilog import atomic_write_text
+    from spinaps.toolchain import atomic_write_text
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     command = "python bench/softlif.py" + (" --quick" if quick else "")

@@ -81,7 +81,7 @@ class Cache:
     def get(self, key, compute):
         if key not in self.data:
             self.data[key] = compute()
-            from spinaps.hdl.verilog import atomic_write_text
+            from spinaps.toolchain import atomic_write_text
             atomic_write_text(self.path, json.dumps(self.data, indent=1) + "\n")
         return self.data[key]
 
@@ -96,7 +96,7 @@ def place_and_route(board, artifact_path, out_dir):
 
 
 def run_variant(tag, dataset, network, trained, ds, variant, lanes_cfg, boards, rtl_n, cache, pnr=True):
-    from spinaps.hdl.synthesis import TARGETS, resources, synthesize
+    from spinaps.toolchain import TARGETS, resources, synthesize
     from spinaps.flow import export_and_save, rtl_check, summarize, summarize_network, write_accelerator_verilog
 
     from spinaps.sw.lanes import DEFAULT_ENCODER_LANES
@@ -184,7 +184,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="digits GLM, narrow lanes only")
     ap.add_argument("--no-pnr", action="store_true", help="Yosys only: no board builds, no Fmax")
     args = ap.parse_args(argv)
-    from spinaps.hdl.verilog import atomic_write_text
+    from spinaps.toolchain import atomic_write_text
     from spinaps.flow import write_json
 
     cache = Cache(BUILD / "cache.json")

@@ -151,7 +151,7 @@ def golden_throughput(artifact, ds, repeat=10):
 def write_accelerator_verilog(artifact, out_dir, *, memory="sram", name="spinaps_accelerator"):
     """``<out_dir>/<name>.v`` and ``.json`` (ports plus the model's shape) for an artifact."""
     from spinaps.hdl.accelerator import Accelerator
-    from spinaps.hdl.verilog import write_verilog
+    from spinaps.toolchain import write_verilog
 
     model = GoldenModel.from_artifact(artifact)
     acc = Accelerator(model, memory=memory)
@@ -179,8 +179,8 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
     dsp, lutram, logic_cells, utilization, fits, Yosys seconds) and ``synth.md``; returns the
     entries.
     """
-    from spinaps.hdl.synthesis import TARGETS, resources, synthesize
-    from spinaps.hdl.verilog import atomic_write_text
+    from spinaps.toolchain import TARGETS, resources, synthesize
+    from spinaps.toolchain import atomic_write_text
 
     unknown = [t for t in targets if t not in TARGETS]
     if unknown or not targets:      # before anything is written
@@ -301,7 +301,7 @@ def summarize(artifact, gold, labels, run=None, comparison=None, rtl_labels=None
 
 
 def write_json(path, obj):
-    from spinaps.hdl.verilog import atomic_write_text
+    from spinaps.toolchain import atomic_write_text
     return atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
