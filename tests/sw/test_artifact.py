@@ -100,10 +100,13 @@ def test_save_overwrites_a_valid_file(tmp_path, tiny_glm_artifact):
     assert _files(tmp_path) == ["m.npz"]
 
 
-def test_golden_reexports_the_contract_version():
-    """One CONTRACT_VERSION: spinaps.sw.golden must re-export artifact's, not define its own."""
-    golden = pytest.importorskip("spinaps.sw.golden", reason="golden model not written yet")
-    assert golden.CONTRACT_VERSION == artifact.CONTRACT_VERSION
+def test_contract_version_is_the_contracts():
+    """One CONTRACT_VERSION: artifact and golden re-export spinaps.contract's."""
+    from spinaps import contract
+    from spinaps.sw import golden
+
+    assert artifact.CONTRACT_VERSION is contract.CONTRACT_VERSION
+    assert golden.CONTRACT_VERSION is contract.CONTRACT_VERSION
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,14 +239,14 @@ def test_lanes_zero(tmp_path, tiny_glm_artifact):
     manifest, arrays = tiny_glm_artifact
     manifest["layers"][0]["lanes"] = 0
     message = _save_error(tmp_path, manifest, arrays)
-    assert "layers[0].lanes = 0 is out of range 1..3 (n_out)" in message
+    assert "layers[0].lanes = 0 is out of range 1..3 (1 up to the layer's neurons, n_out)" in message
 
 
 def test_lanes_above_n_out(tmp_path, tiny_glm_artifact):
     manifest, arrays = tiny_glm_artifact
     manifest["layers"][0]["lanes"] = 4
     message = _save_error(tmp_path, manifest, arrays)
-    assert "layers[0].lanes = 4 is out of range 1..3 (n_out)" in message
+    assert "layers[0].lanes = 4 is out of range 1..3 (1 up to the layer's neurons, n_out)" in message
 
 
 def test_encoder_lanes_above_n_inputs(tmp_path, tiny_glm_artifact):
@@ -394,7 +397,7 @@ def test_base_seed_with_zero_low_half(tmp_path, tiny_glm_artifact, key):
     manifest, arrays = tiny_glm_artifact
     arrays[key][1] = 0xABCD_0000
     message = _save_error(tmp_path, manifest, arrays)
-    assert f"{key}[1] = 0xabcd0000 has all low 16 bits zero" in message
+    assert f"{key}[1] = 0xabcd0000 must be a 32-bit value whose low 16 bits are not all zero" in message
 
 
 def test_unknown_array_key(tmp_path, tiny_glm_artifact):
