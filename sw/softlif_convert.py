@@ -55,6 +55,8 @@ __all__ = ["ConversionInfo", "convert", "evaluate_golden", "softlif_artifact", "
 #: Read-outs of the output layer: the decisions of an integrate-and-fire read-out (a
 #: first-to-spike read-out would need the rate code to spike early, which it does not).
 READOUTS = tuple(d for d in DECISIONS if d != "first_to_spike")
+# Encoder generators of a conversion when the caller does not choose.
+_ENCODER_LANES = 16
 
 
 def _step_seconds(tau_rc, shift):
@@ -87,7 +89,7 @@ class ConversionInfo:
 def convert(trained: TrainedSoftLif, ds: Dataset, *, weight_bits: int = 8,
             t_max: int = STATIC_T_MAX["softlif"],
             readout: str = "max_potential", reset: str = "subtract", rate_percentile: float = 99.0,
-            max_rate: float = 0.5, leak_shift=None, refractory=None, encoder_lanes: int = 16,
+            max_rate: float = 0.5, leak_shift=None, refractory=None, encoder_lanes: int | None = None,
             lanes=None, seed: int = 0x50F7, return_info: bool = False):
     """Convert a trained soft-LIF MLP into the hardware's integer LIF network.
 
@@ -116,8 +118,9 @@ def convert(trained: TrainedSoftLif, ds: Dataset, *, weight_bits: int = 8,
     leak_shift, refractory : int, sequence of int or None
         Override the leak shift (1..15) and refractory steps (0..15) of the hidden layers
         (one value for all, or one per hidden layer). ``refractory=None``: ``round(tau_ref/dt)``.
-    encoder_lanes : int
-        Generators of the Bernoulli encoder, 1..64 and ``<= n_in``.
+    encoder_lanes : int or None
+        Generators of the Bernoulli encoder, 1..64 and ``<= n_in``; ``None``: 16, or ``n_in``
+        when the data set has fewer inputs per frame.
     lanes : int, sequence of int or None
         Accumulator lanes of every layer (capped at its ``n_out``), or one value per layer
         (hidden layers first, then the output layer); ``None``: ``n_out``.
@@ -142,6 +145,8 @@ def convert(trained: TrainedSoftLif, ds: Dataset, *, weight_bits: int = 8,
                          f"({trained.dataset_name!r})")
     n_hidden = len(trained.weights) - 1
     leak = RANGES["leak_shift"]
+    if encoder_lanes is None:
+        encoder_lanes = min(_ENCODER_LANES, ds.n_in)
     with prefixed("convert: "):
         contract.check_choice("weight_bits", weight_bits, WEIGHT_BITS)
         contract.check("t_max", t_max)

@@ -73,6 +73,33 @@ def test_round_trip(tmp_path, tiny_glm_artifact):
         loaded.layer_arrays(1)
 
 
+def test_from_memory_is_validated_like_a_file(tiny_glm_artifact):
+    """The in-memory artifact (what an export runs the golden model on) passes every rule of
+    save(), returns canonical arrays and copies the manifest as plain JSON."""
+    manifest, arrays = tiny_glm_artifact
+    built = artifact.from_memory(manifest, {k: v.astype(np.int64) for k, v in arrays.items()})
+    assert built.path is None and built.manifest == manifest and built.manifest is not manifest
+    assert all(built.arrays[k].dtype == v.dtype for k, v in arrays.items())
+    assert built.t_max == 8 and built.n_classes == 3
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda m: m.update(t_max=300), "<memory>: t_max = 300 is out of range 1..255"),
+    (lambda m: m["layers"][0].update(lanes=0), "<memory>: layers[0].lanes = 0 is out of range"),
+    (lambda m: m.pop("decision"), "<memory>: decision is missing"),
+    (lambda m: m.update(contract_version=99), "<memory>: contract_version = 99 does not match"),
+])
+def test_from_memory_refuses_a_bad_manifest(tiny_glm_artifact, change, words):
+    manifest, arrays = tiny_glm_artifact
+    manifest = json.loads(json.dumps(manifest))
+    change(manifest)
+    with pytest.raises(ArtifactError) as info:
+        artifact.from_memory(manifest, arrays)
+    assert str(info.value).startswith(words)
+    with pytest.raises(ArtifactError, match="manifest must be a dict"):
+        artifact.from_memory([manifest], arrays)
+
+
 def test_round_trip_normalizes_numpy_scalars_and_dtypes(tmp_path, tiny_glm_artifact):
     """An exporter may hand numpy scalars and int64 arrays; the file holds JSON and int16."""
     manifest, arrays = tiny_glm_artifact
