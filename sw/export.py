@@ -66,7 +66,7 @@ def fixed_point_scales(ratio: np.ndarray, scale_bits: int) -> tuple[np.ndarray, 
     ValueError
         If even ``shift = 0`` cannot represent the largest ratio.
     """
-    top = 2**scale_bits - 1
+    top = contract.unsigned_max(scale_bits)
     largest = float(np.max(ratio))
     if not math.isfinite(largest) or largest <= 0:
         raise ValueError(f"weight scales must be finite and positive (largest alpha/u_scale = {largest})")
@@ -75,7 +75,8 @@ def fixed_point_scales(ratio: np.ndarray, scale_bits: int) -> tuple[np.ndarray, 
             f"alpha/u_scale = {largest:.1f} needs more than scale_bits = {scale_bits} bits; "
             "raise scale_bits or u_bits"
         )
-    shift = max(s for s in range(32) if round(largest * 2**s) <= top)
+    shifts = contract.RANGES["scale_shift"]
+    shift = max(s for s in range(shifts.lo, shifts.hi + 1) if round(largest * 2**s) <= top)
     return np.rint(np.asarray(ratio) * 2.0**shift).astype(np.int64), shift
 
 

@@ -88,3 +88,18 @@ def test_frames_out_of_range(tmp_path):
     _, manifest, arrays = _pair(sizes=(12, 8, 5))
     manifest["encoder"]["frames"] = 0
     assert "encoder.frames = 0 is out of range 1..255" in _refused(tmp_path, manifest, arrays)
+
+
+def test_largest_potential_is_the_documented_bound():
+    """spinaps.contract.largest_potential: from v = 0, every positive weight's input spiking at
+    every step, bias included, leak and saturation applied, never firing."""
+    from spinaps.contract import largest_potential
+
+    w = np.array([[3, -2, 1], [20, 20, -1], [1, -9, 1]])
+    bias = np.array([-1, 0, -7])
+    # Row 0: drive 3 + 1 - 1 = 3; leak v >> 1: 3, 5, 6, 6 -> 6. Row 1: 40 per step, clamped
+    # at 31 (v_bits = 6). Row 2: drive -5, so the potential only falls: its best is step 1.
+    np.testing.assert_array_equal(largest_potential(w, bias, v_bits=6, leak_shift=1, t_max=4),
+                                  [6, 31, -5])
+    np.testing.assert_array_equal(largest_potential(w, bias, v_bits=6, leak_shift=0, t_max=4),
+                                  [12, 31, -5])
