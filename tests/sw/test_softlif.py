@@ -129,6 +129,14 @@ def test_bad_conversion_parameters(trained, digits, kwargs, field):
         convert(trained, digits, **kwargs)
 
 
+def test_lanes_per_layer(trained, digits):
+    """One lane count for every layer, or one per layer (what `spinaps train --lanes` passes)."""
+    assert [lp.lanes for lp in convert(trained, digits, t_max=8, lanes=4).layers] == [4, 4]
+    assert [lp.lanes for lp in convert(trained, digits, t_max=8, lanes=[16, 5]).layers] == [16, 5]
+    with pytest.raises(ValueError, match=r"convert: lanes needs one value per layer \(2\), got 3"):
+        convert(trained, digits, t_max=8, lanes=[1, 2, 3])
+
+
 def test_conversion_refuses_other_dataset(trained, digits):
     import dataclasses
     other = dataclasses.replace(digits, sha256="0" * 64)
