@@ -33,7 +33,7 @@ __all__ = [
     "ceil_div", "words", "groups", "weight_max", "trace_max", "accumulator_bits",
     "potential_bounds", "lif_integrate", "frame_of_step",
     "xorshift32", "initial_state", "check_base_seeds", "splitmix32_seeds", "sample_seeds",
-    "sigmoid_table",
+    "sigmoid_table", "check_at_least", "unsigned_max", "nearest_odd_level", "largest_potential",
 ]
 
 #: Version of docs/semantics.md. A change to any rule there bumps it, and changes the golden
@@ -330,7 +330,7 @@ def sigmoid_table(u_bits: int, u_scale: float) -> np.ndarray:
     return np.minimum(PROBABILITY_MAX, np.rint((PROBABILITY_MAX + 1) * p)).astype(np.int64)
 
 
-# --- added by hdl
+# --- checks with a lower bound only ------------------------------------------------------------
 
 def check_at_least(name: str, value, lo: int, why: str = ""):
     """Return ``value`` if it is an integer ``>= lo``, else raise naming ``name``.
@@ -345,4 +345,55 @@ def check_at_least(name: str, value, lo: int, why: str = ""):
     return value
 
 
-__all__ += ["check_at_least"]
+# --- weight levels and the reachable-threshold bound ------------------------------------------
+
+def unsigned_max(bits: int) -> int:
+    """Largest value of an unsigned ``bits``-bit field: ``2^bits - 1`` (a basis entry, a GLM
+    scale; docs/artifact.md)."""
+    return (1 << bits) - 1
+
+
+def nearest_odd_level(v, weight_bits: int):
+    """The odd weight level of section 5.1 nearest to real ``v``: ``2m + 1`` for ``v`` in
+    ``[2m, 2m + 2)``, saturated to ``+-(2^b - 1)`` (so 1 bit gives ``sign(v)``, 0 maps to +1).
+
+    Works on numpy arrays and torch tensors (``//`` is floor division; the result keeps the
+    input's float dtype).
+    """
+    top = weight_max(weight_bits)
+    return (2 * (v // 2) + 1).clip(-top, top)
+
+
+def largest_potential(weights, bias, v_bits: int, leak_shift: int, t_max: int) -> np.ndarray:
+    """The largest potential each neuron of a LIF layer can reach within ``t_max`` steps.
+
+    The bound of the artifact's "reachable thresholds" rule (docs/artifact.md): start from
+    ``v = 0``; at every step every input with a positive weight spikes, so the drive is
+    ``sum_i max(w_ji, 0) + bias_j`` (bias included, negative weights silent); integrate with
+    :func:`lif_integrate` (the leak ``v >> leak_shift`` and the saturation to ``v_bits``);
+    the neuron never fires (no reset, no refractory hold). The result is the maximum of the
+    potential over steps ``1..t_max``. The update is non-decreasing in ``v``, so no other
+    input pattern from ``v = 0`` gets higher: a threshold above this bound is never reached.
+
+    Parameters
+    ----------
+    weights : array_like
+        ``[n_out, n_in]`` integer weights.
+    bias : array_like
+        ``[n_out]`` integer biases.
+    v_bits, leak_shift, t_max : int
+        As in the layer record and the manifest.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` ``[n_out]``.
+    """
+    w = np.asarray(weights, dtype=np.int64)
+    drive = np.where(w > 0, w, 0).sum(axis=1) + np.asarray(bias, dtype=np.int64)
+    v = np.zeros_like(drive)
+    best = np.full_like(drive, potential_bounds(v_bits)[0])
+    for _ in range(t_max):
+        v = lif_integrate(v, drive, leak_shift, v_bits)
+        best = np.maximum(best, v)
+    return best

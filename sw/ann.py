@@ -2,7 +2,8 @@
 
 SpinAPS compares its first-to-spike network with the non-spiking network of the same
 shape (``n_in -> n_out``, no hidden layer). Reading the input as a rate ``x / 255`` that
-network is softmax (multinomial logistic) regression.
+network is softmax (multinomial logistic) regression. A time series is read as its mean rate
+over the frames (:func:`input_rates`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from torch import nn
 
 from .datasets import Dataset
 
-__all__ = ["AnnConfig", "train_ann", "train_mlp"]
+__all__ = ["AnnConfig", "input_rates", "train_ann", "train_mlp"]
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,11 @@ class AnnConfig:
     seed: int = 0
 
 
-def _rates(x) -> torch.Tensor:
-    return torch.tensor(x, dtype=torch.float32) / 255.0
+def input_rates(x, frames: int = 1) -> torch.Tensor:
+    """Input rates ``x / 255`` (float32) of samples ``[n, frames * n_in]``, averaged over the
+    frames of a time series: ``[n, n_in]``."""
+    r = torch.tensor(x, dtype=torch.float32) / 255.0
+    return r.reshape(len(r), frames, -1).mean(dim=1)
 
 
 def train_mlp(dataset: Dataset, hidden, config: AnnConfig = AnnConfig(), activation=None) -> float:
@@ -55,13 +59,7 @@ def train_mlp(dataset: Dataset, hidden, config: AnnConfig = AnnConfig(), activat
     ``x / 255`` averaged over the frames of a time series.
     """
     generator = torch.Generator().manual_seed(config.seed)
-    frames = getattr(dataset, "frames", 1)
-
-    def rates(x):
-        r = _rates(x)
-        return r.reshape(len(r), frames, -1).mean(dim=1)
-
-    x, y = rates(dataset.x_train), torch.tensor(dataset.y_train)
+    x, y = input_rates(dataset.x_train, dataset.frames), torch.tensor(dataset.y_train)
     sizes = [x.shape[1], *hidden, dataset.n_classes]
     layers = []
     for a, b in zip(sizes[:-1], sizes[1:]):
@@ -78,7 +76,7 @@ def train_mlp(dataset: Dataset, hidden, config: AnnConfig = AnnConfig(), activat
             F.cross_entropy(model(x[idx]), y[idx]).backward()
             optimizer.step()
     with torch.no_grad():
-        predicted = model(rates(dataset.x_test)).argmax(1).numpy()
+        predicted = model(input_rates(dataset.x_test, dataset.frames)).argmax(1).numpy()
     return float((predicted == dataset.y_test).mean())
 
 
@@ -88,7 +86,8 @@ def train_ann(dataset: Dataset, config: AnnConfig = AnnConfig()) -> float:
     Parameters
     ----------
     dataset : Dataset
-        The data set (``uint8`` intensities are read as rates ``x / 255``).
+        The data set (``uint8`` intensities are read as rates ``x / 255``, averaged over the
+        frames of a time series).
     config : AnnConfig
         Training settings.
 
@@ -98,7 +97,7 @@ def train_ann(dataset: Dataset, config: AnnConfig = AnnConfig()) -> float:
         Test accuracy in ``[0, 1]``.
     """
     generator = torch.Generator().manual_seed(config.seed)
-    x, y = _rates(dataset.x_train), torch.tensor(dataset.y_train)
+    x, y = input_rates(dataset.x_train, dataset.frames), torch.tensor(dataset.y_train)
     model = nn.Linear(dataset.n_in, dataset.n_classes)
     with torch.no_grad():
         # Deterministic, seed-dependent init without touching the global RNG.
@@ -114,5 +113,5 @@ def train_ann(dataset: Dataset, config: AnnConfig = AnnConfig()) -> float:
             F.cross_entropy(model(x[idx]), y[idx]).backward()
             optimizer.step()
     with torch.no_grad():
-        predicted = model(_rates(dataset.x_test)).argmax(1).numpy()
+        predicted = model(input_rates(dataset.x_test, dataset.frames)).argmax(1).numpy()
     return float((predicted == dataset.y_test).mean())

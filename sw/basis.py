@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from spinaps import contract
+
 __all__ = ["raised_cosine_basis", "quantize_basis"]
 
 # Offset of the log stretch, in steps: log(l + _LOG_OFFSET). Smaller values stretch the
@@ -81,11 +83,10 @@ def quantize_basis(A_float: np.ndarray, basis_bits: int) -> tuple[np.ndarray, fl
     A = np.asarray(A_float, dtype=np.float64)
     if A.ndim != 2 or A.size == 0:
         raise ValueError(f"basis must be a non-empty (K, tau) array (got shape {A.shape})")
-    if not 1 <= basis_bits <= 8:
-        raise ValueError(f"basis_bits must be in 1..8 (got {basis_bits})")
+    contract.check("basis_bits", basis_bits)
     if not np.all(np.isfinite(A)) or A.min() < 0 or np.any(A.max(axis=1) <= 0):
         raise ValueError("basis must be finite, non-negative, with a positive entry per row")
-    top = 2**basis_bits - 1
+    top = contract.unsigned_max(basis_bits)
     scale = float(A.max()) / top
     # Half-up rounding (not NumPy's half-to-even) so that 0.5 of the peak keeps a 1 at 1 bit.
     A_int = np.clip(np.floor(A / scale + 0.5), 0, top).astype(np.int64)

@@ -7,18 +7,25 @@ the network: they read data shipped inside installed Python packages and fail wi
 :class:`DatasetError` naming the package to install when it is missing.
 
 New data sets are added by registering a :class:`DatasetSpec` in :data:`DATASETS`.
+:func:`default_t_max` gives the time steps per inference a data set wants when the user
+does not choose (a time series gets at least its frame count), and :func:`check_inputs` /
+:func:`shape_errors` turn a sample shape a network cannot take into one clear error.
 """
 
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-__all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetSpec", "load_dataset"]
+from spinaps.contract import RANGES
+
+__all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetSpec", "load_dataset", "STATIC_T_MAX",
+           "default_t_max", "check_inputs", "shape_errors"]
 
 
 class DatasetError(ValueError):
@@ -87,12 +94,16 @@ class DatasetSpec:
         The package whose absence makes the loader fail (named in the error).
     load_arrays : callable
         ``() -> (x_train, y_train, x_test, y_test)``; may raise ``ImportError``.
+    frames : int
+        Frames per sample (:attr:`Dataset.frames`): 1 for images, the series length for a
+        time series.
     """
 
     name: str
     description: str
     pip_package: str
     load_arrays: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+    frames: int = 1
 
 
 def _as_intensities(x: np.ndarray) -> np.ndarray:
@@ -268,6 +279,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "BasicMotions human activity (aeon), 50 frames x 12 inputs, 4 classes, 40 train / 40 test",
             "aeon",
             _load_motions,
+            frames=MOTIONS_FRAMES,
         ),
     )
 }
@@ -329,5 +341,78 @@ def load_dataset(name: str) -> Dataset:
         y_test=y_test,
         n_classes=int(max(y_train.max(), y_test.max())) + 1,
         sha256=_sha256(x_train, y_train, x_test, y_test),
-        frames=MOTIONS_FRAMES if name == "motions" else 1,
+        frames=spec.frames,
     )
+
+
+#: Time steps per inference of each kind of network on static data (images): the defaults of
+#: :class:`~spinaps.sw.train.GlmTrainConfig` (``glm``), :class:`~spinaps.sw.lif.LifNetConfig`
+#: (``hybrid``, ``lif``) and :func:`~spinaps.sw.softlif_convert.convert` (``softlif``, whose
+#: rate code needs more steps).
+STATIC_T_MAX = {"glm": 16, "hybrid": 16, "lif": 16, "softlif": 64}
+
+
+def default_t_max(dataset: str | Dataset, network: str = "glm") -> int:
+    """Time steps per inference when the user gives none (``spinaps train`` without ``--t-max``).
+
+    The network's default for static data (:data:`STATIC_T_MAX`); a time series gets at least
+    its frame count, so that the model sees the whole series (at 16 steps a 50-frame motions
+    sample is cut to its first 16 frames). At most the contract's largest ``t_max``.
+
+    Parameters
+    ----------
+    dataset : str or Dataset
+        A registered name (a key of :data:`DATASETS`; nothing is loaded) or a data set.
+    network : str
+        ``glm``, ``hybrid``, ``lif`` or ``softlif``.
+    """
+    if network not in STATIC_T_MAX:
+        raise ValueError(f"network = {network!r} is not one of {', '.join(STATIC_T_MAX)}")
+    if isinstance(dataset, Dataset):
+        frames = dataset.frames
+    elif dataset in DATASETS:
+        frames = DATASETS[dataset].frames
+    else:
+        raise DatasetError(f"unknown data set {dataset!r}; known data sets: {', '.join(sorted(DATASETS))}")
+    return min(RANGES["t_max"].hi, max(STATIC_T_MAX[network], frames))
+
+
+def _shape(ds: Dataset) -> str:
+    """``'motions' (x_train (40, 600): 50 frames x 12 inputs per sample)``."""
+    x = np.asarray(ds.x_train)
+    layout = f"{ds.frames} frame(s) of {ds.n_in} inputs" if x.ndim == 2 else "not [samples, inputs]"
+    return f"{ds.name!r} (x_train shape {tuple(x.shape)}: {layout})"
+
+
+def check_inputs(ds: Dataset, who: str) -> None:
+    """The sample arrays of ``ds`` have the layout training reads: ``[samples, frames * n_in]``
+    for both splits, the width a whole number of frames.
+
+    Raises
+    ------
+    DatasetError
+        Naming ``who`` (the trainer), the data set's shape and what to change.
+    """
+    x_train, x_test = np.asarray(ds.x_train), np.asarray(ds.x_test)
+    if x_train.ndim != 2 or x_test.ndim != 2 or x_train.shape[1] != x_test.shape[1]:
+        raise DatasetError(f"{who}: data set {ds.name!r} has x_train shape {x_train.shape} and "
+                           f"x_test shape {x_test.shape}; both must be [samples, frames * inputs] "
+                           f"of one width (load it with load_dataset, --dataset)")
+    if ds.frames < 1 or x_train.shape[1] % ds.frames:
+        raise DatasetError(f"{who}: data set {ds.name!r} has samples of {x_train.shape[1]} "
+                           f"intensities (x_train shape {x_train.shape}), which do not split into "
+                           f"frames = {ds.frames}; set Dataset.frames to the series length")
+
+
+@contextmanager
+def shape_errors(ds: Dataset, who: str, option: str = "--dataset or --network"):
+    """Turn a tensor-shape error inside the block (a network that does not fit the data set's
+    samples) into one :class:`DatasetError` naming the data set's shape and ``option``."""
+    try:
+        yield
+    except RuntimeError as e:
+        text = str(e)
+        if not any(word in text for word in ("shape", "size of tensor", "must match")):
+            raise
+        raise DatasetError(f"{who}: the network does not fit data set {_shape(ds)} ({text}); "
+                           f"change {option}") from e

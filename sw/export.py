@@ -1,6 +1,6 @@
 """Export a trained GLM first-to-spike layer as the integer hardware model (docs/artifact.md).
 
-The float model (:class:`~spinaps.sw.glm.GlmLayer`) already uses the hardware's integer
+The float layer (:class:`~spinaps.sw.glm.TorchGlmLayer`) already uses the hardware's integer
 traces, odd integer weights and saturated potentials, so the export only has to express
 its real-valued parts in fixed point, with ``u_scale`` the value of one potential LSB:
 
@@ -20,53 +20,25 @@ import math
 
 import numpy as np
 
+from spinaps import contract
+from spinaps.contract import CONTRACT_VERSION, sigmoid_table, splitmix32_seeds
+
 from .. import __version__
+from .artifact import FORMAT, FORMAT_VERSION
+from .checks import prefixed
 from .datasets import Dataset
+from .golden import GlmLayerParams, GoldenModel
 from .lanes import DEFAULT_ENCODER_LANES, default_lanes
 from .train import TrainedGlm
 
-__all__ = ["EXPORT_CONTRACT_VERSION", "export_glm", "glm_layer_params", "model_to_artifact", "fixed_point_scales", "sigmoid_table", "splitmix32_seeds"]
-
-EXPORT_CONTRACT_VERSION = 2
-"""Version of docs/semantics.md whose rules this exporter implements. Deliberately not
-imported from the golden model: if the contract changes, this module must be reviewed, and
-until then the artifact loader rejects its output instead of running it with new rules."""
-
-_MASK32 = 0xFFFFFFFF
+__all__ = ["export_glm", "glm_layer_params", "golden_to_artifact", "dataset_record",
+           "fixed_point_scales"]
 
 
-def splitmix32_seeds(seed: int, count: int) -> np.ndarray:
-    """``count`` distinct 32-bit generator base seeds derived from ``seed``.
-
-    A Weyl sequence (increment ``0x9E3779B9``) finalised with the MurmurHash3 32-bit mixer
-    ("splitmix32"): well-spread, reproducible seeds from a small integer. Values whose low
-    16 bits are zero (the per-inference seed only fills the high half, and a generator
-    state must never be zero; docs/semantics.md, section 2) or that repeat an earlier one
-    (banks never share generators) are skipped.
-
-    Parameters
-    ----------
-    seed : int
-        Any integer; only its low 32 bits are used.
-    count : int
-        Number of seeds.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``uint32`` array of shape ``(count,)``.
-    """
-    state = seed & _MASK32
-    out: list[int] = []
-    while len(out) < count:
-        state = (state + 0x9E3779B9) & _MASK32
-        z = state
-        z = ((z ^ (z >> 16)) * 0x85EBCA6B) & _MASK32
-        z = ((z ^ (z >> 13)) * 0xC2B2AE35) & _MASK32
-        z ^= z >> 16
-        if z & 0xFFFF and z not in out:
-            out.append(z)
-    return np.array(out, dtype=np.uint32)
+def _header() -> dict:
+    """The manifest's first fields: format, versions and the writer (docs/artifact.md)."""
+    return {"format": FORMAT, "format_version": FORMAT_VERSION,
+            "contract_version": CONTRACT_VERSION, "created_by": f"spinaps {__version__}"}
 
 
 def fixed_point_scales(ratio: np.ndarray, scale_bits: int) -> tuple[np.ndarray, int]:
@@ -94,7 +66,7 @@ def fixed_point_scales(ratio: np.ndarray, scale_bits: int) -> tuple[np.ndarray, 
     ValueError
         If even ``shift = 0`` cannot represent the largest ratio.
     """
-    top = 2**scale_bits - 1
+    top = contract.unsigned_max(scale_bits)
     largest = float(np.max(ratio))
     if not math.isfinite(largest) or largest <= 0:
         raise ValueError(f"weight scales must be finite and positive (largest alpha/u_scale = {largest})")
@@ -103,54 +75,33 @@ def fixed_point_scales(ratio: np.ndarray, scale_bits: int) -> tuple[np.ndarray, 
             f"alpha/u_scale = {largest:.1f} needs more than scale_bits = {scale_bits} bits; "
             "raise scale_bits or u_bits"
         )
-    shift = max(s for s in range(32) if round(largest * 2**s) <= top)
+    shifts = contract.RANGES["scale_shift"]
+    shift = max(s for s in range(shifts.lo, shifts.hi + 1) if round(largest * 2**s) <= top)
     return np.rint(np.asarray(ratio) * 2.0**shift).astype(np.int64), shift
 
 
-def sigmoid_table(u_bits: int, u_scale: float) -> np.ndarray:
-    """The spike-probability table: entry ``u + 2**(u_bits-1)`` is
-    ``min(65535, round(65536 * sigmoid(u * u_scale)))`` (docs/semantics.md, 5.3).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``int64`` array of shape ``(2**u_bits,)``, non-decreasing, in ``0 .. 65535``.
-    """
-    half = 2 ** (u_bits - 1)
-    u = np.arange(-half, half, dtype=np.float64) * u_scale
-    # 0.5 * (1 + tanh(u / 2)) is sigmoid(u) without overflow for large |u|.
-    p = 0.5 * (1.0 + np.tanh(0.5 * u))
-    return np.minimum(65535, np.rint(65536.0 * p)).astype(np.int64)
-
-
-def _check_range(name: str, value: int, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
-        raise ValueError(f"export_glm: {name} must be an integer in {lo}..{hi} (got {value!r})")
-
-
-def glm_layer_params(model, basis_int, basis_bits: int, *, lanes: int, u_bits: int, scale_bits: int,
+def glm_layer_params(layer, basis_int, basis_bits: int, *, lanes: int, u_bits: int, scale_bits: int,
                      base_seeds: np.ndarray):
-    """The integer :class:`~spinaps.sw.golden.GlmLayerParams` of a float GLM layer.
+    """The integer :class:`~spinaps.sw.golden.GlmLayerParams` of a float GLM layer
+    (:class:`~spinaps.sw.glm.TorchGlmLayer`).
 
     ``u_scale = u_range / 2**(U-1)`` is the value of one potential LSB; ``gamma / u_scale``
     and ``alpha / u_scale`` become the integer bias and the fixed-point per-neuron scale,
     ``sigmoid(u * u_scale)`` the 16-bit table (module docstring).
     """
-    from .golden import GlmLayerParams
-
-    half = 2 ** (u_bits - 1)
-    u_scale = model.u_range / half
-    alpha = model.alpha.detach().double().numpy()
-    gamma = model.gamma.detach().double().numpy()
+    lo, hi = contract.potential_bounds(u_bits)
+    u_scale = layer.u_range / -lo                    # one LSB: u_range maps onto 2^(U-1)
+    alpha = layer.alpha.detach().double().numpy()
+    gamma = layer.gamma.detach().double().numpy()
     scale, scale_shift = fixed_point_scales(alpha / u_scale, scale_bits)
     # The hardware floors (scale * acc) >> shift, which loses half an LSB on average; adding
     # it to the bias centres the integer potential on the float one.
-    gamma_int = np.clip(np.rint(gamma / u_scale + 0.5), -half, half - 1).astype(np.int64)
+    gamma_int = np.clip(np.rint(gamma / u_scale + 0.5), lo, hi).astype(np.int64)
     return GlmLayerParams(
-        weights=model.weight_codes().astype(np.int16), basis=np.asarray(basis_int).astype(np.int16),
+        weights=layer.weight_codes().astype(np.int16), basis=np.asarray(basis_int).astype(np.int16),
         gamma=gamma_int.astype(np.int32), scale=scale.astype(np.int32), scale_shift=int(scale_shift),
         u_bits=u_bits, sigmoid=sigmoid_table(u_bits, u_scale).astype(np.int32),
-        base_seeds=np.asarray(base_seeds, dtype=np.uint32), weight_bits=model.weight_bits,
+        base_seeds=np.asarray(base_seeds, dtype=np.uint32), weight_bits=layer.weight_bits,
         basis_bits=basis_bits, scale_bits=scale_bits, u_scale=float(u_scale),
     )
 
@@ -216,80 +167,46 @@ def export_glm(
             f"sha256 {trained.dataset_sha256[:12]}...)"
         )
     lanes = default_lanes(n_out) if lanes is None else lanes
-    _check_range("encoder_lanes", encoder_lanes, 1, min(64, n_in))
-    _check_range("lanes", lanes, 1, n_out)
-    _check_range("u_bits", u_bits, 4, 12)
-    _check_range("scale_bits", scale_bits, 1, 16)
+    with prefixed("export_glm: "):
+        contract.check_encoder_lanes(n_in, encoder_lanes, field="encoder_lanes")
+        contract.check_lanes(n_out, lanes)
+        contract.check("u_bits", u_bits)
+        contract.check("scale_bits", scale_bits)
 
     seeds = splitmix32_seeds(seed, encoder_lanes + lanes)
     params = glm_layer_params(model, trained.basis_int, config.basis_bits, lanes=lanes, u_bits=u_bits,
                               scale_bits=scale_bits, base_seeds=seeds[encoder_lanes:])
-    u_scale, scale_shift = params.u_scale, params.scale_shift
-    alpha = model.alpha.detach().double().numpy()
-    gamma = model.gamma.detach().double().numpy()
-    arrays = {
-        "encoder.base_seeds": seeds[:encoder_lanes],
-        "layer0.weights": params.weights,
-        "layer0.basis": params.basis,
-        "layer0.gamma": params.gamma,
-        "layer0.scale": params.scale,
-        "layer0.sigmoid": params.sigmoid,
-        "layer0.base_seeds": params.base_seeds,
-    }
+    golden = GoldenModel(t_max=config.t_max, encoder_base_seeds=seeds[:encoder_lanes],
+                         layers=(params,), frames=dataset.frames)
     evaluation = trained.test_eval
     accuracy = {"float": evaluation.accuracy}
     if trained.ann_accuracy is not None:
         accuracy["ann"] = trained.ann_accuracy
-    manifest = {
-        "format": "spinaps-artifact",
-        "format_version": 2,
-        "contract_version": EXPORT_CONTRACT_VERSION,
-        "created_by": f"spinaps {__version__}",
-        "dataset": {
-            "name": dataset.name,
-            "sha256": dataset.sha256,
-            "n_train": dataset.n_train,
-            "n_test": dataset.n_test,
-        },
-        "t_max": config.t_max,
-        "decision": "first_to_spike",
-        "encoder": {"type": "bernoulli", "n_inputs": n_in, "lanes": encoder_lanes, "frames": 1},
-        "layers": [
-            {
-                "type": "glm",
-                "n_in": n_in,
-                "n_out": n_out,
-                "weight_bits": model.weight_bits,
-                "basis": model.n_basis,
-                "tau": model.tau,
-                "basis_bits": config.basis_bits,
-                "u_bits": u_bits,
-                "scale_bits": scale_bits,
-                "scale_shift": scale_shift,
-                "u_scale": u_scale,
-                "lanes": lanes,
-            }
-        ],
-        "accuracy": accuracy,
-        "training": {
-            "config": dataclasses.asdict(config),
-            "train_seconds": round(trained.train_seconds, 3),
-            "final_loss": trained.loss_history[-1] if trained.loss_history else None,
-            "float_accuracy_by_step": evaluation.accuracy_by_step,
-            "float_mean_step": evaluation.mean_step,
-            "float_decided": evaluation.decided,
-            "float_expected_accuracy": evaluation.expected_accuracy,
-            "basis_float": trained.basis_float.tolist(),
-            "basis_scale": trained.basis_scale,
-            "alpha": alpha.tolist(),
-            "gamma": gamma.tolist(),
-            "export_seed": seed,
-        },
+    training = {
+        "config": dataclasses.asdict(config),
+        "train_seconds": round(trained.train_seconds, 3),
+        "final_loss": trained.loss_history[-1] if trained.loss_history else None,
+        "float_accuracy_by_step": evaluation.accuracy_by_step,
+        "float_mean_step": evaluation.mean_step,
+        "float_decided": evaluation.decided,
+        "float_expected_accuracy": evaluation.expected_accuracy,
+        "basis_float": trained.basis_float.tolist(),
+        "basis_scale": trained.basis_scale,
+        "alpha": model.alpha.detach().double().numpy().tolist(),
+        "gamma": model.gamma.detach().double().numpy().tolist(),
+        "export_seed": seed,
     }
-    return manifest, arrays
+    return golden_to_artifact(golden, dataset=dataset_record(dataset), accuracy=accuracy,
+                              training=training)
 
 
-def model_to_artifact(model, *, dataset: dict, accuracy: dict | None = None,
+def dataset_record(dataset: Dataset) -> dict:
+    """The manifest's ``dataset`` record: name, hash and split sizes of a data set."""
+    return {"name": dataset.name, "sha256": dataset.sha256, "n_train": dataset.n_train,
+            "n_test": dataset.n_test}
+
+
+def golden_to_artifact(golden, *, dataset: dict, accuracy: dict | None = None,
                       training: dict | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """Manifest and arrays of any integer network (a :class:`~spinaps.sw.golden.GoldenModel`).
 
@@ -299,7 +216,7 @@ def model_to_artifact(model, *, dataset: dict, accuracy: dict | None = None,
 
     Parameters
     ----------
-    model : spinaps.sw.golden.GoldenModel
+    golden : spinaps.sw.golden.GoldenModel
         Encoder seeds, layers (LIF and an optional GLM output layer), decision, frames.
     dataset : dict
         ``name``, ``sha256``, ``n_train``, ``n_test`` of the training data set.
@@ -308,8 +225,8 @@ def model_to_artifact(model, *, dataset: dict, accuracy: dict | None = None,
     training : dict, optional
         Free-form record of the training configuration.
     """
-    layers, arrays = [], {"encoder.base_seeds": np.asarray(model.encoder_base_seeds, dtype=np.uint32)}
-    for index, lp in enumerate(model.layers):
+    layers, arrays = [], {"encoder.base_seeds": np.asarray(golden.encoder_base_seeds, dtype=np.uint32)}
+    for index, lp in enumerate(golden.layers):
         key = f"layer{index}."
         if lp.kind == "lif":
             layers.append({"type": "lif", "n_in": lp.n_in, "n_out": lp.n_out, "weight_bits": int(lp.weight_bits),
@@ -331,15 +248,12 @@ def model_to_artifact(model, *, dataset: dict, accuracy: dict | None = None,
             arrays[key + "sigmoid"] = np.asarray(lp.sigmoid).astype(np.int32)
             arrays[key + "base_seeds"] = np.asarray(lp.base_seeds, dtype=np.uint32)
     manifest = {
-        "format": "spinaps-artifact",
-        "format_version": 2,
-        "contract_version": EXPORT_CONTRACT_VERSION,
-        "created_by": f"spinaps {__version__}",
+        **_header(),
         "dataset": dict(dataset),
-        "t_max": int(model.t_max),
-        "decision": model.decision,
-        "encoder": {"type": "bernoulli", "n_inputs": int(model.n_in),
-                    "lanes": len(model.encoder_base_seeds), "frames": int(model.frames)},
+        "t_max": int(golden.t_max),
+        "decision": golden.decision,
+        "encoder": {"type": "bernoulli", "n_inputs": int(golden.n_in),
+                    "lanes": len(golden.encoder_base_seeds), "frames": int(golden.frames)},
         "layers": layers,
         "accuracy": dict(accuracy or {}),
     }

@@ -1,5 +1,9 @@
 """The float GLM first-to-spike layer (SpinAPS) with hardware-shaped weight quantization.
 
+:class:`TorchGlmLayer` is the trainable torch model of a GLM layer; the Amaranth component
+that runs it in hardware is :class:`spinaps.hdl.glm_layer.GlmLayer`, its integer form
+:class:`spinaps.sw.golden.GlmLayerParams`.
+
 The layer computes, for a batch of input spike trains ``x[b, t, i]`` in {0, 1},
 
     c_ik(t) = sum_l A[k, l] x_i(t - l)                  (integer basis, lag 0 included)
@@ -22,22 +26,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["GlmLayer", "WEIGHT_BITS", "bernoulli_spikes", "odd_levels", "ste_odd_levels"]
+from spinaps import contract
+from spinaps.contract import WEIGHT_BITS
 
-WEIGHT_BITS = (1, 2, 4, 8)
-"""Weight widths the synapse memory supports (cells per weight)."""
+__all__ = ["TorchGlmLayer", "bernoulli_spikes", "odd_levels", "ste_nearest_odd_level"]
 
 
 def odd_levels(bits: int) -> torch.Tensor:
     """The ``2**bits`` odd integer weight levels ``2c - (2**bits - 1)``, ascending."""
-    top = 2**bits - 1
+    top = contract.weight_max(bits)
     return torch.arange(-top, top + 1, 2)
 
 
-def ste_odd_levels(w: torch.Tensor, bits: int) -> torch.Tensor:
+def ste_nearest_odd_level(w: torch.Tensor, bits: int) -> torch.Tensor:
     """Round to the nearest odd weight level, with a straight-through gradient.
 
-    Level ``2m + 1`` is the nearest odd integer for ``w`` in ``[2m, 2m + 2)``, so
+    Level ``2m + 1`` (:func:`spinaps.contract.nearest_odd_level`) is the nearest odd integer
+    for ``w`` in ``[2m, 2m + 2)``, so
     ``bits = 1`` gives ``sign(w)`` in {-1, +1} (zero maps to +1). Values outside
     ``[-2**bits, 2**bits]`` saturate at ``-(2**bits - 1)`` / ``2**bits - 1``. The backward
     pass is the identity: the gradient reaches the latent weight unchanged (the layer
@@ -55,41 +60,47 @@ def ste_odd_levels(w: torch.Tensor, bits: int) -> torch.Tensor:
     torch.Tensor
         Same shape and dtype as ``w``, holding odd integers in ``[-(2**bits-1), 2**bits-1]``.
     """
-    if bits not in WEIGHT_BITS:
-        raise ValueError(f"weight bits must be one of {WEIGHT_BITS} (got {bits})")
-    top = 2**bits - 1
-    levels = torch.clamp(2.0 * torch.floor(w / 2.0) + 1.0, -top, top)
+    contract.check_choice("weight_bits", bits, WEIGHT_BITS)
+    levels = contract.nearest_odd_level(w, bits)
     return w + (levels - w).detach()
 
 
-def bernoulli_spikes(intensity: torch.Tensor, t_steps: int, generator: torch.Generator) -> torch.Tensor:
+def bernoulli_spikes(intensity: torch.Tensor, t_steps: int, generator: torch.Generator,
+                     frames: int = 1) -> torch.Tensor:
     """Rate-encode 8-bit intensities as Bernoulli spike trains, like the hardware.
 
-    Input ``i`` spikes at a step iff a uniform 8-bit number ``r`` is below its intensity,
-    i.e. with probability ``intensity / 256`` (docs/semantics.md, section 3); the numbers
-    come from ``generator``, not from the hardware's xorshift32 streams.
+    Input ``i`` spikes at step ``t`` iff a uniform 8-bit number ``r`` is below its intensity
+    in frame ``min(t, frames) - 1`` (:func:`spinaps.contract.frame_of_step`), i.e. with
+    probability ``intensity / 256`` (docs/semantics.md, sections 1 and 3); the numbers come
+    from ``generator``, not from the hardware's xorshift32 streams.
 
     Parameters
     ----------
     intensity : torch.Tensor
-        Integer intensities 0..255, shape ``(B, n_in)``.
+        Integer intensities 0..255, shape ``(B, frames * n_in)``, frame after frame.
     t_steps : int
         Number of steps ``T``.
     generator : torch.Generator
         Source of the random bytes.
+    frames : int
+        Frames per sample (1 for an image, the series length for a time series).
 
     Returns
     -------
     torch.Tensor
         ``float32`` spikes in {0, 1}, shape ``(B, T, n_in)``.
     """
-    shape = (intensity.shape[0], t_steps, intensity.shape[1])
-    r = torch.randint(0, 256, shape, generator=generator, dtype=torch.int16)
-    return (r < intensity.to(torch.int16)[:, None, :]).float()
+    b, width = intensity.shape
+    if width % frames:
+        raise ValueError(f"samples of {width} intensities do not split into {frames} frames")
+    frame = torch.as_tensor(contract.frame_of_step(t_steps, frames))
+    x = intensity.reshape(b, frames, width // frames)[:, frame]         # [B, T, n_in]
+    r = torch.randint(0, 256, x.shape, generator=generator, dtype=torch.int16)
+    return (r < x.to(torch.int16)).float()
 
 
-class GlmLayer(nn.Module):
-    """A layer of GLM neurons with per-neuron scale and quantizable weights.
+class TorchGlmLayer(nn.Module):
+    """A trainable layer of GLM neurons with per-neuron scale and quantizable weights.
 
     Parameters
     ----------
@@ -130,8 +141,7 @@ class GlmLayer(nn.Module):
         u_range: float = 8.0,
     ) -> None:
         super().__init__()
-        if weight_bits not in WEIGHT_BITS:
-            raise ValueError(f"weight_bits must be one of {WEIGHT_BITS} (got {weight_bits})")
+        contract.check_choice("weight_bits", weight_bits, WEIGHT_BITS)
         basis = torch.as_tensor(np.asarray(basis_int), dtype=torch.float32)
         if basis.ndim != 2:
             raise ValueError(f"basis_int must have shape (K, tau) (got {tuple(basis.shape)})")
@@ -167,7 +177,7 @@ class GlmLayer(nn.Module):
         unrounded latent weights in the full-precision mode.
         """
         w = self.weight * 2.0**self.weight_bits
-        return w if self.full_precision else ste_odd_levels(w, self.weight_bits)
+        return w if self.full_precision else ste_nearest_odd_level(w, self.weight_bits)
 
     def weight_codes(self) -> np.ndarray:
         """The odd integer weights the hardware stores, ``int64`` ``(n_out, n_in, K)``.
@@ -176,7 +186,7 @@ class GlmLayer(nn.Module):
         quantized after training).
         """
         with torch.no_grad():
-            w = ste_odd_levels(self.weight * 2.0**self.weight_bits, self.weight_bits)
+            w = ste_nearest_odd_level(self.weight * 2.0**self.weight_bits, self.weight_bits)
         return w.round().to(torch.int64).numpy()
 
     def traces(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Bit-exact integer golden model of the accelerator (docs/semantics.md, contract version 2).
+"""Bit-exact integer golden model of the accelerator (docs/semantics.md).
 
 Batched over samples with integer PyTorch tensors. Every random draw of every sample is
 computed up front (the generators are consumed in a data-independent order), and the whole
@@ -7,7 +7,13 @@ afterwards as a mask. This keeps the model fast and makes "what if T_max were t"
 accuracy-by-step curve) free.
 
 The same functions are the reference for every test tier: Amaranth-simulator unit tests,
-cocotb component tests and the end-to-end cocotb test compare against them.
+cocotb component tests and the end-to-end cocotb test compare against them. Every rule and
+integer helper (generator, seeds, groups, LIF integration, decisions, structural rules)
+comes from :mod:`spinaps.contract`; this module only batches them over samples in torch.
+
+One module of about 440 lines on purpose: its sections follow docs/semantics.md one to one
+(generator, encoder, traces, GLM, LIF, decision, the whole accelerator), so the model can be
+read against the contract.
 """
 
 from __future__ import annotations
@@ -17,34 +23,28 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .artifact import CONTRACT_VERSION  # noqa: F401  (one definition, re-exported)
-
-_MASK32 = 0xFFFFFFFF
+from spinaps import contract
+from spinaps.contract import CONTRACT_VERSION, DECISIONS, xorshift32  # noqa: F401  (re-exported)
 
 
 # --- 2. pseudo-random generator ------------------------------------------------------------
-
-def xorshift32(state):
-    """One xorshift32 step (13, 17, 5) on an int64 tensor (or Python int) of 32-bit states."""
-    s = state
-    s = s ^ ((s << 13) & _MASK32)
-    s = s ^ (s >> 17)
-    s = s ^ ((s << 5) & _MASK32)
-    return s
-
 
 def initial_states(base_seeds, seeds):
     """Generator states at the start of an inference: ``base_seed[g] ^ (seed << 16)``.
 
     Returns an int64 tensor ``[B, G]`` for ``base_seeds [G]`` and ``seeds [B]``.
     """
-    base = torch.as_tensor(np.asarray(base_seeds, dtype=np.int64))
-    seeds = torch.as_tensor(np.asarray(seeds, dtype=np.int64))
-    if bool(((base & 0xFFFF) == 0).any()):
-        raise ValueError("every base seed needs a non-zero low half (docs/semantics.md section 2)")
-    if bool(((seeds < 0) | (seeds > 0xFFFF)).any()):
-        raise ValueError("per-inference seeds are 16-bit unsigned (0..65535)")
-    return base[None, :] ^ (seeds[:, None] << 16)
+    base_seeds = np.asarray(base_seeds, dtype=np.int64)
+    seeds = np.asarray(seeds, dtype=np.int64)
+    contract.check_base_seeds(base_seeds)
+    seed = contract.RANGES["seed"]
+    bad = (seeds < seed.lo) | (seeds > seed.hi)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise contract.ContractError(f"seeds[{i}] = {int(seeds[i])} is out of range "
+                                     f"{seed.lo}..{seed.hi} ({seed.meaning})")
+    base = torch.as_tensor(base_seeds)
+    return contract.initial_state(base[None, :], torch.as_tensor(seeds)[:, None])
 
 
 def draw_table(base_seeds, seeds, n_draws):
@@ -57,16 +57,7 @@ def draw_table(base_seeds, seeds, n_draws):
     return out
 
 
-def _groups(n, lanes):
-    return -(-n // lanes)
-
-
 # --- 3. encoder ------------------------------------------------------------------------------
-
-def frame_of_step(t_max, frames):
-    """Frame index used at each step ``t = 1..T`` (section 1): ``min(t, F) - 1``."""
-    return torch.clamp(torch.arange(t_max), max=frames - 1)
-
 
 def encode_bernoulli(intensity, seeds, base_seeds, t_max, frames=1):
     """Input spikes ``x [B, T, N_in]`` (bool) of the Bernoulli rate encoder (sections 1, 3).
@@ -79,10 +70,11 @@ def encode_bernoulli(intensity, seeds, base_seeds, t_max, frames=1):
         raise ValueError(f"a sample of {x.shape[1]} intensities does not split into {frames} frames")
     n_in = x.shape[1] // frames
     g = len(base_seeds)
-    q = _groups(n_in, g)
-    r = draw_table(base_seeds, seeds, t_max * q) >> 24            # [B, T*Q, G]
+    q = contract.groups(n_in, g)
+    r = draw_table(base_seeds, seeds, t_max * q) >> contract.DRAW_SHIFT["encoder"]  # [B, T*Q, G]
     r = r.reshape(b, t_max, q * g)[:, :, :n_in]                     # input i = q*G + g
-    x = x.reshape(b, frames, n_in)[:, frame_of_step(t_max, frames)]  # [B, T, N_in]
+    frame = torch.as_tensor(contract.frame_of_step(t_max, frames))
+    x = x.reshape(b, frames, n_in)[:, frame]                        # [B, T, N_in]
     return r < x
 
 
@@ -165,26 +157,22 @@ def glm_potentials(c, params: GlmLayerParams):
     scale = torch.as_tensor(np.asarray(params.scale, dtype=np.int64))
     gamma = torch.as_tensor(np.asarray(params.gamma, dtype=np.int64))
     v = gamma + torch.div(scale * acc, 1 << params.scale_shift, rounding_mode="floor")
-    half = 1 << (params.u_bits - 1)
-    return acc, v.clamp(-half, half - 1)
+    return acc, v.clip(*contract.potential_bounds(params.u_bits))
 
 
 def glm_spikes(u, seeds, params: GlmLayerParams):
     """Bernoulli output spikes ``y [B, T, N_out]`` (bool) from potentials (section 5.3)."""
     b, t_max, n_out = u.shape
     p = params.lanes
-    qn = _groups(n_out, p)
+    qn = contract.groups(n_out, p)
     table = torch.as_tensor(np.asarray(params.sigmoid, dtype=np.int64))
-    prob = table[u + (1 << (params.u_bits - 1))]
-    r = draw_table(params.base_seeds, seeds, t_max * qn) >> 16
+    prob = table[u - contract.potential_bounds(params.u_bits)[0]]        # entry u + 2^(U-1)
+    r = draw_table(params.base_seeds, seeds, t_max * qn) >> contract.DRAW_SHIFT["glm"]
     r = r.reshape(b, t_max, qn * p)[:, :, :n_out]
     return r < prob
 
 
 # --- 5b. LIF neurons --------------------------------------------------------------------------
-
-LIF_RESETS = ("subtract", "zero")
-
 
 @dataclass(frozen=True)
 class LifLayerParams:
@@ -220,7 +208,6 @@ def lif_layer(s, params: LifLayerParams):
     dtype = torch.float32 if int(np.abs(w).sum(axis=1).max(initial=0)) < 2**24 else torch.float64
     acc = (s.to(dtype).reshape(b * t_max, n_in) @ torch.as_tensor(w, dtype=dtype).T)
     acc = acc.round().to(torch.int64).reshape(b, t_max, -1)
-    half = 1 << (params.v_bits - 1)
     theta = torch.as_tensor(np.asarray(params.threshold, dtype=np.int64))
     bias = torch.as_tensor(np.asarray(params.bias, dtype=np.int64))
     v = torch.zeros((b, params.n_out), dtype=torch.int64)
@@ -228,8 +215,7 @@ def lif_layer(s, params: LifLayerParams):
     u_out = torch.empty_like(acc)
     y_out = torch.empty(acc.shape, dtype=torch.bool)
     for t in range(t_max):
-        leak = (v >> params.leak_shift) if params.leak_shift > 0 else 0
-        u = torch.clamp(v - leak + acc[:, t] + bias, -half, half - 1)
+        u = contract.lif_integrate(v, acc[:, t] + bias, params.leak_shift, params.v_bits)
         quiet = ref > 0                                  # refractory: hold v, no spike
         u = torch.where(quiet, v, u)
         y = (u >= theta) & ~quiet
@@ -241,8 +227,6 @@ def lif_layer(s, params: LifLayerParams):
 
 
 # --- 6. decision -----------------------------------------------------------------------------
-
-DECISIONS = ("first_to_spike", "spike_count", "max_potential")
 
 def argmax_lowest(u, mask=None):
     """argmax over the last axis, ties to the lowest index (torch.argmax returns the first).
@@ -270,15 +254,14 @@ def first_to_spike(u, y):
 def decide(u, y, decision="first_to_spike"):
     """Class, decision step (1-based) and decided flag per sample for a decision rule (section 6)."""
     b, t_max, _ = u.shape
+    contract.check_choice("decision", decision, DECISIONS)
     if decision == "first_to_spike":
         return first_to_spike(u, y)
     full = torch.full((b,), t_max)
     if decision == "spike_count":
         counts = y.sum(dim=1)
         return argmax_lowest(counts), full, counts.amax(dim=-1) > 0
-    if decision == "max_potential":
-        return argmax_lowest(u[:, -1]), full, torch.ones(b, dtype=torch.bool)
-    raise ValueError(f"decision = {decision!r} is not one of {', '.join(DECISIONS)}")
+    return argmax_lowest(u[:, -1]), full, torch.ones(b, dtype=torch.bool)      # max_potential
 
 
 def classes_by_step(u, y, decision="first_to_spike"):
@@ -357,7 +340,8 @@ class GoldenModel:
     """The integer model of an artifact: encoder, layers, decision (docs/semantics.md 0-7).
 
     ``layers`` holds :class:`LifLayerParams` and :class:`GlmLayerParams` (a GLM layer only
-    last); ``layer`` is the output layer.
+    last); ``output_layer`` is the last one. The structural rules are checked at
+    construction (:func:`spinaps.contract.check_network`).
     """
 
     t_max: int
@@ -369,27 +353,20 @@ class GoldenModel:
     def __post_init__(self):
         layers = tuple(self.layers)
         if not layers:
-            raise ValueError("a golden model needs at least one layer")
-        for index, lp in enumerate(layers):
-            if lp.kind == "glm" and index != len(layers) - 1:
-                raise ValueError(f"layer {index} is a GLM layer; a GLM layer may only be the last layer")
-            if index and lp.n_in != layers[index - 1].n_out:
-                raise ValueError(f"layer {index} has n_in = {lp.n_in} but layer {index - 1} has "
-                                 f"n_out = {layers[index - 1].n_out}; layer sizes must chain")
-        if self.decision not in DECISIONS:
-            raise ValueError(f"decision = {self.decision!r} is not one of {', '.join(DECISIONS)}")
-        if self.decision != "first_to_spike" and layers[-1].kind != "lif":
-            raise ValueError(f"decision = {self.decision!r} needs a LIF output layer "
-                             f"(a GLM output layer decides first-to-spike)")
+            raise contract.ContractError("a golden model needs at least one layer")
+        contract.check_network([lp.kind for lp in layers], [(lp.n_in, lp.n_out) for lp in layers],
+                               self.decision)
         object.__setattr__(self, "layers", layers)
 
     @property
-    def layer(self):
+    def output_layer(self):
         """The output layer (the only one of a SpinAPS network)."""
         return self.layers[-1]
 
     @classmethod
     def from_artifact(cls, artifact):
+        """The model of a validated :class:`spinaps.sw.artifact.Artifact` (loaded from a file
+        or built by :func:`spinaps.sw.artifact.from_memory`)."""
         m = artifact.manifest
         layers = []
         for index, record in enumerate(m["layers"]):

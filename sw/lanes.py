@@ -1,6 +1,8 @@
 """Hardware parallelism an export uses when the user does not choose it (no torch import:
 the CLI reads these for its defaults)."""
 
+from spinaps.contract import ceil_div
+
 __all__ = ["DEFAULT_ENCODER_LANES", "default_lanes"]
 
 #: Encoder generators when the user does not choose (``--encoder-lanes``).
@@ -14,4 +16,4 @@ def default_lanes(n_out: int) -> int:
     digits default (64 -> 10 GLM) fits the iCE40 UP5K with its UART link and runs above
     100 MHz on the ECP5 (bench/results/boards.json); one word per neuron did neither.
     """
-    return max(1, min(16, -(-int(n_out) // 2)))
+    return max(1, min(16, ceil_div(int(n_out), 2)))

@@ -10,6 +10,10 @@ Gradients pass the threshold through a fast-sigmoid surrogate.
 Networks: LIF hidden layers (deterministic spikes) feeding either the SpinAPS GLM
 first-to-spike output layer (a *hybrid*, trained end to end with the first-to-spike loss)
 or a LIF output layer read out by spike count, first spike or max potential.
+
+:class:`TorchLifLayer` is the trainable torch model of a LIF layer; the Amaranth component
+that runs it is :class:`spinaps.hdl.lif_layer.LifLayer`, its integer form
+:class:`spinaps.sw.golden.LifLayerParams`.
 """
 
 from __future__ import annotations
@@ -23,15 +27,26 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from spinaps import contract
+from spinaps.contract import (LAYER_TYPES, MAX_LAYERS, RANGES, RESETS, WEIGHT_BITS,
+                              splitmix32_seeds)
+
 from .ann import AnnConfig, train_mlp
 from .basis import quantize_basis, raised_cosine_basis
-from .datasets import Dataset
-from .glm import WEIGHT_BITS, GlmLayer, bernoulli_spikes, ste_odd_levels
-from .golden import DECISIONS, GoldenModel, LifLayerParams
+from .checks import at_least, prefixed, real
+from .datasets import STATIC_T_MAX, Dataset, check_inputs, shape_errors
+from .export import glm_layer_params
+from .glm import TorchGlmLayer, bernoulli_spikes, ste_nearest_odd_level
+from .golden import GoldenModel, LifLayerParams
+from .lanes import DEFAULT_ENCODER_LANES, default_lanes
 from .loss import decision_loss, expected_error, first_to_spike_loss
 from .train import _lr_factor
 
-__all__ = ["LifNetConfig", "LifLayer", "SpikingNet", "TrainedNet", "train_network", "to_golden"]
+__all__ = ["LifNetConfig", "TorchLifLayer", "SpikingNet", "TrainedNet", "train_network", "to_golden",
+           "training_record"]
+
+#: Training losses of a hybrid network (LifNetConfig.loss).
+LOSSES = ("alone", "decision")
 
 
 class _Spike(torch.autograd.Function):
@@ -57,7 +72,7 @@ def _ste_round(x):
     return x + (torch.round(x) - x).detach()
 
 
-class LifLayer(nn.Module):
+class TorchLifLayer(nn.Module):
     """Integer-exact float LIF layer (docs/semantics.md 5b), trainable by surrogate gradients.
 
     Parameters
@@ -77,18 +92,16 @@ class LifLayer(nn.Module):
     def __init__(self, n_in, n_out, *, weight_bits=4, threshold=60, v_bits=12, leak_shift=3,
                  reset="subtract", slope=4.0):
         super().__init__()
-        if weight_bits not in WEIGHT_BITS:
-            raise ValueError(f"weight_bits must be one of {WEIGHT_BITS} (got {weight_bits})")
-        half = 2 ** (v_bits - 1)
-        if not 1 <= threshold <= half - 1:
-            raise ValueError(f"threshold = {threshold} must be in 1..{half - 1} for v_bits = {v_bits}")
+        contract.check_choice("weight_bits", weight_bits, WEIGHT_BITS)
+        contract.check_int("threshold", threshold, 1, contract.potential_bounds(v_bits)[1],
+                           f"v_bits = {v_bits}")
         self.n_in, self.n_out, self.weight_bits = n_in, n_out, weight_bits
         self.threshold, self.v_bits, self.leak_shift, self.reset, self.slope = threshold, v_bits, leak_shift, reset, slope
         self.weight = nn.Parameter(torch.zeros(n_out, n_in))     # latent, [-1, 1] of the code range
         self.bias = nn.Parameter(torch.zeros(n_out))             # potential units
 
     def weight_levels(self):
-        return ste_odd_levels(self.weight * 2.0**self.weight_bits, self.weight_bits)
+        return ste_nearest_odd_level(self.weight * 2.0**self.weight_bits, self.weight_bits)
 
     def bias_levels(self):
         return _ste_round(self.bias)
@@ -98,12 +111,13 @@ class LifLayer(nn.Module):
         b, t_max, _ = s.shape
         acc = (s.reshape(b * t_max, -1) @ self.weight_levels().T).reshape(b, t_max, -1)
         bias = self.bias_levels()
-        half = 2 ** (self.v_bits - 1)
+        lo, hi = contract.potential_bounds(self.v_bits)
         v = torch.zeros(b, self.n_out, dtype=s.dtype)
         us, ys = [], []
         for t in range(t_max):
+            # contract.lif_integrate in floats: the floor leak has a straight-through gradient.
             leak = _ste_floor(v / 2**self.leak_shift) if self.leak_shift else 0.0
-            u = torch.clamp(v - leak + acc[:, t] + bias, -half, half - 1)
+            u = torch.clamp(v - leak + acc[:, t] + bias, lo, hi)
             y = _Spike.apply((u - self.threshold) / self.threshold, self.slope)
             reset = y.detach()
             v = u - self.threshold * reset if self.reset == "subtract" else u * (1.0 - reset)
@@ -122,9 +136,9 @@ class LifLayer(nn.Module):
 
     @torch.no_grad()
     def project_(self):
-        half = 2 ** (self.v_bits - 1)
+        top = min(contract.potential_bounds(self.v_bits)[1], 4 * self.threshold)
         self.weight.clamp_(-1.0, 1.0)
-        self.bias.clamp_(-min(half - 1, 4 * self.threshold), min(half - 1, 4 * self.threshold))
+        self.bias.clamp_(-top, top)
 
     def to_params(self, lanes):
         """The integer layer (:class:`~spinaps.sw.golden.LifLayerParams`)."""
@@ -159,7 +173,7 @@ class LifNetConfig:
     v_bits: int = 12
     leak_shift: int = 2
     reset: str = "subtract"
-    t_max: int = 16
+    t_max: int = STATIC_T_MAX["lif"]
     epochs: int = 60
     lr: float = 2e-2
     lr_final: float = 0.05
@@ -176,39 +190,45 @@ class LifNetConfig:
     expected_from: float | None = None
 
     def __post_init__(self):
-        def need(ok, name, rule):
-            if not ok:
-                raise ValueError(f"LifNetConfig.{name} must be {rule} (got {getattr(self, name)!r})")
-
-        need(len(self.hidden) >= 1 and all(isinstance(h, int) and h >= 1 for h in self.hidden) and len(self.hidden) <= 7,
-             "hidden", "1..7 positive layer sizes")
-        need(self.output in ("glm", "lif"), "output", '"glm" or "lif"')
-        need(self.decision in DECISIONS, "decision", f"one of {', '.join(DECISIONS)}")
-        need(self.output == "lif" or self.decision == "first_to_spike", "decision",
-             'first_to_spike for a GLM output layer')
-        need(self.weight_bits in WEIGHT_BITS, "weight_bits", "one of 1, 2, 4, 8")
-        need(isinstance(self.v_bits, int) and 6 <= self.v_bits <= 24, "v_bits", "an integer in 6..24")
-        need(isinstance(self.leak_shift, int) and 0 <= self.leak_shift <= 15, "leak_shift", "an integer in 0..15")
-        need(self.reset in ("subtract", "zero"), "reset", '"subtract" or "zero"')
-        need(self.loss in ("alone", "decision"), "loss", '"alone" (true class spikes first, alone) or "decision" '
-             '(the decision rule picks the true class)')
-        need(self.expected_from is None or 0.0 <= self.expected_from <= 1.0, "expected_from",
-             "None or a fraction of the epochs in 0..1")
-        need(self.expected_from is None or self.output == "glm", "expected_from",
-             "None for an all-LIF network (it applies to the first-to-spike probability of a GLM output)")
-        need(isinstance(self.t_max, int) and 1 <= self.t_max <= 255, "t_max", "an integer in 1..255")
-        need(isinstance(self.epochs, int) and self.epochs >= 1, "epochs", "an integer >= 1")
-        need(self.lr > 0, "lr", "> 0")
-        need(self.max_train is None or (isinstance(self.max_train, int) and self.max_train >= 1), "max_train",
-             "None or an integer >= 1")
-        need(isinstance(self.tau, int) and 1 <= self.tau <= 8, "tau", "an integer in 1..8")
-        need(isinstance(self.n_basis, int) and 1 <= self.n_basis <= min(4, self.tau), "n_basis", "in 1..min(4, tau)")
-        half = 2 ** (self.v_bits - 1)
-        need(1 <= self.theta <= half - 1, "threshold", f"in 1..{half - 1} (v_bits = {self.v_bits})")
+        with prefixed("LifNetConfig."):
+            if not isinstance(self.hidden, (tuple, list)) or not 1 <= len(self.hidden) < MAX_LAYERS:
+                raise ValueError(f"hidden = {self.hidden!r} must list 1..{MAX_LAYERS - 1} hidden "
+                                 f"layer sizes (a network has at most {MAX_LAYERS} layers)")
+            for i, h in enumerate(self.hidden):
+                contract.check("n_out", h, field=f"hidden[{i}]")
+            contract.check_choice("output", self.output, LAYER_TYPES)
+            # The structural rules (a GLM output decides first-to-spike), with placeholder
+            # input and class counts: the data set sets them.
+            sizes = list(zip((1, *self.hidden), (*self.hidden, RANGES["n_classes"].lo)))
+            contract.check_network(["lif"] * len(self.hidden) + [self.output], sizes, self.decision)
+            contract.check_choice("weight_bits", self.weight_bits, WEIGHT_BITS)
+            contract.check("v_bits", self.v_bits)
+            contract.check("v_bits", self.readout_v_bits, field="readout_v_bits")
+            contract.check("leak_shift", self.leak_shift)
+            contract.check_choice("reset", self.reset, RESETS)
+            contract.check_choice("loss", self.loss, LOSSES)
+            if self.expected_from is not None:
+                real("expected_from", self.expected_from, lo=0, hi=1)
+                if self.output != "glm":
+                    raise ValueError(f"expected_from = {self.expected_from!r} must be None for an "
+                                     f"all-LIF network (it applies to the first-to-spike "
+                                     f"probability of a GLM output)")
+            contract.check("t_max", self.t_max)
+            at_least("epochs", self.epochs, 1)
+            real("lr", self.lr, lo=0, lo_open=True)
+            if self.max_train is not None:
+                at_least("max_train", self.max_train, 1)
+            contract.check("tau", self.tau)
+            basis = RANGES["basis"]
+            contract.check_int("n_basis", self.n_basis, basis.lo, min(basis.hi, self.tau),
+                               f"{basis.meaning}, at most tau = {self.tau}")
+            contract.check("basis_bits", self.basis_bits)
+            contract.check_int("threshold", self.theta, 1, contract.potential_bounds(self.v_bits)[1],
+                               f"v_bits = {self.v_bits}")
 
     @property
     def theta(self):
-        return self.threshold if self.threshold is not None else 4 * (2**self.weight_bits - 1)
+        return self.threshold if self.threshold is not None else 4 * contract.weight_max(self.weight_bits)
 
     @property
     def name(self):
@@ -224,20 +244,20 @@ class SpikingNet(nn.Module):
         self.config = config
         sizes = [n_in, *config.hidden]
         self.hidden = nn.ModuleList([
-            LifLayer(a, b, weight_bits=config.weight_bits, threshold=config.theta, v_bits=config.v_bits,
+            TorchLifLayer(a, b, weight_bits=config.weight_bits, threshold=config.theta, v_bits=config.v_bits,
                      leak_shift=config.leak_shift, reset=config.reset) for a, b in zip(sizes[:-1], sizes[1:])])
         if config.output == "glm":
             basis_float = raised_cosine_basis(config.n_basis, config.tau)
             self.basis_int, self.basis_scale = quantize_basis(basis_float, config.basis_bits)
-            self.out = GlmLayer(sizes[-1], n_classes, self.basis_int, weight_bits=config.weight_bits,
+            self.out = TorchGlmLayer(sizes[-1], n_classes, self.basis_int, weight_bits=config.weight_bits,
                                 u_range=config.u_range)
         elif config.decision == "max_potential":
             # A read-out that integrates without leak and never reaches its threshold.
-            half = 2 ** (config.readout_v_bits - 1)
-            self.out = LifLayer(sizes[-1], n_classes, weight_bits=config.weight_bits, threshold=half - 1,
+            top = contract.potential_bounds(config.readout_v_bits)[1]
+            self.out = TorchLifLayer(sizes[-1], n_classes, weight_bits=config.weight_bits, threshold=top,
                                 v_bits=config.readout_v_bits, leak_shift=0, reset="subtract")
         else:
-            self.out = LifLayer(sizes[-1], n_classes, weight_bits=config.weight_bits, threshold=config.theta,
+            self.out = TorchLifLayer(sizes[-1], n_classes, weight_bits=config.weight_bits, threshold=config.theta,
                                 v_bits=config.v_bits, leak_shift=config.leak_shift, reset=config.reset)
 
     def forward(self, x):
@@ -288,24 +308,23 @@ class TrainedNet:
     loss_history: list = field(default_factory=list)
 
 
-def _frames_to_steps(x, frames, t_max, generator):
-    """Bernoulli spikes ``(B, T, n_in)`` of samples ``(B, frames * n_in)`` (frame per step)."""
-    b = x.shape[0]
-    x = x.reshape(b, frames, -1)
-    idx = torch.clamp(torch.arange(t_max), max=frames - 1)
-    r = torch.randint(0, 256, (b, t_max, x.shape[2]), generator=generator, dtype=torch.int16)
-    return (r < x[:, idx].to(torch.int16)).float()
-
-
 def train_network(dataset: Dataset, config: LifNetConfig = LifNetConfig(), *, progress=True) -> TrainedNet:
-    """Train a LIF or hybrid network on fresh Bernoulli input spikes every batch.
+    """Train a LIF or hybrid network on fresh Bernoulli input spikes every batch (frame by
+    frame for a time series).
 
-    Deterministic for a given ``config.seed`` (and thread count).
+    Deterministic for a given ``config.seed`` (and thread count). Raises
+    :class:`~spinaps.sw.datasets.DatasetError` naming the data set's shape if its samples do
+    not fit the network.
     """
+    check_inputs(dataset, "train_network")
+    with shape_errors(dataset, "train_network"):
+        return _train_network(dataset, config, progress)
+
+
+def _train_network(dataset: Dataset, config: LifNetConfig, progress: bool) -> TrainedNet:
     generator = torch.Generator().manual_seed(config.seed)
-    frames = getattr(dataset, "frames", 1)
-    n_in = dataset.x_train.shape[1] // frames
-    model = SpikingNet(n_in, dataset.n_classes, config)
+    frames = dataset.frames
+    model = SpikingNet(dataset.n_in, dataset.n_classes, config)
     x_train, y_train = torch.tensor(dataset.x_train), torch.tensor(dataset.y_train)
     if config.max_train is not None and config.max_train < len(x_train):
         # A fixed subset (large data sets on a small machine); the ANN baseline sees all of it.
@@ -313,9 +332,7 @@ def train_network(dataset: Dataset, config: LifNetConfig = LifNetConfig(), *, pr
         x_train, y_train = x_train[keep], y_train[keep]
 
     def spikes(idx):
-        if frames == 1:
-            return bernoulli_spikes(x_train[idx], config.t_max, generator)
-        return _frames_to_steps(x_train[idx], frames, config.t_max, generator)
+        return bernoulli_spikes(x_train[idx], config.t_max, generator, frames)
 
     # Data-dependent initial scales, layer by layer.
     sample = spikes(torch.randperm(len(x_train), generator=generator)[:256])
@@ -362,9 +379,6 @@ def to_golden(trained: TrainedNet, *, encoder_lanes=None, lanes=None, u_bits=8, 
     :func:`~spinaps.sw.lanes.default_lanes` of each); ``encoder_lanes`` ``None`` means
     :data:`~spinaps.sw.lanes.DEFAULT_ENCODER_LANES`.
     """
-    from .export import glm_layer_params, splitmix32_seeds
-    from .lanes import DEFAULT_ENCODER_LANES, default_lanes
-
     net, c = trained.model, trained.config
     n_layers = len(net.hidden) + 1
     sizes = [layer.n_out for layer in net.hidden] + [net.out.n_out]

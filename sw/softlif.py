@@ -1,5 +1,6 @@
-"""Soft-LIF rate networks (Hunsberger & Eliasmith, arXiv 1611.05141) and their conversion to
-the integer LIF network of the hardware (docs/semantics.md, section 5b).
+"""Soft-LIF rate networks (Hunsberger & Eliasmith, arXiv 1611.05141): the neuron model and
+the training. The conversion to the integer LIF network of the hardware is
+:mod:`spinaps.sw.softlif_convert`.
 
 Training
     An MLP whose hidden units are **soft-LIF** rate neurons::
@@ -13,37 +14,13 @@ Training
     data. The output layer is linear (softmax cross-entropy). A ReLU ANN of the same shape is
     trained with the same settings for comparison.
 
-Conversion
-    Every hidden soft-LIF layer ``l`` becomes an integer LIF layer whose time step ``dt_l``
-    is fixed by its leak shift ``s_l``: the exact exponential decay over one step,
-    ``exp(-dt/tau_rc)``, is ``1 - 2^-s``, so ``dt_l = -tau_rc * ln(1 - 2^-s_l)``. The
-    refractory period is ``round(tau_ref / dt_l)`` steps. With input per step
-    ``2^-s * j * theta`` the potential relaxes to ``j * theta``, so the neuron fires exactly
-    when ``j >= 1`` and its period is ``tau_rc/dt * ln(1 + 1/(j-1))`` steps plus the
-    refractory steps: the LIF rate curve in spikes per step, ``r(j) * dt``.
-
-    A spike of layer ``l`` stands for the activation ``amplitude / dt_l`` of the ANN (an
-    input spike for the activation 1), which gives the per-spike weights. Weights are
-    quantized to the odd levels ``w = 2c - (2^b - 1)`` with one scale per neuron (a hidden
-    neuron's weights, bias and threshold scale together, which leaves its spikes unchanged);
-    the scale minimises the quantization error of the row. The threshold follows from the
-    scale; the bias from the threshold.
-
-    The time step itself comes from activation statistics, as in data-based normalization
-    (Diehl et al. 2015, Rueckauer et al. 2017): the ``rate_percentile``-th percentile of the
-    layer's rates on training data is mapped to at most ``max_rate`` spikes per step, which
-    picks the smallest leak shift (the largest ``dt``, the most spikes in ``T_max`` steps)
-    that satisfies it.
-
-    The output layer is an integrate-and-fire read-out (no leak): ``max_potential`` (its
-    threshold is never reached, the potential integrates ``W a + b`` scaled by one
-    per-layer factor) or ``spike_count`` (subtractive reset, one threshold for the layer at
-    the ``rate_percentile``-th percentile of the winning neuron's input per step).
+    A time series (``Dataset.frames > 1``) is read as its mean rate over the frames
+    (:func:`spinaps.sw.ann.input_rates`), what the converted network integrates over a run of
+    at least as many steps.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -54,18 +31,15 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .artifact import largest_potential
-from .datasets import Dataset
-from .golden import GoldenModel, LifLayerParams
+from spinaps import contract
+from spinaps.contract import WEIGHT_BITS
 
-__all__ = [
-    "SoftLifConfig", "SoftLif", "TrainedSoftLif", "ConversionInfo", "softlif_rate", "lif_rate",
-    "train_softlif", "convert", "evaluate_golden", "softlif_artifact", "default_hidden",
-]
+from .ann import input_rates
+from .checks import at_least, prefixed, real
+from .datasets import Dataset, check_inputs, shape_errors
 
-WEIGHT_BITS = (1, 2, 4, 8)
-READOUTS = ("max_potential", "spike_count")
-RESETS = ("subtract", "zero")
+__all__ = ["SoftLifConfig", "SoftLif", "QuantLinear", "TrainedSoftLif", "softlif_rate", "lif_rate",
+           "train_softlif", "default_hidden", "best_scale"]
 
 
 # --- neuron -------------------------------------------------------------------------------------
@@ -151,36 +125,22 @@ class SoftLifConfig:
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("tau_rc", "gamma", "gain", "amplitude", "lr"):
-            value = getattr(self, name)
-            if not _is_real(value) or not value > 0:
-                raise ValueError(f"SoftLifConfig.{name} must be a positive number (got {value!r})")
-        for name in ("tau_ref", "noise_sigma", "weight_decay"):
-            value = getattr(self, name)
-            if not _is_real(value) or value < 0:
-                raise ValueError(f"SoftLifConfig.{name} must be a number >= 0 (got {value!r})")
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not _is_int(value) or value < 1:
-                raise ValueError(f"SoftLifConfig.{name} must be an integer >= 1 (got {value!r})")
-        if self.weight_bits is not None and (not _is_int(self.weight_bits)
-                                             or self.weight_bits not in WEIGHT_BITS):
-            raise ValueError(f"SoftLifConfig.weight_bits must be None or one of "
-                             f"{', '.join(map(str, WEIGHT_BITS))} (got {self.weight_bits!r})")
-        if self.hidden is not None:
-            hidden = tuple(self.hidden)
-            if not hidden or not all(_is_int(h) and h >= 1 for h in hidden):
-                raise ValueError(f"SoftLifConfig.hidden must be a non-empty list of layer sizes >= 1 "
-                                 f"(got {self.hidden!r})")
-            object.__setattr__(self, "hidden", hidden)
-
-
-def _is_real(v):
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+        with prefixed("SoftLifConfig."):
+            for name in ("tau_rc", "gamma", "gain", "amplitude", "lr"):
+                real(name, getattr(self, name), lo=0, lo_open=True)
+            for name in ("tau_ref", "noise_sigma", "weight_decay"):
+                real(name, getattr(self, name), lo=0)
+            for name in ("epochs", "batch_size"):
+                at_least(name, getattr(self, name), 1)
+            if self.weight_bits is not None:
+                contract.check_choice("weight_bits", self.weight_bits, WEIGHT_BITS)
+            if self.hidden is not None:
+                hidden = tuple(self.hidden)
+                if not hidden:
+                    raise ValueError("hidden = () must list at least one hidden layer size")
+                for i, h in enumerate(hidden):
+                    contract.check("n_out", h, field=f"hidden[{i}]")
+                object.__setattr__(self, "hidden", hidden)
 
 
 # --- networks -----------------------------------------------------------------------------------
@@ -208,7 +168,7 @@ class SoftLif(nn.Module):
 
 
 class QuantLinear(nn.Linear):
-    """Linear layer whose forward pass uses odd-level weights ``odd_levels(w k) / k``
+    """Linear layer whose forward pass uses odd-level weights ``nearest_odd_level(w k) / k``
     (straight-through gradient to the float weights ``w``); ``bits = None`` is a plain layer.
 
     ``scale`` (``k``) is per row (``per_row``) or one for the matrix; :meth:`refresh_scale`
@@ -224,15 +184,13 @@ class QuantLinear(nn.Linear):
     def refresh_scale(self):
         if self.bits is not None:
             w = self.weight.detach().double().numpy()
-            k = _best_scale(w, self.bits, axis=1 if self.per_row else None)
+            k = best_scale(w, self.bits, axis=1 if self.per_row else None)
             self.scale.copy_(torch.as_tensor(np.broadcast_to(k, (w.shape[0], 1)).copy(), dtype=torch.float32))
 
     def quantized_weight(self):
         if self.bits is None:
             return self.weight
-        top = 2.0**self.bits - 1
-        v = self.weight * self.scale
-        q = torch.clamp(2.0 * torch.floor(v / 2.0) + 1.0, -top, top) / self.scale
+        q = contract.nearest_odd_level(self.weight * self.scale, self.bits) / self.scale
         return self.weight + (q - self.weight).detach()
 
     def forward(self, x):
@@ -252,12 +210,12 @@ def _mlp(sizes, activation, generator, bits=None):
     return nn.Sequential(*layers)
 
 
-def _rates_in(x) -> torch.Tensor:
-    return torch.tensor(np.asarray(x), dtype=torch.float32) / 255.0
+def _rates_in(x, frames: int) -> torch.Tensor:
+    return input_rates(np.asarray(x), frames)
 
 
 def _fit(model, ds, config, desc, progress, generator):
-    x, y = _rates_in(ds.x_train), torch.tensor(ds.y_train)
+    x, y = _rates_in(ds.x_train, ds.frames), torch.tensor(ds.y_train)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     losses = []
     quantized = [m for m in model if isinstance(m, QuantLinear) and m.bits is not None]
@@ -275,7 +233,7 @@ def _fit(model, ds, config, desc, progress, generator):
         losses.append(total / len(x))
     model.eval()
     with torch.no_grad():
-        predicted = model(_rates_in(ds.x_test)).argmax(1).numpy()
+        predicted = model(_rates_in(ds.x_test, ds.frames)).argmax(1).numpy()
     return float((predicted == ds.y_test).mean()), losses
 
 
@@ -298,6 +256,7 @@ class TrainedSoftLif:
     loss_history: list = field(default_factory=list)
     train_seconds: float = 0.0
     quant_scales: list | None = None     # per layer [n_out, 1] (hidden) / scalar (output), QAT only
+    frames: int = 1                      # frames per sample of the data set (a time series: > 1)
 
     def effective_weights(self, layer):
         """Weights the ANN computes with: the odd-level grid of training when it was
@@ -306,14 +265,14 @@ class TrainedSoftLif:
         if self.quant_scales is None:
             return w
         k = self.quant_scales[layer]
-        return odd_levels(w * k, self.config.weight_bits) / k
+        return odd_level_codes(w * k, self.config.weight_bits) / k
 
     def activations(self, x_uint8):
         """ANN activations of every layer for ``x`` (uint8 intensities): list of numpy arrays,
         entry 0 the input rates, hidden entries ``amplitude * r`` and the last the logits;
         also the hidden rates in Hz."""
         c = self.config
-        a = _rates_in(x_uint8).double()
+        a = _rates_in(x_uint8, self.frames).double()
         acts, rates = [a.numpy()], []
         for l, b in enumerate(self.biases):
             w = self.effective_weights(l)
@@ -335,7 +294,8 @@ def train_softlif(ds: Dataset, config: SoftLifConfig = SoftLifConfig(), progress
     Parameters
     ----------
     ds : Dataset
-        Inputs are read as firing probabilities ``x / 255``.
+        Inputs are read as firing probabilities ``x / 255`` (averaged over the frames of a
+        time series).
     config : SoftLifConfig
         Neuron and training settings.
     progress : bool
@@ -346,9 +306,20 @@ def train_softlif(ds: Dataset, config: SoftLifConfig = SoftLifConfig(), progress
     Returns
     -------
     TrainedSoftLif
+
+    Raises
+    ------
+    DatasetError
+        If the data set's samples do not fit the network (naming their shape).
     """
     if not isinstance(config, SoftLifConfig):
         raise ValueError(f"config must be a SoftLifConfig (got {type(config).__name__})")
+    check_inputs(ds, "train_softlif")
+    with shape_errors(ds, "train_softlif"):
+        return _train_softlif(ds, config, progress, compare_relu)
+
+
+def _train_softlif(ds, config, progress, compare_relu):
     hidden = config.hidden if config.hidden is not None else default_hidden(ds.n_in)
     sizes = (ds.n_in, *hidden, ds.n_classes)
     t0 = time.perf_counter()
@@ -380,28 +351,25 @@ def train_softlif(ds: Dataset, config: SoftLifConfig = SoftLifConfig(), progress
         biases=[m.bias.detach().double().numpy().copy() for m in linears],
         accuracy_softlif=acc_softlif, accuracy_relu=acc_relu,
         dataset_name=ds.name, dataset_sha256=ds.sha256, loss_history=losses,
-        train_seconds=time.perf_counter() - t0,
+        train_seconds=time.perf_counter() - t0, frames=ds.frames,
     )
 
 
-# --- conversion ---------------------------------------------------------------------------------
-
-def odd_levels(v, bits):
-    """Nearest odd integer to ``v`` in ``[-(2^b - 1), 2^b - 1]`` (the weight code of section 5.1)."""
-    top = 2**bits - 1
-    return np.clip(2.0 * np.floor(np.asarray(v) / 2.0) + 1.0, -top, top).astype(np.int64)
+def odd_level_codes(v, bits):
+    """:func:`spinaps.contract.nearest_odd_level` of ``v`` as ``int64`` weight codes (numpy)."""
+    return contract.nearest_odd_level(np.asarray(v, dtype=np.float64), bits).astype(np.int64)
 
 
-def _best_scale(w, bits, axis):
+def best_scale(w, bits, axis):
     """Per-row (``axis=1``) or per-matrix (``axis=None``) scale ``K`` minimising
-    ``|w - odd_levels(w K) / K|^2`` over clipping fractions of the largest magnitude."""
-    top = 2**bits - 1
+    ``|w - nearest_odd_level(w K) / K|^2`` over clipping fractions of the largest magnitude."""
+    top = contract.weight_max(bits)
     mag = np.abs(w).max(axis=axis, keepdims=axis is not None)
     mag = np.where(mag > 0, mag, 1.0)
     best_k, best_err = None, None
     for frac in np.linspace(0.05, 1.0, 39):
         k = top / (mag * frac)
-        err = ((w - odd_levels(w * k, bits) / k) ** 2).sum(axis=axis, keepdims=axis is not None)
+        err = ((w - odd_level_codes(w * k, bits) / k) ** 2).sum(axis=axis, keepdims=axis is not None)
         if best_err is None:
             best_k, best_err = k, err
         else:
@@ -410,243 +378,3 @@ def _best_scale(w, bits, axis):
     return best_k
 
 
-def _step_seconds(tau_rc, shift):
-    """Time step whose exact decay ``exp(-dt/tau_rc)`` equals the integer leak ``1 - 2^-shift``."""
-    return -tau_rc * math.log1p(-(2.0 ** -shift))
-
-
-def _v_bits(bound):
-    return int(min(24, max(6, math.ceil(math.log2(max(bound, 1) + 1)) + 1)))
-
-
-@dataclass(frozen=True)
-class ConversionInfo:
-    """How a network was converted (recorded in the artifact's ``training`` block)."""
-
-    weight_bits: int
-    t_max: int
-    readout: str
-    reset: str
-    rate_percentile: float
-    max_rate: float
-    leak_shifts: tuple
-    refractory: tuple
-    dt_seconds: tuple
-    percentile_rates_hz: tuple
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"convert: {name} = {value!r} is not one of {', '.join(map(repr, choices))}")
-
-
-def _check_int(name, value, lo, hi):
-    if not _is_int(value) or not lo <= value <= hi:
-        raise ValueError(f"convert: {name} must be an integer in {lo}..{hi} (got {value!r})")
-
-
-def convert(trained: TrainedSoftLif, ds: Dataset, *, weight_bits: int = 8, t_max: int = 64,
-            readout: str = "max_potential", reset: str = "subtract", rate_percentile: float = 99.0,
-            max_rate: float = 0.5, leak_shift=None, refractory=None, encoder_lanes: int = 16,
-            lanes=None, seed: int = 0x50F7, return_info: bool = False):
-    """Convert a trained soft-LIF MLP into the hardware's integer LIF network.
-
-    Parameters
-    ----------
-    trained : TrainedSoftLif
-        Output of :func:`train_softlif`.
-    ds : Dataset
-        The training data set (checked by hash); its training split gives the activation
-        statistics.
-    weight_bits : int
-        ``b`` in {1, 2, 4, 8}: odd-level weights ``-(2^b-1) .. 2^b-1``.
-    t_max : int
-        Time steps per inference, 1..255.
-    readout : str
-        ``"max_potential"`` or ``"spike_count"`` decoding of the output layer.
-    reset : str
-        ``"subtract"`` or ``"zero"`` for the hidden LIF layers (and a spike-count read-out).
-    rate_percentile : float
-        Percentile (in (0, 100]) of each hidden layer's rates on training data that must fire
-        at most ``max_rate`` spikes per step; picks the leak shift (time step). For a
-        spike-count read-out also the percentile of the winner's input per step that sets its
-        threshold.
-    max_rate : float
-        Spikes per step allowed at that percentile, in (0, 1].
-    leak_shift, refractory : int, sequence of int or None
-        Override the leak shift (1..15) and refractory steps (0..15) of the hidden layers
-        (one value for all, or one per hidden layer). ``refractory=None``: ``round(tau_ref/dt)``.
-    encoder_lanes : int
-        Generators of the Bernoulli encoder, 1..64 and ``<= n_in``.
-    lanes : int or None
-        Accumulator lanes of every layer (capped at its ``n_out``); ``None``: ``n_out``.
-    seed : int
-        Derives the encoder's generator base seeds.
-    return_info : bool
-        Also return the :class:`ConversionInfo`.
-
-    Returns
-    -------
-    GoldenModel (and ConversionInfo with ``return_info``)
-
-    Raises
-    ------
-    ValueError
-        Naming the parameter that is out of range, or a data set that is not the training one.
-    """
-    from .export import splitmix32_seeds
-
-    if not isinstance(trained, TrainedSoftLif):
-        raise ValueError(f"convert: trained must be a TrainedSoftLif (got {type(trained).__name__})")
-    if ds.sha256 != trained.dataset_sha256:
-        raise ValueError(f"convert: data set {ds.name!r} is not the one the network was trained on "
-                         f"({trained.dataset_name!r})")
-    if weight_bits not in WEIGHT_BITS or isinstance(weight_bits, bool):
-        raise ValueError(f"convert: weight_bits = {weight_bits!r} is not one of {', '.join(map(str, WEIGHT_BITS))}")
-    _check_int("t_max", t_max, 1, 255)
-    _check_choice("readout", readout, READOUTS)
-    _check_choice("reset", reset, RESETS)
-    if not _is_real(rate_percentile) or not 0 < rate_percentile <= 100:
-        raise ValueError(f"convert: rate_percentile must be in (0, 100] (got {rate_percentile!r})")
-    if not _is_real(max_rate) or not 0 < max_rate <= 1:
-        raise ValueError(f"convert: max_rate must be in (0, 1] spikes per step (got {max_rate!r})")
-    _check_int("encoder_lanes", encoder_lanes, 1, min(64, ds.n_in))
-    if lanes is not None:
-        _check_int("lanes", lanes, 1, 4096)
-    n_hidden = len(trained.weights) - 1
-    shifts = _per_layer("leak_shift", leak_shift, n_hidden, 1, 15)
-    refrac = _per_layer("refractory", refractory, n_hidden, 0, 15)
-
-    c = trained.config
-    acts, rates = trained.activations(ds.x_train)
-    layers, info_shift, info_ref, info_dt, info_rate = [], [], [], [], []
-    spike_value = 1.0            # ANN activation one spike of the previous layer stands for
-    for l in range(n_hidden):
-        w, b = trained.weights[l], trained.biases[l]
-        r_p = float(np.percentile(rates[l], rate_percentile))
-        s = shifts[l]
-        if s is None:
-            # Smallest shift (largest step, most spikes per inference) keeping the
-            # percentile rate at or below max_rate spikes per step.
-            s = next((k for k in range(1, 16) if r_p * _step_seconds(c.tau_rc, k) <= max_rate), 15)
-        dt = _step_seconds(c.tau_rc, s)
-        ref = refrac[l] if refrac[l] is not None else int(min(15, round(c.tau_ref / dt)))
-        alpha = 2.0 ** -s
-        # Per spike: alpha * gain * W * spike_value * theta; per step: alpha * gain * b * theta.
-        k = _scale(trained, l, w, weight_bits, axis=1)             # [n_out, 1]
-        w_int = odd_levels(w * k, weight_bits)
-        theta_f = k[:, 0] / (alpha * c.gain * spike_value)
-        bias_f = alpha * c.gain * b * theta_f
-        theta = np.maximum(1, np.rint(theta_f)).astype(np.int64)
-        bias = np.rint(bias_f).astype(np.int64)
-        # Potentials stay within the threshold above and the leak's fixed point of the
-        # largest inhibition below (the clamp of section 5b handles anything beyond).
-        drive = np.abs(w_int).sum(axis=1) + np.abs(bias)
-        v_bits = _v_bits(max(int(theta.max()), int(drive.max()) << s))
-        half = 1 << (v_bits - 1)
-        bias = np.clip(bias, -half, half - 1)
-        # A neuron whose threshold is above anything it can reach (even with every excitatory
-        # input spiking at every step) never fires; the artifact refuses such a threshold, so
-        # it is lowered to that extreme, which real inputs do not produce either.
-        reach = largest_potential(w_int, bias, v_bits, s, t_max)
-        theta = np.where(reach > 0, np.minimum(theta, np.maximum(reach, 1)), theta)
-        layers.append(LifLayerParams(
-            weights=w_int, weight_bits=weight_bits, threshold=np.minimum(theta, half - 1),
-            bias=bias, v_bits=v_bits, leak_shift=s, reset=reset,
-            refractory=ref, lanes=min(lanes or w.shape[0], w.shape[0])))
-        info_shift.append(s), info_ref.append(ref), info_dt.append(dt), info_rate.append(r_p)
-        spike_value = c.amplitude / dt
-
-    # Output layer: integrate-and-fire read-out of z = W a + b, one scale for the layer.
-    w, b = trained.weights[-1], trained.biases[-1]
-    k = float(_scale(trained, -1, w, weight_bits, axis=None))
-    w_int = odd_levels(w * k, weight_bits)
-    # Per step the potential gains sum(w_int * spikes) ~ k * spike_value^-1 * (W a), so the
-    # bias per step is k * b / spike_value.
-    bias_f = k * b / spike_value
-    drive = np.abs(w_int).sum(axis=1) + np.abs(bias_f)
-    if readout == "max_potential":
-        v_bits = _v_bits(int(drive.max() * t_max))
-        half = 1 << (v_bits - 1)
-        theta = np.full(w.shape[0], half - 1, dtype=np.int64)        # never reached
-    else:
-        inputs = (acts[-2] @ w.T) * k / spike_value + bias_f          # per-step input, float
-        winner = np.percentile(inputs.max(axis=1), rate_percentile) / max_rate
-        v_bits = _v_bits(int(max(winner, drive.max()) * 2))
-        half = 1 << (v_bits - 1)
-        theta = np.full(w.shape[0], int(np.clip(round(winner), 1, half - 1)), dtype=np.int64)
-    layers.append(LifLayerParams(
-        weights=w_int, weight_bits=weight_bits, threshold=theta,
-        bias=np.clip(np.rint(bias_f), -half, half - 1).astype(np.int64), v_bits=v_bits, leak_shift=0,
-        reset="subtract" if readout == "max_potential" else reset, refractory=0,
-        lanes=min(lanes or w.shape[0], w.shape[0])))
-
-    model = GoldenModel(t_max=t_max, encoder_base_seeds=splitmix32_seeds(seed, encoder_lanes),
-                        layers=tuple(layers), decision=readout)
-    if not return_info:
-        return model
-    info = ConversionInfo(weight_bits=weight_bits, t_max=t_max, readout=readout, reset=reset,
-                          rate_percentile=float(rate_percentile), max_rate=float(max_rate),
-                          leak_shifts=tuple(info_shift), refractory=tuple(info_ref),
-                          dt_seconds=tuple(info_dt), percentile_rates_hz=tuple(info_rate))
-    return model, info
-
-
-def _scale(trained, layer, w, bits, axis):
-    """The scale training used (quantization-aware, same bits), else the best post-training one."""
-    if trained.quant_scales is not None and trained.config.weight_bits == bits:
-        return trained.quant_scales[layer]
-    return _best_scale(w, bits, axis)
-
-
-def _per_layer(name, value, n, lo, hi):
-    if value is None:
-        return [None] * n
-    values = list(value) if isinstance(value, (list, tuple)) else [value] * n
-    if len(values) != n:
-        raise ValueError(f"convert: {name} needs one value per hidden layer ({n}), got {len(values)}")
-    for v in values:
-        _check_int(name, v, lo, hi)
-    return values
-
-
-# --- evaluation and export ----------------------------------------------------------------------
-
-def evaluate_golden(model: GoldenModel, ds: Dataset) -> dict:
-    """Run the converted network as a spiking network on the test split (golden model).
-
-    Seeds are the samples' indices (as for every other model). Returns accuracy, accuracy by
-    step, the fraction decided and the mean events / synaptic operations per inference (sum
-    over layers, and per layer).
-    """
-    from .flow import sample_seeds
-
-    res = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
-    return {
-        "accuracy": res.accuracy(ds.y_test),
-        "accuracy_by_step": [round(a, 5) for a in res.accuracy_by_step],
-        "decided": float(np.mean(res.decided)),
-        "events_per_inference_mean": float(res.events.sum(axis=1).mean()),
-        "sops_per_inference_mean": float(res.sops.sum(axis=1).mean()),
-        "events_per_layer_mean": res.events.mean(axis=0).tolist(),
-        "sops_per_layer_mean": res.sops.mean(axis=0).tolist(),
-    }
-
-
-def softlif_artifact(model: GoldenModel, trained: TrainedSoftLif, ds: Dataset, *,
-                     golden_accuracy: float | None = None, info: ConversionInfo | None = None):
-    """Manifest and arrays of a converted network (:func:`spinaps.sw.export.model_to_artifact`);
-    save with :func:`spinaps.sw.artifact.save`."""
-    from .export import model_to_artifact
-
-    accuracy = {"float": trained.accuracy_softlif, "ann": trained.accuracy_relu}
-    if golden_accuracy is not None:
-        accuracy["golden"] = golden_accuracy
-    training = {"method": "soft-LIF conversion (Hunsberger & Eliasmith 2016)",
-                "config": dataclasses.asdict(trained.config), "sizes": list(trained.sizes),
-                "train_seconds": round(trained.train_seconds, 3)}
-    if info is not None:
-        training["conversion"] = dataclasses.asdict(info)
-    return model_to_artifact(
-        model, dataset={"name": ds.name, "sha256": ds.sha256, "n_train": ds.n_train, "n_test": ds.n_test},
-        accuracy=accuracy, training=training)

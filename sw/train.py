@@ -1,10 +1,11 @@
 """Training and float evaluation of the GLM first-to-spike network (SpinAPS).
 
-:func:`train_glm` fits a :class:`~spinaps.sw.glm.GlmLayer` to a data set by maximising the
+:func:`train_glm` fits a :class:`~spinaps.sw.glm.TorchGlmLayer` to a data set by maximising the
 first-to-spike log-likelihood (:mod:`spinaps.sw.loss`) on freshly sampled Bernoulli input
 spikes, with quantized weights (straight-through estimator) or full precision.
 :func:`evaluate_float` runs the trained float model as the stochastic spiking network the
-hardware implements (Bernoulli inputs, Bernoulli outputs, first spike decides).
+hardware implements (Bernoulli inputs, Bernoulli outputs, first spike decides). Time series
+(``Dataset.frames > 1``) are encoded frame by frame, as the hardware's encoder does.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from spinaps import contract
+from spinaps.contract import RANGES, WEIGHT_BITS
+
 from .ann import AnnConfig, train_ann
 from .basis import quantize_basis, raised_cosine_basis
-from .datasets import Dataset
-from .glm import WEIGHT_BITS, GlmLayer, bernoulli_spikes
+from .checks import at_least, flag, prefixed, real
+from .datasets import STATIC_T_MAX, Dataset, check_inputs, shape_errors
+from .glm import TorchGlmLayer, bernoulli_spikes
 from .golden import argmax_lowest, classes_by_step, first_to_spike
 from .loss import first_to_spike_decision_probs, first_to_spike_loss
 
@@ -78,7 +83,7 @@ class GlmTrainConfig:
     n_basis: int = 2
     tau: int = 8
     basis_bits: int = 2
-    t_max: int = 16
+    t_max: int = STATIC_T_MAX["glm"]
     t_train: int | None = None
     epochs: int = 60
     lr: float = 2e-2
@@ -93,39 +98,27 @@ class GlmTrainConfig:
     ann_baseline: bool = True
 
     def __post_init__(self) -> None:
-        def need(ok: bool, name: str, rule: str) -> None:
-            if not ok:
-                value = getattr(self, name)
-                raise ValueError(f"GlmTrainConfig.{name} must be {rule} (got {value!r})")
-
-        def is_int(name: str) -> bool:
-            value = getattr(self, name)
-            return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-        def positive_float(name: str) -> bool:
-            value = getattr(self, name)
-            return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
-
-        need(self.weight_bits in WEIGHT_BITS and is_int("weight_bits"), "weight_bits", "one of 1, 2, 4, 8")
-        need(is_int("tau") and 1 <= self.tau <= 8, "tau", "an integer in 1..8")
-        need(is_int("n_basis") and 1 <= self.n_basis <= min(4, self.tau), "n_basis",
-             f"an integer in 1..min(4, tau={self.tau})")
-        need(is_int("basis_bits") and 1 <= self.basis_bits <= 8, "basis_bits", "an integer in 1..8")
-        need(is_int("t_max") and 1 <= self.t_max <= 255, "t_max", "an integer in 1..255")
-        need(self.t_train is None or (is_int("t_train") and self.t_train >= 1), "t_train",
-             "None or an integer >= 1")
-        need(is_int("epochs") and self.epochs >= 1, "epochs", "an integer >= 1")
-        need(positive_float("lr"), "lr", "a finite number > 0")
-        need(positive_float("lr_final") and self.lr_final <= 1, "lr_final", "in (0, 1]")
-        need(is_int("batch_size") and self.batch_size >= 1, "batch_size", "an integer >= 1")
-        need(is_int("seed") and 0 <= self.seed < 2**63, "seed", "a non-negative integer")
-        need(isinstance(self.full_precision, bool), "full_precision", "a bool")
-        need(positive_float("u_range"), "u_range", "a finite number > 0")
-        need(isinstance(self.gamma_init, (int, float)) and abs(self.gamma_init) <= self.u_range,
-             "gamma_init", f"a number in [-u_range, u_range] = [-{self.u_range}, {self.u_range}]")
-        need(positive_float("drive_std"), "drive_std", "a finite number > 0")
-        need(is_int("eval_repeats") and self.eval_repeats >= 1, "eval_repeats", "an integer >= 1")
-        need(isinstance(self.ann_baseline, bool), "ann_baseline", "a bool")
+        with prefixed("GlmTrainConfig."):
+            contract.check_choice("weight_bits", self.weight_bits, WEIGHT_BITS)
+            contract.check("tau", self.tau)
+            basis = RANGES["basis"]
+            contract.check_int("n_basis", self.n_basis, basis.lo, min(basis.hi, self.tau),
+                               f"{basis.meaning}, at most tau = {self.tau}")
+            contract.check("basis_bits", self.basis_bits)
+            contract.check("t_max", self.t_max)
+            if self.t_train is not None:
+                at_least("t_train", self.t_train, 1)
+            at_least("epochs", self.epochs, 1)
+            real("lr", self.lr, lo=0, lo_open=True)
+            real("lr_final", self.lr_final, lo=0, hi=1, lo_open=True)
+            at_least("batch_size", self.batch_size, 1)
+            at_least("seed", self.seed, 0)
+            flag("full_precision", self.full_precision)
+            real("u_range", self.u_range, lo=0, lo_open=True)
+            real("gamma_init", self.gamma_init, lo=-self.u_range, hi=self.u_range)
+            real("drive_std", self.drive_std, lo=0, lo_open=True)
+            at_least("eval_repeats", self.eval_repeats, 1)
+            flag("ann_baseline", self.ann_baseline)
 
     @property
     def steps(self) -> int:
@@ -167,7 +160,7 @@ class TrainedGlm:
 
     Attributes
     ----------
-    model : GlmLayer
+    model : TorchGlmLayer
         The float model (parameters on CPU).
     config : GlmTrainConfig
         The settings it was trained with.
@@ -189,7 +182,7 @@ class TrainedGlm:
         Mean training loss per epoch.
     """
 
-    model: GlmLayer
+    model: TorchGlmLayer
     config: GlmTrainConfig
     dataset_name: str
     dataset_sha256: str
@@ -228,11 +221,23 @@ def train_glm(dataset: Dataset, config: GlmTrainConfig = GlmTrainConfig(), *, pr
     -------
     TrainedGlm
         The model, its float test evaluation, the ANN baseline and timings.
+
+    Raises
+    ------
+    DatasetError
+        If the data set's samples do not fit the layer (naming their shape).
     """
+    check_inputs(dataset, "train_glm")
+    with shape_errors(dataset, "train_glm"):
+        return _train_glm(dataset, config, progress)
+
+
+def _train_glm(dataset: Dataset, config: GlmTrainConfig, progress: bool) -> TrainedGlm:
     generator = torch.Generator().manual_seed(config.seed)
+    frames = dataset.frames
     basis_float = raised_cosine_basis(config.n_basis, config.tau)
     basis_int, basis_scale = quantize_basis(basis_float, config.basis_bits)
-    model = GlmLayer(
+    model = TorchGlmLayer(
         dataset.n_in,
         dataset.n_classes,
         basis_int,
@@ -245,7 +250,7 @@ def train_glm(dataset: Dataset, config: GlmTrainConfig = GlmTrainConfig(), *, pr
     y_train = torch.tensor(dataset.y_train)
     init_idx = torch.randperm(len(x_train), generator=generator)[:512]
     model.init_parameters(
-        bernoulli_spikes(x_train[init_idx], config.steps, generator),
+        bernoulli_spikes(x_train[init_idx], config.steps, generator, frames),
         generator,
         gamma=config.gamma_init,
         drive_std=config.drive_std,
@@ -260,7 +265,7 @@ def train_glm(dataset: Dataset, config: GlmTrainConfig = GlmTrainConfig(), *, pr
             group["lr"] = config.lr * _lr_factor(epoch, config.epochs, config.lr_final)
         total, count = 0.0, 0
         for idx in torch.randperm(len(x_train), generator=generator).split(config.batch_size):
-            spikes = bernoulli_spikes(x_train[idx], config.steps, generator)
+            spikes = bernoulli_spikes(x_train[idx], config.steps, generator, frames)
             loss = first_to_spike_loss(model(spikes), y_train[idx])
             optimizer.zero_grad()
             loss.backward()
@@ -273,7 +278,8 @@ def train_glm(dataset: Dataset, config: GlmTrainConfig = GlmTrainConfig(), *, pr
     train_seconds = time.perf_counter() - start
 
     test_eval = evaluate_float(
-        model, dataset.x_test, dataset.y_test, config.t_max, seed=config.seed, repeats=config.eval_repeats
+        model, dataset.x_test, dataset.y_test, config.t_max, seed=config.seed, repeats=config.eval_repeats,
+        frames=frames,
     )
     ann_accuracy = train_ann(dataset, AnnConfig(seed=config.seed)) if config.ann_baseline else None
     return TrainedGlm(
@@ -293,7 +299,7 @@ def train_glm(dataset: Dataset, config: GlmTrainConfig = GlmTrainConfig(), *, pr
 
 @torch.no_grad()
 def evaluate_float(
-    model: GlmLayer,
+    model: TorchGlmLayer,
     x: np.ndarray,
     y: np.ndarray,
     t_max: int,
@@ -301,6 +307,7 @@ def evaluate_float(
     *,
     repeats: int = 1,
     batch_size: int = 1024,
+    frames: int = 1,
 ) -> FloatEval:
     """Accuracy of the float model run as a stochastic first-to-spike SNN.
 
@@ -314,10 +321,10 @@ def evaluate_float(
 
     Parameters
     ----------
-    model : GlmLayer
+    model : TorchGlmLayer
         The float model.
     x : numpy.ndarray
-        ``uint8`` intensities ``(n, n_in)``.
+        ``uint8`` intensities ``(n, frames * n_in)``, frame after frame.
     y : numpy.ndarray
         Labels ``(n,)``.
     t_max : int
@@ -328,6 +335,8 @@ def evaluate_float(
         Independent passes over the data, averaged (less sampling noise).
     batch_size : int
         Samples per forward pass.
+    frames : int
+        Frames per sample (``Dataset.frames``).
 
     Returns
     -------
@@ -335,13 +344,18 @@ def evaluate_float(
         Accuracy, accuracy by step, mean decision step, fraction decided by a spike and
         the expected accuracy.
     """
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[1] != frames * model.n_in:
+        raise ValueError(f"evaluate_float: samples of shape {x.shape} are not {frames} frame(s) of "
+                         f"{model.n_in} inputs, what the layer takes; evaluate it on the data set "
+                         f"it was trained on (frames = that data set's frames)")
     generator = torch.Generator().manual_seed(seed)
-    x_t, y_t = torch.tensor(np.asarray(x)), torch.tensor(np.asarray(y))
+    x_t, y_t = torch.tensor(x), torch.tensor(np.asarray(y))
     correct_by_step = torch.zeros(t_max, dtype=torch.float64)
     step_sum, decided_sum, expected_sum = 0.0, 0.0, 0.0
     for _ in range(repeats):
         for idx in torch.arange(len(x_t)).split(batch_size):
-            u = model(bernoulli_spikes(x_t[idx], t_max, generator))
+            u = model(bernoulli_spikes(x_t[idx], t_max, generator, frames))
             fired = torch.rand(u.shape, generator=generator) < torch.sigmoid(u)
             # The decision rule and the cut-off at t are the golden model's (one definition).
             cls = classes_by_step(u, fired)

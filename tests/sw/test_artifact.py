@@ -73,6 +73,33 @@ def test_round_trip(tmp_path, tiny_glm_artifact):
         loaded.layer_arrays(1)
 
 
+def test_from_memory_is_validated_like_a_file(tiny_glm_artifact):
+    """The in-memory artifact (what an export runs the golden model on) passes every rule of
+    save(), returns canonical arrays and copies the manifest as plain JSON."""
+    manifest, arrays = tiny_glm_artifact
+    built = artifact.from_memory(manifest, {k: v.astype(np.int64) for k, v in arrays.items()})
+    assert built.path is None and built.manifest == manifest and built.manifest is not manifest
+    assert all(built.arrays[k].dtype == v.dtype for k, v in arrays.items())
+    assert built.t_max == 8 and built.n_classes == 3
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda m: m.update(t_max=300), "<memory>: t_max = 300 is out of range 1..255"),
+    (lambda m: m["layers"][0].update(lanes=0), "<memory>: layers[0].lanes = 0 is out of range"),
+    (lambda m: m.pop("decision"), "<memory>: decision is missing"),
+    (lambda m: m.update(contract_version=99), "<memory>: contract_version = 99 does not match"),
+])
+def test_from_memory_refuses_a_bad_manifest(tiny_glm_artifact, change, words):
+    manifest, arrays = tiny_glm_artifact
+    manifest = json.loads(json.dumps(manifest))
+    change(manifest)
+    with pytest.raises(ArtifactError) as info:
+        artifact.from_memory(manifest, arrays)
+    assert str(info.value).startswith(words)
+    with pytest.raises(ArtifactError, match="manifest must be a dict"):
+        artifact.from_memory([manifest], arrays)
+
+
 def test_round_trip_normalizes_numpy_scalars_and_dtypes(tmp_path, tiny_glm_artifact):
     """An exporter may hand numpy scalars and int64 arrays; the file holds JSON and int16."""
     manifest, arrays = tiny_glm_artifact
@@ -100,10 +127,13 @@ def test_save_overwrites_a_valid_file(tmp_path, tiny_glm_artifact):
     assert _files(tmp_path) == ["m.npz"]
 
 
-def test_golden_reexports_the_contract_version():
-    """One CONTRACT_VERSION: spinaps.sw.golden must re-export artifact's, not define its own."""
-    golden = pytest.importorskip("spinaps.sw.golden", reason="golden model not written yet")
-    assert golden.CONTRACT_VERSION == artifact.CONTRACT_VERSION
+def test_contract_version_is_the_contracts():
+    """One CONTRACT_VERSION: artifact and golden re-export spinaps.contract's."""
+    from spinaps import contract
+    from spinaps.sw import golden
+
+    assert artifact.CONTRACT_VERSION is contract.CONTRACT_VERSION
+    assert golden.CONTRACT_VERSION is contract.CONTRACT_VERSION
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,14 +266,14 @@ def test_lanes_zero(tmp_path, tiny_glm_artifact):
     manifest, arrays = tiny_glm_artifact
     manifest["layers"][0]["lanes"] = 0
     message = _save_error(tmp_path, manifest, arrays)
-    assert "layers[0].lanes = 0 is out of range 1..3 (n_out)" in message
+    assert "layers[0].lanes = 0 is out of range 1..3 (1 up to the layer's neurons, n_out)" in message
 
 
 def test_lanes_above_n_out(tmp_path, tiny_glm_artifact):
     manifest, arrays = tiny_glm_artifact
     manifest["layers"][0]["lanes"] = 4
     message = _save_error(tmp_path, manifest, arrays)
-    assert "layers[0].lanes = 4 is out of range 1..3 (n_out)" in message
+    assert "layers[0].lanes = 4 is out of range 1..3 (1 up to the layer's neurons, n_out)" in message
 
 
 def test_encoder_lanes_above_n_inputs(tmp_path, tiny_glm_artifact):
@@ -394,7 +424,7 @@ def test_base_seed_with_zero_low_half(tmp_path, tiny_glm_artifact, key):
     manifest, arrays = tiny_glm_artifact
     arrays[key][1] = 0xABCD_0000
     message = _save_error(tmp_path, manifest, arrays)
-    assert f"{key}[1] = 0xabcd0000 has all low 16 bits zero" in message
+    assert f"{key}[1] = 0xabcd0000 must be a 32-bit value whose low 16 bits are not all zero" in message
 
 
 def test_unknown_array_key(tmp_path, tiny_glm_artifact):

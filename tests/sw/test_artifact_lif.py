@@ -8,7 +8,7 @@ import pytest
 
 from spinaps.sim.models import random_network
 from spinaps.sw import artifact as art
-from spinaps.sw.export import model_to_artifact
+from spinaps.sw.export import golden_to_artifact
 from spinaps.sw.golden import GoldenModel
 
 DATASET = {"name": "digits", "sha256": "0" * 64, "n_train": 1, "n_test": 1}
@@ -16,7 +16,7 @@ DATASET = {"name": "digits", "sha256": "0" * 64, "n_train": 1, "n_test": 1}
 
 def _pair(**kw):
     model = random_network(3, **kw)
-    return model, *model_to_artifact(model, dataset=DATASET, accuracy={"golden": 0.5})
+    return model, *golden_to_artifact(model, dataset=DATASET, accuracy={"golden": 0.5})
 
 
 def _refused(tmp_path, manifest, arrays):
@@ -50,8 +50,8 @@ def test_layer_sizes_must_chain(tmp_path):
     ("weight_bits", 3, "layers[0].weight_bits = 3 is not one of 1, 2, 4, 8"),
     ("leak_shift", 16, "layers[0].leak_shift = 16 is out of range 0..15"),
     ("refractory", -1, "layers[0].refractory = -1 is out of range 0..15"),
-    ("reset", "half", 'layers[0].reset = "half" is not one of "subtract", "zero"'),
-    ("lanes", 0, "layers[0].lanes = 0 is out of range 1..8 (n_out)"),
+    ("reset", "half", "layers[0].reset = 'half' is not one of 'subtract', 'zero'"),
+    ("lanes", 0, "layers[0].lanes = 0 is out of range 1..8 (1 up to the layer's neurons, n_out)"),
 ])
 def test_lif_fields_out_of_range(tmp_path, key, value, words):
     _, manifest, arrays = _pair(sizes=(12, 8, 5))
@@ -79,12 +79,27 @@ def test_threshold_range_and_decision_rules(tmp_path):
     bad[0] = 0
     assert "layer0.threshold" in _refused(tmp_path, manifest, {**arrays, "layer0.threshold": bad})
     manifest["decision"] = "spike_count"
-    assert 'decision = "spike_count" needs a lif output layer' in _refused(tmp_path, manifest, arrays)
+    assert "decision = 'spike_count' needs a lif output layer" in _refused(tmp_path, manifest, arrays)
     manifest["decision"] = "vote"
-    assert 'decision = "vote" is not one of' in _refused(tmp_path, manifest, arrays)
+    assert "decision = 'vote' is not one of" in _refused(tmp_path, manifest, arrays)
 
 
 def test_frames_out_of_range(tmp_path):
     _, manifest, arrays = _pair(sizes=(12, 8, 5))
     manifest["encoder"]["frames"] = 0
     assert "encoder.frames = 0 is out of range 1..255" in _refused(tmp_path, manifest, arrays)
+
+
+def test_largest_potential_is_the_documented_bound():
+    """spinaps.contract.largest_potential: from v = 0, every positive weight's input spiking at
+    every step, bias included, leak and saturation applied, never firing."""
+    from spinaps.contract import largest_potential
+
+    w = np.array([[3, -2, 1], [20, 20, -1], [1, -9, 1]])
+    bias = np.array([-1, 0, -7])
+    # Row 0: drive 3 + 1 - 1 = 3; leak v >> 1: 3, 5, 6, 6 -> 6. Row 1: 40 per step, clamped
+    # at 31 (v_bits = 6). Row 2: drive -5, so the potential only falls: its best is step 1.
+    np.testing.assert_array_equal(largest_potential(w, bias, v_bits=6, leak_shift=1, t_max=4),
+                                  [6, 31, -5])
+    np.testing.assert_array_equal(largest_potential(w, bias, v_bits=6, leak_shift=0, t_max=4),
+                                  [12, 31, -5])

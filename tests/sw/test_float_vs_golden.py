@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from spinaps.contract import sample_seeds
+from spinaps.sw import artifact as art
 from spinaps.sw import golden
 from spinaps.sw.datasets import load_dataset
 from spinaps.sw.export import export_glm
-from spinaps.flow import InMemoryArtifact, sample_seeds
 from spinaps.sw.train import GlmTrainConfig, train_glm
 
 
@@ -17,7 +18,7 @@ def trained_and_exported():
     trained = train_glm(ds, GlmTrainConfig(weight_bits=4, epochs=15, ann_baseline=False, eval_repeats=4),
                         progress=False)
     manifest, arrays = export_glm(trained, ds)
-    return ds, trained, manifest, golden.GoldenModel.from_artifact(InMemoryArtifact(manifest, arrays))
+    return ds, trained, manifest, golden.GoldenModel.from_artifact(art.from_memory(manifest, arrays))
 
 
 def test_potentials_agree_within_one_lsb_on_the_same_spikes(trained_and_exported):
@@ -25,12 +26,12 @@ def test_potentials_agree_within_one_lsb_on_the_same_spikes(trained_and_exported
     n = 100
     seeds = sample_seeds(n)
     x = golden.encode_bernoulli(ds.x_test[:n], seeds, model.encoder_base_seeds, model.t_max)
-    c, _ = golden.traces(x, model.layer.basis)
-    _, u_int = golden.glm_potentials(c, model.layer)
+    c, _ = golden.traces(x, model.output_layer.basis)
+    _, u_int = golden.glm_potentials(c, model.output_layer)
     with torch.no_grad():
         u_float = trained.model(x.to(torch.float32)).double().numpy()
     u_scale = manifest["layers"][0]["u_scale"]
-    half = 2 ** (model.layer.u_bits - 1)
+    half = 2 ** (model.output_layer.u_bits - 1)
     inside = (u_int.numpy() > -half) & (u_int.numpy() < half - 1)       # not saturated
     err = np.abs(u_float / u_scale - u_int.numpy())[inside]
     # Rounding of gamma and of scale/2^shift, plus the floor of the shift: at most ~1.5 LSB.

@@ -32,7 +32,7 @@ def test_draw_table_is_each_generator_stepped_in_order():
 
 
 def test_zero_low_half_seed_is_refused():
-    with pytest.raises(ValueError, match="low half"):
+    with pytest.raises(ValueError, match="low 16 bits"):
         golden.initial_states([0x10000], [0])
 
 
@@ -73,7 +73,7 @@ def test_first_to_spike_rules():
 
 def test_potential_floor_shift_and_clamp():
     from spinaps.sim.models import random_glm_model
-    p = random_glm_model(n_in=2, n_out=2, u_bits=4).layer
+    p = random_glm_model(n_in=2, n_out=2, u_bits=4).output_layer
     c = torch.tensor([[[[1], [0]]]])
     acc, u = golden.glm_potentials(c, p)
     expect = np.clip(p.gamma + np.floor(p.scale * p.weights[:, 0, 0] / 2**p.scale_shift), -8, 7)

@@ -128,13 +128,13 @@ def test_frames_pick_one_frame_per_step_and_hold_the_last():
 
 def test_model_refuses_bad_networks():
     lif = random_lif_layer(0, n_in=12, n_out=8)
-    glm = random_network(0, sizes=(8, 5)).layer
+    glm = random_network(0, sizes=(8, 5)).output_layer
     seeds = np.arange(1, 5, dtype=np.uint32) * 0x10001
     with pytest.raises(ValueError, match="must chain"):
         golden.GoldenModel(t_max=4, encoder_base_seeds=seeds, layers=(lif, dataclasses.replace(lif, weights=lif.weights[:, :5])))
-    with pytest.raises(ValueError, match="only be the last"):
+    with pytest.raises(ValueError, match="can only be the output layer"):
         golden.GoldenModel(t_max=4, encoder_base_seeds=seeds, layers=(dataclasses.replace(glm), lif))
-    with pytest.raises(ValueError, match="needs a LIF output layer"):
+    with pytest.raises(ValueError, match="needs a lif output layer"):
         golden.GoldenModel(t_max=4, encoder_base_seeds=seeds, layers=(lif, glm), decision="spike_count")
     with pytest.raises(ValueError, match="not one of"):
         golden.GoldenModel(t_max=4, encoder_base_seeds=seeds, layers=(lif,), decision="vote")

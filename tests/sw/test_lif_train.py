@@ -6,15 +6,15 @@ import pytest
 import torch
 
 from spinaps.sim.models import random_lif_layer
+from spinaps.contract import sample_seeds
 from spinaps.sw import golden
 from spinaps.sw.datasets import load_dataset
-from spinaps.flow import sample_seeds
-from spinaps.sw.lif import LifLayer, LifNetConfig, to_golden, train_network
+from spinaps.sw.lif import LifNetConfig, TorchLifLayer, to_golden, train_network
 
 
 @pytest.mark.parametrize("leak_shift, reset", [(0, "subtract"), (2, "subtract"), (3, "zero")])
 def test_float_lif_forward_is_the_integer_model(leak_shift, reset):
-    layer = LifLayer(20, 9, weight_bits=4, threshold=25, v_bits=8, leak_shift=leak_shift, reset=reset)
+    layer = TorchLifLayer(20, 9, weight_bits=4, threshold=25, v_bits=8, leak_shift=leak_shift, reset=reset)
     with torch.no_grad():
         layer.weight.uniform_(-1, 1, generator=torch.Generator().manual_seed(leak_shift))
         layer.bias.copy_(torch.linspace(-3.4, 3.4, 9))

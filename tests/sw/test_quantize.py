@@ -10,8 +10,9 @@ import torch
 
 from spinaps.sw.basis import quantize_basis, raised_cosine_basis
 from spinaps.sw.datasets import _sha256, load_dataset
-from spinaps.sw.export import export_glm, fixed_point_scales, sigmoid_table, splitmix32_seeds
-from spinaps.sw.glm import GlmLayer, odd_levels, ste_odd_levels
+from spinaps.contract import sigmoid_table, splitmix32_seeds
+from spinaps.sw.export import export_glm, fixed_point_scales
+from spinaps.sw.glm import TorchGlmLayer, odd_levels, ste_nearest_odd_level
 from spinaps.sw.train import GlmTrainConfig, evaluate_float, train_glm
 
 # --- straight-through weight quantizer ----------------------------------------------------
@@ -21,7 +22,7 @@ from spinaps.sw.train import GlmTrainConfig, evaluate_float, train_glm
 def test_ste_levels_are_exactly_the_odd_integers(bits):
     top = 2**bits - 1
     w = torch.linspace(-(2**bits) - 3, 2**bits + 3, 20001, dtype=torch.float64)
-    q = ste_odd_levels(w, bits)
+    q = ste_nearest_odd_level(w, bits)
     expected = [2 * c - top for c in range(2**bits)]  # docs/semantics.md 5.1
     assert sorted(set(q.tolist())) == expected
     assert odd_levels(bits).tolist() == expected
@@ -33,25 +34,25 @@ def test_ste_levels_are_exactly_the_odd_integers(bits):
 
 def test_one_bit_is_sign():
     w = torch.tensor([-1.7, -0.2, -1e-9, 0.0, 1e-9, 0.3, 1.99])
-    assert ste_odd_levels(w, 1).tolist() == [-1, -1, -1, 1, 1, 1, 1]
+    assert ste_nearest_odd_level(w, 1).tolist() == [-1, -1, -1, 1, 1, 1, 1]
 
 
 @pytest.mark.parametrize("bits", [1, 2, 4, 8])
 def test_ste_gradient_passes_straight_through(bits):
     w = torch.linspace(-(2**bits), 2**bits, 101, dtype=torch.float64, requires_grad=True)
     upstream = torch.randn(101, generator=torch.Generator().manual_seed(bits), dtype=torch.float64)
-    (ste_odd_levels(w, bits) * upstream).sum().backward()
+    (ste_nearest_odd_level(w, bits) * upstream).sum().backward()
     torch.testing.assert_close(w.grad, upstream)
 
 
 def test_ste_rejects_unsupported_width():
-    with pytest.raises(ValueError, match="weight bits"):
-        ste_odd_levels(torch.zeros(3), 3)
+    with pytest.raises(ValueError, match="weight_bits"):
+        ste_nearest_odd_level(torch.zeros(3), 3)
 
 
 @pytest.mark.parametrize("bits", [1, 2, 4, 8])
 def test_layer_weight_codes_are_hardware_codes(bits):
-    layer = GlmLayer(5, 3, np.ones((1, 1)), weight_bits=bits)
+    layer = TorchGlmLayer(5, 3, np.ones((1, 1)), weight_bits=bits)
     with torch.no_grad():
         layer.weight.uniform_(-1, 1, generator=torch.Generator().manual_seed(0))
     codes = layer.weight_codes()
@@ -238,7 +239,7 @@ def test_fixed_point_helpers():
 
 def test_evaluate_float_follows_the_decision_rule():
     """Saturated neurons make the stochastic readout deterministic enough to check the rules."""
-    layer = GlmLayer(4, 3, np.ones((1, 1)), u_range=40.0)
+    layer = TorchGlmLayer(4, 3, np.ones((1, 1)), u_range=40.0)
     x = np.full((50, 4), 255, dtype=np.uint8)
     with torch.no_grad():
         layer.gamma.copy_(torch.tensor([-40.0, 40.0, 40.0]))  # 1 and 2 spike and tie: lowest index wins

@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from spinaps.contract import nearest_odd_level
 from spinaps.sw import artifact as art
 from spinaps.sw.datasets import load_dataset
-from spinaps.flow import InMemoryArtifact
 from spinaps.sw.golden import GoldenModel
-from spinaps.sw.softlif import (
-    SoftLifConfig, convert, evaluate_golden, lif_rate, odd_levels, softlif_artifact, softlif_rate,
-    train_softlif,
-)
+from spinaps.sw.softlif import SoftLifConfig, lif_rate, odd_level_codes, softlif_rate, train_softlif
+from spinaps.sw.softlif_convert import convert, evaluate_golden, softlif_artifact
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +50,13 @@ def test_softlif_gradient_finite_at_and_below_threshold():
     assert torch.all(j.grad >= 0)
 
 
-def test_odd_levels():
-    np.testing.assert_array_equal(odd_levels(np.array([-9.0, -0.2, 0.0, 0.4, 1.9, 2.1, 9.0]), 2),
+def test_odd_level_codes():
+    np.testing.assert_array_equal(odd_level_codes(np.array([-9.0, -0.2, 0.0, 0.4, 1.9, 2.1, 9.0]), 2),
                                   [-3, -1, 1, 1, 1, 3, 3])
-    assert set(np.unique(odd_levels(np.linspace(-3, 3, 101), 1))) == {-1, 1}
+    assert set(np.unique(odd_level_codes(np.linspace(-3, 3, 101), 1))) == {-1, 1}
+    # The contract's rounding, in torch too (the training layers use it).
+    v = torch.linspace(-9, 9, 73)
+    assert nearest_odd_level(v, 2).tolist() == odd_level_codes(v.numpy(), 2).tolist()
 
 
 def test_converted_digits_network_close_to_its_ann(trained, digits):
@@ -87,7 +88,7 @@ def test_quantization_aware_training_reuses_its_grid(digits):
     model = convert(trained, digits, weight_bits=2, t_max=64)
     # The integer weights are exactly the grid the ANN was evaluated with.
     k = trained.quant_scales[0]
-    np.testing.assert_array_equal(model.layers[0].weights, odd_levels(trained.weights[0] * k, 2))
+    np.testing.assert_array_equal(model.layers[0].weights, odd_level_codes(trained.weights[0] * k, 2))
     ev = evaluate_golden(model, digits)
     assert trained.accuracy_softlif >= 0.85
     assert ev["accuracy"] >= trained.accuracy_softlif - 0.04
@@ -104,7 +105,7 @@ def test_artifact_round_trip(trained, digits, tmp_path):
     b = again.run(digits.x_test[:50], np.arange(50))
     np.testing.assert_array_equal(a.cls, b.cls)
     np.testing.assert_array_equal(a.layer_spikes[0], b.layer_spikes[0])
-    assert GoldenModel.from_artifact(InMemoryArtifact(manifest, arrays)).t_max == 32
+    assert GoldenModel.from_artifact(art.from_memory(manifest, arrays)).t_max == 32
 
 
 @pytest.mark.parametrize("field, value", [
@@ -126,6 +127,14 @@ def test_bad_config(field, value):
 def test_bad_conversion_parameters(trained, digits, kwargs, field):
     with pytest.raises(ValueError, match=field):
         convert(trained, digits, **kwargs)
+
+
+def test_lanes_per_layer(trained, digits):
+    """One lane count for every layer, or one per layer (what `spinaps train --lanes` passes)."""
+    assert [lp.lanes for lp in convert(trained, digits, t_max=8, lanes=4).layers] == [4, 4]
+    assert [lp.lanes for lp in convert(trained, digits, t_max=8, lanes=[16, 5]).layers] == [16, 5]
+    with pytest.raises(ValueError, match=r"convert: lanes needs one value per layer \(2\), got 3"):
+        convert(trained, digits, t_max=8, lanes=[1, 2, 3])
 
 
 def test_conversion_refuses_other_dataset(trained, digits):
