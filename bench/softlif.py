@@ -38,7 +38,7 @@ QUICK_QAT_BITS = [2]
 
 def _entry(ds, trained, study, options, save_to=None):
     from spinaps.sw import artifact as art
-    from spinaps.sw.softlif import convert, evaluate_golden, softlif_artifact
+    from spinaps.sw.softlif_convert import convert, evaluate_golden, softlif_artifact
 
     t0 = time.perf_counter()
     model, info = convert(trained, ds, return_info=True, **options)

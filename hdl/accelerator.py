@@ -104,7 +104,7 @@ class Accelerator(wiring.Component):
                 prev = layers[index - 1]
                 self.links.append(SpikeEvents(n=prev.n_out, lanes=prev.lanes, u_bits=_potential_bits(prev),
                                               tau=_layer_tau(lp), t_max=model.t_max))
-        self.layer = self.layers[-1]           # the output layer
+        self.output_layer = self.layers[-1]
         out = layers[-1]
         self.decision = DECISION_UNITS[model.decision](n_out=out.n_out, lanes=out.lanes,
                                                        u_bits=_potential_bits(out), t_max=model.t_max)

@@ -11,7 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+from spinaps.boards.catalog import BOARDS
+from spinaps.contract import DECISIONS
+from spinaps.hdl.synapse_memory import MEMORY_KINDS
 from spinaps.sw.lanes import DEFAULT_ENCODER_LANES
+
+#: Boards with a bitstream through the open flow here, and the one with a Vivado plan.
+OPEN_BOARDS = [name for name, b in BOARDS.items() if b.open_flow]
+VIVADO_BOARDS = [name for name, b in BOARDS.items() if not b.open_flow]
 
 DEFAULT_MODEL = "build/model/digits.npz"
 
@@ -55,11 +62,16 @@ def _softlif_config(args):
 
 def cmd_train(args):
     from spinaps.flow import train_and_export, train_network_and_export, train_softlif_and_export
+    from spinaps.sw.datasets import default_t_max
+
+    if args.t_max is None:
+        # A time series gets at least its frame count in steps (sw.datasets.default_t_max).
+        args.t_max = default_t_max(args.dataset, args.network)
     t0 = time.perf_counter()
     if args.network == "softlif":
         artifact, trained, gold = train_softlif_and_export(
             args.dataset, args.out, config=_softlif_config(args), weight_bits=args.weight_bits,
-            t_max=args.t_max or 64, encoder_lanes=args.encoder_lanes, lanes=args.lanes)
+            t_max=args.t_max, encoder_lanes=args.encoder_lanes, lanes=args.lanes)
     elif args.network == "glm":
         if args.hidden is not None or args.decision not in (None, "first_to_spike") or args.expected_from is not None:
             raise ValueError("--network glm is the single GLM first-to-spike layer: --hidden, --decision and "
@@ -250,7 +262,9 @@ def build_parser():
 
     def training_options(sp, epochs=None):
         sp.add_argument("--weight-bits", type=int, default=4, help="cells per weight: 1, 2, 4 or 8")
-        sp.add_argument("--t-max", type=int, default=None, help="time steps per inference")
+        sp.add_argument("--t-max", type=int, default=None,
+                        help="time steps per inference (default: 16, soft-LIF 64; a time series at "
+                             "least its frame count)")
         sp.add_argument("--epochs", type=int, default=epochs)
         sp.add_argument("--basis", type=int, default=None, help="K raised-cosine basis functions")
         sp.add_argument("--tau", type=int, default=None, help="history window in steps")
@@ -268,7 +282,7 @@ def build_parser():
                          "first-to-spike; lif: all-LIF with --decision; softlif: soft-LIF ANN converted "
                          "to LIF (Hunsberger & Eliasmith), max-potential read-out")
     sp.add_argument("--hidden", default=None, help="hidden LIF layer sizes, e.g. 64 or 64,32 (hybrid, lif)")
-    sp.add_argument("--decision", choices=["first_to_spike", "spike_count", "max_potential"], default=None,
+    sp.add_argument("--decision", choices=DECISIONS, default=None,
                     help="read-out of an all-LIF network (default first_to_spike)")
     sp.add_argument("--expected-from", type=float, default=None,
                     help="hybrid: from this fraction of the epochs on, train on the readout's expected error "
@@ -287,7 +301,7 @@ def build_parser():
     sp = sub.add_parser("verilog", help="write the accelerator's Verilog and port metadata")
     sp.add_argument("--model", default=DEFAULT_MODEL)
     sp.add_argument("--out", default="build/verilog")
-    sp.add_argument("--memory", choices=["sram", "sttram"], default="sram")
+    sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram")
     sp.set_defaults(func=cmd_verilog)
 
     sp = sub.add_parser("synth", help="Yosys resource estimates (LUT, FF, BRAM, DSP) for Artix-7")
@@ -295,20 +309,20 @@ def build_parser():
     sp.add_argument("--out", default="build/synth")
     sp.add_argument("--target", default="xc7a35t,xc7a100t",
                     help="comma-separated: xc7a35t, xc7a100t, ice40up5k, ecp5-85f")
-    sp.add_argument("--memory", choices=["sram", "sttram"], default="sram")
+    sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram")
     sp.set_defaults(func=cmd_synth)
 
     sp = sub.add_parser("pnr", help="nextpnr for the iCE40 UP5K / ECP5-85F board tops: Fmax, utilization, us per inference")
     sp.add_argument("--model", default=DEFAULT_MODEL)
     sp.add_argument("--out", default="build/pnr")
-    sp.add_argument("--board", default="icebreaker,ulx3s", help="comma-separated: icebreaker, ulx3s")
+    sp.add_argument("--board", default=",".join(OPEN_BOARDS), help=f"comma-separated: {', '.join(OPEN_BOARDS)}")
     sp.add_argument("-n", type=int, default=20, help="test samples run on Icarus for the cycles per inference")
     sp.set_defaults(func=cmd_pnr)
 
     sp = sub.add_parser("verify", help="run test samples on Icarus and compare with the golden model")
     sp.add_argument("--model", default=DEFAULT_MODEL)
     sp.add_argument("-n", type=int, default=200)
-    sp.add_argument("--memory", choices=["sram", "sttram"], default="sram")
+    sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram")
     sp.add_argument("--stall", type=float, default=0.2, help="probability of a valid/ready stall per cycle")
     sp.add_argument("--build-dir", default="build/verify")
     sp.set_defaults(func=cmd_verify)
@@ -319,7 +333,7 @@ def build_parser():
     sp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser("run", help="classify test samples on a board over its UART and compare with golden")
-    sp.add_argument("--board", required=True, help="icebreaker, ulx3s or arty")
+    sp.add_argument("--board", required=True, choices=list(BOARDS))
     sp.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB1")
     sp.add_argument("--dataset", default="digits")
     sp.add_argument("--model", default=DEFAULT_MODEL, help="the artifact the bitstream was built from")
@@ -329,7 +343,7 @@ def build_parser():
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("bitstream", help="bitstream for an open board (Yosys + nextpnr through YoWASP)")
-    sp.add_argument("--board", required=True, choices=["icebreaker", "ulx3s"])
+    sp.add_argument("--board", required=True, choices=OPEN_BOARDS)
     sp.add_argument("--model", default=DEFAULT_MODEL)
     sp.add_argument("--out", default=None, help="build directory (default build/BOARD)")
     sp.add_argument("--baud", type=int, default=115200)
@@ -339,14 +353,14 @@ def build_parser():
     sp.set_defaults(func=cmd_bitstream)
 
     sp = sub.add_parser("vivado-plan", help="Vivado build archive for the Arty A7-35 (no open 7-series flow)")
-    sp.add_argument("--board", default="arty", choices=["arty"])
+    sp.add_argument("--board", default=VIVADO_BOARDS[0], choices=VIVADO_BOARDS)
     sp.add_argument("--model", default=DEFAULT_MODEL)
     sp.add_argument("--out", default=None)
     sp.add_argument("--baud", type=int, default=115200)
     sp.set_defaults(func=cmd_vivado_plan)
 
     sp = sub.add_parser("prog", help="program a board through openFPGALoader")
-    sp.add_argument("--board", required=True, choices=["icebreaker", "ulx3s", "arty"])
+    sp.add_argument("--board", required=True, choices=list(BOARDS))
     sp.add_argument("--bitstream", default=None)
     sp.set_defaults(func=cmd_prog)
 

@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from spinaps.contract import sample_seeds
 from spinaps.sw import artifact as art
 from spinaps.sw.datasets import load_dataset
 from spinaps.sw.golden import GoldenModel
 from spinaps.sw.lanes import DEFAULT_ENCODER_LANES, default_lanes
 
-__all__ = ["train_and_export", "train_network_and_export", "train_softlif_and_export", "export_and_save", "InMemoryArtifact", "golden_eval", "golden_throughput", "write_accelerator_verilog", "rtl_check",
+__all__ = ["train_and_export", "train_network_and_export", "train_softlif_and_export", "export_and_save", "golden_eval", "golden_throughput", "write_accelerator_verilog", "rtl_check",
            "sample_seeds", "summarize", "synth_report", "SYNTH_TARGETS", "pnr_report"]
 
 
-def sample_seeds(n, offset=0):
-    """Per-inference seeds: the sample's index in its split (16-bit, wraps)."""
-    return (np.arange(offset, offset + n) & 0xFFFF).astype(np.int64)
 
 
 def train_and_export(dataset_name, out, *, config=None, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None,
@@ -70,7 +67,8 @@ def train_softlif_and_export(dataset_name, out, *, config=None, weight_bits=4, t
     """Train a soft-LIF network (:mod:`spinaps.sw.softlif`), convert it to the integer LIF
     network and save its artifact. Returns ``(artifact, trained, golden_result)``."""
     ds = load_dataset(dataset_name)
-    from spinaps.sw.softlif import SoftLifConfig, convert, softlif_artifact, train_softlif
+    from spinaps.sw.softlif import SoftLifConfig, train_softlif
+    from spinaps.sw.softlif_convert import convert, softlif_artifact
 
     trained = train_softlif(ds, config or SoftLifConfig(), progress=progress)
     if lanes is not None and not isinstance(lanes, (list, tuple)):
@@ -82,7 +80,7 @@ def train_softlif_and_export(dataset_name, out, *, config=None, weight_bits=4, t
 
 
 def _export_network(trained, ds, *, encoder_lanes, lanes):
-    from spinaps.sw.export import model_to_artifact
+    from spinaps.sw.export import dataset_record, golden_to_artifact
     from spinaps.sw.lif import to_golden, training_record
 
     if ds.sha256 != trained.dataset_sha256:
@@ -92,10 +90,10 @@ def _export_network(trained, ds, *, encoder_lanes, lanes):
         # One number: the output layer's lanes; hidden layers keep their default.
         n_hidden = len(trained.model.hidden)
         lanes = [default_lanes(layer.n_out) for layer in trained.model.hidden] + [lanes] if n_hidden else [lanes]
-    model = to_golden(trained, encoder_lanes=encoder_lanes, lanes=lanes)
-    dataset = {"name": ds.name, "sha256": ds.sha256, "n_train": ds.n_train, "n_test": ds.n_test}
+    golden = to_golden(trained, encoder_lanes=encoder_lanes, lanes=lanes)
     accuracy = {"ann": trained.ann_accuracy} if trained.ann_accuracy is not None else {}
-    return model_to_artifact(model, dataset=dataset, accuracy=accuracy, training=training_record(trained))
+    return golden_to_artifact(golden, dataset=dataset_record(ds), accuracy=accuracy,
+                              training=training_record(trained))
 
 
 def export_and_save(trained, ds, out, *, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None):
@@ -112,18 +110,12 @@ def export_and_save(trained, ds, out, *, encoder_lanes=DEFAULT_ENCODER_LANES, la
         manifest, arrays = _export_network(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)
     else:
         manifest, arrays = export_glm(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)
-    model = GoldenModel.from_artifact(InMemoryArtifact(manifest, arrays))
-    gold = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
+    # Validated before anything runs on it: a broken export fails here, not after a golden
+    # run over the whole test split.
+    golden = GoldenModel.from_artifact(art.from_memory(manifest, arrays))
+    gold = golden.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
     manifest["accuracy"]["golden"] = gold.accuracy(ds.y_test)
     return art.load(art.save(out, manifest, arrays)), gold
-
-
-@dataclass(frozen=True)
-class InMemoryArtifact:
-    """Manifest and arrays not (yet) saved, for ``GoldenModel.from_artifact``."""
-
-    manifest: dict
-    arrays: dict
 
 
 def golden_eval(artifact, dataset=None):

@@ -8,11 +8,11 @@ import pytest
 from spinaps.hdl.accelerator import Accelerator
 from spinaps.hdl.first_to_spike import FirstToSpike
 from spinaps.sim.models import random_glm_model
-from spinaps.sw.export import splitmix32_seeds
+from spinaps.contract import splitmix32_seeds
 
 
 def _with_lanes(model, lanes):
-    layer = dataclasses.replace(model.layer, base_seeds=splitmix32_seeds(3, lanes) if lanes else np.zeros(0, np.uint32))
+    layer = dataclasses.replace(model.output_layer, base_seeds=splitmix32_seeds(3, lanes) if lanes else np.zeros(0, np.uint32))
     return dataclasses.replace(model, layers=(layer,))
 
 
@@ -31,7 +31,7 @@ def test_t_max_zero():
 
 def test_sigmoid_table_size_must_match_u_bits():
     model = random_glm_model()
-    layer = dataclasses.replace(model.layer, sigmoid=model.layer.sigmoid[:-1])
+    layer = dataclasses.replace(model.output_layer, sigmoid=model.output_layer.sigmoid[:-1])
     with pytest.raises(ValueError, match="sigmoid table"):
         Accelerator(dataclasses.replace(model, layers=(layer,)))
 
