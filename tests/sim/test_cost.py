@@ -128,19 +128,10 @@ def test_with_storage_reads_the_accelerator():
         bare.with_storage(fake)
 
 
-def _needs_storage_api():
-    # Transition guard while the hdl side of issue 12 (components' ``storage``) is merged;
-    # remove once Accelerator.layer_storage exists on main.
-    from spinaps.hdl.accelerator import Accelerator
-    if not hasattr(Accelerator, "layer_storage"):
-        pytest.skip("needs Accelerator.layer_storage / encoder_storage and the layers' storage (hdl)")
-
-
 def test_model_storage_equals_the_components_storage():
     """The storage the model costs is what the Amaranth components report (hdl ``storage``)."""
     from spinaps.sim.models import random_network
 
-    _needs_storage_api()
     model = random_network(5, sizes=(12, 8, 5), lanes=[3, 2], t_max=6, encoder_lanes=4)
     counting = random_network(6, sizes=(12, 8, 5), lanes=[3, 2], t_max=6, output="lif", decision="spike_count")
     _check_storage(model)
@@ -244,7 +235,6 @@ def test_rtl_counters_equal_golden_as_cost_inputs(tmp_path, digits_hybrid_artifa
     (``cost_measure`` refuses otherwise); the STT-RAM run takes longer by its deeper read pipeline."""
     from spinaps.flow import cost_measure
 
-    _needs_storage_api()
     devices = load_devices()
     config, acts, lat = cost_measure(digits_hybrid_artifact, 8, build_dir=tmp_path, devices=devices)
     assert lat == {"sram": 1, "sttram": 2}
