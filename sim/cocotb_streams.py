@@ -14,7 +14,8 @@ of the same cycle, when every combinational path has settled; a beat is transfer
 cycle in which ``valid`` and ``ready`` are both high (at the edge that ends that cycle).
 
 These drivers do Python work every cycle (about 5k cycles/s on Icarus): use them for short
-component tests, not for long runs (docs: /work/shared/design/TOOLCHAIN.md).
+component tests, not for long runs: the end-to-end harness (sim/harness.py) keeps stimulus and
+collection in hardware and runs far faster (no Python per cycle).
 """
 
 import random

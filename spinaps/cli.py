@@ -246,6 +246,18 @@ def cmd_prog(args):
     print(program(args.board, bit))
 
 
+def cmd_cost(args):
+    """The cost model's comparison of both synapse memories, as JSON on stdout."""
+    import json
+
+    from spinaps.sw import artifact as art
+    from spinaps.flow import cost_report
+    from spinaps.sim.devices import load_devices
+    devices = load_devices(args.devices)         # a bad table fails before any simulation
+    out = cost_report(art.load(args.model), args.samples, build_dir=args.build, devices=devices)
+    print(json.dumps(out, indent=2))
+
+
 def _print_report(rep):
     width = max(len(k) for k in rep)
     for k, v in rep.items():
@@ -372,7 +384,7 @@ def build_parser():
 
     sp = sub.add_parser("cost", help="energy, latency and area per inference, STT-RAM vs SRAM synapses "
                                      "(cost model on RTL activity; docs/cost_model.md)")
-    sp.add_argument("model", nargs="?", default=DEFAULT_MODEL, help="artifact (.npz)")
+    sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
     sp.add_argument("--devices", help="JSON device table merged over the shipped one by key")
     sp.add_argument("--samples", type=int, default=20, help="test samples run on the RTL (default 20)")
     sp.add_argument("--build", default="build/cost", help="simulation build folder")
@@ -407,18 +419,6 @@ def main(argv=None):
         print(f"spinaps {args.command}: error: {e}", file=sys.stderr)
         return 3
     return 0
-
-
-def cmd_cost(args):
-    """The cost model's comparison of both synapse memories, as JSON on stdout."""
-    import json
-
-    from spinaps.sw import artifact as art
-    from spinaps.flow import cost_report
-    from spinaps.sim.devices import load_devices
-    devices = load_devices(args.devices)         # a bad table fails before any simulation
-    out = cost_report(art.load(args.model), args.samples, build_dir=args.build, devices=devices)
-    print(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":

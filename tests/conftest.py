@@ -88,3 +88,16 @@ def digits_lif_artifact(tmp_path_factory):
     """A digits 64 -> 32 LIF -> 10 LIF spike-count network, trained once per session (seconds)."""
     return _trained_network(tmp_path_factory, "lif", hidden=(32,), epochs=12, output="lif",
                             decision="spike_count")
+
+
+@pytest.fixture(scope="session")
+def digits_small_artifact(tmp_path_factory):
+    """The digits GLM model exported with 2 lanes and 4 encoder lanes (fits the UP5K), as a
+    path: the smallest digits model the tests build (synthesis and bitstream tiers)."""
+    from spinaps.flow import train_and_export
+    from spinaps.sw.train import GlmTrainConfig
+
+    path = tmp_path_factory.mktemp("digits_small") / "digits.npz"
+    cfg = GlmTrainConfig(weight_bits=4, epochs=8, ann_baseline=False, eval_repeats=1)
+    train_and_export("digits", path, config=cfg, encoder_lanes=4, lanes=2, progress=False, checkpoint=False)
+    return path

