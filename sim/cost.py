@@ -109,12 +109,13 @@ class LayerConfig:
             raise ValueError("this configuration has no storage: build it with Config.from_artifact "
                              "(or Config.with_storage) before estimating")
         bits = _by_kind(self.storage, f"layer {self.kind} {self.n_in} -> {self.n_out}")
-        # The synapse memory, if the component lists it: the entry of exactly its size
-        # (block RAM first). Which entry is removed does not matter: only totals are used.
-        for kind in ("bram", "lutram", "ff"):
-            if any(k == kind and int(b) == self.memory_bits for k, b in self.storage.values()):
-                bits[kind] -= self.memory_bits
-                break
+        # The synapse memory, by the name every layer component reports it under.
+        if "synapse_memory" in self.storage:
+            kind, b = self.storage["synapse_memory"]
+            if int(b) != self.memory_bits:
+                raise ValueError(f"layer {self.kind} {self.n_in} -> {self.n_out}: the synapse memory has "
+                                 f"{int(b)} bits, the configuration {self.memory_bits}")
+            bits[kind] -= int(b)
         sums = 2 * self.words * self.sum_word_bits        # two banks, one word per neuron word
         if bits["lutram"] < sums:
             raise ValueError(f"layer {self.kind} {self.n_in} -> {self.n_out} reports {bits['lutram']} bits of "
@@ -205,12 +206,12 @@ class Config:
 
     @property
     def lutram_bits(self):
-        """LUT-RAM bits the components report: step sums, LIF state, encoder histories."""
+        """LUT-RAM bits the components report: step sums and LIF state (potentials, refractory counters)."""
         return self.stored_bits()["lutram"]
 
     @property
     def other_memory_bits(self):
-        """Block RAM besides the synapse memories (sigmoid tables, the encoder's sample buffer)."""
+        """Block RAM besides the synapse memories (sigmoid tables, the encoder's sample buffer and spike history)."""
         return self.stored_bits()["bram"]
 
     def adder_bits(self, devices):

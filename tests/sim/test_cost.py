@@ -43,8 +43,8 @@ def _hand_table():
 
 
 # A stand-in for what the Amaranth components report (``storage``: name -> (kind, bits)); the
-# names are free, the model reads kinds and sizes only.
-TINY_LAYER_STORAGE = {"synapses": ("bram", 4), "step_sums": ("lutram", 12), "state": ("lutram", 14),
+# model reads kinds and sizes, and finds the synapse memory by its name.
+TINY_LAYER_STORAGE = {"synapse_memory": ("bram", 4), "step_sums": ("lutram", 12), "state": ("lutram", 14),
                       "fresh": ("ff", 2)}
 TINY_ENCODER_STORAGE = {"generators": ("ff", 64), "samples": ("bram", 16)}
 
@@ -93,7 +93,7 @@ def test_hand_computed_tiny_lif_network():
 
 def test_synapse_memory_is_left_out_of_the_storage_whether_listed_or_not():
     listed, _ = _tiny()
-    unlisted, _ = _tiny({k: v for k, v in TINY_LAYER_STORAGE.items() if k != "synapses"})
+    unlisted, _ = _tiny({k: v for k, v in TINY_LAYER_STORAGE.items() if k != "synapse_memory"})
     assert listed.stored_bits() == unlisted.stored_bits()
 
 
