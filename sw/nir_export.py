@@ -9,12 +9,15 @@ contract's ``v - (v >> s) + acc + bias`` without the floor of the shift, and NIR
 leak (``s = 0``) becomes an ``IF`` with ``r = 1``. The input is the encoder's spikes (one per
 input and step, probability ``intensity / 256``). What NIR cannot say (the reset by
 subtraction, the saturation to ``v_bits``, refractory steps, the read-out, ``t_max``) is kept
-in the graph's ``metadata["spinaps"]``; :func:`spinaps.sw.nir_import.nir_to_golden` maps the
-graph back to the same integer layers when given the same options.
+in the graph's ``metadata["spinaps"]`` (a JSON string: NIR's HDF5 writer stores no nested
+records); :func:`hardware_options` reads them back as the options of
+:func:`spinaps.sw.nir_import.nir_to_golden`, which then maps the graph back to the same
+integer layers.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +27,7 @@ from spinaps.toolchain import atomic_write_bytes
 from .checks import real
 from .golden import GoldenModel
 
-__all__ = ["to_nir", "write_nir"]
+__all__ = ["to_nir", "write_nir", "hardware_options"]
 
 
 def to_nir(model, *, dt: float = 1e-3):
@@ -70,10 +73,26 @@ def to_nir(model, *, dt: float = 1e-3):
                        "refractory": int(lp.refractory), "lanes": int(lp.lanes)})
     nodes["output"] = nir.Output(output_type={"output": np.array([golden.layers[-1].n_out])})
     edges.append((prev, "output"))
-    metadata = {"spinaps": {"dt": dt, "t_max": int(golden.t_max), "readout": golden.decision,
-                            "encoder_lanes": len(golden.encoder_base_seeds), "layers": layers,
-                            "input": "Bernoulli spikes, probability intensity/256 per step"}}
-    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
+    resets = {layer["reset"] for layer in layers}
+    options = {"t_max": int(golden.t_max), "readout": golden.decision,
+               "reset": resets.pop() if len(resets) == 1 else None,
+               "encoder_lanes": len(golden.encoder_base_seeds), "frames": int(golden.frames),
+               **{key: [layer[key] for layer in layers] for key in ("weight_bits", "v_bits", "lanes")}}
+    record = {"dt": dt, "options": options, "layers": layers,
+              "input": "Bernoulli spikes, probability intensity/256 per step"}
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"spinaps": json.dumps(record)},
+                        type_check=False)
+
+
+def hardware_options(graph) -> dict:
+    """The :func:`~spinaps.sw.nir_import.nir_to_golden` options a graph written by
+    :func:`to_nir` carries (``t_max``, ``readout``, ``reset``, ``weight_bits``, ``v_bits``,
+    ``lanes``, ``encoder_lanes``, ``frames``); ``{}`` for any other graph."""
+    raw = (getattr(graph, "metadata", None) or {}).get("spinaps")
+    if raw is None:
+        return {}
+    record = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+    return {k: v for k, v in record.get("options", {}).items() if v is not None}
 
 
 def write_nir(path, graph) -> Path:
