@@ -184,13 +184,13 @@ def test_recurrence_is_refused():
 T_MAX = 16
 
 
-@pytest.fixture(scope="module")
-def snntorch_digits():
+def train_snntorch_digits():
     """64-32-10 Linear -> Leaky (beta 0.9, snnTorch's subtractive reset) trained on digits with
-    the contract's rate code (Bernoulli, p = intensity / 256), 10 epochs (a few seconds on
-    one thread); returns (data set, NIR graph from snnTorch's exporter, snnTorch accuracy)."""
-    snn = pytest.importorskip("snntorch")
-    nirtorch = pytest.importorskip("nirtorch")
+    the contract's rate code (Bernoulli, p = intensity / 256), 10 epochs on one thread (a few
+    seconds); returns (data set, NIR graph from snnTorch's exporter, snnTorch test accuracy).
+    Also used by tests/cocotb/test_e2e_nir.py."""
+    import nirtorch
+    import snntorch as snn
     from snntorch import export_nir, utils
 
     from spinaps.sw.datasets import load_dataset
@@ -232,6 +232,13 @@ def snntorch_digits():
     finally:
         torch.set_num_threads(threads)
     return ds, graph, accuracy
+
+
+@pytest.fixture(scope="module")
+def snntorch_digits():
+    pytest.importorskip("snntorch")
+    pytest.importorskip("nirtorch")
+    return train_snntorch_digits()
 
 
 def test_snntorch_network_imports_within_margin(tmp_path, snntorch_digits):
