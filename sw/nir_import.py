@@ -137,19 +137,19 @@ def _chain(graph, problems):
     # Cycles (recurrence): depth-first search for an edge back to a node on the stack.
     state = {}
 
-    def visit(n, stack):
+    def visit(n):
         state[n] = 1
         for m in succ[n]:
             if state.get(m) == 1:
                 problems.append((n, "edge", f"{n}->{m} goes back to {m!r}", "recurrence is not "
                                  "supported: use a feed-forward network"))
             elif m not in state:
-                visit(m, stack)
+                visit(m)
         state[n] = 2
 
     for n in names:
         if n not in state:
-            visit(n, [])
+            visit(n)
     starts = [n for n in names if not pred[n]]
     if len(starts) != 1:
         problems.append(("<graph>", "inputs", starts, "the graph needs exactly one input node"))
@@ -218,7 +218,8 @@ def _neuron(name, node, kind, pending, dt, leak_tolerance, problems):
         return None
     r = _vec(node.r, n)
     theta = _vec(node.v_threshold, n)
-    v_reset = _vec(getattr(node, "v_reset", None) if getattr(node, "v_reset", None) is not None else 0.0, n)
+    v_reset = getattr(node, "v_reset", None)
+    v_reset = _vec(0.0 if v_reset is None else v_reset, n)
     v_leak = _vec(getattr(node, "v_leak", 0.0), n)
     for field, v in (("r", r), ("v_threshold", theta), ("v_reset", v_reset), ("v_leak", v_leak)):
         if v is None:
