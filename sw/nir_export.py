@@ -26,6 +26,7 @@ from spinaps.toolchain import atomic_write_bytes
 
 from .checks import real
 from .golden import GoldenModel
+from .nir_import import require_nir
 
 __all__ = ["to_nir", "write_nir", "hardware_options"]
 
@@ -45,8 +46,7 @@ def to_nir(model, *, dt: float = 1e-3):
     nir.NIRGraph
         ``input -> layer0.affine -> layer0.lif -> ... -> output``.
     """
-    import nir
-
+    nir = require_nir()
     real("dt", dt, lo=0, lo_open=True)
     golden = model if isinstance(model, GoldenModel) else GoldenModel.from_artifact(model)
     glm = [i for i, lp in enumerate(golden.layers) if lp.kind != "lif"]
@@ -98,7 +98,7 @@ def hardware_options(graph) -> dict:
 def write_nir(path, graph) -> Path:
     """Write a NIR graph atomically (nothing half-written). NIR's default gzip compression
     fails on scalar datasets (docs/nir.md), so it is off."""
-    import nir
+    nir = require_nir()
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

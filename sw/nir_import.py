@@ -45,8 +45,8 @@ from .golden import GoldenModel, LifLayerParams
 from .lanes import DEFAULT_ENCODER_LANES, default_lanes
 from .softlif import best_scale, odd_level_codes
 
-__all__ = ["NirImportError", "NirLayer", "read_graph", "nir_layers", "nir_to_golden", "import_nir",
-           "LEAK_TOLERANCE", "CUBA_SYN_TOLERANCE"]
+__all__ = ["NirImportError", "NirLayer", "require_nir", "read_graph", "nir_layers", "nir_to_golden",
+           "import_nir", "LEAK_TOLERANCE", "CUBA_SYN_TOLERANCE"]
 
 #: Default largest relative error ``|2^-s - dt/tau| / (dt/tau)`` of the per-step decay. The
 #: nearest power of two is never further than 1/3 away, so this refuses only leaks outside
@@ -93,10 +93,19 @@ class NirLayer:
     v_reset: np.ndarray      # [n_out]
 
 
+def require_nir():
+    """The ``nir`` module, or an ``ImportError`` that says how to install it."""
+    try:
+        import nir
+    except ImportError:
+        raise ImportError("NIR import/export needs the nir package: pip install 'spinaps[nir]'") from None
+    return nir
+
+
 def read_graph(source):
     """A :class:`nir.NIRGraph` from a graph or a ``.nir`` file (read without NIR's type
     check, which refuses files that snnTorch writes; docs/nir.md)."""
-    import nir
+    nir = require_nir()
 
     if isinstance(source, nir.NIRGraph):
         return source

@@ -122,7 +122,7 @@ def test_float_weights_use_the_full_odd_level_range():
         assert (layer.weights % 2 == 1).all() and np.abs(layer.weights).max() == 2**bits - 1
 
 
-def test_bad_options_name_the_option():
+def test_bad_options_name_the_option(tmp_path):
     g = chain([[1.0, 3.0], [-1.0, 5.0]], lif(2, 4 * DT))
     with pytest.raises(ValueError, match="readout = 'vote'"):
         nir_to_golden(g, dt=DT, t_max=8, readout="vote")
@@ -132,6 +132,9 @@ def test_bad_options_name_the_option():
         nir_to_golden(g, dt=-1, t_max=8)
     with pytest.raises(NirImportError, match="missing"):
         read_graph("/nonexistent/model.nir")
+    (tmp_path / "bad.nir").write_text("not HDF5")
+    with pytest.raises(NirImportError, match="'.*bad.nir': file = unreadable"):
+        read_graph(tmp_path / "bad.nir")
 
 
 # --- (b) one error lists every node that cannot map -----------------------------------------------
