@@ -420,7 +420,7 @@ def read_data_file(path: str | os.PathLike, *, scale: str = "auto",
             raise DatasetError("is neither .npz nor .csv; save the four arrays with "
                                "np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)")
         if not path.is_file():
-            raise DatasetError("no such file" if not path.exists() else "is not a file")
+            raise DatasetError("no such file; check the path" if not path.exists() else "is not a file")
         if kind == ".npz":
             arrays, stored = _read_npz(path)
             if frames is not None and stored is not None and frames != stored:
