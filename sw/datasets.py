@@ -1,31 +1,29 @@
-"""Data sets as 8-bit intensities with a fixed train/test split: the built-in ones and yours.
+"""Data sets as 8-bit intensities with a fixed train/test split: the type, the built-in ones.
 
 Every data set is a :class:`Dataset` whose inputs are the 8-bit intensities the hardware
 encoder compares its pseudo-random bytes with (docs/semantics.md, section 1), so training,
 the golden model and the board all see the same numbers.
 
-* :func:`load_data` takes a built-in name or a ``.npz`` / ``.csv`` file (docs/data.md);
-  :func:`load_dataset` the built-in names only. Built-in loaders (:mod:`.builtin_data`) never
-  reach the network: they read data shipped inside installed packages and fail with a
+* :func:`load_dataset` loads a built-in data set by name. Its loaders (:mod:`.builtin_data`)
+  never reach the network: they read data shipped inside installed packages and fail with a
   :class:`DatasetError` naming the package to install when it is missing. New built-ins are
   added by registering a :class:`DatasetSpec` in :data:`DATASETS`.
-* :meth:`Dataset.from_arrays` builds one from numpy arrays of any value range and records the
-  scaling to intensities; :func:`scale_samples` scales new samples the same way
-  (:mod:`.user_data`, whose public names this module also exports).
-* :func:`check_dataset_matches` / :func:`dataset_for_model` refuse, in one message, a model
-  used with data other than its training data (compared by hash).
+* Your own data: :meth:`Dataset.from_arrays` and :func:`scale_samples` (:mod:`.user_data`:
+  arrays of any value range, the recorded scaling); :func:`load_data` (a name or a ``.npz`` /
+  ``.csv`` file), :func:`check_dataset_matches` and :func:`dataset_for_model` (a model used
+  with other data is refused) in :mod:`.data_source`. This module exports their public names
+  too, imported on first use (both import this module).
 * :func:`default_t_max` gives the time steps per inference a data set wants when the user
   does not choose (a time series gets at least its frame count), and :func:`check_inputs` /
   :func:`shape_errors` turn a sample shape a network cannot take into one clear error.
 """
+
 from __future__ import annotations
 
 import hashlib
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Callable
 
 import numpy as np
 
@@ -34,9 +32,11 @@ from spinaps.contract import RANGES
 __all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetSpec", "load_dataset", "load_data",
            "make_dataset", "check_dataset_matches", "dataset_for_model", "STATIC_T_MAX",
            "default_t_max", "check_inputs", "shape_errors", "scale_samples", "dataset_from_arrays"]
-# Names of .user_data served by this module (see __getattr__ at the end).
-_USER_DATA = ("scale_samples", "dataset_from_arrays", "check_scaling", "read_data_file",
-              "SCALE_CHOICES", "SCALING_METHODS", "MIN_SAMPLES", "NPZ_KEYS")
+# Public names of .user_data and .data_source served by this module (__getattr__ at the end).
+_SERVED = {"user_data": ("scale_samples", "dataset_from_arrays", "check_scaling",
+                         "SCALE_CHOICES", "SCALING_METHODS", "MIN_SAMPLES"),
+           "data_source": ("load_data", "read_data_file", "check_dataset_matches",
+                           "dataset_for_model", "NPZ_KEYS")}
 
 
 class DatasetError(ValueError):
@@ -200,6 +200,10 @@ DATASETS: dict[str, DatasetSpec] = {
 """Registered data sets by name."""
 
 
+def _known() -> str:
+    return ", ".join(sorted(DATASETS))
+
+
 def _sha256(*arrays: np.ndarray) -> str:
     digest = hashlib.sha256()
     for a in arrays:
@@ -268,111 +272,6 @@ def make_dataset(name: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np
         frames=frames,
         scaling=scaling,
     )
-
-
-def _known() -> str:
-    return ", ".join(sorted(DATASETS))
-
-
-def load_data(spec: str | os.PathLike, *, scale: str = "auto", frames: int | None = None) -> Dataset:
-    """A built-in data set by name, or your own from a ``.npz`` or ``.csv`` file.
-
-    Parameters
-    ----------
-    spec : str or path
-        A key of :data:`DATASETS` (as :func:`load_dataset`), else a path to a ``.npz``
-        (keys ``x_train``, ``y_train``, ``x_test``, ``y_test``, optional ``frames``) or a
-        ``.csv`` (columns ``label``, ``split``, features) file (docs/data.md). A file's data
-        set is named by its stem and scaled as :meth:`Dataset.from_arrays` does.
-    scale, frames
-        For files only: as :meth:`Dataset.from_arrays`.
-
-    Raises
-    ------
-    DatasetError
-        An unknown name (listing the known ones), a missing or unreadable file, and every
-        rule of :meth:`Dataset.from_arrays`, in one message naming the file.
-    """
-    text = os.fspath(spec) if isinstance(spec, (str, os.PathLike)) else None
-    if not text:
-        raise DatasetError(f"data = {spec!r}: give a built-in data set ({_known()}) or a .npz "
-                           f"or .csv file")
-    if text in DATASETS and not isinstance(spec, os.PathLike):
-        if scale != "auto" or frames is not None:
-            raise DatasetError(f"scale and frames apply to data files; the built-in {text!r} "
-                               f"has fixed intensities")
-        return load_dataset(text)
-    if Path(text).suffix.lower() not in (".npz", ".csv") and not Path(text).exists():
-        raise DatasetError(f"unknown data set {text!r}: give a built-in data set ({_known()}) "
-                           f"or a .npz or .csv file (docs/data.md)")
-    from .user_data import read_data_file
-
-    return read_data_file(text, scale=scale, frames=frames)
-
-
-def _describe(name: Any, n_train: Any, n_test: Any, sha256: Any) -> str:
-    digest = f"sha256 {sha256[:12]}" if isinstance(sha256, str) else "no sha256"
-    return f"{name!r} ({n_train} train / {n_test} test samples, {digest})"
-
-
-def check_dataset_matches(record: Mapping, ds: Dataset, *, model: str = "the model") -> None:
-    """Refuse a data set that is not the one a model was trained on (compared by hash).
-
-    Parameters
-    ----------
-    record : dict
-        The artifact's ``manifest["dataset"]`` (``name``, ``sha256``, ``n_train``, ``n_test``).
-    ds : Dataset
-        The data about to be used with the model.
-    model : str
-        How to name the model in the message (its file).
-
-    Raises
-    ------
-    DatasetError
-        Naming both data sets (names, sizes, shortened hashes) and what to do.
-    """
-    if record.get("sha256") == ds.sha256:
-        return
-    trained = _describe(record.get("name"), record.get("n_train"), record.get("n_test"),
-                        record.get("sha256"))
-    given = _describe(ds.name, ds.n_train, ds.n_test, ds.sha256)
-    same = " (same name, other data: the file, its split or its scaling changed)" \
-        if record.get("name") == ds.name else ""
-    raise DatasetError(f"{model} was trained on data set {trained}, not on the data given, "
-                       f"{given}{same}; use the data the model was trained on "
-                       f"({_where(record)}) or retrain the model on this data")
-
-
-def _where(record: Mapping) -> str:
-    name = record.get("name")
-    if name in DATASETS:
-        return f"--data {name}"
-    return f"--data {name}.npz or {name}.csv, the file it was trained on"
-
-
-def dataset_for_model(record: Mapping, spec: str | os.PathLike | Dataset | None = None, *,
-                      model: str = "the model") -> Dataset:
-    """The data set to use with a model: ``spec`` (a name, a file or a :class:`Dataset`)
-    if given, else the built-in data set the model names; checked with
-    :func:`check_dataset_matches`.
-
-    Raises
-    ------
-    DatasetError
-        The model was trained on a file and ``spec`` is missing (the message says to pass
-        it), ``spec`` cannot be loaded, or it is not the model's data.
-    """
-    if spec is None:
-        name = record.get("name")
-        if name not in DATASETS:
-            raise DatasetError(f"{model} was trained on your own data {name!r} "
-                               f"({record.get('n_train')} train / {record.get('n_test')} test "
-                               f"samples); pass that data ({_where(record)})")
-        spec = name
-    ds = spec if isinstance(spec, Dataset) else load_data(spec)
-    check_dataset_matches(record, ds, model=model)
-    return ds
 
 
 #: Time steps per inference of each kind of network on static data (images): the defaults of
@@ -449,9 +348,14 @@ def shape_errors(ds: Dataset, who: str, option: str = "--dataset or --network"):
 
 
 def __getattr__(name: str):
-    """The public names of :mod:`.user_data` (imported on first use: it imports this module)."""
-    if name in _USER_DATA:
+    """The public names of :mod:`.user_data` and :mod:`.data_source`, imported on first use
+    (they import this module)."""
+    if name in _SERVED["user_data"]:
         from . import user_data
 
         return getattr(user_data, name)
+    if name in _SERVED["data_source"]:
+        from . import data_source
+
+        return getattr(data_source, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,8 +3,7 @@
 :func:`dataset_from_arrays` (also ``Dataset.from_arrays``) checks four arrays, scales their
 values to the 8-bit intensities the encoder takes (docs/semantics.md section 1) and records
 the scaling, so that :func:`scale_samples` maps new samples exactly as the training data
-was mapped. :func:`read_data_file` reads the same four arrays from a ``.npz`` or ``.csv``
-file (docs/data.md gives both layouts).
+was mapped. :mod:`.data_source` reads the same four arrays from a ``.npz`` or ``.csv`` file.
 
 **The scaling rule** (``scale=``; the applied rule is ``Dataset.scaling`` and the artifact's
 ``dataset.scaling``):
@@ -23,12 +22,8 @@ file (docs/data.md gives both layouts).
 
 from __future__ import annotations
 
-import csv
 import math
 import numbers
-import os
-import zipfile
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -38,8 +33,8 @@ from spinaps.contract import ContractError
 
 from .datasets import Dataset, DatasetError, make_dataset
 
-__all__ = ["dataset_from_arrays", "scale_samples", "check_scaling", "read_data_file",
-           "SCALE_CHOICES", "SCALING_METHODS", "MIN_SAMPLES", "NPZ_KEYS"]
+__all__ = ["dataset_from_arrays", "scale_samples", "check_scaling", "SCALE_CHOICES",
+           "SCALING_METHODS", "MIN_SAMPLES"]
 
 #: Values of ``scale=``; ``auto`` resolves to one of :data:`SCALING_METHODS`.
 SCALE_CHOICES = ("auto", "per_feature", "global", "none")
@@ -47,10 +42,7 @@ SCALE_CHOICES = ("auto", "per_feature", "global", "none")
 SCALING_METHODS = ("per_feature", "global", "none")
 #: Fewest samples per split: one sample can neither be trained on nor measured.
 MIN_SAMPLES = 2
-#: Keys of a data ``.npz`` file: the four arrays (required) and ``frames`` (optional).
-NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 _INTENSITY_MAX = 255
-_CSV_COLUMNS = ("label", "split")
 
 
 def _index(a: np.ndarray, mask: np.ndarray) -> str:
@@ -331,104 +323,3 @@ def dataset_from_arrays(x_train, y_train, x_test, y_test, *, name: str = "user",
     return make_dataset(name, _apply(xtr3, scaling, "x_train").reshape(len(xtr), -1), ytr,
                         _apply(xte3, scaling, "x_test").reshape(len(xte), -1), yte,
                         frames=frames, scaling=scaling)
-
-
-def _read_npz(path: Path) -> tuple[dict, int | None]:
-    try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise DatasetError("holds one array (a .npy file), not the four a data file needs; "
-                               "save them with np.savez(path, x_train=..., y_train=..., "
-                               "x_test=..., y_test=...)")
-        with data:
-            keys = list(data.files)
-            unknown = [k for k in keys if k not in NPZ_KEYS + ("frames",)]
-            missing = [k for k in NPZ_KEYS if k not in keys]
-            if unknown or missing:
-                problem = (f"has no key {', '.join(missing)}" if missing
-                           else f"has unknown key(s) {', '.join(unknown)}")
-                raise DatasetError(f"{problem} (keys: {', '.join(keys) or 'none'}); a data "
-                                   f".npz holds {', '.join(NPZ_KEYS)} and optionally frames")
-            arrays = {k: data[k] for k in keys}
-    except DatasetError:
-        raise
-    except ValueError as e:                 # object arrays (pickles) or a non-numpy file
-        raise DatasetError(f"cannot be read as numeric arrays ({e}); save plain numeric "
-                           f"arrays with np.savez") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise DatasetError(f"cannot be read ({e}); is it a .npz written by np.savez?") from None
-    frames = arrays.pop("frames", None)
-    if frames is not None:
-        if frames.size != 1 or frames.dtype.kind not in "iu":
-            raise DatasetError(f"frames = {frames!r} must be one integer (np.savez(..., frames=50))")
-        frames = int(frames.reshape(()))
-    return arrays, frames
-
-
-def _read_csv(path: Path) -> dict:
-    """One table: a header row with ``label``, ``split`` (train/test) and feature columns."""
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.reader(f))
-    except (OSError, UnicodeDecodeError) as e:
-        raise DatasetError(f"cannot be read ({e})") from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows:
-        raise DatasetError("is empty; the first row must name the columns (label, split and "
-                           "the features)")
-    header = [cell.strip() for cell in rows[0]]
-    for column in _CSV_COLUMNS:
-        if header.count(column) != 1:
-            raise DatasetError(f"the header row must name one column {column!r} (it has "
-                               f"{', '.join(header[:8])}{' ...' if len(header) > 8 else ''}); "
-                               f"columns: label (class 0..C-1), split (train or test), features")
-    at = {c: header.index(c) for c in _CSV_COLUMNS}
-    features = [i for i, c in enumerate(header) if c not in _CSV_COLUMNS]
-    x = {"train": [], "test": []}
-    y = {"train": [], "test": []}
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise DatasetError(f"line {line} has {len(row)} values, the header {len(header)}")
-        split = row[at["split"]].strip().lower()
-        if split not in x:
-            raise DatasetError(f"line {line}: split = {row[at['split']]!r} is not train or test")
-        try:
-            y[split].append(int(row[at["label"]]))
-            x[split].append([float(row[i]) for i in features])
-        except ValueError as e:
-            raise DatasetError(f"line {line}: {e} (labels are integers, features numbers)") from None
-    return {"x_train": np.array(x["train"], dtype=np.float64).reshape(len(x["train"]), len(features)),
-            "y_train": np.array(y["train"], dtype=np.int64),
-            "x_test": np.array(x["test"], dtype=np.float64).reshape(len(x["test"]), len(features)),
-            "y_test": np.array(y["test"], dtype=np.int64)}
-
-
-def read_data_file(path: str | os.PathLike, *, scale: str = "auto",
-                   frames: int | None = None) -> Dataset:
-    """A data set from a ``.npz`` or ``.csv`` file (docs/data.md), named by the file's stem.
-
-    Raises
-    ------
-    DatasetError
-        Naming the file: missing or unreadable, a missing key or column, and every rule of
-        :func:`dataset_from_arrays`.
-    """
-    path = Path(path)
-    kind = path.suffix.lower()
-    try:
-        if kind not in (".npz", ".csv"):
-            raise DatasetError("is neither .npz nor .csv; save the four arrays with "
-                               "np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)")
-        if not path.is_file():
-            raise DatasetError("no such file; check the path" if not path.exists() else "is not a file")
-        if kind == ".npz":
-            arrays, stored = _read_npz(path)
-            if frames is not None and stored is not None and frames != stored:
-                raise DatasetError(f"holds frames = {stored}, but frames = {frames} was given")
-            frames = stored if frames is None else frames
-        else:
-            arrays = _read_csv(path)
-        return dataset_from_arrays(arrays["x_train"], arrays["y_train"], arrays["x_test"],
-                                   arrays["y_test"], name=path.stem, frames=frames, scale=scale)
-    except DatasetError as e:
-        raise DatasetError(f"{path}: {e}") from None
