@@ -49,7 +49,7 @@ def _index(a: np.ndarray, mask: np.ndarray) -> str:
     return ", ".join(str(int(i)) for i in np.argwhere(mask)[0])
 
 
-def _numeric(x: Any, key: str) -> np.ndarray:
+def _numeric(x: Any, key: str, fix: str = "") -> np.ndarray:
     """``x`` as a numeric array (bool becomes 0/1); NaN and infinity named by first index."""
     try:
         a = np.asarray(x)
@@ -59,8 +59,8 @@ def _numeric(x: Any, key: str) -> np.ndarray:
     if a.dtype.kind == "b":
         a = a.astype(np.uint8)
     if a.dtype.kind not in "iuf":
-        raise DatasetError(f"{key} has dtype {a.dtype}; give numbers (int or float), e.g. "
-                           f"{key}.astype(float)")
+        raise DatasetError(f"{key} has dtype {a.dtype}; give numbers (int or float)"
+                           f"{fix or f', e.g. {key}.astype(float)'}")
     if a.dtype.kind == "f":
         for bad, what in ((np.isnan(a), "NaN"), (np.isinf(a), "infinite")):
             if bad.any():
@@ -110,7 +110,8 @@ def _inputs(x_train: np.ndarray, x_test: np.ndarray, frames: int | None):
 
 def _labels(y: Any, key: str, n: int, x_key: str) -> np.ndarray:
     """Labels as int64 ``[n]``: integers (a float array must hold whole numbers)."""
-    a = _numeric(y, key)
+    a = _numeric(y, key, f"; map class names to numbers 0..C-1, e.g. with "
+                          f"np.unique(y, return_inverse=True)")
     if a.ndim == 2 and a.shape[1] == 1:
         a = a[:, 0]
     if a.ndim != 1:

@@ -124,6 +124,8 @@ def _nan(at, value=np.nan):
     (_bad(x_test=_nan((4, 1))), r"x_test\[4, 1\] is NaN.*remove or fill"),
     (_bad(x_train=np.full((12, 3), np.inf)), r"x_train\[0, 0\] is infinite"),
     (_bad(x_train=np.array([["a"] * 3] * 12)), r"x_train has dtype <U1; give numbers"),
+    (_bad(y_train=np.array(["red", "white", "rose"] * 4)),
+     r"y_train has dtype <U5; give numbers \(int or float\); map class names to numbers 0\.\.C-1"),
     (_bad(y_train=np.arange(12) % 3 + 1), r"y_train has labels up to 3 but no sample of class\(es\) 0"),
     (_bad(y_train=np.where(np.arange(12) % 3 == 1, 5, np.arange(12) % 3)),
      r"no sample of class\(es\) 1, 3, 4; labels must be 0\.\.C-1"),
