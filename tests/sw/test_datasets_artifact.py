@@ -126,3 +126,30 @@ def test_glm_trained_on_arrays_records_its_scaling_and_runs_new_raw_samples(tmp_
     # The test split, re-scaled from its raw values, gives the exported golden accuracy again.
     again = golden.run(scale_samples(x[130:170], record["scaling"]), sample_seeds(40), labels=y[130:170])
     assert again.accuracy(y[130:170]) == gold.accuracy(ds.y_test) == loaded.accuracy["golden"]
+
+
+def test_a_time_series_from_arrays_trains_frame_by_frame(tmp_path, one_thread):
+    """[samples, frames, features] arrays train and export as a time series: the artifact
+    has encoder.frames = 6 and records the per-channel scaling (the frame-major layout itself
+    is checked in test_datasets_user.py)."""
+    from spinaps.flow import export_and_save
+    from spinaps.sw.train import GlmTrainConfig, train_glm
+
+    rng = np.random.default_rng(4)
+
+    def series(n):
+        y = np.arange(n) % 2
+        x = rng.normal(0.0, 0.2, (n, 6, 2))              # 6 frames of 2 channels, raw units
+        x[y == 0, :3, 0] += 3.0
+        x[y == 1, 3:, 1] += 3.0
+        return x, y
+
+    (x_train, y_train), (x_test, y_test) = series(60), series(20)
+    ds = Dataset.from_arrays(x_train, y_train, x_test, y_test, name="pulses")
+    assert ds.frames == 6 and ds.n_in == 2
+    trained = train_glm(ds, GlmTrainConfig(epochs=20, batch_size=16, lr=5e-2, ann_baseline=False,
+                                           eval_repeats=1), progress=False)
+    loaded, gold = export_and_save(trained, ds, tmp_path / "pulses.npz", encoder_lanes=2)
+    assert loaded.encoder["frames"] == 6 and loaded.n_inputs == 2
+    assert loaded.accuracy["golden"] >= 0.9, loaded.accuracy
+    assert np.array_equal(scale_samples(x_test, loaded.dataset["scaling"]), ds.x_test)
