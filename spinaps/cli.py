@@ -205,7 +205,7 @@ def cmd_synth(args):
     for e in entries:
         print(f"{e['target']:>10}: {e['lut']:,} LUT ({e['lutram']:,} as RAM), {e['ff']:,} FF, "
               f"{e['bram36']:g} BRAM36, {e['dsp']} DSP, ~{e['logic_cells']:,} logic cells: "
-              f"{'fits' if e['fits'] else 'does NOT fit'} ({e['top']})")
+              f"{'fits' if e['fits'] else 'does NOT fit'}; {e['top']}")
     print(f"wrote {Path(args.out) / 'synth.json'} and synth.md")
 
 

@@ -210,3 +210,24 @@ def test_synth_on_a_board_target_includes_the_link(digits_small_artifact, tmp_pa
     assert "icebreaker board core (accelerator + UART link" in out
     assert "module spinaps_board_core" in (tmp_path / "s" / "spinaps_board_core.v").read_text()
     assert "UART link" in (tmp_path / "s" / "synth.md").read_text()
+
+
+def test_train_and_report_on_a_data_file(tmp_path, digits_artifact, capsys):
+    """--data FILE through train and report (needs sw.datasets.load_data, issue 13 item 2)."""
+    from spinaps.sw import datasets
+    if not hasattr(datasets, "load_data"):
+        pytest.skip("needs spinaps.sw.datasets.load_data (issue 13 item 2, merged separately)")
+    import numpy as np
+    d = datasets.load_dataset("digits")
+    data = tmp_path / "mine.npz"
+    # Not the built-in digits: other value range, fewer training samples.
+    np.savez(data, x_train=d.x_train[:900] / 16.0, y_train=d.y_train[:900], x_test=d.x_test / 16.0, y_test=d.y_test)
+    m = tmp_path / "m.npz"
+    assert main(["train", "--data", str(data), "--epochs", "2", "--out", str(m), "--threads", "1"]) == 0
+    capsys.readouterr()
+    assert main(["report", "--model", str(m), "--data", str(data)]) == 0
+    assert "accuracy_golden" in capsys.readouterr().out
+    assert main(["report", "--model", str(m)]) == 2                    # its data is not built in
+    _one_clean_error(capsys, "--data")
+    assert main(["report", "--model", str(digits_artifact.path), "--data", str(data)]) == 2
+    _one_clean_error(capsys)
