@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from spinaps.contract import sample_seeds
+from spinaps.data import as_dataset, data_for
 from spinaps.sw import artifact as art
 from spinaps.sw.golden import GoldenModel
 from spinaps.sw.lanes import DEFAULT_ENCODER_LANES, default_lanes
@@ -20,51 +21,6 @@ from spinaps.sw.lanes import DEFAULT_ENCODER_LANES, default_lanes
 __all__ = ["train_and_export", "train_network_and_export", "train_softlif_and_export", "export_and_save",
            "save_checkpoint", "data_for", "golden_eval", "golden_throughput", "write_accelerator_verilog",
            "rtl_check", "sample_seeds", "summarize", "synth_report", "SYNTH_TARGETS", "board_for_target", "pnr_report"]
-
-
-# --- data: a built-in name or a file (spinaps.sw.datasets.load_data) ---------------------------
-# The adapter keeps the flow working before sw.datasets has load_data / check_dataset_matches
-# (then only built-in names load, and a model meets data through the hash).
-
-def _load_data(spec):
-    """A :class:`~spinaps.sw.datasets.Dataset` from a built-in name or an .npz / .csv path."""
-    from spinaps.sw import datasets
-
-    if hasattr(datasets, "load_data"):
-        return datasets.load_data(spec)
-    return datasets.load_dataset(str(spec))
-
-
-def _check_dataset_matches(record, ds):
-    """Raise a DatasetError when ``ds`` is not the data an artifact's ``dataset`` record names."""
-    from spinaps.sw import datasets
-
-    if hasattr(datasets, "check_dataset_matches"):
-        return datasets.check_dataset_matches(record, ds)
-    if ds.sha256 != record.get("sha256", ds.sha256):
-        raise datasets.DatasetError(
-            f"the data ({ds.name}) is not the data set the model was trained on ({record.get('name')}): "
-            "give the model's data with --data, or re-train on this data (`spinaps train --data ...`)")
-    return None
-
-
-def data_for(artifact, data=None):
-    """The data set to run ``artifact`` on: ``data`` (a Dataset, a built-in name or a file),
-    default the artifact's own built-in data set; checked to be the data it was trained on."""
-    from spinaps.sw.datasets import DATASETS, Dataset, DatasetError
-
-    record = artifact.manifest["dataset"]
-    if data is None and record["name"] not in DATASETS:
-        raise DatasetError(f"{artifact.path}: the model was trained on {record['name']!r}, which is not a built-in "
-                           "data set: give its data file with --data FILE")
-    ds = data if isinstance(data, Dataset) else _load_data(record["name"] if data is None else data)
-    _check_dataset_matches(record, ds)
-    return ds
-
-
-def _dataset(data):
-    from spinaps.sw.datasets import Dataset
-    return data if isinstance(data, Dataset) else _load_data(data)
 
 
 def save_checkpoint(trained, path):
@@ -103,7 +59,7 @@ def train_and_export(data, out, *, config=None, encoder_lanes=DEFAULT_ENCODER_LA
     failed export loses nothing and ``spinaps export`` can re-export it with other hardware
     options. Returns ``(artifact, trained, golden_result)``.
     """
-    ds = _dataset(data)     # first: an unknown name fails before any import or work
+    ds = as_dataset(data)     # first: an unknown name fails before any import or work
     from spinaps.sw.train import GlmTrainConfig, train_glm
 
     trained = train_glm(ds, config or GlmTrainConfig(), progress=progress)
@@ -119,7 +75,7 @@ def train_network_and_export(data, out, *, config=None, encoder_lanes=DEFAULT_EN
     Returns ``(artifact, trained, golden_result)``; the float checkpoint goes next to ``out``
     before the export (as in :func:`train_and_export`).
     """
-    ds = _dataset(data)
+    ds = as_dataset(data)
     from spinaps.sw.lif import LifNetConfig, train_network
 
     trained = train_network(ds, config or LifNetConfig(), progress=progress)
@@ -133,7 +89,7 @@ def train_softlif_and_export(data, out, *, config=None, weight_bits=4, t_max=64,
     """Train a soft-LIF network (:mod:`spinaps.sw.softlif`), convert it to the integer LIF
     network and save its artifact. The float network is saved first (``.pt`` next to ``out``).
     Returns ``(artifact, trained, golden_result)``."""
-    ds = _dataset(data)
+    ds = as_dataset(data)
     from spinaps.sw.softlif import SoftLifConfig, train_softlif
     from spinaps.sw.softlif_convert import convert, softlif_artifact
 
