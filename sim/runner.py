@@ -6,6 +6,7 @@ golden model is ``spinaps.sim.compare.compare_with_golden``.
 
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,8 +80,14 @@ def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=
     if waves is not None:
         if not wave_tmp.exists() or wave_tmp.stat().st_size == 0:
             raise RuntimeError(f"the simulation wrote no waves; see {build_dir / 'sim.log'}")
-        Path(waves).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(wave_tmp, waves)
+        dest = Path(waves)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_name(f".{dest.name}.tmp{os.getpid()}")     # beside it: the rename is atomic
+        try:
+            shutil.move(wave_tmp, part)
+            os.replace(part, dest)
+        finally:
+            part.unlink(missing_ok=True)
     return json.loads(Path(out_file).read_text()), build_s
 
 

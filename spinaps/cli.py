@@ -68,10 +68,11 @@ def _softlif_config(args):
     return SoftLifConfig(**kw)
 
 
-def _threads(args):
-    """Set torch's threads for this command (spinaps.threads) and say which."""
+def _threads(args, file=None):
+    """Set torch's threads for this command (spinaps.threads) and say which (on ``file``,
+    default stdout)."""
     from spinaps.threads import use_threads
-    print(use_threads(getattr(args, "threads", None)))
+    print(use_threads(getattr(args, "threads", None)), file=file or sys.stdout)
 
 
 def _model(args):
@@ -194,8 +195,8 @@ def cmd_synth(args):
     targets = [t.strip() for t in args.target.split(",") if t.strip()]
     unknown = [t for t in targets if t not in TARGETS]
     if unknown or not targets:
-        raise pre.OptionError(f"--target {args.target!r}: {', '.join(unknown) or 'no target'}; give one or more "
-                              f"of {', '.join(TARGETS)}, separated by commas")
+        raise pre.OptionError(f"--target {args.target!r}: {', '.join(unknown) or '(none)'} is not one of "
+                              f"{', '.join(TARGETS)} (give one or more, separated by commas)")
     pre.baud("--baud", args.baud, None, 1, 1 << 30)
     for t in targets:
         b = board_for_target(t)
@@ -228,8 +229,16 @@ def cmd_pnr(args):
 
 
 def _data_for(artifact, args):
+    """The data ``--data`` names (default: the model's own), checked to be what the model was trained on."""
     from spinaps.data import data_for
-    return data_for(artifact, getattr(args, "data", None))
+    from spinaps.sw.datasets import DatasetError
+    spec = getattr(args, "data", None)
+    try:
+        return data_for(artifact, spec)
+    except DatasetError as e:
+        if spec is None or str(e).startswith("--data"):
+            raise
+        raise DatasetError(f"--data {spec}: {e}") from None
 
 
 def cmd_verify(args):
@@ -345,7 +354,7 @@ def cmd_cost(args):
     devices = load_devices(args.devices)         # a bad table fails before any simulation
     artifact = _model(args)
     ds = _data_for(artifact, args)
-    _threads(args)
+    _threads(args, file=sys.stderr)             # stdout is the JSON
     out = cost_report(artifact, args.samples, build_dir=args.build, devices=devices, dataset=ds)
     print(json.dumps(out, indent=2))
 
