@@ -6,6 +6,7 @@ PYTHON  := $(VENV)/bin/python
 SPINAPS := $(VENV)/bin/spinaps
 
 MODEL   ?= build/model/digits.npz
+# A built-in data set (digits, mnist5k, fashion, motions) or a data file (.npz, .csv).
 DATASET ?= digits
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="tests/sw -x"`.
 PYTEST_ARGS ?=
@@ -22,7 +23,7 @@ BAUD    ?= 115200
 # Core clock through the PLL (MHz); empty: the board's default, 0: the oscillator.
 CORE_MHZ ?=
 
-.PHONY: setup demo test test-full train verilog synth pnr bench bench-quick clean bitstream vivado-plan prog
+.PHONY: setup demo test test-full train verilog verify report plot synth pnr bench bench-quick clean bitstream vivado-plan prog
 
 setup:
 	@bash scripts/bootstrap.sh $(BOOTSTRAP_FLAGS)
@@ -39,10 +40,22 @@ test-full: setup
 	$(PYTHON) -m pytest -n 2 -m "not board" $(PYTEST_ARGS)
 
 train: setup
-	$(SPINAPS) train --dataset $(DATASET) --out $(MODEL)
+	$(SPINAPS) train --data $(DATASET) --out $(MODEL)
 
 verilog: setup
 	$(SPINAPS) verilog --model $(MODEL)
+
+# RTL on Icarus against the golden model: RTL accuracy and cycles per inference.
+verify: setup
+	$(SPINAPS) verify --model $(MODEL)
+
+report: setup
+	$(SPINAPS) report --model $(MODEL)
+
+# Accuracy by step and the spike raster of test sample SAMPLE: build/plots/*.png.
+SAMPLE ?= 0
+plot: setup
+	$(SPINAPS) report --model $(MODEL) --plot build/plots --sample $(SAMPLE)
 
 # Yosys resource estimates for Artix-7 (xc7a35t, xc7a100t): build/synth/synth.{json,md}.
 synth: setup

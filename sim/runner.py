@@ -5,6 +5,8 @@ golden model is ``spinaps.sim.compare.compare_with_golden``.
 """
 
 import json
+import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,17 +21,35 @@ from spinaps.toolchain import simulator, write_verilog
 __all__ = ["RtlRun", "run_rtl", "simulate"]
 
 
-def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=None, sim="icarus"):
+def _wave_format(runner, waves):
+    """Make the Icarus runner dump ``waves`` in the format its suffix names (.vcd or .fst).
+
+    cocotb's Icarus runner always asks vvp for FST (``-fst`` after the caller's plusargs, and
+    the last format flag wins), so for a ``.vcd`` the flag is swapped in its test command.
+    """
+    if Path(waves).suffix.lower() == ".vcd":
+        inner, command = runner.runner, runner.runner._test_command
+
+        def vcd_command():
+            return [["-vcd" if arg == "-fst" else arg for arg in cmd] for cmd in command()]
+
+        inner._test_command = vcd_command
+
+
+def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=None, sim="icarus", waves=None):
     """Write ``top`` as ``<name>.v``, build it with simulator ``sim``, run a cocotb test, read its JSON.
 
     The one place that drives a simulator through cocotb (end-to-end and component tiers
     alike); the simulator and its build options are :func:`spinaps.toolchain.simulator`'s
     (a missing simulator raises :class:`~spinaps.toolchain.ToolError`). ``out_file`` is the
     JSON the test writes; a failed test raises ``SystemExit`` (cocotb's runner), a test that
-    wrote nothing raises ``RuntimeError``. Returns ``(observed dict, seconds spent writing
-    Verilog and compiling)``.
+    wrote nothing raises ``RuntimeError``. ``waves``: a ``.vcd`` or ``.fst`` file for the
+    simulation's waves (Icarus dumps every signal of ``top``; written whole or not at all).
+    Returns ``(observed dict, seconds spent writing Verilog and compiling)``.
     """
     runner = simulator(sim)
+    if waves is not None and Path(waves).suffix.lower() not in (".vcd", ".fst"):
+        raise ValueError(f"waves file {waves}: name it .vcd or .fst")
     from cocotb_tools.runner import get_results
 
     t0 = time.perf_counter()
@@ -38,11 +58,18 @@ def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=
     vfile, _ = write_verilog(top, build_dir, name)
     if Path(out_file).exists():
         Path(out_file).unlink()
-    runner.build(sources=[vfile], hdl_toplevel=name, build_dir=build_dir, log_file=build_dir / "build.log")
+    wave_opts, wave_tmp = {}, None
+    if waves is not None:
+        wave_tmp = build_dir / f"waves{Path(waves).suffix.lower()}"
+        wave_tmp.unlink(missing_ok=True)
+        _wave_format(runner, waves)
+        wave_opts = {"waves": True, "plusargs": [f"+dumpfile_path={wave_tmp}"]}
+    runner.build(sources=[vfile], hdl_toplevel=name, build_dir=build_dir, log_file=build_dir / "build.log",
+                 waves=waves is not None)
     build_s = time.perf_counter() - t0
     xml = runner.test(test_module=test_module, testcase=testcase, hdl_toplevel=name, build_dir=build_dir,
                       test_dir=build_dir, log_file=build_dir / "sim.log",
-                      extra_env={**(env or {}), OUT_ENV: str(out_file)})
+                      extra_env={**(env or {}), OUT_ENV: str(out_file)}, **wave_opts)
     tests, failed = get_results(xml)
     if tests == 0 or failed:
         raise RuntimeError(f"cocotb {test_module} ({testcase or 'all'}) on {name}: {tests} run, {failed} failed; "
@@ -50,6 +77,17 @@ def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=
     if not Path(out_file).exists():
         raise RuntimeError(f"the cocotb test {test_module} ({testcase or 'all'}) wrote no results; "
                            f"see {build_dir / 'sim.log'}")
+    if waves is not None:
+        if not wave_tmp.exists() or wave_tmp.stat().st_size == 0:
+            raise RuntimeError(f"the simulation wrote no waves; see {build_dir / 'sim.log'}")
+        dest = Path(waves)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_name(f".{dest.name}.tmp{os.getpid()}")     # beside it: the rename is atomic
+        try:
+            shutil.move(wave_tmp, part)
+            os.replace(part, dest)
+        finally:
+            part.unlink(missing_ok=True)
     return json.loads(Path(out_file).read_text()), build_s
 
 
@@ -68,8 +106,9 @@ class RtlRun:
 
 
 def run_rtl(model, xs, seeds, *, build_dir, memory="sram", memory_options=None,
-            valid_prob=1.0, ready_prob=1.0, stall_seed=0x2545F491):
-    """Simulate ``len(seeds)`` inferences of ``model`` on the generated Verilog."""
+            valid_prob=1.0, ready_prob=1.0, stall_seed=0x2545F491, waves=None):
+    """Simulate ``len(seeds)`` inferences of ``model`` on the generated Verilog
+    (``waves``: a .vcd or .fst file for the waves of the whole run, see :func:`simulate`)."""
     n = len(seeds)
     acc = Accelerator(model, memory=memory, memory_options=memory_options)
     beats = sample_beats(xs, seeds)
@@ -82,7 +121,7 @@ def run_rtl(model, xs, seeds, *, build_dir, memory="sram", memory_options=None,
     raw, build_s = simulate(harness, "e2e_harness", build_dir=build_dir, test_module="spinaps.sim.cocotb_e2e",
                             out_file=Path(build_dir).resolve() / "e2e_out.json",
                             env={"SPINAPS_E2E_MAX_CYCLES": str(max_cycles),
-                                 "SPINAPS_E2E_LAYERS": str(len(acc.layers))})
+                                 "SPINAPS_E2E_LAYERS": str(len(acc.layers))}, waves=waves)
 
     rl = acc.result.payload.shape()
     results = [unpack(rl, r) for r in raw["results"]]

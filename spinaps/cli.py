@@ -1,7 +1,10 @@
 """``spinaps``: train, export, generate Verilog, verify against the golden model, report.
 
-Every subcommand fails with one message and a non-zero exit code on bad input (missing or
-invalid artifact, unknown dataset, out-of-range parameter, missing simulator).
+Every command checks all its options, its output paths (spinaps.preflight) and its board or
+target before training, simulation or synthesis starts, and fails with one message naming the
+option or file and what to do, and a non-zero exit code: no traceback, also for permission
+errors (exit 2) and Ctrl-C (exit 130). The board commands are in spinaps.cli_boards.
+Longer than 400 lines: one function per command plus the parser, which reads best together.
 """
 
 from __future__ import annotations
@@ -14,13 +17,18 @@ from pathlib import Path
 from spinaps.boards.catalog import BOARDS
 from spinaps.contract import DECISIONS
 from spinaps.hdl.synapse_memory import MEMORY_KINDS
+from spinaps import preflight as pre
+from spinaps.cli_boards import board_baud, cmd_bitstream, cmd_prog, cmd_run, cmd_vivado_plan
 from spinaps.sw.lanes import DEFAULT_ENCODER_LANES
+from spinaps.threads import ENV as THREADS_ENV
 
 #: Boards with a bitstream through the open flow here, and the one with a Vivado plan.
 OPEN_BOARDS = [name for name, b in BOARDS.items() if b.open_flow]
 VIVADO_BOARDS = [name for name, b in BOARDS.items() if not b.open_flow]
 
 DEFAULT_MODEL = "build/model/digits.npz"
+#: The Yosys target of `spinaps demo` (synth_xilinx on the digits model: tens of seconds).
+DEMO_TARGET = "xc7a35t"
 
 
 def _config(args):
@@ -60,127 +68,272 @@ def _softlif_config(args):
     return SoftLifConfig(**kw)
 
 
+def _threads(args, file=None):
+    """Set torch's threads for this command (spinaps.threads) and say which (on ``file``,
+    default stdout)."""
+    from spinaps.threads import use_threads
+    print(use_threads(getattr(args, "threads", None)), file=file or sys.stdout)
+
+
+def _model(args):
+    from spinaps.sw import artifact as art
+    return art.load(pre.in_file("--model", args.model, "train one with `spinaps train` or give --model"))
+
+
+def _load_data(spec):
+    from spinaps.data import load_data
+    return load_data(spec)
+
+
 def cmd_train(args):
+    from spinaps.contract import check, check_choice, check_encoder_lanes, check_lanes, WEIGHT_BITS
     from spinaps.flow import train_and_export, train_network_and_export, train_softlif_and_export
     from spinaps.sw.datasets import default_t_max
 
+    # Everything is checked before training starts: options, the output paths, the data.
+    out = pre.out_file("--out", args.out)
+    pre.out_file("--out", out.with_suffix(".pt"))
+    if args.epochs is not None:
+        pre.at_least("--epochs", args.epochs, 1)
+    check_choice("--weight-bits", args.weight_bits, WEIGHT_BITS)
+    if args.network == "glm" and (args.hidden is not None or args.decision not in (None, "first_to_spike")
+                                  or args.expected_from is not None):
+        raise ValueError("--network glm is the single GLM first-to-spike layer: --hidden, --decision and "
+                         "--expected-from need --network hybrid or lif")
+    config = {"glm": _config, "softlif": _softlif_config}.get(args.network, _network_config)
+    ds = _load_data(args.data)
     if args.t_max is None:
         # A time series gets at least its frame count in steps (sw.datasets.default_t_max).
-        args.t_max = default_t_max(args.dataset, args.network)
+        args.t_max = default_t_max(ds, args.network)
+    check("t_max", args.t_max, field="--t-max")
+    check_encoder_lanes(ds.n_in, args.encoder_lanes, field="--encoder-lanes")
+    if args.lanes is not None:
+        check_lanes(ds.n_classes, args.lanes, field=f"--lanes (the output layer has {ds.n_classes} neurons, "
+                                                     f"one per class of {ds.name})")
+    cfg = config(args)                       # the configs validate their fields here
+    _threads(args)
+
+    def saved(path):
+        print(f"saved the trained network to {path} (re-export it with `spinaps export --checkpoint {path}`)")
+
     t0 = time.perf_counter()
+    kw = dict(config=cfg, encoder_lanes=args.encoder_lanes, lanes=args.lanes, on_checkpoint=saved)
     if args.network == "softlif":
-        artifact, trained, gold = train_softlif_and_export(
-            args.dataset, args.out, config=_softlif_config(args), weight_bits=args.weight_bits,
-            t_max=args.t_max, encoder_lanes=args.encoder_lanes, lanes=args.lanes)
+        artifact, trained, gold = train_softlif_and_export(ds, out, weight_bits=args.weight_bits, t_max=args.t_max,
+                                                           **kw)
     elif args.network == "glm":
-        if args.hidden is not None or args.decision not in (None, "first_to_spike") or args.expected_from is not None:
-            raise ValueError("--network glm is the single GLM first-to-spike layer: --hidden, --decision and "
-                             "--expected-from need --network hybrid or lif")
-        artifact, trained, gold = train_and_export(args.dataset, args.out, config=_config(args),
-                                                   encoder_lanes=args.encoder_lanes, lanes=args.lanes)
+        artifact, trained, gold = train_and_export(ds, out, **kw)
     else:
-        artifact, trained, gold = train_network_and_export(args.dataset, args.out, config=_network_config(args),
-                                                           encoder_lanes=args.encoder_lanes, lanes=args.lanes)
+        artifact, trained, gold = train_network_and_export(ds, out, **kw)
     acc = artifact.manifest["accuracy"]
     scores = ", ".join(f"{name} {acc[name]:.4f}" for name in ("float", "golden", "ann", "softlif_ann")
                        if acc.get(name) is not None)
-    print(f"trained {args.dataset} ({args.network}) in {time.perf_counter() - t0:.1f} s: {scores}")
-    ckpt = Path(args.out).with_suffix(".pt")
-    print(f"wrote {artifact.path}" + (f" (checkpoint {ckpt})" if args.network != "softlif" else ""))
+    print(f"trained {ds.name} ({args.network}) in {time.perf_counter() - t0:.1f} s: {scores}")
+    print(f"wrote {artifact.path}")
+
+
+def _lanes_of(manifest):
+    return [layer["lanes"] for layer in manifest["layers"]], manifest["encoder"]["lanes"]
 
 
 def cmd_export(args):
     import torch
 
-    from spinaps.sw.datasets import load_dataset
+    from spinaps.contract import check_encoder_lanes
     from spinaps.flow import export_and_save
+    from spinaps.sw import artifact as art
+    from spinaps.sw.lanes import default_lanes
 
-    ckpt = Path(args.checkpoint)
-    if not ckpt.exists():
-        raise FileNotFoundError(f"checkpoint {ckpt} not found; run `spinaps train` first")
+    ckpt = pre.in_file("--checkpoint", args.checkpoint, "run `spinaps train` first (it saves one next to its --out)")
+    out = pre.out_file("--out", args.out, force=args.force)
+    if args.lanes is not None:
+        pre.at_least("--lanes", args.lanes, 1)
+    pre.at_least("--encoder-lanes", args.encoder_lanes, 1)
     trained = torch.load(ckpt, weights_only=False)
-    artifact, gold = export_and_save(trained, load_dataset(trained.dataset_name), args.out,
-                                     encoder_lanes=args.encoder_lanes, lanes=args.lanes)
-    print(f"wrote {artifact.path} (golden accuracy {artifact.manifest['accuracy']['golden']:.4f})")
+    if not hasattr(trained, "dataset_sha256") or type(trained).__name__ == "TrainedSoftLif":
+        raise ValueError(f"--checkpoint {ckpt}: not a GLM, hybrid or LIF checkpoint of `spinaps train` "
+                         "(a soft-LIF network is converted by `spinaps train --network softlif`)")
+    ds = _load_data(args.data if args.data is not None else trained.dataset_name)
+    check_encoder_lanes(ds.n_in, args.encoder_lanes, field="--encoder-lanes")
+    # The previous export of this network: the file being replaced, else the one beside the checkpoint.
+    previous = next((p for p in (out, ckpt.with_suffix(".npz")) if p.is_file()), None)
+    try:
+        before = art.load(previous) if previous else None
+    except art.ArtifactError:
+        before = None
+    _threads(args)
+    artifact, gold = export_and_save(trained, ds, out, encoder_lanes=args.encoder_lanes, lanes=args.lanes)
+    m = artifact.manifest
+    new_acc = m["accuracy"]["golden"]
+    print(f"wrote {artifact.path} (golden accuracy {new_acc:.4f})")
+    lanes, enc = _lanes_of(m)
+    if before is not None:
+        old_lanes, old_enc = _lanes_of(before.manifest)
+        what, old_acc = f"the previous export {previous}", before.manifest["accuracy"].get("golden")
+    else:
+        old_lanes = [default_lanes(layer["n_out"]) for layer in m["layers"]]
+        old_enc = min(DEFAULT_ENCODER_LANES, m["encoder"]["n_inputs"])
+        what, old_acc = "the defaults", None
+    if (lanes, enc) != (old_lanes, old_enc):
+        acc = f"golden accuracy {old_acc:.4f} -> {new_acc:.4f}" if old_acc is not None else \
+              f"golden accuracy now {new_acc:.4f}"
+        print(f"warning: lanes {old_lanes} -> {lanes}, encoder lanes {old_enc} -> {enc} (against {what}): the lanes "
+              f"decide which random generator draws for which neuron and input, so they change the random streams "
+              f"and the accuracy: {acc}", file=sys.stderr)
 
 
 def cmd_verilog(args):
-    from spinaps.sw import artifact as art
     from spinaps.flow import write_accelerator_verilog
-    v, j = write_accelerator_verilog(art.load(args.model), args.out, memory=args.memory)
+    pre.out_dir("--out", args.out)
+    v, j = write_accelerator_verilog(_model(args), args.out, memory=args.memory)
     print(f"wrote {v} and {j}")
 
 
 def cmd_synth(args):
-    from spinaps.sw import artifact as art
-    from spinaps.flow import synth_report
+    from spinaps.flow import board_for_target, synth_report
+    from spinaps.toolchain import TARGETS
     targets = [t.strip() for t in args.target.split(",") if t.strip()]
-    entries = synth_report(art.load(args.model), args.out, targets=targets, memory=args.memory)
+    unknown = [t for t in targets if t not in TARGETS]
+    if unknown or not targets:
+        raise pre.OptionError(f"--target {args.target!r}: {', '.join(unknown) or '(none)'} is not one of "
+                              f"{', '.join(TARGETS)} (give one or more, separated by commas)")
+    pre.baud("--baud", args.baud, None, 1, 1 << 30)
+    for t in targets:
+        b = board_for_target(t)
+        if b is not None:
+            board_baud(b, args.baud, b.core_mhz)
+    pre.out_dir("--out", args.out)
+    entries = synth_report(_model(args), args.out, targets=targets, memory=args.memory, baud=args.baud)
     for e in entries:
         print(f"{e['target']:>10}: {e['lut']:,} LUT ({e['lutram']:,} as RAM), {e['ff']:,} FF, "
               f"{e['bram36']:g} BRAM36, {e['dsp']} DSP, ~{e['logic_cells']:,} logic cells: "
-              f"{'fits' if e['fits'] else 'does NOT fit'}")
+              f"{'fits' if e['fits'] else 'does NOT fit'}; {e['top']}")
     print(f"wrote {Path(args.out) / 'synth.json'} and synth.md")
 
 
 def cmd_pnr(args):
-    from spinaps.sw import artifact as art
     from spinaps.flow import pnr_report
-    boards = [b.strip() for b in args.board.split(",") if b.strip()]
-    for e in pnr_report(art.load(args.model), boards, args.out, n=args.n):
+    boards = [pre.open_board("--board", b.strip(), BOARDS) for b in args.board.split(",") if b.strip()]
+    if not boards:
+        raise pre.OptionError(f"--board: give one or more of {', '.join(OPEN_BOARDS)}")
+    pre.at_least("-n", args.n, 1, "test samples run on Icarus for the cycles per inference")
+    pre.out_dir("--out", args.out)
+    artifact = _model(args)
+    ds = _data_for(artifact, args)
+    _threads(args)
+    for e in pnr_report(artifact, boards, args.out, n=args.n, dataset=ds):
         print(f"{e['board']:>10} ({e['device']}): Fmax {e['fmax_mhz']:.1f} MHz (clock {e['clock_mhz']} MHz, timing "
               f"{'met' if e['timing_met'] else 'NOT met'}), {e['cycles_per_inference_mean']:,.0f} cycles per inference "
               f"= {e['us_per_inference']:,.1f} us at Fmax; bitstream {e['bitstream']}")
     print(f"wrote {Path(args.out) / 'pnr.json'}")
 
 
+def _data_for(artifact, args):
+    """The data ``--data`` names (default: the model's own), checked to be what the model was trained on."""
+    from spinaps.data import data_for
+    from spinaps.sw.datasets import DatasetError
+    spec = getattr(args, "data", None)
+    try:
+        return data_for(artifact, spec)
+    except DatasetError as e:
+        if spec is None or str(e).startswith("--data"):
+            raise
+        raise DatasetError(f"--data {spec}: {e}") from None
+
+
 def cmd_verify(args):
-    from spinaps.sw import artifact as art
+    import numpy as np
+
     from spinaps.flow import rtl_check
-    artifact = art.load(args.model)
-    run, cmp, labels = rtl_check(artifact, args.n, build_dir=args.build_dir, memory=args.memory,
-                                 stall=args.stall)
+    pre.at_least("-n", args.n, 1, "test samples to simulate")
+    pre.at_least("--sample", args.sample, 0)
+    if not 0.0 <= args.stall < 1.0:
+        raise pre.OptionError(f"--stall {args.stall}: give a probability in 0 <= p < 1")
+    if args.waves is not None:
+        if Path(args.waves).suffix.lower() not in (".vcd", ".fst"):
+            raise pre.OptionError(f"--waves {args.waves}: name the file .vcd or .fst (the format follows the name)")
+        pre.out_file("--waves", args.waves)
+    pre.out_dir("--build-dir", args.build_dir)
+    artifact = _model(args)
+    ds = _data_for(artifact, args)
+    if args.sample >= ds.n_test:
+        raise pre.OptionError(f"--sample {args.sample}: the test split has samples 0..{ds.n_test - 1}")
+    _threads(args)
+    # With --waves only the chosen sample runs: its waves, not hundreds of samples' worth.
+    n, first = (1, args.sample) if args.waves else (args.n, args.sample)
+    run, cmp, labels = rtl_check(artifact, n, build_dir=args.build_dir, memory=args.memory, stall=args.stall,
+                                 dataset=ds, first=first, waves=args.waves)
     print(cmp.describe())
+    cls = np.array([r["cls"] for r in run.results])
+    cycles = np.array([r["cycles"] for r in run.results], dtype=float)
+    print(f"RTL accuracy {np.mean(cls == labels):.4f} on {len(cls)} test samples ({first}..{first + len(cls) - 1}); "
+          f"{cycles.mean():,.0f} cycles per inference on average (max {cycles.max():,.0f})")
     print(f"{len(run.results)} samples on Icarus ({args.memory}), {run.sim_cycles} cycles simulated at "
           f"{run.cycles_per_second:,.0f} cycles/s")
+    if args.waves:
+        print(f"wrote {args.waves} (test sample {args.sample})")
     if cmp.mismatches:
         raise SystemExit(1)
 
 
 def cmd_report(args):
-    from spinaps.sw import artifact as art
     from spinaps.flow import golden_eval, golden_throughput, summarize, write_json
-    artifact = art.load(args.model)
-    ds, gold, _ = golden_eval(artifact)
+    if args.json:
+        pre.out_file("--json", args.json)
+    if args.plot:
+        pre.out_dir("--plot", args.plot)
+        import matplotlib  # noqa: F401  (the plots extra: missing -> one message before any work)
+    pre.at_least("--sample", args.sample, 0)
+    artifact = _model(args)
+    ds = _data_for(artifact, args)
+    if args.sample >= ds.n_test:
+        raise pre.OptionError(f"--sample {args.sample}: the test split has samples 0..{ds.n_test - 1}")
+    _threads(args)
+    ds, gold, _ = golden_eval(artifact, ds)
     rep = summarize(artifact, gold, ds.y_test)
     rep["golden_inferences_per_second"] = golden_throughput(artifact, ds)
     _print_report(rep)
     if args.json:
         write_json(args.json, rep)
+    if args.plot:
+        from spinaps.plots import accuracy_plot, raster_plot
+        acc = accuracy_plot(artifact, gold, Path(args.plot) / "accuracy_by_step.png")
+        raster = Path(args.plot) / f"raster_sample{args.sample}.png"
+        info = raster_plot(artifact, ds, raster, sample=args.sample)
+        print(f"wrote {acc} and {raster} (test sample {args.sample}, label {info['label']}, class {info['class']})")
 
 
 def cmd_demo(args):
-    from spinaps.flow import (golden_eval, golden_throughput, rtl_check, summarize, train_and_export,
-                       write_accelerator_verilog, write_json)
+    from spinaps.flow import (golden_eval, golden_throughput, rtl_check, summarize, synth_report,
+                              train_and_export, write_accelerator_verilog, write_json)
 
-    out = Path(args.out)
+    out = pre.out_dir("--out", args.out)
+    pre.at_least("-n", args.n, 1)
+    cfg = _config(args)
     model_path = out / "digits.npz"
-    print("== 1/5 training a SpinAPS GLM first-to-spike network on digits (binary cells, "
+    _threads(args)
+    print("== 1/6 training a SpinAPS GLM first-to-spike network on digits (binary cells, "
           f"{args.weight_bits}-bit weights)")
     t0 = time.perf_counter()
-    artifact, _, gold = train_and_export("digits", model_path, config=_config(args))
+    artifact, _, gold = train_and_export("digits", model_path, config=cfg)
     train_s = time.perf_counter() - t0
-    print("== 2/5 golden integer model: throughput on the test split (accuracy came with the export)")
+    print("== 2/6 golden integer model: throughput on the test split (accuracy came with the export)")
     ds, _, _ = golden_eval(artifact)
     golden_ips = golden_throughput(artifact, ds)
-    print(f"== 3/5 Verilog -> {out / 'verilog'}")
+    print(f"== 3/6 Verilog -> {out / 'verilog'}")
     write_accelerator_verilog(artifact, out / "verilog")
-    print(f"== 4/5 cocotb on Icarus: {args.n} test samples, every spike compared with the golden model")
+    print(f"== 4/6 cocotb on Icarus: {args.n} test samples, every spike compared with the golden model")
     run, cmp, labels = rtl_check(artifact, args.n, build_dir=out / "rtl", dataset=ds, stall=0.2)
     print("   " + cmp.describe().replace("\n", "\n   "))
+    print(f"== 5/6 Yosys synthesis for {DEMO_TARGET} -> {out / 'synth'}")
+    t0 = time.perf_counter()
+    (syn,) = synth_report(artifact, out / "synth", targets=[DEMO_TARGET])
+    synth_s = time.perf_counter() - t0
     rep = summarize(artifact, gold, ds.y_test, run, cmp, labels)
-    rep.update(train_seconds=train_s, golden_inferences_per_second=golden_ips)
-    print("== 5/5 report")
+    rep.update(train_seconds=train_s, golden_inferences_per_second=golden_ips, synth_target=DEMO_TARGET,
+               synth_lut=syn["lut"], synth_ff=syn["ff"], synth_bram36=syn["bram36"], synth_dsp=syn["dsp"],
+               synth_fits=syn["fits"], synth_seconds=synth_s)
+    print("== 6/6 report")
     _print_report(rep)
     write_json(out / "report.json", rep)
     print(f"wrote {out / 'report.json'}")
@@ -188,73 +341,21 @@ def cmd_demo(args):
         raise SystemExit("RTL and golden model differ: see above")
 
 
-def cmd_run(args):
-    from spinaps.boards.client import run_on_port
-    from spinaps.boards.top import board
-
-    from spinaps.sw import artifact as art
-    from spinaps.sw.datasets import load_dataset
-    from spinaps.flow import sample_seeds
-    from spinaps.sw.golden import GoldenModel
-
-    board(args.board)                       # an unknown board fails before the port is opened
-    if args.n < 1:
-        raise ValueError(f"-n {args.n}: give at least one sample")
-    artifact = art.load(args.model)
-    ds = load_dataset(args.dataset)
-    if ds.sha256 != artifact.manifest["dataset"].get("sha256", ds.sha256):
-        raise ValueError(f"--dataset {args.dataset} is not the data set {args.model} was trained on "
-                         f"({artifact.manifest['dataset']['name']})")
-    n = min(args.n, len(ds.y_test))
-    rep = run_on_port(GoldenModel.from_artifact(artifact), args.port, args.baud, ds.x_test[:n], sample_seeds(n),
-                      ds.y_test[:n], timeout=args.timeout)
-    print("\n".join(rep.lines()))
-    if rep.mismatches:
-        raise SystemExit(1)
-
-
-def cmd_bitstream(args):
-    from spinaps.boards.build import build
-    core_mhz = "default" if args.core_mhz is None else (None if args.core_mhz <= 0 else args.core_mhz)
-    rep = build(args.board, args.model, args.out or f"build/{args.board}", baud=args.baud, seed=args.seed,
-                core_mhz=core_mhz)
-    fmax = ", ".join(f"{k} {v['achieved_mhz']:.1f} MHz (wanted {v['constraint_mhz']:.1f})" for k, v in rep["fmax"].items())
-    print(f"bitstream {rep['bitstream']} in {rep['seconds']:.0f} s; Fmax {fmax}")
-    for cell, u in rep["utilization"].items():
-        if u["used"]:
-            print(f"  {cell:<16} {u['used']:>6} / {u['available']}")
-    print(f"report {Path(rep['bitstream']).parent / 'report.json'}")
-    # The PLL default suits the digits model; another model may close timing faster or slower.
-    if rep["fmax_mhz"] and not rep["timing_met"]:
-        print(f"warning: timing not met at {rep['clock_mhz']:.2f} MHz (Fmax {rep['fmax_mhz']:.2f} MHz): rebuild "
-              f"with --core-mhz {int(rep['fmax_mhz'] * 0.9)}", file=sys.stderr)
-    elif rep["fmax_mhz"] and rep["fmax_mhz"] > 1.3 * rep["clock_mhz"]:
-        print(f"note: Fmax {rep['fmax_mhz']:.2f} MHz leaves speed unused at {rep['clock_mhz']:.2f} MHz; "
-              f"--core-mhz {int(rep['fmax_mhz'] * 0.9)} runs faster")
-
-
-def cmd_vivado_plan(args):
-    from spinaps.boards.build import vivado_plan
-    print(f"wrote {vivado_plan(args.board, args.model, args.out or f'build/{args.board}/spinaps_{args.board}_vivado.zip', baud=args.baud)}")
-
-
-def cmd_prog(args):
-    from spinaps.boards.build import program
-    from spinaps.boards.top import board
-    family = board(args.board).family
-    bit = args.bitstream or f"build/{args.board}/spinaps_{args.board}.{'bin' if family == 'ice40' else 'bit'}"
-    print(program(args.board, bit))
-
-
 def cmd_cost(args):
     """The cost model's comparison of both synapse memories, as JSON on stdout."""
     import json
 
-    from spinaps.sw import artifact as art
     from spinaps.flow import cost_report
     from spinaps.sim.devices import load_devices
+    pre.at_least("--samples", args.samples, 1, "test samples run on the RTL")
+    if args.devices is not None:
+        pre.in_file("--devices", args.devices)
+    pre.out_dir("--build", args.build)
     devices = load_devices(args.devices)         # a bad table fails before any simulation
-    out = cost_report(art.load(args.model), args.samples, build_dir=args.build, devices=devices)
+    artifact = _model(args)
+    ds = _data_for(artifact, args)
+    _threads(args, file=sys.stderr)             # stdout is the JSON
+    out = cost_report(artifact, args.samples, build_dir=args.build, devices=devices, dataset=ds)
     print(json.dumps(out, indent=2))
 
 
@@ -268,127 +369,172 @@ def _print_report(rep):
         print(f"  {k:<{width}}  {v}")
 
 
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's defaults in the help, except where the default is None (the help says then)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser():
-    p = argparse.ArgumentParser(prog="spinaps", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="spinaps", description=__doc__.splitlines()[0], formatter_class=_Formatter)
     sub = p.add_subparsers(dest="command", required=True)
 
-    def training_options(sp, epochs=None):
+    def command(name, func, help, **kw):
+        sp = sub.add_parser(name, help=help, description=help, formatter_class=_Formatter, **kw)
+        sp.set_defaults(func=func)
+        return sp
+
+    def training_options(sp):
         sp.add_argument("--weight-bits", type=int, default=4, help="cells per weight: 1, 2, 4 or 8")
         sp.add_argument("--t-max", type=int, default=None,
                         help="time steps per inference (default: 16, soft-LIF 64; a time series at "
                              "least its frame count)")
-        sp.add_argument("--epochs", type=int, default=epochs)
-        sp.add_argument("--basis", type=int, default=None, help="K raised-cosine basis functions")
-        sp.add_argument("--tau", type=int, default=None, help="history window in steps")
-        sp.add_argument("--seed", type=int, default=None)
+        sp.add_argument("--epochs", type=int, default=None, help="training epochs (default: the network's own)")
+        sp.add_argument("--basis", type=int, default=None,
+                        help="K raised-cosine basis functions of a GLM layer (default: the trainer's)")
+        sp.add_argument("--tau", type=int, default=None, help="GLM history window in steps (default: the trainer's)")
+        sp.add_argument("--seed", type=int, default=None, help="training seed (default: the trainer's fixed seed)")
 
     def hardware_options(sp):
-        sp.add_argument("--encoder-lanes", type=int, default=DEFAULT_ENCODER_LANES, help="inputs compared per cycle")
+        sp.add_argument("--encoder-lanes", type=int, default=DEFAULT_ENCODER_LANES,
+                        help="encoder generators: inputs compared per cycle (they decide the input spikes' "
+                             "random streams)")
         sp.add_argument("--lanes", type=int, default=None,
-                        help="accumulator lanes of the output layer (default: half its neurons, at most 16)")
+                        help="accumulator lanes of the output layer, 1..its neurons (default: half its neurons, "
+                             "at most 16)")
 
-    sp = sub.add_parser("train", help="train, export and save an artifact")
-    sp.add_argument("--dataset", default="digits", help="digits, mnist5k, fashion or motions")
+    def data_option(sp, default_help="default: the data set the model was trained on"):
+        sp.add_argument("--data", default=None, metavar="NAME|FILE",
+                        help=f"built-in data set (digits, mnist5k, fashion, motions) or a data file (.npz, .csv) "
+                             f"({default_help})")
+
+    def threads_option(sp):
+        sp.add_argument("--threads", type=int, default=None,
+                        help=f"torch threads (default: ${THREADS_ENV}, else 1 on a busy machine, else up to 4)")
+
+    sp = command("train", cmd_train, "train a network on a data set, save its checkpoint (.pt), export its artifact")
+    sp.add_argument("--data", "--dataset", dest="data", default="digits", metavar="NAME|FILE",
+                    help="built-in data set (digits, mnist5k, fashion, motions) or a data file (.npz, .csv)")
     sp.add_argument("--network", choices=["glm", "hybrid", "lif", "softlif"], default="glm",
                     help="glm: one GLM first-to-spike layer (SpinAPS); hybrid: LIF hidden layers -> GLM "
                          "first-to-spike; lif: all-LIF with --decision; softlif: soft-LIF ANN converted "
                          "to LIF (Hunsberger & Eliasmith), max-potential read-out")
-    sp.add_argument("--hidden", default=None, help="hidden LIF layer sizes, e.g. 64 or 64,32 (hybrid, lif)")
+    sp.add_argument("--hidden", default=None,
+                    help="hidden LIF layer sizes, e.g. 64 or 64,32 (hybrid, lif, softlif; default: the network's)")
     sp.add_argument("--decision", choices=DECISIONS, default=None,
-                    help="read-out of an all-LIF network (default first_to_spike)")
+                    help="read-out of an all-LIF network (default: first_to_spike)")
     sp.add_argument("--expected-from", type=float, default=None,
                     help="hybrid: from this fraction of the epochs on, train on the readout's expected error "
-                         "1 - P instead of -log P (fashion: 0.5)")
-    sp.add_argument("--out", default=DEFAULT_MODEL)
+                         "1 - P instead of -log P (fashion: 0.5; default: never)")
+    sp.add_argument("--out", default=DEFAULT_MODEL, help="artifact to write; the checkpoint goes beside it (.pt)")
     training_options(sp)
     hardware_options(sp)
-    sp.set_defaults(func=cmd_train)
+    threads_option(sp)
 
-    sp = sub.add_parser("export", help="re-export a trained checkpoint with other hardware options")
-    sp.add_argument("--checkpoint", default=str(Path(DEFAULT_MODEL).with_suffix(".pt")))
-    sp.add_argument("--out", default=DEFAULT_MODEL)
+    sp = command("export", cmd_export, "re-export a trained checkpoint with other hardware options")
+    sp.add_argument("--checkpoint", default=str(Path(DEFAULT_MODEL).with_suffix(".pt")),
+                    help="checkpoint that `spinaps train` saved")
+    sp.add_argument("--out", default=DEFAULT_MODEL, help="artifact to write")
+    sp.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    data_option(sp, "default: the checkpoint's built-in data set")
     hardware_options(sp)
-    sp.set_defaults(func=cmd_export)
+    threads_option(sp)
 
-    sp = sub.add_parser("verilog", help="write the accelerator's Verilog and port metadata")
-    sp.add_argument("--model", default=DEFAULT_MODEL)
-    sp.add_argument("--out", default="build/verilog")
-    sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram")
-    sp.set_defaults(func=cmd_verilog)
-
-    sp = sub.add_parser("synth", help="Yosys resource estimates (LUT, FF, BRAM, DSP) for Artix-7")
-    sp.add_argument("--model", default=DEFAULT_MODEL)
-    sp.add_argument("--out", default="build/synth")
+    sp = command("verilog", cmd_verilog, "write the accelerator's Verilog and port metadata")
+    sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
+    sp.add_argument("--out", default="build/verilog", help="output folder")
+    sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram", help="synapse memory")
+    sp = command("synth", cmd_synth, "Yosys resource estimates (LUT, FF, BRAM, DSP); a board target (ice40up5k, "
+                                     "ecp5-85f) includes the board's UART link")
+    sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
+    sp.add_argument("--out", default="build/synth", help="output folder")
     sp.add_argument("--target", default="xc7a35t,xc7a100t",
-                    help="comma-separated: xc7a35t, xc7a100t, ice40up5k, ecp5-85f")
-    sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram")
-    sp.set_defaults(func=cmd_synth)
+                    help="comma-separated: xc7a35t, xc7a100t (accelerator only), ice40up5k, ecp5-85f (accelerator "
+                         "+ UART link at the board's core clock)")
+    sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram", help="synapse memory")
+    sp.add_argument("--baud", type=int, default=115200, help="UART line rate of a board target's link")
 
-    sp = sub.add_parser("pnr", help="nextpnr for the iCE40 UP5K / ECP5-85F board tops: Fmax, utilization, us per inference")
-    sp.add_argument("--model", default=DEFAULT_MODEL)
-    sp.add_argument("--out", default="build/pnr")
+    sp = command("pnr", cmd_pnr, "nextpnr for the iCE40 UP5K / ECP5-85F board tops: Fmax, utilization, "
+                                 "us per inference")
+    sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
+    sp.add_argument("--out", default="build/pnr", help="output folder")
     sp.add_argument("--board", default=",".join(OPEN_BOARDS), help=f"comma-separated: {', '.join(OPEN_BOARDS)}")
     sp.add_argument("-n", type=int, default=20, help="test samples run on Icarus for the cycles per inference")
-    sp.set_defaults(func=cmd_pnr)
+    data_option(sp)
+    threads_option(sp)
 
-    sp = sub.add_parser("verify", help="run test samples on Icarus and compare with the golden model")
-    sp.add_argument("--model", default=DEFAULT_MODEL)
-    sp.add_argument("-n", type=int, default=200)
-    sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram")
+    sp = command("verify", cmd_verify, "run test samples on Icarus and compare with the golden model; prints "
+                                       "RTL accuracy and cycles")
+    sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
+    sp.add_argument("-n", type=int, default=200, help="test samples to simulate")
+    sp.add_argument("--sample", type=int, default=0, help="first test sample (with --waves: the one sample)")
+    sp.add_argument("--waves", default=None, metavar="FILE.vcd|FILE.fst",
+                    help="simulate only test sample --sample and write its waves (format by suffix)")
+    sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram", help="synapse memory")
     sp.add_argument("--stall", type=float, default=0.2, help="probability of a valid/ready stall per cycle")
-    sp.add_argument("--build-dir", default="build/verify")
-    sp.set_defaults(func=cmd_verify)
+    sp.add_argument("--build-dir", default="build/verify", help="simulation build folder")
+    data_option(sp)
+    threads_option(sp)
 
-    sp = sub.add_parser("report", help="golden-model accuracy, decision steps and counters")
-    sp.add_argument("--model", default=DEFAULT_MODEL)
-    sp.add_argument("--json", default=None)
-    sp.set_defaults(func=cmd_report)
+    sp = command("report", cmd_report, "golden-model accuracy, decision steps and counters; --plot draws them")
+    sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
+    sp.add_argument("--json", default=None, help="also write the report to this JSON file (default: none)")
+    sp.add_argument("--plot", default=None, metavar="DIR",
+                    help="write accuracy_by_step.png and raster_sampleK.png here (needs the plots extra; "
+                         "default: no pictures)")
+    sp.add_argument("--sample", type=int, default=0, help="test sample of the spike raster")
+    data_option(sp)
+    threads_option(sp)
 
-    sp = sub.add_parser("run", help="classify test samples on a board over its UART and compare with golden")
-    sp.add_argument("--board", required=True, choices=list(BOARDS))
+    sp = command("run", cmd_run, "classify test samples on a board over its UART and compare with golden")
+    sp.add_argument("--board", required=True, choices=list(BOARDS), help="the board on --port")
     sp.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB1")
-    sp.add_argument("--dataset", default="digits")
+    sp.add_argument("--data", "--dataset", dest="data", default=None, metavar="NAME|FILE",
+                    help="built-in data set or data file (default: the data set the model was trained on)")
     sp.add_argument("--model", default=DEFAULT_MODEL, help="the artifact the bitstream was built from")
-    sp.add_argument("-n", type=int, default=100)
-    sp.add_argument("--baud", type=int, default=115200)
+    sp.add_argument("-n", type=int, default=100, help="test samples to send")
+    sp.add_argument("--baud", type=int, default=115200, help="UART line rate the bitstream was built for")
     sp.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for an answer")
-    sp.set_defaults(func=cmd_run)
+    threads_option(sp)
 
-    sp = sub.add_parser("bitstream", help="bitstream for an open board (Yosys + nextpnr through YoWASP)")
-    sp.add_argument("--board", required=True, choices=OPEN_BOARDS)
-    sp.add_argument("--model", default=DEFAULT_MODEL)
-    sp.add_argument("--out", default=None, help="build directory (default build/BOARD)")
-    sp.add_argument("--baud", type=int, default=115200)
+    sp = command("bitstream", cmd_bitstream, "bitstream for an open board (Yosys + nextpnr through YoWASP)")
+    sp.add_argument("--board", required=True, help=f"one of {', '.join(OPEN_BOARDS)} (arty: `spinaps vivado-plan`)")
+    sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
+    sp.add_argument("--out", default=None, help="build folder (default: build/BOARD)")
+    sp.add_argument("--baud", type=int, default=115200, help="UART line rate")
     sp.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
     sp.add_argument("--core-mhz", type=float, default=None,
                     help="core clock through the PLL (default: the board's setting; 0: the oscillator)")
-    sp.set_defaults(func=cmd_bitstream)
 
-    sp = sub.add_parser("vivado-plan", help="Vivado build archive for the Arty A7-35 (no open 7-series flow)")
-    sp.add_argument("--board", default=VIVADO_BOARDS[0], choices=VIVADO_BOARDS)
-    sp.add_argument("--model", default=DEFAULT_MODEL)
-    sp.add_argument("--out", default=None)
-    sp.add_argument("--baud", type=int, default=115200)
-    sp.set_defaults(func=cmd_vivado_plan)
-
-    sp = sub.add_parser("prog", help="program a board through openFPGALoader")
-    sp.add_argument("--board", required=True, choices=list(BOARDS))
-    sp.add_argument("--bitstream", default=None)
-    sp.set_defaults(func=cmd_prog)
-
-    sp = sub.add_parser("demo", help="the whole flow on digits (what `make demo` runs)")
-    sp.add_argument("--out", default="build/demo")
-    sp.add_argument("-n", type=int, default=200)
-    training_options(sp)
-    sp.set_defaults(func=cmd_demo)
-
-    sp = sub.add_parser("cost", help="energy, latency and area per inference, STT-RAM vs SRAM synapses "
-                                     "(cost model on RTL activity; docs/cost_model.md)")
+    sp = command("vivado-plan", cmd_vivado_plan, "Vivado build archive for the Arty A7-35 (no open 7-series flow)")
+    sp.add_argument("--board", default=VIVADO_BOARDS[0], choices=VIVADO_BOARDS, help="board")
     sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
-    sp.add_argument("--devices", help="JSON device table merged over the shipped one by key")
-    sp.add_argument("--samples", type=int, default=20, help="test samples run on the RTL (default 20)")
+    sp.add_argument("--out", default=None, help="archive (default: build/BOARD/spinaps_BOARD_vivado.zip)")
+    sp.add_argument("--baud", type=int, default=115200, help="UART line rate")
+
+    sp = command("prog", cmd_prog, "program a board through openFPGALoader")
+    sp.add_argument("--board", required=True, choices=list(BOARDS), help="board")
+    sp.add_argument("--bitstream", default=None,
+                    help="bitstream file (default: build/BOARD/spinaps_BOARD.bin|.bit of `spinaps bitstream`)")
+
+    sp = command("demo", cmd_demo, f"the flow on digits: train, golden model, Verilog, cocotb check, Yosys for "
+                                   f"{DEMO_TARGET}, report (what `make demo` runs)")
+    sp.add_argument("--out", default="build/demo", help="output folder")
+    sp.add_argument("-n", type=int, default=200, help="test samples simulated on Icarus")
+    training_options(sp)
+    threads_option(sp)
+
+    sp = command("cost", cmd_cost, "energy, latency and area per inference, STT-RAM vs SRAM synapses "
+                                   "(cost model on RTL activity; docs/cost_model.md)")
+    sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
+    sp.add_argument("--devices", help="JSON device table merged over the shipped one by key (default: the shipped one)")
+    sp.add_argument("--samples", type=int, default=20, help="test samples run on the RTL")
     sp.add_argument("--build", default="build/cost", help="simulation build folder")
-    sp.set_defaults(func=cmd_cost)
+    data_option(sp)
+    threads_option(sp)
     return p
 
 
@@ -396,28 +542,37 @@ def build_parser():
 _EXTRAS = {"amaranth_boards": "boards", "serial": "boards", "matplotlib": "plots"}
 
 
+def _fail(args, message, code):
+    print(f"spinaps {args.command}: error: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from spinaps.sw.artifact import ArtifactError
-    from spinaps.sw.datasets import DatasetError
     from spinaps.boards.client import BoardError
     from spinaps.boards.protocol import ProtocolError
+    from spinaps.sw.artifact import ArtifactError
+    from spinaps.sw.datasets import DatasetError
     try:
         args.func(args)
+    except KeyboardInterrupt:
+        # Every file is written whole or not at all (atomic writes), so stopping leaves none half-written.
+        print(f"spinaps {args.command}: interrupted", file=sys.stderr)
+        return 130
     except ModuleNotFoundError as e:
         extra = _EXTRAS.get((e.name or "").split(".")[0])
         if extra is None:
             raise
-        print(f"spinaps {args.command}: error: this command needs the Python package {e.name!r}, "
-              f"from the optional extra {extra!r}: pip install 'spinaps[{extra}]' (or `make setup` "
-              f"in a clone)", file=sys.stderr)
-        return 2
+        return _fail(args, f"this command needs the Python package {e.name!r}, from the optional extra {extra!r}: "
+                           f"pip install 'spinaps[{extra}]' (or `make setup` in a clone)", 2)
     except (ArtifactError, DatasetError, ValueError, FileNotFoundError, BoardError, ProtocolError) as e:
-        print(f"spinaps {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return _fail(args, e, 2)
+    except OSError as e:         # permissions, a full disk, a file where a folder should be
+        where = f"{e.filename}: " if e.filename else ""
+        return _fail(args, f"{where}{e.strerror or e}: check that the path exists and that this user may write "
+                           "there, or choose another output path", 2)
     except RuntimeError as e:  # missing simulator, failed simulation
-        print(f"spinaps {args.command}: error: {e}", file=sys.stderr)
-        return 3
+        return _fail(args, e, 3)
     return 0
 
 

@@ -13,64 +13,91 @@ from pathlib import Path
 import numpy as np
 
 from spinaps.contract import sample_seeds
+from spinaps.data import as_dataset, data_for
 from spinaps.sw import artifact as art
-from spinaps.sw.datasets import load_dataset
 from spinaps.sw.golden import GoldenModel
 from spinaps.sw.lanes import DEFAULT_ENCODER_LANES, default_lanes
 
-__all__ = ["train_and_export", "train_network_and_export", "train_softlif_and_export", "export_and_save", "golden_eval", "golden_throughput", "write_accelerator_verilog", "rtl_check",
-           "sample_seeds", "summarize", "synth_report", "SYNTH_TARGETS", "pnr_report"]
+__all__ = ["train_and_export", "train_network_and_export", "train_softlif_and_export", "export_and_save",
+           "save_checkpoint", "data_for", "golden_eval", "golden_throughput", "write_accelerator_verilog",
+           "rtl_check", "sample_seeds", "summarize", "synth_report", "SYNTH_TARGETS", "board_for_target", "pnr_report"]
 
 
+def save_checkpoint(trained, path):
+    """``torch.save`` the trained float network atomically (a temporary file, then a rename);
+    returns the path."""
+    import os
 
-
-def train_and_export(dataset_name, out, *, config=None, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None,
-                     progress=True, checkpoint=True):
-    """Train a GLM first-to-spike network and :func:`export_and_save` it.
-
-    With ``checkpoint``, the float model is also saved next to ``out`` (``.pt``) so that
-    ``spinaps export`` can re-export it with other hardware options.
-    Returns ``(artifact, trained, golden_result)``.
-    """
-    ds = load_dataset(dataset_name)     # first: an unknown name fails before any import or work
     import torch
 
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        torch.save(trained, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _saved_then_exported(trained, ds, out, *, encoder_lanes, lanes, checkpoint, on_checkpoint):
+    # The checkpoint goes to disk before the export, so a failed export loses no training.
+    if checkpoint:
+        ckpt = save_checkpoint(trained, Path(out).with_suffix(".pt"))
+        if on_checkpoint:
+            on_checkpoint(ckpt)
+    return export_and_save(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes)
+
+
+def train_and_export(data, out, *, config=None, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None,
+                     progress=True, checkpoint=True, on_checkpoint=None):
+    """Train a GLM first-to-spike network and :func:`export_and_save` it.
+
+    ``data``: a Dataset, a built-in name or a data file. With ``checkpoint``, the float model
+    is first saved next to ``out`` (``.pt``; ``on_checkpoint(path)`` is called then) so that a
+    failed export loses nothing and ``spinaps export`` can re-export it with other hardware
+    options. Returns ``(artifact, trained, golden_result)``.
+    """
+    ds = as_dataset(data)     # first: an unknown name fails before any import or work
     from spinaps.sw.train import GlmTrainConfig, train_glm
 
     trained = train_glm(ds, config or GlmTrainConfig(), progress=progress)
-    artifact, gold = export_and_save(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes)
-    if checkpoint:
-        torch.save(trained, Path(out).with_suffix(".pt"))
+    artifact, gold = _saved_then_exported(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes,
+                                          checkpoint=checkpoint, on_checkpoint=on_checkpoint)
     return artifact, trained, gold
 
 
-def train_network_and_export(dataset_name, out, *, config=None, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None,
-                             progress=True, checkpoint=True):
+def train_network_and_export(data, out, *, config=None, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None,
+                             progress=True, checkpoint=True, on_checkpoint=None):
     """Train a LIF or hybrid network (:mod:`spinaps.sw.lif`) and :func:`export_and_save` it.
 
-    Returns ``(artifact, trained, golden_result)``; the float checkpoint goes next to ``out``.
+    Returns ``(artifact, trained, golden_result)``; the float checkpoint goes next to ``out``
+    before the export (as in :func:`train_and_export`).
     """
-    ds = load_dataset(dataset_name)
-    import torch
-
+    ds = as_dataset(data)
     from spinaps.sw.lif import LifNetConfig, train_network
 
     trained = train_network(ds, config or LifNetConfig(), progress=progress)
-    artifact, gold = export_and_save(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes)
-    if checkpoint:
-        torch.save(trained, Path(out).with_suffix(".pt"))
+    artifact, gold = _saved_then_exported(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes,
+                                          checkpoint=checkpoint, on_checkpoint=on_checkpoint)
     return artifact, trained, gold
 
 
-def train_softlif_and_export(dataset_name, out, *, config=None, weight_bits=4, t_max=64, encoder_lanes=DEFAULT_ENCODER_LANES,
-                             lanes=None, progress=True):
+def train_softlif_and_export(data, out, *, config=None, weight_bits=4, t_max=64, encoder_lanes=DEFAULT_ENCODER_LANES,
+                             lanes=None, progress=True, checkpoint=True, on_checkpoint=None):
     """Train a soft-LIF network (:mod:`spinaps.sw.softlif`), convert it to the integer LIF
-    network and save its artifact. Returns ``(artifact, trained, golden_result)``."""
-    ds = load_dataset(dataset_name)
+    network and save its artifact. The float network is saved first (``.pt`` next to ``out``).
+    Returns ``(artifact, trained, golden_result)``."""
+    ds = as_dataset(data)
     from spinaps.sw.softlif import SoftLifConfig, train_softlif
     from spinaps.sw.softlif_convert import convert, softlif_artifact
 
     trained = train_softlif(ds, config or SoftLifConfig(), progress=progress)
+    if checkpoint:
+        ckpt = save_checkpoint(trained, Path(out).with_suffix(".pt"))
+        if on_checkpoint:
+            on_checkpoint(ckpt)
     if lanes is not None and not isinstance(lanes, (list, tuple)):
         lanes = [default_lanes(n) for n in trained.sizes[1:-1]] + [lanes]
     model = convert(trained, ds, weight_bits=weight_bits, t_max=t_max, encoder_lanes=encoder_lanes, lanes=lanes)
@@ -119,12 +146,9 @@ def export_and_save(trained, ds, out, *, encoder_lanes=DEFAULT_ENCODER_LANES, la
 
 
 def golden_eval(artifact, dataset=None):
-    """Golden-model run over the artifact's test split; returns (dataset, result, seconds)."""
-    ds = dataset or load_dataset(artifact.manifest["dataset"]["name"])
-    if ds.sha256 != artifact.manifest["dataset"].get("sha256", ds.sha256):
-        raise art.ArtifactError(
-            f"{artifact.path}: dataset.sha256 does not match the installed {ds.name} data; "
-            "re-export the model on this machine (`spinaps train`)")
+    """Golden-model run over the test split of ``dataset`` (a Dataset, name or file; default
+    the artifact's own data set, see :func:`data_for`); returns (dataset, result, seconds)."""
+    ds = data_for(artifact, dataset)
     model = GoldenModel.from_artifact(artifact)
     t0 = time.perf_counter()
     res = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
@@ -164,9 +188,32 @@ def write_accelerator_verilog(artifact, out_dir, *, memory="sram", name="spinaps
 SYNTH_TARGETS = ("xc7a35t", "xc7a100t")
 
 
-def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", progress=True):
+def board_for_target(target):
+    """The open board whose FPGA is ``target``'s family (``ice40up5k`` -> icebreaker), or None."""
+    from spinaps.boards.catalog import BOARDS
+    from spinaps.toolchain import TARGETS
+
+    family = TARGETS[target].family
+    return next((b for b in BOARDS.values() if b.family == family and b.open_flow), None)
+
+
+def _board_core_verilog(artifact, board, out_dir, *, memory, baud):
+    """Verilog of the board core (accelerator + UART link) at ``board``'s default core clock."""
+    from spinaps.boards.board_core import BoardCore
+    from spinaps.toolchain import write_verilog
+
+    core = BoardCore(GoldenModel.from_artifact(artifact), clocks_per_bit=round(board.core_mhz * 1e6 / baud),
+                     memory=memory)
+    return write_verilog(core, out_dir, "spinaps_board_core")[0]
+
+
+def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", progress=True, baud=115200):
     """Yosys resource counts of an artifact's accelerator for each target.
 
+    A board target (``ice40up5k``, ``ecp5-85f``: an open board has that FPGA) synthesizes the
+    board core, the accelerator with its UART link (:class:`~spinaps.boards.board_core.BoardCore`
+    at the board's core clock and ``baud``), so that "fits" means the board build fits; an
+    Artix-7 target the accelerator alone. Each entry says which (``includes_link``).
     Writes ``<out_dir>/<model>.v``, ``synth.json`` (one entry per target: lut, ff, bram36,
     dsp, lutram, logic_cells, utilization, fits, Yosys seconds) and ``synth.md``; returns the
     entries.
@@ -185,29 +232,43 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
     model = Path(str(artifact.path)).stem
     entries = []
     for target in targets:
-        syn = synthesize(verilog, name, target, work_dir=out_dir, progress=progress)
+        board = board_for_target(target)
+        if board is not None:
+            top, source = "spinaps_board_core", _board_core_verilog(artifact, board, out_dir, memory=memory, baud=baud)
+        else:
+            top, source = name, verilog
+        syn = synthesize(source, top, target, work_dir=out_dir, progress=progress)
         entries.append({"model": model, "network": summarize_network(artifact), "memory": memory,
-                        "target": target, **resources(syn["cells"], target),
+                        "target": target, "includes_link": board is not None,
+                        "top": f"{board.name} board core (accelerator + UART link, {baud} baud)" if board else
+                               "accelerator only (no UART link)",
+                        **resources(syn["cells"], target),
                         "yosys_seconds": syn["seconds"], "verilog_seconds": verilog_s})
     write_json(out_dir / "synth.json", entries)
-    rows = ["| model | target | LUT (logic + RAM) | FF | BRAM36 | DSP | logic cells | fits |", "|---|---|---|---|---|---|---|---|"]
-    rows += [f"| {e['model']} | {e['target']} | {e['lut']:,} ({e.get('lut_logic', e['lut']):,} + {e.get('lutram', 0):,}) "
-             f"| {e['ff']:,} | {e['bram36']:g} | {e['dsp']} | {e['logic_cells']:,} | {'yes' if e['fits'] else 'NO'} |"
-             for e in entries]
+    rows = ["| model | target | design | LUT (logic + RAM) | FF | BRAM36 | DSP | logic cells | fits |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    rows += [f"| {e['model']} | {e['target']} | {e['top']} | {e['lut']:,} ({e.get('lut_logic', e['lut']):,} + "
+             f"{e.get('lutram', 0):,}) | {e['ff']:,} | {e['bram36']:g} | {e['dsp']} | {e['logic_cells']:,} | "
+             f"{'yes' if e['fits'] else 'NO'} |" for e in entries]
     atomic_write_text(out_dir / "synth.md", f"# Yosys resources: {summarize_network(artifact)} ({memory})\n\n" + "\n".join(rows) + "\n")
     return entries
 
 
-def pnr_report(artifact, boards, out_dir, *, n=20, progress=True):
+def pnr_report(artifact, boards, out_dir, *, n=20, progress=True, dataset=None):
     """Place and route the board tops of ``boards`` (``icebreaker``, ``ulx3s``) with the
     artifact's accelerator (boards/build.py: Yosys, nextpnr with a fixed seed, packer) and give
     the time of one inference at each Fmax from the cycles the RTL takes on the first ``n`` test
     samples (checked against the golden model). Writes ``<out_dir>/pnr.json``; returns the entries.
     """
     from spinaps.boards.build import build
+    from spinaps.boards.catalog import BOARDS
 
+    for b in boards:            # before the simulation
+        if b not in BOARDS or not BOARDS[b].open_flow:
+            raise ValueError(f"board {b!r} is not one of {', '.join(n for n, x in BOARDS.items() if x.open_flow)} "
+                             "(the boards with open place-and-route here)")
     out_dir = Path(out_dir)
-    run, comparison, _ = rtl_check(artifact, n, build_dir=out_dir / "rtl")
+    run, comparison, _ = rtl_check(artifact, n, build_dir=out_dir / "rtl", dataset=dataset)
     if comparison.mismatches:
         raise RuntimeError(f"the RTL differs from the golden model on {len(comparison.mismatched_samples)} samples")
     cycles = float(np.mean([r["cycles"] for r in run.results]))
@@ -232,21 +293,25 @@ def summarize_network(artifact):
 
 
 def rtl_check(artifact, n, *, build_dir, memory="sram", memory_options=None, stall=0.0,
-              dataset=None):
-    """Run the first ``n`` test samples on Icarus and compare every spike with the golden model.
+              dataset=None, first=0, waves=None):
+    """Run ``n`` test samples from index ``first`` on Icarus and compare every spike with the
+    golden model (each sample with its own seed, :func:`sample_seeds`). ``waves``: a .vcd or
+    .fst file for the simulation's waves.
 
     Returns ``(run, comparison, labels)``.
     """
     from spinaps.sim.compare import compare_with_golden
     from spinaps.sim.runner import run_rtl
 
-    ds = dataset or load_dataset(artifact.manifest["dataset"]["name"])
-    n = min(n, len(ds.y_test))
-    xs, seeds = ds.x_test[:n], sample_seeds(n)
+    ds = data_for(artifact, dataset)
+    if not 0 <= first < len(ds.y_test):
+        raise ValueError(f"sample {first} is not a test sample: give 0..{len(ds.y_test) - 1}")
+    n = min(n, len(ds.y_test) - first)
+    xs, seeds = ds.x_test[first:first + n], sample_seeds(n, offset=first)
     model = GoldenModel.from_artifact(artifact)
     run = run_rtl(model, xs, seeds, build_dir=build_dir, memory=memory, memory_options=memory_options,
-                  valid_prob=1.0 - stall, ready_prob=1.0 - stall)
-    return run, compare_with_golden(model, xs, seeds, run.results, run.probes), ds.y_test[:n]
+                  valid_prob=1.0 - stall, ready_prob=1.0 - stall, waves=waves)
+    return run, compare_with_golden(model, xs, seeds, run.results, run.probes), ds.y_test[first:first + n]
 
 
 def summarize(artifact, gold, labels, run=None, comparison=None, rtl_labels=None):
@@ -312,7 +377,7 @@ def cost_measure(artifact, n, *, build_dir, devices, stall=0.0, dataset=None):
     from spinaps.sim.cost import Config, CounterMismatch, activity_from_rtl
     from spinaps.sim.devices import MEMORIES, DeviceTableError, read_latency_cycles
 
-    ds = dataset or load_dataset(artifact.manifest["dataset"]["name"])
+    ds = data_for(artifact, dataset)
     config = Config.from_artifact(artifact)
     acts, lat = {}, {}
     for memory in MEMORIES:
