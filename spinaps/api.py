@@ -24,7 +24,7 @@ import numpy as np
 from spinaps import flow
 from spinaps.contract import sample_seeds
 from spinaps.sw import artifact as art
-from spinaps.sw.datasets import load_dataset
+from spinaps.data import as_dataset, data_for
 from spinaps.sw.golden import GoldenModel
 
 __all__ = ["HardwareModel", "Trace", "VerifyReport", "load", "train", "BUILD_TARGETS"]
@@ -110,14 +110,17 @@ class HardwareModel:
         """The class the accelerator decides for each sample (bit-exact golden model)."""
         return self.trace(x, seeds).classes
 
-    def verify(self, n=20, *, memory="sram", stall=0.2, build_dir="build/api_verify") -> VerifyReport:
-        """Run the first ``n`` test samples of the model's data set on the RTL (cocotb, Icarus)
-        with random valid/ready stalls and compare every spike, class, step and counter with
-        the golden model."""
+    def verify(self, n=20, *, data=None, memory="sram", stall=0.2,
+               build_dir="build/api_verify") -> VerifyReport:
+        """Run the first ``n`` test samples of the model's data set (``data``: a Dataset, a
+        built-in name or a file; default the model's own built-in data) on the RTL (cocotb,
+        Icarus) with random valid/ready stalls and compare every spike, class, step and counter
+        with the golden model."""
         if n < 1:
             raise ValueError(f"n = {n}: verify at least one sample")
+        ds = data_for(self.artifact, data)
         run, cmp, labels = flow.rtl_check(self.artifact, n, build_dir=build_dir, memory=memory,
-                                          stall=stall)
+                                          stall=stall, dataset=ds)
         cls = np.array([r["cls"] for r in run.results])
         cycles = np.array([r["cycles"] for r in run.results], dtype=float)
         return VerifyReport(samples=len(run.results), mismatches=list(cmp.mismatches),
@@ -152,10 +155,14 @@ def load(path) -> HardwareModel:
     return HardwareModel(art.load(path))
 
 
-def train(dataset="digits", network="glm", *, out=None, encoder_lanes=None, lanes=None,
+def train(data="digits", network="glm", *, out=None, encoder_lanes=None, lanes=None,
           progress=True, **config) -> HardwareModel:
     """Train a network on a data set, export it and save its artifact to ``out`` (default
-    ``build/model/<dataset>_<network>.npz``; the float checkpoint goes beside it).
+    ``build/model/<data set>_<network>.npz``; the float checkpoint goes beside it).
+
+    ``data``: a built-in name (``digits``, ``mnist5k``, ``fashion``, ``motions``), a data file
+    (``.npz`` / ``.csv``, docs/data.md) or a :class:`~spinaps.sw.datasets.Dataset` (e.g.
+    ``Dataset.from_arrays(x_train, y_train, x_test, y_test)``).
 
     ``network``: ``glm`` (SpinAPS), ``hybrid`` / ``lif`` (``hidden=(64,)``, ``decision=...``),
     ``softlif``. ``config`` goes to the network's config class (``GlmTrainConfig``,
@@ -164,22 +171,22 @@ def train(dataset="digits", network="glm", *, out=None, encoder_lanes=None, lane
     """
     if network not in _NETWORKS:
         raise ValueError(f"network = {network!r} is not one of {', '.join(_NETWORKS)}")
-    load_dataset(dataset)                          # an unknown name fails before any work
-    out = Path(out or f"build/model/{dataset}_{network}.npz")
+    ds = as_dataset(data)                          # bad data fails before any work
+    out = Path(out or f"build/model/{ds.name}_{network}.npz")
     hw = {} if encoder_lanes is None else {"encoder_lanes": encoder_lanes}
     if network == "glm":
         from spinaps.sw.train import GlmTrainConfig
-        artifact, _, _ = flow.train_and_export(dataset, out, config=GlmTrainConfig(**config), lanes=lanes,
+        artifact, _, _ = flow.train_and_export(ds, out, config=GlmTrainConfig(**config), lanes=lanes,
                                                progress=progress, **hw)
     elif network == "softlif":
         from spinaps.sw.softlif import SoftLifConfig
         keys = ("weight_bits", "t_max")
         conv = {k: config.pop(k) for k in keys if k in config}
-        artifact, _, _ = flow.train_softlif_and_export(dataset, out, config=SoftLifConfig(**config), lanes=lanes,
+        artifact, _, _ = flow.train_softlif_and_export(ds, out, config=SoftLifConfig(**config), lanes=lanes,
                                                        progress=progress, **conv, **hw)
     else:
         from spinaps.sw.lif import LifNetConfig
         config.setdefault("output", "glm" if network == "hybrid" else "lif")
-        artifact, _, _ = flow.train_network_and_export(dataset, out, config=LifNetConfig(**config), lanes=lanes,
+        artifact, _, _ = flow.train_network_and_export(ds, out, config=LifNetConfig(**config), lanes=lanes,
                                                        progress=progress, **hw)
     return HardwareModel(artifact)

@@ -535,11 +535,14 @@ def build_parser():
     sp.add_argument("--build", default="build/cost", help="simulation build folder")
     data_option(sp)
     threads_option(sp)
+
+    from spinaps.cli_nir import add_parsers as nir_parsers
+    nir_parsers(command, data_option, threads_option, DEFAULT_MODEL)
     return p
 
 
 # Import name of a package from an optional extra (pyproject.toml) -> the extra.
-_EXTRAS = {"amaranth_boards": "boards", "serial": "boards", "matplotlib": "plots"}
+_EXTRAS = {"amaranth_boards": "boards", "serial": "boards", "matplotlib": "plots", "nir": "nir", "h5py": "nir"}
 
 
 def _fail(args, message, code):
@@ -565,6 +568,8 @@ def main(argv=None):
             raise
         return _fail(args, f"this command needs the Python package {e.name!r}, from the optional extra {extra!r}: "
                            f"pip install 'spinaps[{extra}]' (or `make setup` in a clone)", 2)
+    except ImportError as e:     # an optional package's own check (e.g. require_nir) names its extra
+        return _fail(args, e, 2)
     except (ArtifactError, DatasetError, ValueError, FileNotFoundError, BoardError, ProtocolError) as e:
         return _fail(args, e, 2)
     except OSError as e:         # permissions, a full disk, a file where a folder should be
