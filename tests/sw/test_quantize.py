@@ -10,7 +10,7 @@ import torch
 
 from spinaps.sw.basis import quantize_basis, raised_cosine_basis
 from spinaps.sw.datasets import _sha256, load_dataset
-from spinaps.contract import sigmoid_table, splitmix32_seeds
+from spinaps.contract import CONTRACT_VERSION, sigmoid_table, splitmix32_seeds
 from spinaps.sw.export import export_glm, fixed_point_scales
 from spinaps.sw.glm import TorchGlmLayer, odd_levels, ste_nearest_odd_level
 from spinaps.sw.train import GlmTrainConfig, evaluate_float, train_glm
@@ -146,7 +146,7 @@ def test_export_follows_the_artifact_schema(trained, digits):
     manifest, arrays = export_glm(trained, digits, encoder_lanes=16, lanes=4, u_bits=8, scale_bits=8, seed=7)
     json.dumps(manifest)  # JSON-compatible
     assert manifest["format"] == "spinaps-artifact" and manifest["format_version"] == 2
-    assert manifest["contract_version"] == 2 and manifest["decision"] == "first_to_spike"
+    assert manifest["contract_version"] == CONTRACT_VERSION and manifest["decision"] == "first_to_spike"
     assert manifest["dataset"] == {"name": "digits", "sha256": digits.sha256, "n_train": 400, "n_test": 120}
     assert manifest["t_max"] == 16
     assert manifest["encoder"] == {"type": "bernoulli", "n_inputs": 64, "lanes": 16, "frames": 1}
