@@ -260,3 +260,27 @@ def test_expected_accuracy_agrees_with_sampling(trained, digits):
     # 480 sampled inferences: a standard error of about 0.02.
     assert abs(result.accuracy - result.expected_accuracy) < 0.07
     assert result.accuracy_by_step[-1] == result.accuracy
+
+
+def test_export_with_the_deterministic_encoder(trained, digits):
+    """``encoder="deterministic"``: no encoder seeds, the same neuron seeds and integers as the
+    Bernoulli export, and a valid artifact whose golden model ignores the sample seeds."""
+    from spinaps.sw import artifact
+    from spinaps.sw.golden import GoldenModel
+
+    bern_manifest, bern = export_glm(trained, digits, encoder_lanes=16, lanes=4, seed=7)
+    manifest, arrays = export_glm(trained, digits, encoder_lanes=16, lanes=4, seed=7, encoder="deterministic")
+    assert manifest["encoder"] == {"type": "deterministic", "n_inputs": 64, "lanes": 16, "frames": 1}
+    assert set(arrays) == set(bern) - {"encoder.base_seeds"}
+    assert all(np.array_equal(arrays[k], bern[k]) for k in arrays)
+    assert manifest["layers"] == bern_manifest["layers"]
+    model = GoldenModel.from_artifact(artifact.from_memory(manifest, arrays))
+    x = digits.x_test[:30]
+    # The encoder's spikes do not depend on the seeds (only the GLM neurons' draws do).
+    from spinaps.sw import golden
+
+    a, b = (golden.encode(model.encoder_type, x, s, model.encoder_base_seeds, model.t_max)
+            for s in (np.arange(30), np.arange(30)[::-1].copy()))
+    assert bool((a == b).all())
+    with pytest.raises(ValueError, match="encoder = 'poisson' is not one of"):
+        export_glm(trained, digits, encoder="poisson")
