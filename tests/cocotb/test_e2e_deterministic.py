@@ -43,3 +43,19 @@ def test_deterministic_rtl_equals_golden(tmp_path, kw, encoder_lanes, memory, op
     assert report.mismatches == [], report.describe()
     gold = model.run(xs, seeds)
     assert all(spikes.any() for spikes in gold.layer_spikes), "every layer should fire in this case"
+
+
+def test_trained_digits_lif_network_with_the_deterministic_encoder(tmp_path, digits_lif_artifact):
+    """A trained digits 64 -> 32 LIF -> 10 LIF spike-count network on real test samples."""
+    from spinaps.contract import sample_seeds
+    from spinaps.sw.datasets import load_dataset
+    from spinaps.sw.golden import GoldenModel
+
+    model = deterministic(GoldenModel.from_artifact(digits_lif_artifact), 16)
+    ds = load_dataset("digits")
+    n = 8
+    xs, seeds = ds.x_test[:n], sample_seeds(n)
+    run = run_rtl(model, xs, seeds, build_dir=tmp_path, valid_prob=0.8, ready_prob=0.7)
+    assert len(run.results) == n and not run.probe_overflow
+    report = compare_with_golden(model, xs, seeds, run.results, run.probes)
+    assert report.mismatches == [], report.describe()
