@@ -11,7 +11,7 @@ cocotb component tests and the end-to-end cocotb test compare against them. Ever
 integer helper (generator, seeds, groups, LIF integration, decisions, structural rules)
 comes from :mod:`spinaps.contract`; this module only batches them over samples in torch.
 
-One module of about 440 lines on purpose: its sections follow docs/semantics.md one to one
+One module of about 500 lines on purpose: its sections follow docs/semantics.md one to one
 (generator, encoder, traces, GLM, LIF, decision, the whole accelerator), so the model can be
 read against the contract.
 """
