@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spinaps.contract import DECISIONS, SEED_BITS, ceil_div, check
+from spinaps.contract import DECISIONS, SEED_BITS, ceil_div, check, encoder_draws
 
 __all__ = [
     "SYNC", "PROTOCOL_VERSION", "HEADER_BYTES", "T_PING", "T_SAMPLE", "T_WEIGHTS", "T_INFO", "T_RESULT", "T_ACK", "T_ERROR",
@@ -249,6 +249,10 @@ def model_fingerprint(model):
     """
     crc = zlib.crc32(repr((int(model.t_max), model.decision, int(model.frames))).encode())
     crc = zlib.crc32(np.asarray(model.encoder_base_seeds, dtype=np.int64).tobytes(), crc)
+    # An encoder without draws has no seeds: its type and lanes stand for them (a Bernoulli
+    # model's fingerprint is what it was before deterministic encoders existed).
+    if not encoder_draws(model.encoder_type):
+        crc = zlib.crc32(f"encoder={model.encoder_type},{int(model.encoder_lanes)}".encode(), crc)
     for lp in model.layers:
         for f in dataclasses.fields(lp):
             v = getattr(lp, f.name)

@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 
 from spinaps import contract
 
+from .deterministic_encoder import DeterministicEncoder
 from .encoder import BernoulliEncoder
 from .first_to_spike import FirstToSpike
 from .glm_layer import GlmLayer
@@ -41,6 +42,17 @@ def _potential_bits(lp):
     return lp.u_bits if _LAYER_CLASSES[lp.kind] is GlmLayer else lp.v_bits
 
 
+def _encoder(model, tau):
+    """The encoder component of ``model.encoder_type`` (docs/semantics.md 3): both have the
+    same ports and emit layer 0's events the same way."""
+    kind = contract.check_choice("encoder_type", model.encoder_type, contract.ENCODER_TYPES)
+    common = dict(n_inputs=model.n_in, lanes=int(model.encoder_lanes), tau=tau, t_max=model.t_max,
+                  frames=model.frames)
+    if contract.encoder_draws(kind):
+        return BernoulliEncoder(base_seeds=[int(s) for s in model.encoder_base_seeds], **common)
+    return DeterministicEncoder(**common)
+
+
 def _layer_weights(lp):
     w = np.asarray(lp.weights)
     return (w if w.ndim == 3 else w[:, :, None]).tolist()
@@ -50,7 +62,8 @@ class Accelerator(wiring.Component):
     """Accelerator for one exported model (docs/architecture.md).
 
     ``sample`` takes one inference as bytes: seed low byte, seed high byte, then the
-    ``frames * n_inputs`` intensities. The encoder feeds layer 0; every layer's spikes
+    ``frames * n_inputs`` intensities. The encoder of ``model.encoder_type`` (Bernoulli or
+    deterministic, the same ports) feeds layer 0; every layer's spikes
     become the next layer's events (:class:`~spinaps.hdl.spike_events.SpikeEvents`); the
     output layer's neuron words go to the decision unit of ``model.decision``, which ends
     the inference (early exit for first-to-spike), and ``result`` offers class, decision
@@ -91,9 +104,7 @@ class Accelerator(wiring.Component):
         self.n_inputs, self.frames, self.t_max = model.n_in, model.frames, model.t_max
         self.n_out = layers[-1].n_out
         self.sample_bytes = SEED_BYTES + model.frames * model.n_in
-        self.encoder = BernoulliEncoder(
-            n_inputs=model.n_in, lanes=len(model.encoder_base_seeds), tau=_layer_tau(layers[0]),
-            t_max=model.t_max, base_seeds=[int(s) for s in model.encoder_base_seeds], frames=model.frames)
+        self.encoder = _encoder(model, _layer_tau(layers[0]))
         self.layers, self.links = [], []
         for index, lp in enumerate(layers):
             words = synapse_words(_layer_weights(lp), lp.weight_bits, lp.lanes)
@@ -147,8 +158,10 @@ class Accelerator(wiring.Component):
 
     @property
     def encoder_storage(self):
-        """The encoder's storage (sample buffer, input histories, generators), as
-        :attr:`BernoulliEncoder.storage <spinaps.hdl.encoder.BernoulliEncoder.storage>`."""
+        """The encoder's storage (sample buffer, input histories, generators or accumulators),
+        as :attr:`BernoulliEncoder.storage <spinaps.hdl.encoder.BernoulliEncoder.storage>` or
+        :attr:`DeterministicEncoder.storage
+        <spinaps.hdl.deterministic_encoder.DeterministicEncoder.storage>`."""
         return dict(self.encoder.storage)
 
     @property

@@ -27,18 +27,21 @@ __all__ = [
     "CONTRACT_VERSION", "ContractError", "Range", "RANGES", "WEIGHT_BITS", "RESETS",
     "DECISIONS", "LAYER_TYPES", "ENCODER_TYPES", "MAX_LAYERS", "MAX_ENCODER_LANES",
     "SEED_BITS", "SEED_MASK", "PROBABILITY_BITS", "PROBABILITY_MAX", "DRAW_SHIFT",
-    "XORSHIFT_SHIFTS", "MASK32",
+    "XORSHIFT_SHIFTS", "MASK32", "INTENSITY_BITS", "ENCODER_PHASE",
     "check", "check_int", "check_choice", "check_lanes", "check_encoder_lanes",
     "check_network", "is_int",
     "ceil_div", "words", "groups", "weight_max", "trace_max", "accumulator_bits",
     "potential_bounds", "lif_integrate", "frame_of_step",
     "xorshift32", "initial_state", "check_base_seeds", "splitmix32_seeds", "sample_seeds",
+    "encoder_draws", "accumulate_fire", "accumulated_spikes",
     "sigmoid_table", "check_at_least", "unsigned_max", "nearest_odd_level", "largest_potential",
 ]
 
 #: Version of docs/semantics.md. A change to any rule there bumps it, and changes the golden
 #: model and the RTL in the same commit.
-CONTRACT_VERSION = 2
+#: Version history: 1, the first release; 2, multi-layer networks (LIF layers, frames,
+#: decision rules); 3, the deterministic accumulate-and-fire encoder (section 3.2).
+CONTRACT_VERSION = 3
 
 
 class ContractError(ValueError):
@@ -90,8 +93,8 @@ RESETS = ("subtract", "zero")
 DECISIONS = ("first_to_spike", "spike_count", "max_potential")
 #: Layer types. A GLM layer may only be the output layer.
 LAYER_TYPES = ("lif", "glm")
-#: Input encoders.
-ENCODER_TYPES = ("bernoulli",)
+#: Input encoders (section 3): random draws (3.1), or accumulate-and-fire without any (3.2).
+ENCODER_TYPES = ("bernoulli", "deterministic")
 #: Largest number of layers of a network.
 MAX_LAYERS = RANGES["layers"].hi
 #: Largest number of encoder generators (lanes); also at most ``n_inputs``.
@@ -108,6 +111,12 @@ DRAW_SHIFT = {"glm": 32 - PROBABILITY_BITS, "encoder": 24}
 #: xorshift32 shifts (left, right, left), section 2.
 XORSHIFT_SHIFTS = (13, 17, 5)
 MASK32 = 0xFFFFFFFF
+#: Bits of an input intensity (0..255), and of the deterministic encoder's accumulator,
+#: whose carry out of these bits is the spike (section 3.2).
+INTENSITY_BITS = 8
+#: The deterministic encoder's accumulator at the start of an inference: half of 2^8, so the
+#: spikes after t steps of intensity x are round(t*x / 256) (half up), not floor (3.2).
+ENCODER_PHASE = 1 << (INTENSITY_BITS - 1)
 
 
 def is_int(value) -> bool:
@@ -152,7 +161,8 @@ def check_lanes(n_out: int, lanes, *, field: str = "lanes"):
 
 
 def check_encoder_lanes(n_inputs: int, lanes, *, field: str = "encoder lanes"):
-    """The encoder's generators: 1..min(64, n_inputs) (section 3)."""
+    """The encoder's lanes (generators or accumulators per cycle): 1..min(64, n_inputs)
+    (section 3)."""
     hi = min(MAX_ENCODER_LANES, n_inputs)
     why = "n_inputs" if n_inputs < MAX_ENCODER_LANES else f"at most {MAX_ENCODER_LANES}"
     return check_int(field, lanes, 1, hi, why)
@@ -255,6 +265,32 @@ def lif_integrate(v, drive, leak_shift: int, v_bits: int):
     lo, hi = potential_bounds(v_bits)
     leak = (v >> leak_shift) if leak_shift > 0 else 0
     return (v - leak + drive).clip(lo, hi)
+
+
+def encoder_draws(encoder_type: str) -> bool:
+    """Whether an encoder type consumes random draws (and so has ``encoder.base_seeds``):
+    the Bernoulli encoder does, the deterministic one does not (section 3)."""
+    check_choice("encoder.type", encoder_type, ENCODER_TYPES)
+    return encoder_type == "bernoulli"
+
+
+def accumulate_fire(acc, x):
+    """One step of the deterministic encoder for one input, section 3.2:
+    ``s = acc + x`` (9 bits), returns ``(spike, acc')`` = ``(s >> 8, s & 255)``.
+
+    ``acc`` is the 8-bit accumulator (``ENCODER_PHASE`` before step 1), ``x`` the step's
+    intensity. Works on Python ints, numpy arrays and torch tensors.
+    """
+    s = acc + x
+    return s >> INTENSITY_BITS, s & ((1 << INTENSITY_BITS) - 1)
+
+
+def accumulated_spikes(total):
+    """Spikes of a deterministic-encoder input over its first steps whose intensities sum to
+    ``total``: ``(ENCODER_PHASE + total) >> 8`` (section 3.2, the closed form of
+    :func:`accumulate_fire` repeated). Input ``i`` spikes at step ``t`` iff this count grows
+    from step ``t-1`` to ``t``."""
+    return (total + ENCODER_PHASE) >> INTENSITY_BITS
 
 
 def frame_of_step(t_max: int, frames: int) -> np.ndarray:

@@ -102,7 +102,7 @@ class Artifact:
 
     @property
     def encoder(self) -> dict:
-        """The encoder record (``type``, ``n_inputs``, ``lanes``)."""
+        """The encoder record (``type``, ``n_inputs``, ``lanes``, ``frames``)."""
         return self.manifest["encoder"]
 
     @property
@@ -131,9 +131,15 @@ class Artifact:
         return self.manifest["layers"][-1]["n_out"]
 
     @property
+    def encoder_type(self) -> str:
+        """``encoder.type``: ``"bernoulli"`` or ``"deterministic"`` (docs/semantics.md 3)."""
+        return self.manifest["encoder"]["type"]
+
+    @property
     def encoder_seeds(self) -> np.ndarray:
-        """``encoder.base_seeds``: one uint32 base seed per encoder lane."""
-        return self.arrays["encoder.base_seeds"]
+        """``encoder.base_seeds``: one uint32 base seed per encoder lane; empty for an encoder
+        that draws nothing (``"deterministic"``, which has no such array)."""
+        return self.arrays.get("encoder.base_seeds", np.zeros(0, dtype=np.uint32))
 
     def layer_arrays(self, index: int) -> dict:
         """The arrays of one layer without their ``layer{L}.`` prefix.

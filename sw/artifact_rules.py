@@ -322,7 +322,9 @@ def array_spec(manifest: Mapping) -> dict:
     dict of str to (numpy.dtype, tuple of int)
         In the order of docs/artifact.md; the exporter can use it to build its arrays.
     """
-    spec = {"encoder.base_seeds": (_UINT32, (manifest["encoder"]["lanes"],))}
+    spec = {}
+    if contract.encoder_draws(manifest["encoder"]["type"]):     # a deterministic one has none
+        spec["encoder.base_seeds"] = (_UINT32, (manifest["encoder"]["lanes"],))
     for index, layer in enumerate(manifest["layers"]):
         n_in, n_out = layer["n_in"], layer["n_out"]
         if layer["type"] == "lif":
@@ -433,6 +435,10 @@ def _check_arrays(c: Checker, manifest: Mapping, arrays: Any) -> dict:
         if key not in spec:
             if key == MANIFEST_KEY:
                 c.fail(f"{key!r} is reserved for the JSON manifest; pass it as the manifest")
+            if key == "encoder.base_seeds":
+                c.fail(f"{key} is not allowed with encoder.type = "
+                       f"{_show(manifest['encoder']['type'])}, which draws nothing "
+                       f"(docs/semantics.md 3.2)", "remove the array, or re-export the model")
             c.fail(f"{key} is an unknown array (this manifest expects {', '.join(spec)})")
     for key in spec:
         if key not in arrays:

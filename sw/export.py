@@ -32,7 +32,7 @@ from .lanes import DEFAULT_ENCODER_LANES, default_lanes
 from .train import TrainedGlm
 
 __all__ = ["export_glm", "glm_layer_params", "golden_to_artifact", "dataset_record",
-           "fixed_point_scales"]
+           "fixed_point_scales", "split_seeds", "encoder_fields"]
 
 
 def _header() -> dict:
@@ -115,6 +115,7 @@ def export_glm(
     u_bits: int = 8,
     scale_bits: int = 8,
     seed: int = 0x5A1A,
+    encoder: str = "bernoulli",
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """Build the artifact manifest and integer arrays of a trained GLM layer.
 
@@ -126,7 +127,7 @@ def export_glm(
     dataset : Dataset
         The data set it was trained on (checked by hash).
     encoder_lanes : int
-        Generators of the Bernoulli encoder, 1..64 and ``<= n_in``.
+        Encoder lanes (Bernoulli: generators), 1..64 and ``<= n_in``.
     lanes : int or None
         Neuron lanes ``P``, 1..``n_out``; ``None`` means :func:`default_lanes`.
     u_bits : int
@@ -136,7 +137,11 @@ def export_glm(
         Width of the per-neuron multipliers, 1..16.
     seed : int
         Derives the generator base seeds (:func:`splitmix32_seeds`): encoder bank first,
-        then the neuron bank.
+        then the neuron bank (:func:`split_seeds`).
+    encoder : str
+        The encoder, one of :data:`spinaps.contract.ENCODER_TYPES` (docs/semantics.md 3):
+        ``"bernoulli"`` (the default) or ``"deterministic"`` (no draws, no
+        ``encoder.base_seeds``; the neuron bank's seeds are the same as with ``"bernoulli"``).
 
     Returns
     -------
@@ -144,8 +149,8 @@ def export_glm(
         JSON-compatible manifest; ``accuracy`` has ``"float"`` (and ``"ann"`` when
         trained), the caller adds ``"golden"``.
     arrays : dict of str to numpy.ndarray
-        ``encoder.base_seeds`` and ``layer0.*`` with the dtypes and shapes of
-        docs/artifact.md.
+        ``encoder.base_seeds`` (Bernoulli encoder only) and ``layer0.*`` with the dtypes and
+        shapes of docs/artifact.md.
 
     Raises
     ------
@@ -169,15 +174,16 @@ def export_glm(
     lanes = default_lanes(n_out) if lanes is None else lanes
     with prefixed("export_glm: "):
         contract.check_encoder_lanes(n_in, encoder_lanes, field="encoder_lanes")
+        contract.check_choice("encoder", encoder, contract.ENCODER_TYPES)
         contract.check_lanes(n_out, lanes)
         contract.check("u_bits", u_bits)
         contract.check("scale_bits", scale_bits)
 
-    seeds = splitmix32_seeds(seed, encoder_lanes + lanes)
+    encoder_seeds, neuron_seeds = split_seeds(seed, encoder_lanes, lanes)
     params = glm_layer_params(model, trained.basis_int, config.basis_bits, lanes=lanes, u_bits=u_bits,
-                              scale_bits=scale_bits, base_seeds=seeds[encoder_lanes:])
-    golden = GoldenModel(t_max=config.t_max, encoder_base_seeds=seeds[:encoder_lanes],
-                         layers=(params,), frames=dataset.frames)
+                              scale_bits=scale_bits, base_seeds=neuron_seeds)
+    golden = GoldenModel(t_max=config.t_max, layers=(params,), frames=dataset.frames,
+                         **encoder_fields(encoder, encoder_seeds))
     evaluation = trained.test_eval
     accuracy = {"float": evaluation.accuracy}
     if trained.ann_accuracy is not None:
@@ -198,6 +204,24 @@ def export_glm(
     }
     return golden_to_artifact(golden, dataset=dataset_record(dataset), accuracy=accuracy,
                               training=training)
+
+
+def split_seeds(seed: int, encoder_lanes: int, neuron_lanes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The base seeds of the encoder bank and of an output GLM layer's neuron bank, derived
+    from ``seed`` (:func:`splitmix32_seeds`, encoder first). The neuron bank's seeds do not
+    depend on the encoder type: a deterministic encoder just leaves its share unused."""
+    seeds = splitmix32_seeds(seed, encoder_lanes + neuron_lanes)
+    return seeds[:encoder_lanes], seeds[encoder_lanes:]
+
+
+def encoder_fields(encoder: str, base_seeds: np.ndarray) -> dict:
+    """The :class:`~spinaps.sw.golden.GoldenModel` encoder fields of an ``encoder`` type
+    (:data:`spinaps.contract.ENCODER_TYPES`) with ``len(base_seeds)`` lanes: the seeds for
+    the Bernoulli encoder, the lane count alone for one that draws nothing."""
+    contract.check_choice("encoder", encoder, contract.ENCODER_TYPES)
+    if contract.encoder_draws(encoder):
+        return {"encoder_type": encoder, "encoder_base_seeds": np.asarray(base_seeds)}
+    return {"encoder_type": encoder, "encoder_lanes": len(base_seeds)}
 
 
 def dataset_record(dataset: Dataset) -> dict:
@@ -221,7 +245,8 @@ def golden_to_artifact(golden, *, dataset: dict, accuracy: dict | None = None,
     Parameters
     ----------
     golden : spinaps.sw.golden.GoldenModel
-        Encoder seeds, layers (LIF and an optional GLM output layer), decision, frames.
+        Encoder (type, lanes, seeds), layers (LIF and an optional GLM output layer),
+        decision, frames.
     dataset : dict
         ``name``, ``sha256``, ``n_train``, ``n_test`` of the training data set.
     accuracy : dict, optional
@@ -229,7 +254,9 @@ def golden_to_artifact(golden, *, dataset: dict, accuracy: dict | None = None,
     training : dict, optional
         Free-form record of the training configuration.
     """
-    layers, arrays = [], {"encoder.base_seeds": np.asarray(golden.encoder_base_seeds, dtype=np.uint32)}
+    layers, arrays = [], {}
+    if contract.encoder_draws(golden.encoder_type):               # docs/artifact.md: Bernoulli only
+        arrays["encoder.base_seeds"] = np.asarray(golden.encoder_base_seeds, dtype=np.uint32)
     for index, lp in enumerate(golden.layers):
         key = f"layer{index}."
         if lp.kind == "lif":
@@ -256,8 +283,8 @@ def golden_to_artifact(golden, *, dataset: dict, accuracy: dict | None = None,
         "dataset": dict(dataset),
         "t_max": int(golden.t_max),
         "decision": golden.decision,
-        "encoder": {"type": "bernoulli", "n_inputs": int(golden.n_in),
-                    "lanes": len(golden.encoder_base_seeds), "frames": int(golden.frames)},
+        "encoder": {"type": golden.encoder_type, "n_inputs": int(golden.n_in),
+                    "lanes": int(golden.encoder_lanes), "frames": int(golden.frames)},
         "layers": layers,
         "accuracy": dict(accuracy or {}),
     }

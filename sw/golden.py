@@ -11,7 +11,7 @@ cocotb component tests and the end-to-end cocotb test compare against them. Ever
 integer helper (generator, seeds, groups, LIF integration, decisions, structural rules)
 comes from :mod:`spinaps.contract`; this module only batches them over samples in torch.
 
-One module of about 440 lines on purpose: its sections follow docs/semantics.md one to one
+One module of about 500 lines on purpose: its sections follow docs/semantics.md one to one
 (generator, encoder, traces, GLM, LIF, decision, the whole accelerator), so the model can be
 read against the contract.
 """
@@ -59,23 +59,49 @@ def draw_table(base_seeds, seeds, n_draws):
 
 # --- 3. encoder ------------------------------------------------------------------------------
 
-def encode_bernoulli(intensity, seeds, base_seeds, t_max, frames=1):
-    """Input spikes ``x [B, T, N_in]`` (bool) of the Bernoulli rate encoder (sections 1, 3).
-
-    ``intensity`` is ``[B, frames * N_in]``, frame after frame (the sample stream's order).
-    """
+def _frames_of(intensity, frames, t_max):
+    """Intensities ``[B, frames * N_in]`` as the ``[B, T, N_in]`` tensor of each step's frame
+    (section 1: step ``t`` uses frame ``min(t, F) - 1``)."""
     x = torch.as_tensor(np.asarray(intensity, dtype=np.int64))
-    b = x.shape[0]
     if x.shape[1] % frames:
         raise ValueError(f"a sample of {x.shape[1]} intensities does not split into {frames} frames")
     n_in = x.shape[1] // frames
+    frame = torch.as_tensor(contract.frame_of_step(t_max, frames))
+    return x.reshape(x.shape[0], frames, n_in)[:, frame]
+
+
+def encode_bernoulli(intensity, seeds, base_seeds, t_max, frames=1):
+    """Input spikes ``x [B, T, N_in]`` (bool) of the Bernoulli rate encoder (sections 1, 3.1).
+
+    ``intensity`` is ``[B, frames * N_in]``, frame after frame (the sample stream's order).
+    """
+    x = _frames_of(intensity, frames, t_max)                        # [B, T, N_in]
+    b, _, n_in = x.shape
     g = len(base_seeds)
     q = contract.groups(n_in, g)
     r = draw_table(base_seeds, seeds, t_max * q) >> contract.DRAW_SHIFT["encoder"]  # [B, T*Q, G]
     r = r.reshape(b, t_max, q * g)[:, :, :n_in]                     # input i = q*G + g
-    frame = torch.as_tensor(contract.frame_of_step(t_max, frames))
-    x = x.reshape(b, frames, n_in)[:, frame]                        # [B, T, N_in]
     return r < x
+
+
+def encode_deterministic(intensity, t_max, frames=1):
+    """Input spikes ``x [B, T, N_in]`` (bool) of the accumulate-and-fire encoder (section 3.2).
+
+    Closed form: with ``S(t)`` the intensities summed over steps ``1..t``, an input has fired
+    ``(128 + S(t)) >> 8`` times after step ``t`` (:func:`spinaps.contract.accumulated_spikes`),
+    and spikes at the steps where that count grows. No seeds: it draws nothing.
+    """
+    total = _frames_of(intensity, frames, t_max).cumsum(dim=1)      # S(t), [B, T, N_in]
+    fired = contract.accumulated_spikes(total)
+    return torch.diff(fired, dim=1, prepend=torch.zeros_like(fired[:, :1])) > 0
+
+
+def encode(encoder_type, intensity, seeds, base_seeds, t_max, frames=1):
+    """Input spikes ``[B, T, N_in]`` of the encoder ``encoder_type`` (section 3); the
+    deterministic encoder ignores ``seeds`` and ``base_seeds``."""
+    if contract.encoder_draws(encoder_type):
+        return encode_bernoulli(intensity, seeds, base_seeds, t_max, frames)
+    return encode_deterministic(intensity, t_max, frames)
 
 
 # --- 4. history and traces -------------------------------------------------------------------
@@ -342,13 +368,20 @@ class GoldenModel:
     ``layers`` holds :class:`LifLayerParams` and :class:`GlmLayerParams` (a GLM layer only
     last); ``output_layer`` is the last one. The structural rules are checked at
     construction (:func:`spinaps.contract.check_network`).
+
+    The encoder (section 3) is ``encoder_type``: ``"bernoulli"`` needs
+    ``encoder_base_seeds``, one per lane (``encoder_lanes`` is their number);
+    ``"deterministic"`` draws nothing, so it takes ``encoder_lanes`` (1..min(64, n_in)) and
+    no seeds (``encoder_base_seeds`` becomes an empty array).
     """
 
     t_max: int
-    encoder_base_seeds: np.ndarray
+    encoder_base_seeds: np.ndarray | None = None
     layers: tuple = ()
     decision: str = "first_to_spike"
     frames: int = 1
+    encoder_type: str = "bernoulli"
+    encoder_lanes: int | None = None
 
     def __post_init__(self):
         layers = tuple(self.layers)
@@ -357,6 +390,24 @@ class GoldenModel:
         contract.check_network([lp.kind for lp in layers], [(lp.n_in, lp.n_out) for lp in layers],
                                self.decision)
         object.__setattr__(self, "layers", layers)
+        seeds = np.asarray([] if self.encoder_base_seeds is None else self.encoder_base_seeds)
+        if contract.encoder_draws(self.encoder_type):
+            if not len(seeds):
+                raise contract.ContractError("encoder_base_seeds: a bernoulli encoder needs one base "
+                                             "seed per lane")
+            if self.encoder_lanes is not None and self.encoder_lanes != len(seeds):
+                raise contract.ContractError(f"encoder_lanes = {self.encoder_lanes} differs from the "
+                                             f"{len(seeds)} encoder_base_seeds (one per lane)")
+            object.__setattr__(self, "encoder_lanes", len(seeds))
+            return
+        if len(seeds):
+            raise contract.ContractError(f"encoder_base_seeds: a {self.encoder_type} encoder draws "
+                                         f"nothing; pass no base seeds (got {len(seeds)})")
+        if self.encoder_lanes is None:
+            raise contract.ContractError(f"encoder_lanes: a {self.encoder_type} encoder needs its "
+                                         f"lanes (inputs per cycle)")
+        contract.check_encoder_lanes(layers[0].n_in, self.encoder_lanes, field="encoder_lanes")
+        object.__setattr__(self, "encoder_base_seeds", np.zeros(0, dtype=np.uint32))
 
     @property
     def output_layer(self):
@@ -373,9 +424,12 @@ class GoldenModel:
             prefix = f"layer{index}."
             a = {k[len(prefix):]: v for k, v in artifact.arrays.items() if k.startswith(prefix)}
             layers.append(_layer_from_artifact(record, a))
-        return cls(t_max=int(m["t_max"]), encoder_base_seeds=np.asarray(artifact.arrays["encoder.base_seeds"]),
+        enc = m["encoder"]
+        seeds = artifact.arrays.get("encoder.base_seeds")           # absent: no draws (3.2)
+        return cls(t_max=int(m["t_max"]), encoder_base_seeds=None if seeds is None else np.asarray(seeds),
                    layers=tuple(layers), decision=m.get("decision", "first_to_spike"),
-                   frames=int(m["encoder"].get("frames", 1)))
+                   frames=int(enc.get("frames", 1)), encoder_type=str(enc["type"]),
+                   encoder_lanes=int(enc["lanes"]))
 
     @property
     def n_in(self):
@@ -419,7 +473,7 @@ class GoldenModel:
         return out
 
     def _run(self, intensity, seeds):
-        x = encode_bernoulli(intensity, seeds, self.encoder_base_seeds, self.t_max, self.frames)
+        x = encode(self.encoder_type, intensity, seeds, self.encoder_base_seeds, self.t_max, self.frames)
         s = x
         us, ys, events, sops = [], [], [], []
         for lp in self.layers:

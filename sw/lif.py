@@ -28,14 +28,13 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from spinaps import contract
-from spinaps.contract import (LAYER_TYPES, MAX_LAYERS, RANGES, RESETS, WEIGHT_BITS,
-                              splitmix32_seeds)
+from spinaps.contract import LAYER_TYPES, MAX_LAYERS, RANGES, RESETS, WEIGHT_BITS
 
 from .ann import AnnConfig, train_mlp
 from .basis import quantize_basis, raised_cosine_basis
 from .checks import at_least, prefixed, real
 from .datasets import STATIC_T_MAX, Dataset, check_inputs, shape_errors
-from .export import glm_layer_params
+from .export import encoder_fields, glm_layer_params, split_seeds
 from .glm import TorchGlmLayer, bernoulli_spikes, ste_nearest_odd_level
 from .golden import GoldenModel, LifLayerParams
 from .lanes import DEFAULT_ENCODER_LANES, default_lanes
@@ -372,12 +371,15 @@ def _train_network(dataset: Dataset, config: LifNetConfig, progress: bool) -> Tr
                       frames=frames, ann_accuracy=ann, train_seconds=seconds, loss_history=history)
 
 
-def to_golden(trained: TrainedNet, *, encoder_lanes=None, lanes=None, u_bits=8, scale_bits=8, seed=0x5A1A):
+def to_golden(trained: TrainedNet, *, encoder_lanes=None, lanes=None, u_bits=8, scale_bits=8, seed=0x5A1A,
+              encoder="bernoulli"):
     """The integer network (:class:`~spinaps.sw.golden.GoldenModel`) of a trained one.
 
     ``lanes`` lists the accumulator lanes per layer (default:
     :func:`~spinaps.sw.lanes.default_lanes` of each); ``encoder_lanes`` ``None`` means
-    :data:`~spinaps.sw.lanes.DEFAULT_ENCODER_LANES`.
+    :data:`~spinaps.sw.lanes.DEFAULT_ENCODER_LANES`. ``encoder`` is one of
+    :data:`spinaps.contract.ENCODER_TYPES` (docs/semantics.md 3): ``"bernoulli"`` (the
+    default) or ``"deterministic"``; an output GLM layer's seeds are the same with both.
     """
     net, c = trained.model, trained.config
     n_layers = len(net.hidden) + 1
@@ -388,15 +390,15 @@ def to_golden(trained: TrainedNet, *, encoder_lanes=None, lanes=None, u_bits=8, 
         raise ValueError(f"lanes has {len(lanes)} entries; the network has {n_layers} layers")
     n_in = net.hidden[0].n_in
     encoder_lanes = min(encoder_lanes, n_in)
-    seeds = splitmix32_seeds(seed, encoder_lanes + lanes[-1])
+    encoder_seeds, neuron_seeds = split_seeds(seed, encoder_lanes, lanes[-1])
     layers = [layer.to_params(p) for layer, p in zip(net.hidden, lanes)]
     if c.output == "glm":
         layers.append(glm_layer_params(net.out, net.basis_int, c.basis_bits, lanes=lanes[-1], u_bits=u_bits,
-                                       scale_bits=scale_bits, base_seeds=seeds[encoder_lanes:]))
+                                       scale_bits=scale_bits, base_seeds=neuron_seeds))
     else:
         layers.append(net.out.to_params(lanes[-1]))
-    return GoldenModel(t_max=c.t_max, encoder_base_seeds=seeds[:encoder_lanes], layers=tuple(layers),
-                       decision=c.decision, frames=trained.frames)
+    return GoldenModel(t_max=c.t_max, layers=tuple(layers), decision=c.decision, frames=trained.frames,
+                       **encoder_fields(encoder, encoder_seeds))
 
 
 def training_record(trained: TrainedNet):

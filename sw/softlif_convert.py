@@ -46,7 +46,7 @@ from spinaps.contract import DECISIONS, RANGES, RESETS, WEIGHT_BITS, sample_seed
 
 from .checks import at_least, prefixed, real
 from .datasets import STATIC_T_MAX, Dataset
-from .export import dataset_record, golden_to_artifact
+from .export import dataset_record, encoder_fields, golden_to_artifact
 from .golden import GoldenModel, LifLayerParams
 from .softlif import TrainedSoftLif, best_scale, odd_level_codes
 
@@ -90,7 +90,7 @@ def convert(trained: TrainedSoftLif, ds: Dataset, *, weight_bits: int = 8,
             t_max: int = STATIC_T_MAX["softlif"],
             readout: str = "max_potential", reset: str = "subtract", rate_percentile: float = 99.0,
             max_rate: float = 0.5, leak_shift=None, refractory=None, encoder_lanes: int | None = None,
-            lanes=None, seed: int = 0x50F7, return_info: bool = False):
+            lanes=None, seed: int = 0x50F7, return_info: bool = False, encoder: str = "bernoulli"):
     """Convert a trained soft-LIF MLP into the hardware's integer LIF network.
 
     Parameters
@@ -119,8 +119,8 @@ def convert(trained: TrainedSoftLif, ds: Dataset, *, weight_bits: int = 8,
         Override the leak shift (1..15) and refractory steps (0..15) of the hidden layers
         (one value for all, or one per hidden layer). ``refractory=None``: ``round(tau_ref/dt)``.
     encoder_lanes : int or None
-        Generators of the Bernoulli encoder, 1..64 and ``<= n_in``; ``None``: 16, or ``n_in``
-        when the data set has fewer inputs per frame.
+        Encoder lanes (Bernoulli: generators), 1..64 and ``<= n_in``; ``None``: 16, or
+        ``n_in`` when the data set has fewer inputs per frame.
     lanes : int, sequence of int or None
         Accumulator lanes of every layer (capped at its ``n_out``), or one value per layer
         (hidden layers first, then the output layer); ``None``: ``n_out``.
@@ -128,6 +128,9 @@ def convert(trained: TrainedSoftLif, ds: Dataset, *, weight_bits: int = 8,
         Derives the encoder's generator base seeds.
     return_info : bool
         Also return the :class:`ConversionInfo`.
+    encoder : str
+        One of :data:`spinaps.contract.ENCODER_TYPES` (docs/semantics.md 3): ``"bernoulli"``
+        (the default) or ``"deterministic"`` (no draws: the same spikes for every seed).
 
     Returns
     -------
@@ -155,6 +158,7 @@ def convert(trained: TrainedSoftLif, ds: Dataset, *, weight_bits: int = 8,
         real("rate_percentile", rate_percentile, lo=0, hi=100, lo_open=True)
         real("max_rate", max_rate, lo=0, hi=1, lo_open=True)
         contract.check_encoder_lanes(ds.n_in, encoder_lanes, field="encoder_lanes")
+        contract.check_choice("encoder", encoder, contract.ENCODER_TYPES)
         lanes = _per_layer("lanes", lanes, n_hidden + 1, lambda name, v: at_least(name, v, 1))
         # A converted layer needs a leak: its time step is -tau_rc * ln(1 - 2^-s).
         shifts = _per_layer("leak_shift", leak_shift, n_hidden, lambda name, v: contract.check_int(
@@ -228,8 +232,8 @@ def convert(trained: TrainedSoftLif, ds: Dataset, *, weight_bits: int = 8,
         reset="subtract" if readout == "max_potential" else reset, refractory=0,
         lanes=min(lanes[-1] or w.shape[0], w.shape[0])))
 
-    golden = GoldenModel(t_max=t_max, encoder_base_seeds=splitmix32_seeds(seed, encoder_lanes),
-                         layers=tuple(layers), decision=readout, frames=trained.frames)
+    golden = GoldenModel(t_max=t_max, layers=tuple(layers), decision=readout, frames=trained.frames,
+                         **encoder_fields(encoder, splitmix32_seeds(seed, encoder_lanes)))
     if not return_info:
         return golden
     info = ConversionInfo(weight_bits=weight_bits, t_max=t_max, readout=readout, reset=reset,

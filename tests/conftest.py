@@ -6,6 +6,8 @@ import math
 import numpy as np
 import pytest
 
+from spinaps.contract import CONTRACT_VERSION
+
 
 @pytest.fixture
 def tiny_glm_artifact():
@@ -20,7 +22,7 @@ def tiny_glm_artifact():
     manifest = {
         "format": "spinaps-artifact",
         "format_version": 2,
-        "contract_version": 2,
+        "contract_version": CONTRACT_VERSION,
         "created_by": "spinaps 0.1.0 (tests/conftest.py)",
         "dataset": {"name": "tiny", "sha256": hashlib.sha256(b"tiny").hexdigest(),
                     "n_train": 0, "n_test": 0},

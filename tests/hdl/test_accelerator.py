@@ -85,3 +85,23 @@ def test_multi_layer_accelerator_matches_golden(kw, memory, stall):
     assert report.mismatches == [], report.describe()
     gold = model.run(xs, seeds)
     assert all(spikes.any() for spikes in gold.layer_spikes), "every layer should fire in this case"
+
+
+@pytest.mark.parametrize("kw,encoder_lanes,stall", [
+    (dict(sizes=(12, 8, 5), lanes=[3, 5], glm_options=dict(k=2, tau=3)), 5, 0.3),
+    (dict(sizes=(10, 6, 4), output="lif", decision="spike_count", lanes=[4, 2], frames=2), 10, 0.2),
+])
+def test_deterministic_encoder_accelerator_matches_golden(kw, encoder_lanes, stall):
+    """The accelerator with ``encoder_type = "deterministic"`` (docs/semantics.md 3.2)."""
+    from dataclasses import replace
+
+    model = replace(random_network(seed=9, t_max=7, **kw), encoder_type="deterministic",
+                    encoder_base_seeds=None, encoder_lanes=encoder_lanes)
+    rng = np.random.default_rng(5)
+    n = 6
+    xs = rng.integers(0, 256, (n, model.sample_size)) * (rng.random((n, model.sample_size)) < 0.6)
+    seeds = rng.integers(0, 65536, n)
+    results, probes = run_accelerator(model, xs, seeds, stall=stall)
+    report = compare_with_golden(model, xs, seeds, results, probes)
+    assert report.mismatches == [], report.describe()
+    assert all(spikes.any() for spikes in model.run(xs, seeds).layer_spikes)

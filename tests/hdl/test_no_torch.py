@@ -23,6 +23,7 @@ def _artifact_like(model):
         layers.append(SimpleNamespace(**values))
     return SimpleNamespace(t_max=model.t_max, frames=model.frames, decision=model.decision,
                            n_in=model.n_in, encoder_base_seeds=model.encoder_base_seeds,
+                           encoder_type=model.encoder_type, encoder_lanes=model.encoder_lanes,
                            layers=tuple(layers))
 
 

@@ -87,3 +87,15 @@ def test_encoder_history_memory_for_a_glm_input_layer():
     # groups = ceil(10 / 4) = 3; tau - 1 = 2 past bits per input slot.
     assert acc.encoder_storage["history"] == ("bram", 4 * 2 * 3)
     assert acc.layer_storage == [acc.layers[0].storage]
+
+
+def test_deterministic_encoder_storage_has_accumulators_not_generators():
+    from dataclasses import replace
+
+    model = replace(random_network(4, sizes=(10, 4), output="glm", glm_options=dict(k=2, tau=3)),
+                    encoder_type="deterministic", encoder_base_seeds=None, encoder_lanes=4)
+    acc = Accelerator(model)
+    # groups = ceil(10 / 4) = 3: one byte per input slot, no generator.
+    assert acc.encoder_storage == {"samples": ("bram", 8 * 4 * 3), "history": ("bram", 4 * 2 * 3),
+                                   "accumulators": ("bram", 8 * 4 * 3)}
+    assert acc.storage["encoder.accumulators"] == ("bram", 96)

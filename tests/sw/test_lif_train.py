@@ -46,6 +46,12 @@ def test_training_learns_and_exports(digits, kw):
     with torch.no_grad():
         _, y_float = trained.model.hidden[0](x.float())
     assert torch.equal(y_float.bool(), golden.lif_layer(x, model.layers[0])[1])
+    # The same network with the deterministic encoder: same layers, no encoder seeds.
+    det = to_golden(trained, lanes=[8, 10], encoder="deterministic")
+    assert det.encoder_type == "deterministic" and det.encoder_base_seeds.size == 0
+    assert all(a is b or np.array_equal(a.weights, b.weights) for a, b in zip(det.layers, model.layers))
+    if kw.get("output", "glm") == "glm":
+        np.testing.assert_array_equal(det.output_layer.base_seeds, model.output_layer.base_seeds)
 
 
 @pytest.mark.parametrize("kw, words", [

@@ -10,7 +10,7 @@ import torch
 
 from spinaps.sw.basis import quantize_basis, raised_cosine_basis
 from spinaps.sw.datasets import _sha256, load_dataset
-from spinaps.contract import sigmoid_table, splitmix32_seeds
+from spinaps.contract import CONTRACT_VERSION, sigmoid_table, splitmix32_seeds
 from spinaps.sw.export import export_glm, fixed_point_scales
 from spinaps.sw.glm import TorchGlmLayer, odd_levels, ste_nearest_odd_level
 from spinaps.sw.train import GlmTrainConfig, evaluate_float, train_glm
@@ -146,7 +146,7 @@ def test_export_follows_the_artifact_schema(trained, digits):
     manifest, arrays = export_glm(trained, digits, encoder_lanes=16, lanes=4, u_bits=8, scale_bits=8, seed=7)
     json.dumps(manifest)  # JSON-compatible
     assert manifest["format"] == "spinaps-artifact" and manifest["format_version"] == 2
-    assert manifest["contract_version"] == 2 and manifest["decision"] == "first_to_spike"
+    assert manifest["contract_version"] == CONTRACT_VERSION and manifest["decision"] == "first_to_spike"
     assert manifest["dataset"] == {"name": "digits", "sha256": digits.sha256, "n_train": 400, "n_test": 120}
     assert manifest["t_max"] == 16
     assert manifest["encoder"] == {"type": "bernoulli", "n_inputs": 64, "lanes": 16, "frames": 1}
@@ -260,3 +260,27 @@ def test_expected_accuracy_agrees_with_sampling(trained, digits):
     # 480 sampled inferences: a standard error of about 0.02.
     assert abs(result.accuracy - result.expected_accuracy) < 0.07
     assert result.accuracy_by_step[-1] == result.accuracy
+
+
+def test_export_with_the_deterministic_encoder(trained, digits):
+    """``encoder="deterministic"``: no encoder seeds, the same neuron seeds and integers as the
+    Bernoulli export, and a valid artifact whose golden model ignores the sample seeds."""
+    from spinaps.sw import artifact
+    from spinaps.sw.golden import GoldenModel
+
+    bern_manifest, bern = export_glm(trained, digits, encoder_lanes=16, lanes=4, seed=7)
+    manifest, arrays = export_glm(trained, digits, encoder_lanes=16, lanes=4, seed=7, encoder="deterministic")
+    assert manifest["encoder"] == {"type": "deterministic", "n_inputs": 64, "lanes": 16, "frames": 1}
+    assert set(arrays) == set(bern) - {"encoder.base_seeds"}
+    assert all(np.array_equal(arrays[k], bern[k]) for k in arrays)
+    assert manifest["layers"] == bern_manifest["layers"]
+    model = GoldenModel.from_artifact(artifact.from_memory(manifest, arrays))
+    x = digits.x_test[:30]
+    # The encoder's spikes do not depend on the seeds (only the GLM neurons' draws do).
+    from spinaps.sw import golden
+
+    a, b = (golden.encode(model.encoder_type, x, s, model.encoder_base_seeds, model.t_max)
+            for s in (np.arange(30), np.arange(30)[::-1].copy()))
+    assert bool((a == b).all())
+    with pytest.raises(ValueError, match="encoder = 'poisson' is not one of"):
+        export_glm(trained, digits, encoder="poisson")

@@ -167,3 +167,19 @@ def test_converted_digits_network_bit_exact_in_rtl(trained, digits, tmp_path):
     artifact = art.load(art.save(tmp_path / "softlif.npz", manifest, arrays))
     _, comparison, _ = rtl_check(artifact, 4, build_dir=tmp_path / "rtl", stall=0.2, dataset=digits)
     assert comparison.n_samples == 4 and comparison.mismatches == []
+
+
+def test_convert_with_the_deterministic_encoder(trained, digits):
+    from spinaps.sw.export import golden_to_artifact
+
+    bern = convert(trained, digits, weight_bits=4, t_max=32)
+    model = convert(trained, digits, weight_bits=4, t_max=32, encoder="deterministic")
+    assert (model.encoder_type, model.encoder_lanes, model.encoder_base_seeds.size) == ("deterministic", 16, 0)
+    assert all(np.array_equal(a.weights, b.weights) for a, b in zip(model.layers, bern.layers))
+    manifest, arrays = golden_to_artifact(model, dataset={"name": "digits", "sha256": digits.sha256,
+                                                           "n_train": digits.n_train, "n_test": digits.n_test})
+    assert art.from_memory(manifest, arrays).encoder_type == "deterministic"
+    res = model.run(digits.x_test, np.zeros(len(digits.y_test), dtype=np.int64), labels=digits.y_test)
+    assert res.accuracy(digits.y_test) > 0.5
+    with pytest.raises(ValueError, match="convert: encoder"):
+        convert(trained, digits, encoder="poisson")

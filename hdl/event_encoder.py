@@ -1,0 +1,280 @@
+"""The encoders' shared datapath: sample buffer, input histories, group fetch and the priority
+emitter of active inputs (docs/semantics.md 3, 4 and 8). What makes an input spike is the
+subclass's: random draws (:class:`~spinaps.hdl.encoder.BernoulliEncoder`) or accumulators
+(:class:`~spinaps.hdl.deterministic_encoder.DeterministicEncoder`)."""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from spinaps import contract
+
+from .layouts import event_layout
+from .priority import any_of, lowest_one, one_of
+
+__all__ = ["EventEncoder"]
+
+
+class EventEncoder(wiring.Component):
+    """Sample buffer, ``lanes`` spike decisions per cycle and a priority emitter.
+
+    Load: ``sample`` accepts the ``frames * n_inputs`` 8-bit intensities of one sample,
+    frame after frame, each in index order (``loaded`` rises after the last one; it only
+    accepts while not running). Step ``t`` uses frame ``min(t, frames) - 1``. Run: a
+    ``start`` pulse (with ``seed``) runs ``t_max`` time steps. Each step scans the inputs
+    ``lanes`` at a time (a group); the subclass decides each lane's spike
+    (:meth:`_lane_spike`); history ``h = (h << 1 | x) & (2**tau - 1)``; one ``events`` beat
+    per input whose history is non-zero (ascending index, with ``hist``), then one beat
+    with ``eos`` set.
+
+    Work follows spikes: a group costs ``max(1, active inputs in it)`` cycles, so a step
+    costs about ``max(events, groups) + 1`` cycles at full throughput.
+
+    Latency: the first event of a run leaves 3 cycles after ``start`` (group fetch, spike
+    decision, then the emitter).
+    Backpressure: ``events`` is a valid/ready stream; a stall holds the emitter, the fetch
+    pipeline and the subclass's state (:meth:`_on_take` runs once per group taken), so
+    nothing is lost or computed twice.
+
+    Subclasses provide :meth:`_elaborate_lanes`, :meth:`_lane_spike`, :meth:`_fetch`,
+    :meth:`_on_take`, :meth:`_start` and add their state to :attr:`storage`.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Inputs per frame (``contract.RANGES["n_inputs"]``).
+    lanes : int
+        Inputs decided per cycle (:func:`contract.check_encoder_lanes`).
+    tau : int
+        History window in steps (``contract.RANGES["tau"]``).
+    t_max : int
+        Time steps per inference (``contract.RANGES["t_max"]``).
+    frames : int
+        Frames of ``n_inputs`` intensities per sample (``contract.RANGES["frames"]``; time
+        series: one per step).
+    """
+
+    def __init__(self, *, n_inputs, lanes, tau, t_max, frames=1):
+        contract.check("n_inputs", n_inputs)
+        contract.check_encoder_lanes(n_inputs, lanes, field="lanes")
+        contract.check("tau", tau)
+        contract.check("t_max", t_max)
+        contract.check("frames", frames)
+        self.n_inputs, self.lanes, self.tau, self.t_max, self.frames = n_inputs, lanes, tau, t_max, frames
+        self.groups = contract.groups(n_inputs, lanes)
+        super().__init__({
+            "sample": In(stream.Signature(8)),
+            "loaded": Out(1),
+            "seed": In(contract.SEED_BITS),
+            "start": In(1),
+            "events": Out(stream.Signature(event_layout(n_inputs, tau))),
+            "running": Out(1),
+        })
+
+    @property
+    def storage(self):
+        """Storage of the shared datapath, ``{name: (kind, bits)}`` as the layers' ``storage``
+        (subclasses add their own state):
+
+        * ``samples``: the sample buffer, ``groups * frames`` words of ``8 * lanes`` bits
+          (one byte lane per input, padding included), synchronous read (``"bram"``);
+        * ``history``: ``tau - 1`` past spikes per input slot, ``groups`` words of
+          ``lanes * (tau - 1)`` bits, synchronous read (``"bram"``); absent when ``tau = 1``.
+
+        The fetch pipeline and the emitter (one group in flight) are not counted.
+        """
+        out = {"samples": ("bram", 8 * self.lanes * self.groups * self.frames)}
+        if self.tau > 1:
+            out["history"] = ("bram", self.lanes * (self.tau - 1) * self.groups)
+        return out
+
+    # --- what a subclass provides -------------------------------------------------------------
+
+    def _elaborate_lanes(self, m):
+        """Add the spike source's submodules and memories (first thing in elaborate)."""
+        raise NotImplementedError
+
+    def _lane_spike(self, m, g, byte, first_step):
+        """The spike of lane ``g`` of the group at the fetch stage (before the padding mask):
+        a 1-bit expression of the lane's intensity ``byte`` (the sample buffer's read data)
+        and ``first_step`` (the group belongs to step 1)."""
+        raise NotImplementedError
+
+    def _fetch(self, m, take, s1_group, next_group):
+        """Comb: the fetch stage takes group ``s1_group`` when ``take``; the next one fetched is
+        ``next_group`` (state read one cycle ahead, like the sample buffer)."""
+
+    def _on_take(self, m):
+        """Statements inside ``If(take)``: a group's decisions are consumed."""
+
+    def _start(self, m):
+        """The ``start`` pulse (group 0 of step 1 is fetched in that cycle)."""
+
+    # --- the shared datapath ----------------------------------------------------------------
+
+    def elaborate(self, platform):
+        m = Module()
+        G, Q, tau = self.lanes, self.groups, self.tau
+        self._elaborate_lanes(m)
+
+        # --- sample buffer: one word per group and frame, one byte lane per input ----------
+        F = self.frames
+        m.submodules.samples = samples = memory.Memory(shape=8 * G, depth=Q * F, init=[])
+        wr = samples.write_port(granularity=8)
+        rd = samples.read_port()
+        load_word = Signal(range(Q * F))
+        load_lane = Signal(range(G))
+        load_frame = Signal(range(F))
+        frame_base = Signal(range(Q * F))         # first word of the current step's frame
+        running = Signal()
+        m.d.comb += [
+            self.sample.ready.eq(~running & ~self.loaded),
+            wr.addr.eq(load_word),
+            wr.data.eq(self.sample.payload.replicate(G)),
+            self.running.eq(running),
+        ]
+        with m.If(self.sample.valid & self.sample.ready):
+            m.d.comb += wr.en.eq(Const(1, G) << load_lane)
+            with m.If((load_word == load_frame * Q + Q - 1) & (load_lane == (self.n_inputs - 1) % G)):
+                with m.If(load_frame == F - 1):
+                    m.d.sync += [self.loaded.eq(1), load_word.eq(0), load_lane.eq(0), load_frame.eq(0)]
+                with m.Else():
+                    m.d.sync += [load_word.eq(load_word + 1), load_lane.eq(0), load_frame.eq(load_frame + 1)]
+            with m.Elif(load_lane == G - 1):
+                m.d.sync += [load_word.eq(load_word + 1), load_lane.eq(0)]
+            with m.Else():
+                m.d.sync += load_lane.eq(load_lane + 1)
+
+        # --- history: tau-1 past bits per input (none when tau = 1) ----------------------
+        if tau > 1:
+            m.submodules.history = history = memory.Memory(shape=G * (tau - 1), depth=Q, init=[])
+            hwr = history.write_port()
+            # Transparent: with a single group the next read is the word written this cycle.
+            hrd = history.read_port(transparent_for=(hwr,))
+
+        # --- fetch pipeline: s1, the read port holds group `s1_group`'s word and the lanes'
+        # spikes are decided; s2, the group's spikes and past history bits, registered ------
+        step = Signal(range(self.t_max + 2), init=1)
+        s1_valid = Signal()
+        s1_group = Signal(range(Q))
+        s1_base = Signal(range(Q * G))
+        s2_valid = Signal()
+        s2_base = Signal(range(Q * G))
+        s2_last = Signal()                        # the last group of a step
+
+        # --- emitter: active lanes of the last loaded group --------------------------------
+        mask = Signal(G)
+        hist = Signal(G * tau)
+        base = Signal(range(Q * G))
+        eos_pending = Signal()
+
+        # The lowest active lane in logarithmic depth (an if-chain would be G muxes deep).
+        first, lowest, hist_lowest = lowest_one(m, [mask[g] for g in range(G)],
+                                                [hist[g * tau:(g + 1) * tau] for g in range(G)], name="active")
+        # `m_empty` (mask == 0) and `m_single` (one bit set) are kept in registers next to
+        # `mask`: whether the emitter is free decides `take`, which enables the spike source
+        # and the whole fetch stage, so it must not wait for the lowest-one carry chain.
+        m_empty = Signal(init=1)
+        m_single = Signal()
+        ev = self.events
+        m.d.comb += [
+            ev.valid.eq(~m_empty | eos_pending),
+            ev.payload.eos.eq(m_empty),
+            ev.payload.index.eq(base + lowest),
+            ev.payload.hist.eq(hist_lowest),
+        ]
+        fire = Signal()
+        m.d.comb += fire.eq(ev.valid & ev.ready)
+        # Free when the mask is empty after this cycle and no end-of-step beat is left.
+        emitter_free = Signal()
+        m.d.comb += emitter_free.eq(m_empty & (~eos_pending | fire) | m_single & fire & ~eos_pending)
+        with m.If(fire & ~m_empty):
+            mask_after = mask & ~first
+            m.d.sync += [mask.eq(mask_after), m_empty.eq(m_single),
+                         m_single.eq(one_of([mask_after[g] for g in range(G)]))]
+        with m.If(fire & m_empty):
+            m.d.sync += eos_pending.eq(0)
+
+        # --- load a group into the emitter ---------------------------------------------------
+        # Per-lane signals rather than slices of one vector, for simulation speed: a
+        # simulator re-evaluates every reader of a vector whenever any slice changes.
+        # s1 ends at the spike decisions (draw or accumulator, sample byte) and s2 starts from
+        # registers, so the decisions and the emitter's load (active lanes, their count) never
+        # share a clock period (together they were the longest path on the iCE40, nextpnr).
+        new_hist = []
+        active = []
+        s2_load = []                              # (s2 register, its s1 value)
+        hist_write = []                           # the tau-1 newest bits, back to the history
+        first_step = step == 1
+        for g in range(G):
+            byte = rd.data[8 * g:8 * (g + 1)]
+            spike = Signal(name=f"spike{g}")
+            m.d.comb += spike.eq(self._lane_spike(m, g, byte, first_step) & ((s1_base + g) < self.n_inputs))
+            s2_spike = Signal(name=f"s2_spike{g}")
+            s2_load.append((s2_spike, spike))
+            h = Signal(tau, name=f"new_hist{g}")
+            if tau > 1:
+                past = Signal(tau - 1, name=f"past{g}")
+                m.d.comb += past.eq(Mux(first_step, 0, hrd.data[g * (tau - 1):(g + 1) * (tau - 1)]))
+                s2_past = Signal(tau - 1, name=f"s2_past{g}")
+                s2_load.append((s2_past, past))
+                hist_write.append(Cat(spike, past)[:tau - 1])
+                m.d.comb += h.eq(Cat(s2_spike, s2_past))
+            else:
+                m.d.comb += h.eq(s2_spike)
+            a = Signal(name=f"active{g}")
+            m.d.comb += a.eq(h != 0)
+            new_hist.append(h)
+            active.append(a)
+
+        take2 = Signal()                          # s2 -> emitter
+        m.d.comb += take2.eq(s2_valid & emitter_free)
+        take = Signal()                           # s1 -> s2: decide, fetch the next group
+        m.d.comb += take.eq(s1_valid & (~s2_valid | emitter_free))
+        last_group = s1_group == Q - 1
+        more = ~(last_group & (step == self.t_max))
+        next_group = Mux(last_group, 0, s1_group + 1)
+        # The next step moves to the next frame until the last one, which then holds.
+        next_base = Mux(last_group & (step < F), frame_base + Q, frame_base) if F > 1 else 0
+        m.d.comb += [rd.addr.eq(next_base + next_group), rd.en.eq(take)]
+        if tau > 1:
+            m.d.comb += [
+                hrd.addr.eq(next_group), hrd.en.eq(take),
+                hwr.addr.eq(s1_group), hwr.en.eq(take),
+                hwr.data.eq(Cat(*hist_write)),
+            ]
+        self._fetch(m, take, s1_group, next_group)
+        with m.If(take2):
+            m.d.sync += [
+                mask.eq(Cat(*active)), m_empty.eq(~any_of(active)), m_single.eq(one_of(active)),
+                hist.eq(Cat(*new_hist)), base.eq(s2_base), s2_valid.eq(0),
+            ]
+            with m.If(s2_last):
+                m.d.sync += eos_pending.eq(1)
+        with m.If(take):
+            self._on_take(m)
+            m.d.sync += [
+                s2_valid.eq(1), s2_base.eq(s1_base), s2_last.eq(last_group),
+                s1_group.eq(next_group), s1_base.eq(Mux(last_group, 0, s1_base + G)),
+                s1_valid.eq(more),
+            ]
+            m.d.sync += [reg.eq(value) for reg, value in s2_load]
+            with m.If(last_group):
+                m.d.sync += step.eq(step + 1)
+                if F > 1:
+                    m.d.sync += frame_base.eq(next_base)
+                with m.If(~more):
+                    m.d.sync += running.eq(0)
+
+        # --- start: fetch group 0 of step 1 --------------------------------------------------
+        self._start(m)
+        with m.If(self.start):
+            m.d.comb += [rd.addr.eq(0), rd.en.eq(1)]
+            if tau > 1:
+                m.d.comb += [hrd.addr.eq(0), hrd.en.eq(1)]
+            m.d.sync += [
+                running.eq(1), s1_valid.eq(1), s1_group.eq(0), s1_base.eq(0), step.eq(1), frame_base.eq(0),
+                s2_valid.eq(0),
+                mask.eq(0), m_empty.eq(1), m_single.eq(0), eos_pending.eq(0), self.loaded.eq(0),
+            ]
+        return m
