@@ -155,7 +155,7 @@ def load(path) -> HardwareModel:
     return HardwareModel(art.load(path))
 
 
-def train(data="digits", network="glm", *, out=None, encoder_lanes=None, lanes=None,
+def train(data="digits", network="glm", *, out=None, encoder="bernoulli", encoder_lanes=None, lanes=None,
           progress=True, **config) -> HardwareModel:
     """Train a network on a data set, export it and save its artifact to ``out`` (default
     ``build/model/<data set>_<network>.npz``; the float checkpoint goes beside it).
@@ -167,13 +167,13 @@ def train(data="digits", network="glm", *, out=None, encoder_lanes=None, lanes=N
     ``network``: ``glm`` (SpinAPS), ``hybrid`` / ``lif`` (``hidden=(64,)``, ``decision=...``),
     ``softlif``. ``config`` goes to the network's config class (``GlmTrainConfig``,
     ``LifNetConfig``, ``SoftLifConfig``; e.g. ``epochs=5, weight_bits=1``). ``lanes`` may be a
-    list, one per layer.
+    list, one per layer. ``encoder``: ``bernoulli`` or ``deterministic`` (docs/semantics.md 3).
     """
     if network not in _NETWORKS:
         raise ValueError(f"network = {network!r} is not one of {', '.join(_NETWORKS)}")
     ds = as_dataset(data)                          # bad data fails before any work
     out = Path(out or f"build/model/{ds.name}_{network}.npz")
-    hw = {} if encoder_lanes is None else {"encoder_lanes": encoder_lanes}
+    hw = {"encoder": encoder} if encoder_lanes is None else {"encoder": encoder, "encoder_lanes": encoder_lanes}
     if network == "glm":
         from spinaps.sw.train import GlmTrainConfig
         artifact, _, _ = flow.train_and_export(ds, out, config=GlmTrainConfig(**config), lanes=lanes,

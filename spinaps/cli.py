@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from spinaps.boards.catalog import BOARDS
-from spinaps.contract import DECISIONS
+from spinaps.contract import DECISIONS, ENCODER_TYPES, encoder_draws
 from spinaps.hdl.synapse_memory import MEMORY_KINDS
 from spinaps import preflight as pre
 from spinaps.cli_boards import board_baud, cmd_bitstream, cmd_prog, cmd_run, cmd_vivado_plan
@@ -117,7 +117,8 @@ def cmd_train(args):
         print(f"saved the trained network to {path} (re-export it with `spinaps export --checkpoint {path}`)")
 
     t0 = time.perf_counter()
-    kw = dict(config=cfg, encoder_lanes=args.encoder_lanes, lanes=args.lanes, on_checkpoint=saved)
+    kw = dict(config=cfg, encoder_lanes=args.encoder_lanes, lanes=args.lanes, on_checkpoint=saved,
+              encoder=args.encoder)
     if args.network == "softlif":
         artifact, trained, gold = train_softlif_and_export(ds, out, weight_bits=args.weight_bits, t_max=args.t_max,
                                                            **kw)
@@ -162,7 +163,8 @@ def cmd_export(args):
     except art.ArtifactError:
         before = None
     _threads(args)
-    artifact, gold = export_and_save(trained, ds, out, encoder_lanes=args.encoder_lanes, lanes=args.lanes)
+    artifact, gold = export_and_save(trained, ds, out, encoder_lanes=args.encoder_lanes, lanes=args.lanes,
+                                     encoder=args.encoder)
     m = artifact.manifest
     new_acc = m["accuracy"]["golden"]
     print(f"wrote {artifact.path} (golden accuracy {new_acc:.4f})")
@@ -174,7 +176,9 @@ def cmd_export(args):
         old_lanes = [default_lanes(layer["n_out"]) for layer in m["layers"]]
         old_enc = min(DEFAULT_ENCODER_LANES, m["encoder"]["n_inputs"])
         what, old_acc = "the defaults", None
-    if (lanes, enc) != (old_lanes, old_enc):
+    # Lanes pick the generators of a drawing encoder and of GLM layers; otherwise they change no value.
+    draws = encoder_draws(m["encoder"]["type"]) or any(layer["type"] == "glm" for layer in m["layers"])
+    if draws and (lanes, enc) != (old_lanes, old_enc):
         acc = f"golden accuracy {old_acc:.4f} -> {new_acc:.4f}" if old_acc is not None else \
               f"golden accuracy now {new_acc:.4f}"
         print(f"warning: lanes {old_lanes} -> {lanes}, encoder lanes {old_enc} -> {enc} (against {what}): the lanes "
@@ -405,6 +409,9 @@ def build_parser():
         sp.add_argument("--lanes", type=int, default=None,
                         help="accumulator lanes of the output layer, 1..its neurons (default: half its neurons, "
                              "at most 16)")
+        sp.add_argument("--encoder", choices=ENCODER_TYPES, default=ENCODER_TYPES[0],
+                        help="input encoder of the hardware: bernoulli (random rate code) or deterministic "
+                             "(accumulate-and-fire, no randomness; docs/semantics.md section 3)")
 
     def data_option(sp, default_help="default: the data set the model was trained on"):
         sp.add_argument("--data", default=None, metavar="NAME|FILE",

@@ -41,17 +41,17 @@ def save_checkpoint(trained, path):
     return path
 
 
-def _saved_then_exported(trained, ds, out, *, encoder_lanes, lanes, checkpoint, on_checkpoint):
+def _saved_then_exported(trained, ds, out, *, encoder_lanes, lanes, checkpoint, on_checkpoint, encoder):
     # The checkpoint goes to disk before the export, so a failed export loses no training.
     if checkpoint:
         ckpt = save_checkpoint(trained, Path(out).with_suffix(".pt"))
         if on_checkpoint:
             on_checkpoint(ckpt)
-    return export_and_save(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes)
+    return export_and_save(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes, encoder=encoder)
 
 
 def train_and_export(data, out, *, config=None, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None,
-                     progress=True, checkpoint=True, on_checkpoint=None):
+                     progress=True, checkpoint=True, on_checkpoint=None, encoder="bernoulli"):
     """Train a GLM first-to-spike network and :func:`export_and_save` it.
 
     ``data``: a Dataset, a built-in name or a data file. With ``checkpoint``, the float model
@@ -64,12 +64,12 @@ def train_and_export(data, out, *, config=None, encoder_lanes=DEFAULT_ENCODER_LA
 
     trained = train_glm(ds, config or GlmTrainConfig(), progress=progress)
     artifact, gold = _saved_then_exported(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes,
-                                          checkpoint=checkpoint, on_checkpoint=on_checkpoint)
+                                          checkpoint=checkpoint, on_checkpoint=on_checkpoint, encoder=encoder)
     return artifact, trained, gold
 
 
 def train_network_and_export(data, out, *, config=None, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None,
-                             progress=True, checkpoint=True, on_checkpoint=None):
+                             progress=True, checkpoint=True, on_checkpoint=None, encoder="bernoulli"):
     """Train a LIF or hybrid network (:mod:`spinaps.sw.lif`) and :func:`export_and_save` it.
 
     Returns ``(artifact, trained, golden_result)``; the float checkpoint goes next to ``out``
@@ -80,12 +80,12 @@ def train_network_and_export(data, out, *, config=None, encoder_lanes=DEFAULT_EN
 
     trained = train_network(ds, config or LifNetConfig(), progress=progress)
     artifact, gold = _saved_then_exported(trained, ds, out, encoder_lanes=encoder_lanes, lanes=lanes,
-                                          checkpoint=checkpoint, on_checkpoint=on_checkpoint)
+                                          checkpoint=checkpoint, on_checkpoint=on_checkpoint, encoder=encoder)
     return artifact, trained, gold
 
 
 def train_softlif_and_export(data, out, *, config=None, weight_bits=4, t_max=64, encoder_lanes=DEFAULT_ENCODER_LANES,
-                             lanes=None, progress=True, checkpoint=True, on_checkpoint=None):
+                             lanes=None, progress=True, checkpoint=True, on_checkpoint=None, encoder="bernoulli"):
     """Train a soft-LIF network (:mod:`spinaps.sw.softlif`), convert it to the integer LIF
     network and save its artifact. The float network is saved first (``.pt`` next to ``out``).
     Returns ``(artifact, trained, golden_result)``."""
@@ -100,13 +100,14 @@ def train_softlif_and_export(data, out, *, config=None, weight_bits=4, t_max=64,
             on_checkpoint(ckpt)
     if lanes is not None and not isinstance(lanes, (list, tuple)):
         lanes = [default_lanes(n) for n in trained.sizes[1:-1]] + [lanes]
-    model = convert(trained, ds, weight_bits=weight_bits, t_max=t_max, encoder_lanes=encoder_lanes, lanes=lanes)
+    model = convert(trained, ds, weight_bits=weight_bits, t_max=t_max, encoder_lanes=encoder_lanes, lanes=lanes,
+                    encoder=encoder)
     gold = model.run(ds.x_test, sample_seeds(len(ds.y_test)), labels=ds.y_test)
     manifest, arrays = softlif_artifact(model, trained, ds, golden_accuracy=gold.accuracy(ds.y_test))
     return art.load(art.save(out, manifest, arrays)), trained, gold
 
 
-def _export_network(trained, ds, *, encoder_lanes, lanes):
+def _export_network(trained, ds, *, encoder_lanes, lanes, encoder):
     from spinaps.sw.export import dataset_record, golden_to_artifact
     from spinaps.sw.lif import to_golden, training_record
 
@@ -117,14 +118,17 @@ def _export_network(trained, ds, *, encoder_lanes, lanes):
         # One number: the output layer's lanes; hidden layers keep their default.
         n_hidden = len(trained.model.hidden)
         lanes = [default_lanes(layer.n_out) for layer in trained.model.hidden] + [lanes] if n_hidden else [lanes]
-    golden = to_golden(trained, encoder_lanes=encoder_lanes, lanes=lanes)
+    golden = to_golden(trained, encoder_lanes=encoder_lanes, lanes=lanes, encoder=encoder)
     accuracy = {"ann": trained.ann_accuracy} if trained.ann_accuracy is not None else {}
     return golden_to_artifact(golden, dataset=dataset_record(ds), accuracy=accuracy,
                               training=training_record(trained))
 
 
-def export_and_save(trained, ds, out, *, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None):
+def export_and_save(trained, ds, out, *, encoder_lanes=DEFAULT_ENCODER_LANES, lanes=None, encoder="bernoulli"):
     """Export a trained model, add its golden-model test accuracy, save the artifact atomically.
+
+    ``encoder``: the hardware's input encoder, one of ``contract.ENCODER_TYPES``
+    (docs/semantics.md section 3; the trainers train on Bernoulli spikes either way).
 
     ``trained`` is a GLM layer (:func:`spinaps.sw.train.train_glm`) or a LIF / hybrid network
     (:func:`spinaps.sw.lif.train_network`). Returns ``(artifact, golden_result)``; the golden
@@ -134,9 +138,9 @@ def export_and_save(trained, ds, out, *, encoder_lanes=DEFAULT_ENCODER_LANES, la
     from spinaps.sw.lif import TrainedNet
 
     if isinstance(trained, TrainedNet):
-        manifest, arrays = _export_network(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)
+        manifest, arrays = _export_network(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes, encoder=encoder)
     else:
-        manifest, arrays = export_glm(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes)
+        manifest, arrays = export_glm(trained, ds, encoder_lanes=encoder_lanes, lanes=lanes, encoder=encoder)
     # Validated before anything runs on it: a broken export fails here, not after a golden
     # run over the whole test split.
     golden = GoldenModel.from_artifact(art.from_memory(manifest, arrays))
