@@ -58,7 +58,10 @@ def trained_model(tag, dataset, network, options):
     ckpt = BUILD / f"{tag}.pt"
     ds = load_dataset(dataset)
     if ckpt.exists():
-        return torch.load(ckpt, weights_only=False), ds, None
+        try:
+            return torch.load(ckpt, weights_only=False), ds, None
+        except (AttributeError, ModuleNotFoundError, EOFError, RuntimeError):
+            pass            # written by another spinaps version (renamed classes): train again
     t0 = time.perf_counter()
     if network == "glm":
         from spinaps.sw.train import GlmTrainConfig, train_glm

@@ -150,7 +150,11 @@ def cmd_export(args):
     if args.lanes is not None:
         pre.at_least("--lanes", args.lanes, 1)
     pre.at_least("--encoder-lanes", args.encoder_lanes, 1)
-    trained = torch.load(ckpt, weights_only=False)
+    try:
+        trained = torch.load(ckpt, weights_only=False)
+    except (AttributeError, ModuleNotFoundError, EOFError, RuntimeError) as e:
+        raise ValueError(f"--checkpoint {ckpt}: cannot be read by this spinaps ({type(e).__name__}: {e}); "
+                         "it was written by another version or is damaged: train again with `spinaps train`") from None
     if not hasattr(trained, "dataset_sha256") or type(trained).__name__ == "TrainedSoftLif":
         raise ValueError(f"--checkpoint {ckpt}: not a GLM, hybrid or LIF checkpoint of `spinaps train` "
                          "(a soft-LIF network is converted by `spinaps train --network softlif`)")
