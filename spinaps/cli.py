@@ -95,7 +95,13 @@ def cmd_train(args):
     pre.out_file("--out", out.with_suffix(".pt"))
     if args.epochs is not None:
         pre.at_least("--epochs", args.epochs, 1)
-    check_choice("--weight-bits", args.weight_bits, WEIGHT_BITS)
+    args.weight_bits = pre.per_layer("--weight-bits", args.weight_bits)
+    args.lanes = pre.per_layer("--lanes", args.lanes)
+    if isinstance(args.weight_bits, tuple) and args.network not in ("hybrid", "lif"):
+        raise pre.OptionError(f"--weight-bits {','.join(map(str, args.weight_bits))}: one width per layer needs "
+                              f"--network hybrid or lif (--network {args.network} takes one width)")
+    for bits in args.weight_bits if isinstance(args.weight_bits, tuple) else (args.weight_bits,):
+        check_choice("--weight-bits", bits, WEIGHT_BITS)
     if args.network == "glm" and (args.hidden is not None or args.decision not in (None, "first_to_spike")
                                   or args.expected_from is not None):
         raise ValueError("--network glm is the single GLM first-to-spike layer: --hidden, --decision and "
@@ -107,10 +113,18 @@ def cmd_train(args):
         args.t_max = default_t_max(ds, args.network)
     check("t_max", args.t_max, field="--t-max")
     check_encoder_lanes(ds.n_in, args.encoder_lanes, field="--encoder-lanes")
-    if args.lanes is not None:
+    cfg = config(args)                       # the configs validate their fields here
+    if isinstance(args.lanes, tuple):
+        sizes = [*getattr(cfg, "hidden", ()), ds.n_classes] if args.network != "glm" else [ds.n_classes]
+        if len(args.lanes) != len(sizes):
+            raise pre.OptionError(f"--lanes {','.join(map(str, args.lanes))}: give one number (the output layer) or "
+                                  f"one per layer ({len(sizes)}: neurons {', '.join(map(str, sizes))})")
+        for i, (lanes, n) in enumerate(zip(args.lanes, sizes)):
+            check_lanes(n, lanes, field=f"--lanes of layer {i} ({n} neurons)")
+        args.lanes = list(args.lanes)
+    elif args.lanes is not None:
         check_lanes(ds.n_classes, args.lanes, field=f"--lanes (the output layer has {ds.n_classes} neurons, "
                                                      f"one per class of {ds.name})")
-    cfg = config(args)                       # the configs validate their fields here
     _threads(args)
 
     def saved(path):
@@ -147,8 +161,11 @@ def cmd_export(args):
 
     ckpt = pre.in_file("--checkpoint", args.checkpoint, "run `spinaps train` first (it saves one next to its --out)")
     out = pre.out_file("--out", args.out, force=args.force)
-    if args.lanes is not None:
-        pre.at_least("--lanes", args.lanes, 1)
+    args.lanes = pre.per_layer("--lanes", args.lanes)
+    for lanes in args.lanes if isinstance(args.lanes, tuple) else (() if args.lanes is None else (args.lanes,)):
+        pre.at_least("--lanes", lanes, 1)
+    if isinstance(args.lanes, tuple):
+        args.lanes = list(args.lanes)
     pre.at_least("--encoder-lanes", args.encoder_lanes, 1)
     try:
         trained = torch.load(ckpt, weights_only=False)
@@ -317,6 +334,9 @@ def cmd_demo(args):
 
     out = pre.out_dir("--out", args.out)
     pre.at_least("-n", args.n, 1)
+    args.weight_bits = pre.per_layer("--weight-bits", args.weight_bits)
+    if isinstance(args.weight_bits, tuple):
+        raise pre.OptionError("--weight-bits: the demo's GLM network takes one width (1, 2, 4 or 8)")
     cfg = _config(args)
     model_path = out / "digits.npz"
     _threads(args)
@@ -396,7 +416,8 @@ def build_parser():
         return sp
 
     def training_options(sp):
-        sp.add_argument("--weight-bits", type=int, default=4, help="cells per weight: 1, 2, 4 or 8")
+        sp.add_argument("--weight-bits", default=4,
+                        help="cells per weight: 1, 2, 4 or 8; hybrid and lif networks take one per layer, e.g. 4,2")
         sp.add_argument("--t-max", type=int, default=None,
                         help="time steps per inference (default: 16, soft-LIF 64; a time series at "
                              "least its frame count)")
@@ -410,9 +431,9 @@ def build_parser():
         sp.add_argument("--encoder-lanes", type=int, default=DEFAULT_ENCODER_LANES,
                         help="encoder generators: inputs compared per cycle (they decide the input spikes' "
                              "random streams)")
-        sp.add_argument("--lanes", type=int, default=None,
-                        help="accumulator lanes of the output layer, 1..its neurons (default: half its neurons, "
-                             "at most 16)")
+        sp.add_argument("--lanes", default=None,
+                        help="accumulator lanes: one number for the output layer, or one per layer (e.g. 8,5), "
+                             "each 1..its neurons (default: half its neurons, at most 16)")
         sp.add_argument("--encoder", choices=ENCODER_TYPES, default=ENCODER_TYPES[0],
                         help="input encoder of the hardware: bernoulli (random rate code) or deterministic "
                              "(accumulate-and-fire, no randomness; docs/semantics.md section 3)")

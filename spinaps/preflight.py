@@ -110,3 +110,16 @@ def baud(option: str, value, clock_mhz: float | None, min_cpb: int, max_cpb: int
             raise OptionError(f"{option} {value}: a {clock_mhz:g} MHz core clock needs a rate between {lo} and "
                               f"{hi} within 2 % of clock / integer; e.g. 115200")
     return int(value)
+
+
+def per_layer(option: str, text):
+    """``"4"`` -> 4, ``"4,2"`` -> (4, 2): one value for every layer, or one per layer
+    (input side first). ``None`` stays ``None``."""
+    if text is None or isinstance(text, (int, tuple)):
+        return text
+    try:
+        values = tuple(int(v) for v in str(text).split(","))
+    except ValueError:
+        raise OptionError(f"{option} {text!r}: give a whole number, or one per layer separated by commas "
+                          f"(e.g. 4 or 4,2)") from None
+    return values[0] if len(values) == 1 else values

@@ -156,7 +156,9 @@ class LifNetConfig:
 
     ``output = "glm"`` is the hybrid (LIF hidden layers, GLM first-to-spike output layer);
     ``output = "lif"`` an all-LIF network decoded by ``decision``. ``threshold`` ``None``
-    means ``4 * (2**weight_bits - 1)``. ``loss`` (hybrid only): ``"alone"`` maximises the
+    means ``4 * (2**weight_bits - 1)`` of each layer. ``weight_bits`` is one width for every
+    layer or a tuple with one per layer (hidden layers first, then the output layer), e.g.
+    ``(4, 2)``. ``loss`` (hybrid only): ``"alone"`` maximises the
     probability that the true class spikes first alone (SpinAPS), ``"decision"`` that the
     decision rule picks it (:func:`~spinaps.sw.loss.decision_loss`). ``expected_from``
     (hybrid only): from this fraction of the epochs on, the loss is the expected error
@@ -167,7 +169,7 @@ class LifNetConfig:
     hidden: tuple = (64,)
     output: str = "glm"
     decision: str = "first_to_spike"
-    weight_bits: int = 4
+    weight_bits: int | tuple = 4
     threshold: int | None = None
     v_bits: int = 12
     leak_shift: int = 2
@@ -200,7 +202,14 @@ class LifNetConfig:
             # input and class counts: the data set sets them.
             sizes = list(zip((1, *self.hidden), (*self.hidden, RANGES["n_classes"].lo)))
             contract.check_network(["lif"] * len(self.hidden) + [self.output], sizes, self.decision)
-            contract.check_choice("weight_bits", self.weight_bits, WEIGHT_BITS)
+            if isinstance(self.weight_bits, (tuple, list)):
+                if len(self.weight_bits) != len(self.hidden) + 1:
+                    raise ValueError(f"weight_bits = {tuple(self.weight_bits)!r} must give one width per "
+                                     f"layer ({len(self.hidden) + 1}: the hidden layers, then the output) "
+                                     f"or one for all")
+                object.__setattr__(self, "weight_bits", tuple(self.weight_bits))
+            for i in range(len(self.hidden) + 1):
+                contract.check_choice(f"weight_bits of layer {i}", self.bits(i), WEIGHT_BITS)
             contract.check("v_bits", self.v_bits)
             contract.check("v_bits", self.readout_v_bits, field="readout_v_bits")
             contract.check("leak_shift", self.leak_shift)
@@ -222,12 +231,17 @@ class LifNetConfig:
             contract.check_int("n_basis", self.n_basis, basis.lo, min(basis.hi, self.tau),
                                f"{basis.meaning}, at most tau = {self.tau}")
             contract.check("basis_bits", self.basis_bits)
-            contract.check_int("threshold", self.theta, 1, contract.potential_bounds(self.v_bits)[1],
-                               f"v_bits = {self.v_bits}")
+            for i in range(len(self.hidden) + 1):
+                contract.check_int("threshold", self.theta_of(i), 1, contract.potential_bounds(self.v_bits)[1],
+                                   f"v_bits = {self.v_bits}")
 
-    @property
-    def theta(self):
-        return self.threshold if self.threshold is not None else 4 * contract.weight_max(self.weight_bits)
+    def bits(self, layer: int) -> int:
+        """Weight width of layer ``layer`` (0 = the first hidden layer; the last is the output)."""
+        return self.weight_bits[layer] if isinstance(self.weight_bits, tuple) else self.weight_bits
+
+    def theta_of(self, layer: int) -> int:
+        """LIF threshold of layer ``layer``: ``threshold``, or 4 of that layer's largest weights."""
+        return self.threshold if self.threshold is not None else 4 * contract.weight_max(self.bits(layer))
 
     @property
     def name(self):
@@ -243,20 +257,23 @@ class SpikingNet(nn.Module):
         self.config = config
         sizes = [n_in, *config.hidden]
         self.hidden = nn.ModuleList([
-            TorchLifLayer(a, b, weight_bits=config.weight_bits, threshold=config.theta, v_bits=config.v_bits,
-                     leak_shift=config.leak_shift, reset=config.reset) for a, b in zip(sizes[:-1], sizes[1:])])
+            TorchLifLayer(a, b, weight_bits=config.bits(i), threshold=config.theta_of(i), v_bits=config.v_bits,
+                          leak_shift=config.leak_shift, reset=config.reset)
+            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))])
+        last = len(config.hidden)
         if config.output == "glm":
             basis_float = raised_cosine_basis(config.n_basis, config.tau)
             self.basis_int, self.basis_scale = quantize_basis(basis_float, config.basis_bits)
-            self.out = TorchGlmLayer(sizes[-1], n_classes, self.basis_int, weight_bits=config.weight_bits,
+            self.out = TorchGlmLayer(sizes[-1], n_classes, self.basis_int, weight_bits=config.bits(last),
                                 u_range=config.u_range)
         elif config.decision == "max_potential":
             # A read-out that integrates without leak and never reaches its threshold.
             top = contract.potential_bounds(config.readout_v_bits)[1]
-            self.out = TorchLifLayer(sizes[-1], n_classes, weight_bits=config.weight_bits, threshold=top,
+            self.out = TorchLifLayer(sizes[-1], n_classes, weight_bits=config.bits(last), threshold=top,
                                 v_bits=config.readout_v_bits, leak_shift=0, reset="subtract")
         else:
-            self.out = TorchLifLayer(sizes[-1], n_classes, weight_bits=config.weight_bits, threshold=config.theta,
+            self.out = TorchLifLayer(sizes[-1], n_classes, weight_bits=config.bits(last),
+                                     threshold=config.theta_of(last),
                                 v_bits=config.v_bits, leak_shift=config.leak_shift, reset=config.reset)
 
     def forward(self, x):
@@ -279,7 +296,7 @@ class SpikingNet(nn.Module):
             return (expected_error(nll) if expected else nll).mean()
         t_max = u.shape[1]
         if c.decision == "max_potential":
-            logits = u[:, -1] / (4 * c.theta)
+            logits = u[:, -1] / (4 * c.theta_of(0))
         elif c.decision == "spike_count":
             logits = y.sum(dim=1) * (8.0 / t_max)
         else:   # first spike: earlier spikes weigh more, so the right neuron learns to fire first

@@ -231,3 +231,30 @@ def test_train_and_report_on_a_data_file(tmp_path, digits_artifact, capsys):
     _one_clean_error(capsys, "--data")
     assert main(["report", "--model", str(digits_artifact.path), "--data", str(data)]) == 2
     _one_clean_error(capsys)
+
+
+def test_per_layer_weight_widths_and_lanes_are_checked_before_training(tmp_path, capsys):
+    """`--weight-bits 4,2` / `--lanes 8,5` are per layer: wrong counts and ranges are refused
+    before any training, naming the layer."""
+    from spinaps.cli import main
+    out = str(tmp_path / "m.npz")
+    assert main(["train", "--network", "hybrid", "--hidden", "16", "--weight-bits", "4,3", "--out", out]) == 2
+    assert "--weight-bits" in capsys.readouterr().err
+    assert main(["train", "--network", "glm", "--weight-bits", "4,2", "--out", out]) == 2
+    assert "one width per layer" in capsys.readouterr().err
+    assert main(["train", "--network", "hybrid", "--hidden", "16", "--lanes", "4,5,6", "--out", out]) == 2
+    assert "one per layer" in capsys.readouterr().err
+    assert main(["train", "--network", "hybrid", "--hidden", "16", "--lanes", "17,5", "--out", out]) == 2
+    assert "layer 0" in capsys.readouterr().err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_hybrid_trains_with_one_width_and_lane_count_per_layer(tmp_path):
+    from spinaps.cli import main
+    from spinaps.sw import artifact as art
+    out = tmp_path / "m.npz"
+    assert main(["train", "--network", "hybrid", "--hidden", "16", "--weight-bits", "4,2", "--lanes", "4,5",
+                 "--epochs", "1", "--threads", "1", "--out", str(out)]) == 0
+    layers = art.load(out).manifest["layers"]
+    assert [layer["weight_bits"] for layer in layers] == [4, 2]
+    assert [layer["lanes"] for layer in layers] == [4, 5]
