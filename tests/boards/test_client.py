@@ -66,7 +66,7 @@ def test_cli_run_missing_port_and_wrong_dataset(digits_artifact, tiny_model, cap
     assert main(args + ["--model", str(digits_artifact.path)]) == 2
     assert "cannot open serial port '/dev/nonexistent-spinaps'" in capsys.readouterr().err
     assert main(args + ["--model", str(tiny_model[0])]) == 2
-    assert "is not the data set" in capsys.readouterr().err
+    assert "not on the data given" in capsys.readouterr().err
 
 
 def test_cli_prog_without_a_board(tmp_path, capsys):
