@@ -42,7 +42,7 @@ def cmd_import(args):
              "weight_bits": _per_layer("--weight-bits", args.weight_bits, int),
              "v_bits": _per_layer("--v-bits", args.v_bits, int),
              "lanes": _per_layer("--lanes", args.lanes, int), "encoder_lanes": args.encoder_lanes,
-             "leak_tolerance": args.leak_tolerance}
+             "leak_tolerance": args.leak_tolerance, "encoder": args.encoder}
     options.update({k: v for k, v in given.items() if v is not None})
     options.setdefault("t_max", 16)
     check("t_max", options["t_max"], field="--t-max")
@@ -73,7 +73,7 @@ def cmd_export_nir(args):
 
 def add_parsers(command, data_option, threads_option, default_model):
     """Register both commands with the CLI's ``command(name, func, help)`` factory."""
-    from spinaps.contract import DECISIONS, RESETS
+    from spinaps.contract import DECISIONS, ENCODER_TYPES, RESETS
     from spinaps.sw.lanes import DEFAULT_ENCODER_LANES
 
     sp = command("import", cmd_import, "map a NIR graph (snnTorch, Norse, spinaps) onto integer LIF "
@@ -93,6 +93,9 @@ def add_parsers(command, data_option, threads_option, default_model):
     sp.add_argument("--lanes", default=None, help="neuron lanes, one or per layer (default: half the neurons, <= 16)")
     sp.add_argument("--encoder-lanes", type=int, default=None,
                     help=f"inputs compared per cycle (default {DEFAULT_ENCODER_LANES})")
+    sp.add_argument("--encoder", choices=ENCODER_TYPES, default=None,
+                    help="input encoder: bernoulli (rate-coded input) or deterministic (for a network trained "
+                         "on direct input; default bernoulli)")
     sp.add_argument("--leak-tolerance", type=float, default=None,
                     help="largest relative error of the power-of-two leak (default 0.34)")
     sp.add_argument("--source-accuracy", type=float, default=None,

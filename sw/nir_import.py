@@ -303,7 +303,7 @@ def nir_to_golden(source, *, dt: float, t_max: int, n_inputs: int | None = None,
                   v_bits=None, encoder_lanes: int | None = None, lanes=None,
                   readout: str = "spike_count", reset: str = "zero",
                   leak_tolerance: float = LEAK_TOLERANCE, seed: int = 0x41B5,
-                  frames: int = 1) -> GoldenModel:
+                  frames: int = 1, encoder: str = "bernoulli") -> GoldenModel:
     """Map a NIR graph onto the integer golden model (module docstring; docs/nir.md).
 
     Parameters
@@ -334,6 +334,10 @@ def nir_to_golden(source, *, dt: float, t_max: int, n_inputs: int | None = None,
         Largest relative error of ``2^-s`` against ``dt/tau``.
     seed : int
         Derives the encoder's generator base seeds.
+    encoder : str
+        ``"bernoulli"`` (rate-coded input, as snnTorch's ``spikegen.rate``) or
+        ``"deterministic"`` (accumulate-and-fire, no randomness: what a network trained on
+        direct, non-spiking input maps to; docs/semantics.md section 3).
     frames : int
         Frames per sample (a time series: step ``t`` reads frame ``min(t, F) - 1``).
 
@@ -363,8 +367,9 @@ def nir_to_golden(source, *, dt: float, t_max: int, n_inputs: int | None = None,
         out = []
         for i, layer in enumerate(layers):
             out.append(_integer_layer(layer, bits[i], vbits[i], lanes[i], reset, t_max, f"layer {i}"))
-    return GoldenModel(t_max=t_max, encoder_base_seeds=splitmix32_seeds(seed, encoder_lanes),
-                       layers=tuple(out), decision=readout, frames=frames)
+    from .export import encoder_fields
+    return GoldenModel(t_max=t_max, layers=tuple(out), decision=readout, frames=frames,
+                       **encoder_fields(encoder, splitmix32_seeds(seed, encoder_lanes)))
 
 
 def import_nir(source, dataset, *, dt: float, t_max: int, source_accuracy: float | None = None,

@@ -41,3 +41,13 @@ def test_import_needs_data_and_a_positive_dt(digits_lif_artifact, tmp_path, caps
     assert main(["import", str(graph), "--dt", "1e-4", "--out", str(tmp_path / "x.npz")]) == 2
     assert "--data" in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_import_with_the_deterministic_encoder(digits_lif_artifact, tmp_path):
+    graph = tmp_path / "net.nir"
+    assert main(["export-nir", "--model", str(digits_lif_artifact.path), "--out", str(graph)]) == 0
+    out = tmp_path / "det.npz"
+    assert main(["import", str(graph), "--dt", "1e-4", "--data", "digits", "--encoder", "deterministic",
+                 "--out", str(out), "--threads", "1"]) == 0
+    a = art.load(out)
+    assert a.manifest["encoder"]["type"] == "deterministic" and "encoder.base_seeds" not in a.arrays
