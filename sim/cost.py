@@ -131,6 +131,7 @@ class Config:
     t_max: int
     layers: tuple
     encoder_storage: dict = None     # the encoder component's ``storage``; None: unknown
+    encoder_type: str = contract.ENCODER_TYPES[0]
     decision_storage: dict = None    # the decision unit's (spike counters); None: none
 
     @classmethod
@@ -148,7 +149,7 @@ class Config:
                 v_bits=0 if glm else int(record["v_bits"])))
         enc = manifest["encoder"]
         return cls(n_inputs=int(enc["n_inputs"]), encoder_lanes=int(enc["lanes"]), t_max=int(manifest["t_max"]),
-                   layers=tuple(layers))
+                   layers=tuple(layers), encoder_type=enc.get("type", contract.ENCODER_TYPES[0]))
 
     @classmethod
     def from_artifact(cls, artifact):
@@ -215,13 +216,19 @@ class Config:
         return self.stored_bits()["bram"]
 
     def adder_bits(self, devices):
-        """Adder bits of the datapath: accumulate lanes, neuron-update lanes, encoder generators."""
+        """Adder bits of the datapath: accumulate lanes, neuron-update lanes, encoder lanes (a
+        generator and an 8-bit compare each, or one 8-bit accumulate-and-fire adder)."""
         lg = devices["logic"]
-        bits = self.encoder_lanes * (_v(lg, "draw_adds") * 32 + 8)
+        bits = self.encoder_lanes * (self._draw_bits(devices) + 8)
         for layer in self.layers:
             ops = _v(lg, "lif_update_adds") if layer.kind == "lif" else _v(lg, "glm_update_adds")
             bits += layer.lanes * (layer.acc_bits + ops * layer.update_bits)
         return bits
+
+    def _draw_bits(self, devices):
+        """Adder bits of one encoder draw: a xorshift32 step, or nothing when the encoder
+        draws no random numbers (contract.encoder_draws)."""
+        return _v(devices["logic"], "draw_adds") * 32 if contract.encoder_draws(self.encoder_type) else 0
 
 
 # ----------------------------------------------------------------------------- the model
@@ -306,8 +313,9 @@ def estimate(config, activity, devices, memory, *, cycles=None):
         lut = layer.words * layer.sum_word_bits * e_lut[0] + layer.stored_bits()["state"] * (e_lut[0] + e_lut[1])
         neuron += activity.steps * (layer.n_out * (ops * layer.update_bits + draws) * e_add + lut)
     est.energy_j["neuron_update"] = neuron
-    # Encoder: every generator draws once per group and step; every input is compared (8 bits).
-    est.energy_j["encoder"] = activity.steps * (config.groups * config.encoder_lanes * _v(lg, "draw_adds") * 32
+    # Encoder: every generator draws once per group and step (none for the deterministic
+    # encoder); every input is compared or accumulated (8 bits).
+    est.energy_j["encoder"] = activity.steps * (config.groups * config.encoder_lanes * config._draw_bits(devices)
                                                 + config.n_inputs * 8) * e_add
     est.energy_j["clock"] = stored["ff"] * cycles * _v(lg, "ff_clock_energy_pj_per_bit") * PJ
 

@@ -246,3 +246,17 @@ def test_rtl_counters_equal_golden_as_cost_inputs(tmp_path, digits_hybrid_artifa
     for memory in ("sram", "sttram"):
         util = lane_utilization_bound(config, acts[memory], read_latency=lat[memory])
         assert util["measured"] <= util["bound"]
+
+
+def test_the_deterministic_encoder_costs_no_draws():
+    """Bernoulli: one xorshift32 step per generator, group and step plus an 8-bit compare per
+    input; deterministic: the 8-bit accumulate per input only (contract.encoder_draws)."""
+    from dataclasses import replace
+    devices = _hand_table()
+    config, act = _tiny()
+    det = replace(config, encoder_type="deterministic")
+    e_add = devices["logic"]["adder_energy_pj_per_bit"]["value"] * 1e-12
+    bern = estimate(config, act, devices, "sram").energy_j["encoder"]
+    plain = estimate(det, act, devices, "sram").energy_j["encoder"]
+    assert plain == pytest.approx(act.steps * config.n_inputs * 8 * e_add)
+    assert bern - plain == pytest.approx(act.steps * config.groups * config.encoder_lanes * 3 * 32 * e_add)
