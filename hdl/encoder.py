@@ -33,6 +33,10 @@ class BernoulliEncoder(wiring.Component):
     Backpressure: ``events`` is a valid/ready stream; a stall holds the emitter, the
     fetch pipeline and the generators, nothing is lost or drawn twice.
 
+    After elaboration, ``internals`` names the generators' ``draw`` values and their
+    ``advance`` (a cycle that consumes one draw per lane) for the formal proof
+    (tests/formal); nothing is added to the design.
+
     Parameters
     ----------
     n_inputs : int
@@ -254,4 +258,5 @@ class BernoulliEncoder(wiring.Component):
                 s2_valid.eq(0),
                 mask.eq(0), m_empty.eq(1), m_single.eq(0), eos_pending.eq(0), self.loaded.eq(0),
             ]
+        self.internals = {"draw": bank.draw, "advance": bank.advance}
         return m
