@@ -7,7 +7,6 @@ reset is held only in the first cycle (``Assume(ResetSignal() == Initial())``), 
 trace starts from the component's reset state and then runs with any inputs.
 """
 
-import os
 from pathlib import Path
 
 from amaranth.asserts import Initial
@@ -57,7 +56,7 @@ def run_length(m, cond, *, name, width=6):
 
 
 def run_sby(harness, name, *, depth, mode, tmp_path):
-    """Convert ``harness`` and run SymbiYosys on it in ``tmp_path`` (given relative to the
-    working directory when possible: the YoWASP tools cannot see an absolute /tmp)."""
+    """Convert ``harness`` (top module ``top``) and run SymbiYosys on it in ``tmp_path``
+    (:func:`spinaps.toolchain.prove`); returns its :class:`~spinaps.toolchain.ProofResult`."""
     text = rtlil.convert(harness, name="top", ports=[])
     return prove(text, name, depth=depth, mode=mode, work_dir=Path(tmp_path))

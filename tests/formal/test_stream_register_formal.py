@@ -101,3 +101,12 @@ def test_stream_register_harness_catches_a_lost_beat(tmp_path):
     res = run_sby(StreamRegisterSpec(DroppingRegister), "stream_register_bug", depth=DEPTH["prove"],
                   mode="prove", tmp_path=tmp_path)
     assert res.code == 2, f"{res.status}: the injected bug was not found; see {res.log}"
+
+
+def test_prove_refuses_a_bad_mode_or_depth(tmp_path):
+    from spinaps.toolchain import prove
+
+    with pytest.raises(ValueError, match="mode = 'bcm'"):
+        prove("", "x", depth=3, mode="bcm", work_dir=tmp_path)
+    with pytest.raises(ValueError, match="depth = 0"):
+        prove("", "x", depth=0, mode="bmc", work_dir=tmp_path)
