@@ -50,6 +50,9 @@ class FrameParser(wiring.Component):
         Whether weights frames are accepted at all.
     timeout_cycles : int
         Idle cycles inside a frame after which it counts as truncated.
+
+    After elaboration, ``internals`` holds the parser's ``fsm`` (``fsm.ongoing(state)``) for
+    the formal proof (tests/formal); nothing is added to the design.
     """
 
     def __init__(self, *, sample_bytes, weight_layout, layer_depths, weights_writable, timeout_cycles):
@@ -117,7 +120,7 @@ class FrameParser(wiring.Component):
         m.d.comb += [self.weights.payload.layer.eq(w_layer), self.weights.payload.addr.eq(w_addr),
                      self.weights.payload.data.eq(wbuf[24:24 + self.word_width])]
 
-        with m.FSM():
+        with m.FSM() as fsm:
             # One cycle out of reset: the state register changes once, so that Icarus
             # evaluates every combinational block of this FSM (it would otherwise leave them
             # X until the first real transition, which then never comes).
@@ -230,4 +233,5 @@ class FrameParser(wiring.Component):
                 m.d.comb += self.bytes.ready.eq(1)
                 with m.If(timed_out):
                     m.next = "HUNT"
+        self.internals = {"fsm": fsm}
         return m

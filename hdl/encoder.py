@@ -66,6 +66,9 @@ class BernoulliEncoder(EventEncoder):
 
     def _elaborate_lanes(self, m):
         m.submodules.bank = self._bank
+        # For the formal proof (tests/formal): the draws handed out and the cycles that consume
+        # one per lane; nothing is added to the design.
+        self.internals = {"draw": self._bank.draw, "advance": self._bank.advance}
 
     def _lane_spike(self, m, g, byte, first_step):
         return self._bank.draw[g][contract.DRAW_SHIFT["encoder"]:] < byte

@@ -26,6 +26,9 @@ class SpikeEvents(wiring.Component):
     until its end-of-step beat is taken, and the producing layer must not start another
     step's update meanwhile (connect ``busy`` to its ``hold``). ``neurons`` is always ready.
 
+    After elaboration, ``internals`` names the per-neuron state (``pending``, ``history``,
+    ``mask``) and ``eos_pending`` for the formal proof (tests/formal); nothing is added.
+
     Parameters
     ----------
     n : int
@@ -120,4 +123,5 @@ class SpikeEvents(wiring.Component):
                     m.d.sync += mask[j].eq(0)
         with m.If(fire & ~any_left):
             m.d.sync += [eos_pending.eq(0), self.busy.eq(0)]
+        self.internals = {"pending": pend, "history": hist, "mask": mask, "eos_pending": eos_pending}
         return m

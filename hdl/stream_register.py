@@ -16,6 +16,9 @@ class StreamRegister(wiring.Component):
     throughput (one beat per cycle) while ``o`` is ready; when ``o`` stalls, one beat in
     flight is kept in a second (skid) register and ``i.ready`` falls a cycle later, so no
     beat is lost or reordered.
+
+    After elaboration, ``internals`` names the skid register (``skid_valid``, ``skid``) for
+    the formal proof (tests/formal); nothing is added to the design.
     """
 
     def __init__(self, layout):
@@ -35,4 +38,5 @@ class StreamRegister(wiring.Component):
                 m.d.sync += [self.o.valid.eq(self.i.valid), self.o.payload.eq(self.i.payload)]
         with m.Elif(self.i.valid & ~skid_valid):
             m.d.sync += [skid.eq(self.i.payload), skid_valid.eq(1)]
+        self.internals = {"skid_valid": skid_valid, "skid": skid}
         return m

