@@ -99,7 +99,7 @@ def place_and_route(board, artifact_path, out_dir):
 
 
 def run_variant(tag, dataset, network, trained, ds, variant, lanes_cfg, boards, rtl_n, cache, pnr=True):
-    from spinaps.toolchain import TARGETS, resources, synthesize
+    from spinaps.toolchain import resources, synthesize
     from spinaps.flow import export_and_save, rtl_check, summarize, summarize_network, write_accelerator_verilog
 
     from spinaps.sw.lanes import DEFAULT_ENCODER_LANES

@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from spinaps import contract
 
-from .layouts import bits_for, event_layout, neuron_word_layout
+from .layouts import event_layout, neuron_word_layout
 from .priority import lowest_one
 
 __all__ = ["SpikeEvents"]

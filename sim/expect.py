@@ -14,14 +14,19 @@ from spinaps.sw import golden
 __all__ = ["expected_encoder_events", "expected_first_to_spike", "lif_events", "expected_lif_words"]
 
 
-def expected_encoder_events(x_int, seed, base_seeds, tau, t_max):
-    """Events of :class:`~spinaps.hdl.encoder.BernoulliEncoder` for one sample.
+def expected_encoder_events(x_int, seed, base_seeds, tau, t_max, frames=1):
+    """Events of the encoder for one sample: :class:`~spinaps.hdl.encoder.BernoulliEncoder`,
+    or :class:`~spinaps.hdl.deterministic_encoder.DeterministicEncoder` when ``base_seeds``
+    is ``None`` (it draws nothing, so ``seed`` changes nothing).
 
     Returns a list with, per step ``t = 1 .. t_max``, one ``(index, hist)`` tuple per active
     input in ascending index (``hist`` = the input's history, docs/semantics.md section 4),
     then the string ``"eos"``.
     """
-    x = golden.encode_bernoulli(np.asarray(x_int)[None], np.array([seed]), base_seeds, t_max)
+    if base_seeds is None:
+        x = golden.encode_deterministic(np.asarray(x_int)[None], t_max, frames)
+    else:
+        x = golden.encode_bernoulli(np.asarray(x_int)[None], np.array([seed]), base_seeds, t_max, frames)
     h = golden.histories(x, tau)[0]
     out = []
     for t in range(t_max):

@@ -110,8 +110,8 @@ def _inputs(x_train: np.ndarray, x_test: np.ndarray, frames: int | None):
 
 def _labels(y: Any, key: str, n: int, x_key: str) -> np.ndarray:
     """Labels as int64 ``[n]``: integers (a float array must hold whole numbers)."""
-    a = _numeric(y, key, f"; map class names to numbers 0..C-1, e.g. with "
-                          f"np.unique(y, return_inverse=True)")
+    a = _numeric(y, key, "; map class names to numbers 0..C-1, e.g. with "
+                          "np.unique(y, return_inverse=True)")
     if a.ndim == 2 and a.shape[1] == 1:
         a = a[:, 0]
     if a.ndim != 1:

@@ -1,27 +1,14 @@
 """Amaranth simulator: the deterministic encoder's events equal the golden model's spikes
 and histories (docs/semantics.md 3.2, 4), with random stalls on both streams."""
 
-import random
 
 import numpy as np
 import pytest
-import torch
-from amaranth.sim import Simulator
 
 from spinaps import contract
 from spinaps.hdl.deterministic_encoder import DeterministicEncoder
-from spinaps.sim.amaranth_streams import stream_collect, stream_send
-from spinaps.sw import golden
-
-
-def expected_events(x, tau, t_max, frames):
-    """Per step the ``(index, hist)`` of every input with a non-zero history, then "eos"."""
-    h = golden.histories(golden.encode_deterministic(np.asarray(x)[None], t_max, frames), tau)[0]
-    out = []
-    for t in range(t_max):
-        out += [(i, int(h[t, i])) for i in torch.nonzero(h[t]).flatten().tolist()]
-        out.append("eos")
-    return out
+from spinaps.sim.amaranth_streams import encoder_runs
+from spinaps.sim.expect import expected_encoder_events as expected_events
 
 
 @pytest.mark.parametrize("n_inputs,lanes,tau,frames,stall", [
@@ -34,30 +21,9 @@ def test_deterministic_encoder_matches_golden(n_inputs, lanes, tau, frames, stal
     dut = DeterministicEncoder(n_inputs=n_inputs, lanes=lanes, tau=tau, t_max=t_max, frames=frames)
     samples = [rng.integers(0, 256, frames * n_inputs, dtype=np.int64) for _ in range(2)]
     samples[1][:3] = [255, 0, 128]
-    got = []
-
-    async def bench(ctx):
-        for x, seed in zip(samples, [3, 65535]):
-            await stream_send(ctx, dut.sample, [int(v) for v in x], stall=stall, rng=random.Random(1))
-            assert ctx.get(dut.loaded)
-            ctx.set(dut.seed, seed)
-            ctx.set(dut.start, 1)
-            await ctx.tick()
-            ctx.set(dut.start, 0)
-            beats = []
-            for _ in range(t_max):
-                beats += await stream_collect(ctx, dut.events, until=lambda p: p.eos, stall=stall,
-                                              rng=random.Random(seed))
-            got.append(["eos" if b.eos else (int(b.index), int(b.hist)) for b in beats])
-            await ctx.tick().repeat(3)
-            assert not ctx.get(dut.events.valid), "encoder emitted past t_max"
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    got = encoder_runs(dut, samples, [3, 65535], t_max, stall=stall)
     for x, g in zip(samples, got):
-        want = expected_events(x, tau, t_max, frames)
+        want = expected_events(x, 0, None, tau, t_max, frames)
         assert g == want
     assert any(e != "eos" for e in got[0])
 
