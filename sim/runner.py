@@ -1,4 +1,4 @@
-"""Run the accelerator on Icarus through cocotb and return what it computed.
+"""Run the accelerator on Icarus or Verilator through cocotb and return what it computed.
 
 Used by the cocotb test tier, ``spinaps verify`` and ``make demo``; the comparison with the
 golden model is ``spinaps.sim.compare.compare_with_golden``.
@@ -16,38 +16,65 @@ from spinaps.hdl.layouts import unpack
 from spinaps.sim.cocotb_env import OUT_ENV
 from spinaps.sim.compare import sample_beats
 from spinaps.sim.harness import EndToEndHarness
-from spinaps.toolchain import simulator, write_verilog
+from spinaps.sim.model_cache import cached_build
+from spinaps.toolchain import ToolError, simulator as get_simulator, write_verilog
 
 __all__ = ["RtlRun", "run_rtl", "simulate"]
 
 
-def _wave_format(runner, waves):
-    """Make the Icarus runner dump ``waves`` in the format its suffix names (.vcd or .fst).
+def _wave_options(sim, waves, build_dir):
+    """``(build kwargs, test kwargs, file the run writes)`` for waves in the format of the
+    suffix of ``waves`` (.vcd or .fst) on simulator ``sim``.
 
-    cocotb's Icarus runner always asks vvp for FST (``-fst`` after the caller's plusargs, and
+    Icarus: cocotb's runner always asks vvp for FST (``-fst`` after the caller's plusargs, and
     the last format flag wins), so for a ``.vcd`` the flag is swapped in its test command.
+    Verilator: tracing is compiled in (``--trace``, plus ``--trace-fst`` for FST: a model of
+    its own in the cache) and the executable takes the file name; its FST writer needs the
+    LZ4 headers (Debian liblz4-dev), checked before the build.
     """
-    if Path(waves).suffix.lower() == ".vcd":
-        inner, command = runner.runner, runner.runner._test_command
+    fmt = Path(waves).suffix.lower().lstrip(".")
+    tmp = build_dir / f"waves.{fmt}"
+    tmp.unlink(missing_ok=True)
+    if sim.name == "verilator":
+        if fmt == "fst" and not _has_header("lz4.h"):
+            raise ToolError(f"waves file {waves}: Verilator's FST writer needs the LZ4 headers; install the "
+                            f"Debian package liblz4-dev (`make setup` does as root), or name the file .vcd")
+        return ({"waves": True, "build_args": ["--trace-fst"] if fmt == "fst" else []},
+                {"waves": True, "test_args": ["--trace-file", str(tmp)]}, tmp)
+    if fmt == "vcd":
+        inner = sim.runner
+        command = inner._test_command
 
         def vcd_command():
             return [["-vcd" if arg == "-fst" else arg for arg in cmd] for cmd in command()]
 
         inner._test_command = vcd_command
+    return {"waves": True}, {"waves": True, "plusargs": [f"+dumpfile_path={tmp}"]}, tmp
 
 
-def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=None, sim="icarus", waves=None):
+def _has_header(name):
+    """Whether the C++ compiler's usual include folders (and ``$CPATH``) hold header ``name``."""
+    dirs = ["/usr/include", "/usr/local/include", *os.environ.get("CPATH", "").split(os.pathsep)]
+    return any(d and (Path(d) / name).exists() for d in dirs)
+
+
+def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=None, sim=None, waves=None,
+             build_info=None):
     """Write ``top`` as ``<name>.v``, build it with simulator ``sim``, run a cocotb test, read its JSON.
 
     The one place that drives a simulator through cocotb (end-to-end and component tiers
-    alike); the simulator and its build options are :func:`spinaps.toolchain.simulator`'s
-    (a missing simulator raises :class:`~spinaps.toolchain.ToolError`). ``out_file`` is the
-    JSON the test writes; a failed test raises ``SystemExit`` (cocotb's runner), a test that
-    wrote nothing raises ``RuntimeError``. ``waves``: a ``.vcd`` or ``.fst`` file for the
-    simulation's waves (Icarus dumps every signal of ``top``; written whole or not at all).
-    Returns ``(observed dict, seconds spent writing Verilog and compiling)``.
+    alike); ``sim`` is ``"icarus"``, ``"verilator"`` or None (``$SPINAPS_SIMULATOR``, else
+    Icarus), with the build options of :func:`spinaps.toolchain.simulator` (a missing
+    simulator raises :class:`~spinaps.toolchain.ToolError`). Verilator models are compiled
+    once per design and options (:mod:`spinaps.sim.model_cache`). ``out_file`` is the JSON
+    the test writes; a failed test raises ``SystemExit`` (cocotb's runner), a test that wrote
+    nothing raises ``RuntimeError``. ``waves``: a ``.vcd`` or ``.fst`` file for the
+    simulation's waves (every signal of ``top``; written whole or not at all).
+    Returns ``(observed dict, seconds spent writing Verilog and compiling)``; a ``build_info``
+    dict gets ``simulator`` (the name of the one that ran) and ``cached`` (whether the compiled
+    model was reused).
     """
-    runner = simulator(sim)
+    runner = get_simulator(sim)
     if waves is not None and Path(waves).suffix.lower() not in (".vcd", ".fst"):
         raise ValueError(f"waves file {waves}: name it .vcd or .fst")
     from cocotb_tools.runner import get_results
@@ -58,18 +85,21 @@ def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=
     vfile, _ = write_verilog(top, build_dir, name)
     if Path(out_file).exists():
         Path(out_file).unlink()
-    wave_opts, wave_tmp = {}, None
+    build_opts, test_opts, wave_tmp = {}, {}, None
     if waves is not None:
-        wave_tmp = build_dir / f"waves{Path(waves).suffix.lower()}"
-        wave_tmp.unlink(missing_ok=True)
-        _wave_format(runner, waves)
-        wave_opts = {"waves": True, "plusargs": [f"+dumpfile_path={wave_tmp}"]}
-    runner.build(sources=[vfile], hdl_toplevel=name, build_dir=build_dir, log_file=build_dir / "build.log",
-                 waves=waves is not None)
+        build_opts, test_opts, wave_tmp = _wave_options(runner, waves, build_dir)
+    cached = False
+    if runner.cacheable:
+        fmt = Path(waves).suffix.lower().lstrip(".") if waves is not None else None
+        model_dir, cached = cached_build(runner, vfile, name, waves=fmt, build_kwargs=build_opts)
+    else:
+        model_dir = build_dir
+        runner.build(sources=[vfile], hdl_toplevel=name, build_dir=build_dir, log_file=build_dir / "build.log",
+                     **build_opts)
     build_s = time.perf_counter() - t0
-    xml = runner.test(test_module=test_module, testcase=testcase, hdl_toplevel=name, build_dir=build_dir,
+    xml = runner.test(test_module=test_module, testcase=testcase, hdl_toplevel=name, build_dir=model_dir,
                       test_dir=build_dir, log_file=build_dir / "sim.log",
-                      extra_env={**(env or {}), OUT_ENV: str(out_file)}, **wave_opts)
+                      extra_env={**(env or {}), OUT_ENV: str(out_file)}, **test_opts)
     tests, failed = get_results(xml)
     if tests == 0 or failed:
         raise RuntimeError(f"cocotb {test_module} ({testcase or 'all'}) on {name}: {tests} run, {failed} failed; "
@@ -88,6 +118,8 @@ def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=
             os.replace(part, dest)
         finally:
             part.unlink(missing_ok=True)
+    if build_info is not None:
+        build_info.update(simulator=runner.name, cached=cached)
     return json.loads(Path(out_file).read_text()), build_s
 
 
@@ -96,9 +128,11 @@ class RtlRun:
     results: list          # dicts: cls, step, decided, cycles, events[L], sops[L], busy[L]
     probes: list           # per layer, a list of dicts: sample, step, word, spikes
     sim_cycles: int        # clock cycles simulated by the harness
-    sim_wall_s: float      # wall time of the simulation proper (Icarus running)
-    build_s: float         # Verilog generation + Icarus compile
+    sim_wall_s: float      # wall time of the simulation proper (the simulator running)
+    build_s: float         # Verilog generation + compile (a cached Verilator model: no compile)
     probe_overflow: bool
+    simulator: str = "icarus"      # the simulator that ran (spinaps.toolchain.SIMULATORS)
+    build_cached: bool = False     # the compiled model came from the cache (spinaps.sim.model_cache)
 
     @property
     def cycles_per_second(self):
@@ -106,9 +140,10 @@ class RtlRun:
 
 
 def run_rtl(model, xs, seeds, *, build_dir, memory="sram", memory_options=None,
-            valid_prob=1.0, ready_prob=1.0, stall_seed=0x2545F491, waves=None):
-    """Simulate ``len(seeds)`` inferences of ``model`` on the generated Verilog
-    (``waves``: a .vcd or .fst file for the waves of the whole run, see :func:`simulate`)."""
+            valid_prob=1.0, ready_prob=1.0, stall_seed=0x2545F491, waves=None, simulator=None):
+    """Simulate ``len(seeds)`` inferences of ``model`` on the generated Verilog with
+    ``simulator`` (``"icarus"``, ``"verilator"``; None: ``$SPINAPS_SIMULATOR``, else Icarus).
+    ``waves``: a .vcd or .fst file for the waves of the whole run, see :func:`simulate`."""
     n = len(seeds)
     acc = Accelerator(model, memory=memory, memory_options=memory_options)
     beats = sample_beats(xs, seeds)
@@ -121,7 +156,8 @@ def run_rtl(model, xs, seeds, *, build_dir, memory="sram", memory_options=None,
     raw, build_s = simulate(harness, "e2e_harness", build_dir=build_dir, test_module="spinaps.sim.cocotb_e2e",
                             out_file=Path(build_dir).resolve() / "e2e_out.json",
                             env={"SPINAPS_E2E_MAX_CYCLES": str(max_cycles),
-                                 "SPINAPS_E2E_LAYERS": str(len(acc.layers))}, waves=waves)
+                                 "SPINAPS_E2E_LAYERS": str(len(acc.layers))}, waves=waves,
+                            sim=simulator, build_info=(info := {}))
 
     rl = acc.result.payload.shape()
     results = [unpack(rl, r) for r in raw["results"]]
@@ -135,4 +171,5 @@ def run_rtl(model, xs, seeds, *, build_dir, memory="sram", memory_options=None,
             layer_probes.append(p)
         probes.append(layer_probes)
     return RtlRun(results=results, probes=probes, sim_cycles=raw["cycles"], sim_wall_s=raw["wall_s"],
-                  build_s=build_s, probe_overflow=bool(raw["probe_overflow"]))
+                  build_s=build_s, probe_overflow=bool(raw["probe_overflow"]), simulator=info["simulator"],
+                  build_cached=info["cached"])

