@@ -21,6 +21,7 @@ from spinaps import preflight as pre
 from spinaps.cli_boards import board_baud, cmd_bitstream, cmd_prog, cmd_run, cmd_vivado_plan
 from spinaps.sw.lanes import DEFAULT_ENCODER_LANES
 from spinaps.threads import ENV as THREADS_ENV
+from spinaps.toolchain import SIMULATOR_ENV, SIMULATORS, simulator
 
 #: Boards with a bitstream through the open flow here, and the one with a Vivado plan.
 OPEN_BOARDS = [name for name, b in BOARDS.items() if b.open_flow]
@@ -279,6 +280,7 @@ def cmd_verify(args):
             raise pre.OptionError(f"--waves {args.waves}: name the file .vcd or .fst (the format follows the name)")
         pre.out_file("--waves", args.waves)
     pre.out_dir("--build-dir", args.build_dir)
+    simulator(args.simulator)        # installed (and $SPINAPS_SIMULATOR valid) before any work
     artifact = _model(args)
     ds = _data_for(artifact, args)
     if args.sample >= ds.n_test:
@@ -287,14 +289,15 @@ def cmd_verify(args):
     # With --waves only the chosen sample runs: its waves, not hundreds of samples' worth.
     n, first = (1, args.sample) if args.waves else (args.n, args.sample)
     run, cmp, labels = rtl_check(artifact, n, build_dir=args.build_dir, memory=args.memory, stall=args.stall,
-                                 dataset=ds, first=first, waves=args.waves)
+                                 dataset=ds, first=first, waves=args.waves, simulator=args.simulator)
     print(cmp.describe())
     cls = np.array([r["cls"] for r in run.results])
     cycles = np.array([r["cycles"] for r in run.results], dtype=float)
     print(f"RTL accuracy {np.mean(cls == labels):.4f} on {len(cls)} test samples ({first}..{first + len(cls) - 1}); "
           f"{cycles.mean():,.0f} cycles per inference on average (max {cycles.max():,.0f})")
-    print(f"{len(run.results)} samples on Icarus ({args.memory}), {run.sim_cycles} cycles simulated at "
-          f"{run.cycles_per_second:,.0f} cycles/s")
+    compiled = "model reused from the cache" if run.build_cached else f"built in {run.build_s:.1f} s"
+    print(f"{len(run.results)} samples on {SIMULATORS[run.simulator]['title']} ({args.memory}; {compiled}), "
+          f"{run.sim_cycles} cycles simulated at {run.cycles_per_second:,.0f} cycles/s")
     if args.waves:
         print(f"wrote {args.waves} (test sample {args.sample})")
     if cmp.mismatches:
@@ -498,8 +501,8 @@ def build_parser():
     data_option(sp)
     threads_option(sp)
 
-    sp = command("verify", cmd_verify, "run test samples on Icarus and compare with the golden model; prints "
-                                       "RTL accuracy and cycles")
+    sp = command("verify", cmd_verify, "run test samples in RTL (Icarus or Verilator) and compare with the golden "
+                                       "model; prints RTL accuracy and cycles")
     sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
     sp.add_argument("-n", type=int, default=200, help="test samples to simulate")
     sp.add_argument("--sample", type=int, default=0, help="first test sample (with --waves: the one sample)")
@@ -508,6 +511,9 @@ def build_parser():
     sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram", help="synapse memory")
     sp.add_argument("--stall", type=float, default=0.2, help="probability of a valid/ready stall per cycle")
     sp.add_argument("--build-dir", default="build/verify", help="simulation build folder")
+    sp.add_argument("--simulator", choices=list(SIMULATORS), default=None,
+                    help=f"HDL simulator (default: ${SIMULATOR_ENV}, else icarus); verilator compiles for "
+                         f"20-45 s (once per design: build/sim_cache) and then runs 30-60x faster")
     data_option(sp)
     threads_option(sp)
 

@@ -297,10 +297,11 @@ def summarize_network(artifact):
 
 
 def rtl_check(artifact, n, *, build_dir, memory="sram", memory_options=None, stall=0.0,
-              dataset=None, first=0, waves=None):
-    """Run ``n`` test samples from index ``first`` on Icarus and compare every spike with the
-    golden model (each sample with its own seed, :func:`sample_seeds`). ``waves``: a .vcd or
-    .fst file for the simulation's waves.
+              dataset=None, first=0, waves=None, simulator=None):
+    """Run ``n`` test samples from index ``first`` in RTL and compare every spike with the
+    golden model (each sample with its own seed, :func:`sample_seeds`). ``simulator``:
+    ``"icarus"`` or ``"verilator"`` (None: ``$SPINAPS_SIMULATOR``, else Icarus). ``waves``: a
+    .vcd or .fst file for the simulation's waves.
 
     Returns ``(run, comparison, labels)``.
     """
@@ -314,7 +315,7 @@ def rtl_check(artifact, n, *, build_dir, memory="sram", memory_options=None, sta
     xs, seeds = ds.x_test[first:first + n], sample_seeds(n, offset=first)
     model = GoldenModel.from_artifact(artifact)
     run = run_rtl(model, xs, seeds, build_dir=build_dir, memory=memory, memory_options=memory_options,
-                  valid_prob=1.0 - stall, ready_prob=1.0 - stall, waves=waves)
+                  valid_prob=1.0 - stall, ready_prob=1.0 - stall, waves=waves, simulator=simulator)
     return run, compare_with_golden(model, xs, seeds, run.results, run.probes), ds.y_test[first:first + n]
 
 
