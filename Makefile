@@ -10,6 +10,11 @@ MODEL   ?= build/model/digits.npz
 DATASET ?= digits
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="tests/sw -x"`.
 PYTEST_ARGS ?=
+# HDL simulator of the cocotb tests that name none and of `make verify`: icarus (default) or
+# verilator (compiles each design once, 20-45 s, into build/sim_cache; then 40-60x faster),
+# e.g. `make test SPINAPS_SIMULATOR=verilator`.
+SPINAPS_SIMULATOR ?=
+export SPINAPS_SIMULATOR
 
 BOOTSTRAP_FLAGS :=
 # The test targets pre-compile YoWASP Yosys (up to ~5.5 minutes, once per machine) before the
@@ -45,7 +50,8 @@ train: setup
 verilog: setup
 	$(SPINAPS) verilog --model $(MODEL)
 
-# RTL on Icarus against the golden model: RTL accuracy and cycles per inference.
+# RTL against the golden model (on $(SPINAPS_SIMULATOR), default Icarus): RTL accuracy and
+# cycles per inference.
 verify: setup
 	$(SPINAPS) verify --model $(MODEL)
 

@@ -70,6 +70,7 @@ def cached_build(simulator, vfile, top, *, waves=None, build_kwargs=None):
             _keep_only(tmp, {top, "build.log", Path(vfile).name, "public.vlt"})
             shutil.rmtree(final, ignore_errors=True)    # a half entry of an older version
             os.replace(tmp, final)
+            (root / f"{key}.failed.log").unlink(missing_ok=True)
         except Exception as exc:
             # The failed build's log is kept (beside the cache entries), nothing else.
             log, kept = tmp / "build.log", root / f"{key}.failed.log"

@@ -334,7 +334,8 @@ class Simulator:
 
     def fingerprint(self) -> str:
         from cocotb import __version__ as cocotb_version
-        return json.dumps([self.name, self.version, cocotb_version, self.build_options,
+        # sys.prefix: a Verilator model links this environment's cocotb libraries by path.
+        return json.dumps([self.name, self.version, cocotb_version, sys.prefix, self.build_options,
                            self.test_options, getattr(self.runner, "make_overrides", {})],
                           sort_keys=True, default=str)
 

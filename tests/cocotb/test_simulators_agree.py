@@ -4,7 +4,8 @@ The digits GLM model on 10 test samples with random valid/ready stalls: on both 
 every result and every probe beat is equal, both equal the golden model, and the harness's
 cycle count is the same (it is read after the done edge has settled, sim/cocotb_e2e.py).
 Verilator compiles the harness once (about 30-45 s on 2 cores) and keeps the model in
-build/sim_cache, so later runs of this test only simulate.
+build/sim_cache, so a second run of the same design (here, and in later runs of this test)
+only simulates.
 """
 
 import pytest
@@ -32,6 +33,9 @@ def test_icarus_and_verilator_agree_with_each_other_and_the_golden_model(tmp_pat
     # The harness counts every cycle (seed and sample beats, stalls, result handshakes), the
     # accelerator only the cycles of each inference from its start to its decision.
     assert icarus.sim_cycles > sum(r["cycles"] for r in icarus.results)
+    # The same design again: the compiled model is reused, not compiled a second time.
+    again, cmp, _ = rtl_check(digits_artifact, 10, build_dir=tmp_path / "again", stall=0.3, simulator="verilator")
+    assert again.build_cached and again.results == icarus.results
 
 
 @pytest.mark.slow
