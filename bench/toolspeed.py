@@ -36,38 +36,13 @@ def measure(artifact, build, ds):
 
 
 def raster(artifact, ds, path, sample=0):
-    """Input spikes and every layer's spikes of one test inference, up to its decision step."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
+    """Input spikes and every layer's spikes of one test inference, up to its decision step (a
+    read-out that does not spike shows its potentials): spinaps.plots, as `spinaps report --plot`."""
+    from spinaps.plots import raster_plot
 
-    from spinaps.flow import sample_seeds
-    from spinaps.sw.golden import GoldenModel
-
-    model = GoldenModel.from_artifact(artifact)
-    res = model.run(ds.x_test[sample:sample + 1], sample_seeds(1, sample))
-    step = int(res.step[0])
-    panels = [("input (encoder)", res.input_spikes[0])] + [
-        (f"layer {i} ({layer['type']}, {layer['n_out']})", spikes[0])
-        for i, (layer, spikes) in enumerate(zip(artifact.manifest["layers"], res.layer_spikes))]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 1.2 + 1.6 * len(panels)), sharex=True,
-                             gridspec_kw={"height_ratios": [max(8, p[1].shape[1]) ** 0.5 for p in panels]})
-    for ax, (title, spikes) in zip(np.atleast_1d(axes), panels):
-        t, n = np.nonzero(spikes[:step])
-        ax.scatter(t + 1, n, s=4 if spikes.shape[1] > 64 else 10, marker="|", color="k")
-        ax.set_ylabel("neuron")
-        ax.set_ylim(-0.5, spikes.shape[1] - 0.5)
-        ax.set_title(f"{title}: {len(t)} spikes", fontsize=8)
-    np.atleast_1d(axes)[-1].set_xlabel("time step")
-    np.atleast_1d(axes)[-1].set_xlim(0.5, step + 0.5)
-    fig.suptitle(f"{describe(artifact)}\ntest sample {sample} (label {int(ds.y_test[sample])}, "
-                 f"class {int(res.cls[0])}, decided at step {step})", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return {"network": describe(artifact), "sample": sample, "label": int(ds.y_test[sample]),
-            "class": int(res.cls[0]), "decision_step": step}
+    info = raster_plot(artifact, ds, path, sample)
+    return {"network": describe(artifact), "sample": info["sample"], "label": info["label"],
+            "class": info["class"], "decision_step": info["decision_step"]}
 
 
 def main(argv=None):
