@@ -213,10 +213,8 @@ def test_synth_on_a_board_target_includes_the_link(digits_small_artifact, tmp_pa
 
 
 def test_train_and_report_on_a_data_file(tmp_path, digits_artifact, capsys):
-    """--data FILE through train and report (needs sw.datasets.load_data, issue 13 item 2)."""
+    """--data FILE through train and report."""
     from spinaps.sw import datasets
-    if not hasattr(datasets, "load_data"):
-        pytest.skip("needs spinaps.sw.datasets.load_data (issue 13 item 2, merged separately)")
     import numpy as np
     d = datasets.load_dataset("digits")
     data = tmp_path / "mine.npz"
