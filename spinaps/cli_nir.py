@@ -13,17 +13,6 @@ from spinaps import preflight as pre
 __all__ = ["cmd_import", "cmd_export_nir", "add_parsers"]
 
 
-def _per_layer(option, text, cast):
-    """``8`` or ``8,4``: one value, or one per layer."""
-    if text is None:
-        return None
-    try:
-        values = [cast(v) for v in str(text).split(",")]
-    except ValueError:
-        raise pre.OptionError(f"{option} {text!r}: give a number or one per layer, e.g. 8 or 8,4") from None
-    return values[0] if len(values) == 1 else values
-
-
 def cmd_import(args):
     from spinaps.cli import _load_data, _threads
     from spinaps.contract import check
@@ -39,9 +28,9 @@ def cmd_import(args):
     # What a spinaps export carried, user options win; the data set gives the input shape.
     options = {k: v for k, v in hardware_options(graph).items() if k not in ("frames", "n_inputs")}
     given = {"t_max": args.t_max, "readout": args.readout, "reset": args.reset,
-             "weight_bits": _per_layer("--weight-bits", args.weight_bits, int),
-             "v_bits": _per_layer("--v-bits", args.v_bits, int),
-             "lanes": _per_layer("--lanes", args.lanes, int), "encoder_lanes": args.encoder_lanes,
+             "weight_bits": pre.per_layer("--weight-bits", args.weight_bits),
+             "v_bits": pre.per_layer("--v-bits", args.v_bits),
+             "lanes": pre.per_layer("--lanes", args.lanes), "encoder_lanes": args.encoder_lanes,
              "leak_tolerance": args.leak_tolerance, "encoder": args.encoder}
     options.update({k: v for k, v in given.items() if v is not None})
     options.setdefault("t_max", 16)

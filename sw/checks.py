@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 from spinaps.contract import is_int
 
-__all__ = ["prefixed", "at_least", "real", "flag"]
+__all__ = ["prefixed", "at_least", "real", "flag", "per_layer"]
 
 
 @contextmanager
@@ -64,3 +64,18 @@ def flag(name: str, value):
     if not isinstance(value, bool):
         raise ValueError(f"{name} = {value!r} must be True or False")
     return value
+
+
+def per_layer(name: str, value, n: int, check=None) -> list:
+    """``value`` as a list of ``n``: one value for every layer, or a list/tuple with one per
+    layer (``None``: ``n`` times ``None``); each value that is not ``None`` passes
+    ``check(field, v)`` (field ``name[i]`` for a per-layer list)."""
+    if value is None:
+        return [None] * n
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * n
+    if len(values) != n:
+        raise ValueError(f"{name} needs one value per layer ({n}), got {len(values)}")
+    for i, v in enumerate(values):
+        if v is not None and check is not None:
+            check(f"{name}[{i}]" if isinstance(value, (list, tuple)) else name, v)
+    return values

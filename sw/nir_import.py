@@ -43,7 +43,7 @@ import numpy as np
 from spinaps import contract
 from spinaps.contract import DECISIONS, RESETS, WEIGHT_BITS, splitmix32_seeds
 
-from .checks import prefixed, real
+from .checks import per_layer, prefixed, real
 from .golden import GoldenModel, LifLayerParams
 from .lanes import DEFAULT_ENCODER_LANES, default_lanes
 from .softlif import best_scale, odd_level_codes
@@ -357,10 +357,10 @@ def nir_to_golden(source, *, dt: float, t_max: int, n_inputs: int | None = None,
                                f"the data set has {n_inputs} inputs per sample: train on it")])
     count = len(layers)
     with prefixed("nir import: "):
-        bits = _per_layer("weight_bits", weight_bits, count,
+        bits = per_layer("weight_bits", weight_bits, count,
                           lambda f, v: contract.check_choice(f, v, WEIGHT_BITS))
-        vbits = _per_layer("v_bits", v_bits, count, lambda f, v: contract.check("v_bits", v, field=f))
-        lanes = _per_layer("lanes", lanes, count, None)
+        vbits = per_layer("v_bits", v_bits, count, lambda f, v: contract.check("v_bits", v, field=f))
+        lanes = per_layer("lanes", lanes, count, None)
         if encoder_lanes is None:
             encoder_lanes = min(DEFAULT_ENCODER_LANES, n_in)
         contract.check_encoder_lanes(n_in, encoder_lanes, field="encoder_lanes")
@@ -424,12 +424,3 @@ def _integer_layer(layer, bits, v_bits, lanes, reset, t_max, where):
                           v_bits=v_bits, leak_shift=s, reset=reset, refractory=0, lanes=lanes)
 
 
-def _per_layer(name, value, n, check):
-    """``value`` as ``n`` values (one for all, or one per layer), each passing ``check``."""
-    values = list(value) if isinstance(value, (list, tuple)) else [value] * n
-    if len(values) != n:
-        raise ValueError(f"{name} needs one value per layer ({n}), got {len(values)}")
-    for i, v in enumerate(values):
-        if v is not None and check is not None:
-            check(f"{name}[{i}]" if isinstance(value, (list, tuple)) else name, v)
-    return values

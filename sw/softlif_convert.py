@@ -44,7 +44,7 @@ import numpy as np
 from spinaps import contract
 from spinaps.contract import DECISIONS, RANGES, RESETS, WEIGHT_BITS, sample_seeds, splitmix32_seeds
 
-from .checks import at_least, prefixed, real
+from .checks import at_least, per_layer, prefixed, real
 from .datasets import STATIC_T_MAX, Dataset
 from .export import dataset_record, encoder_fields, golden_to_artifact
 from .golden import GoldenModel, LifLayerParams
@@ -159,11 +159,11 @@ def convert(trained: TrainedSoftLif, ds: Dataset, *, weight_bits: int = 8,
         real("max_rate", max_rate, lo=0, hi=1, lo_open=True)
         contract.check_encoder_lanes(ds.n_in, encoder_lanes, field="encoder_lanes")
         contract.check_choice("encoder", encoder, contract.ENCODER_TYPES)
-        lanes = _per_layer("lanes", lanes, n_hidden + 1, lambda name, v: at_least(name, v, 1))
+        lanes = per_layer("lanes", lanes, n_hidden + 1, lambda name, v: at_least(name, v, 1))
         # A converted layer needs a leak: its time step is -tau_rc * ln(1 - 2^-s).
-        shifts = _per_layer("leak_shift", leak_shift, n_hidden, lambda name, v: contract.check_int(
+        shifts = per_layer("leak_shift", leak_shift, n_hidden, lambda name, v: contract.check_int(
             name, v, 1, leak.hi, "a soft-LIF layer needs a leak"))
-        refrac = _per_layer("refractory", refractory, n_hidden,
+        refrac = per_layer("refractory", refractory, n_hidden,
                             lambda name, v: contract.check("refractory", v, field=name))
 
     c = trained.config
@@ -248,19 +248,6 @@ def _scale(trained, layer, w, bits, axis):
     if trained.quant_scales is not None and trained.config.weight_bits == bits:
         return trained.quant_scales[layer]
     return best_scale(w, bits, axis)
-
-
-def _per_layer(name, value, n, check):
-    """``value`` as a list of ``n`` (one value for all, or one per layer; ``None``: all
-    ``None``), each passing ``check(field, v)``."""
-    if value is None:
-        return [None] * n
-    values = list(value) if isinstance(value, (list, tuple)) else [value] * n
-    if len(values) != n:
-        raise ValueError(f"{name} needs one value per layer ({n}), got {len(values)}")
-    for i, v in enumerate(values):
-        check(f"{name}[{i}]" if isinstance(value, (list, tuple)) else name, v)
-    return values
 
 
 # --- evaluation and export ----------------------------------------------------------------------
