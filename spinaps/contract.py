@@ -433,3 +433,46 @@ def largest_potential(weights, bias, v_bits: int, leak_shift: int, t_max: int) -
         v = lif_integrate(v, drive, leak_shift, v_bits)
         best = np.maximum(best, v)
     return best
+
+
+# --- schedules: hardware parameters that change no value (docs/semantics.md section 8.1) ------
+
+# Window lengths W of the window engine (SpikeX's neuro-temporal work unit): a layer owns its
+# neurons for W consecutive steps and reads each synapse row once per window. 1 = the
+# time-sequential engine.
+WINDOWS = (1, 2, 4, 8)
+
+
+def check_schedule(window, adders, *, field: str = "layer"):
+    """Check one layer's schedule: ``window`` in :data:`WINDOWS`, ``adders`` (temporal adders
+    per lane, the steps of a window one row word is added into per cycle) in ``1..window``.
+
+    Returns ``(window, adders)``. These are generator parameters, not artifact fields: they
+    change cycles and synapse reads, never a spike (section 8.1).
+    """
+    check_choice(f"{field} window", window, WINDOWS)
+    check_int(f"{field} adders", adders, 1, int(window),
+              "temporal adders per lane: 1 keeps the cycle count, the window length is one cycle per word")
+    return int(window), int(adders)
+
+
+def window_of_step(step, window: int):
+    """The 0-based window of 1-based step(s) ``step`` for window length ``window``."""
+    return (np.asarray(step) - 1) // window
+
+
+def window_reads(nonzero, words_per_row: int, window: int) -> np.ndarray:
+    """Synapse-memory word reads of one layer per window (section 7, ``reads``).
+
+    ``nonzero`` is a boolean array ``[T, N_in, K]``: ``c_ik(t) != 0`` (a GLM layer's traces,
+    section 4; a LIF layer's input spikes with ``K = 1``). Row ``i*K + k`` is read once per
+    window in which it is non-zero in at least one step, ``words_per_row`` (``Qn``) words each.
+    Returns ``int64 [ceil(T / window)]``; ``window = 1`` gives the time-sequential engine's
+    reads per step.
+    """
+    nz = np.asarray(nonzero, dtype=bool)
+    t = nz.shape[0]
+    n_windows = ceil_div(t, window)
+    pad = np.zeros((n_windows * window - t,) + nz.shape[1:], dtype=bool)
+    per = np.concatenate([nz, pad]).reshape((n_windows, window) + nz.shape[1:]).any(axis=1)
+    return per.reshape(n_windows, -1).sum(axis=1).astype(np.int64) * int(words_per_row)
