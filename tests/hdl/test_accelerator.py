@@ -13,9 +13,9 @@ from spinaps.sim.compare import compare_with_golden, sample_beats
 from spinaps.sim.models import random_glm_model, random_network
 
 
-def run_accelerator(model, xs, seeds, *, memory="sram", stall=0.0, **mem_opts):
+def run_accelerator(model, xs, seeds, *, memory="sram", stall=0.0, window=1, adders=1, **mem_opts):
     """Run samples through the RTL in the Amaranth simulator; results and every layer's probes."""
-    dut = Accelerator(model, memory=memory, memory_options=mem_opts)
+    dut = Accelerator(model, memory=memory, memory_options=mem_opts, window=window, adders=adders)
     layout = dut.result.payload.shape()
     results, probes = [], [[] for _ in dut.layers]
 
