@@ -293,12 +293,13 @@ class SynapseLayer(wiring.Component):
         # Synaptic operations per step of the window, n_out per non-zero trace, and the reads
         # of the event, words per non-zero row: tables over the K non-zero bits (a multiplier
         # here was mapped to a DSP and led the ECP5's longest path).
+        # (word_select, a continuous assign: a Switch is an `always @*` that Icarus leaves X
+        # until one of its inputs changes, and a step slot's flags may never change.)
         def per_row_count(bits_k, factor, name):
-            out = Signal(bits_for(K * factor + 1), name=name)
-            with m.Switch(Cat(*bits_k)):
-                for v in range(1 << K):
-                    with m.Case(v):
-                        m.d.comb += out.eq(bin(v).count("1") * factor)
+            width = bits_for(K * factor + 1)
+            out = Signal(width, name=name)
+            table = Cat(*[Const(bin(v).count("1") * factor, width) for v in range(1 << K)])
+            m.d.comb += out.eq(table.word_select(Cat(*bits_k), width))
             return out
 
         sops_inc = [per_row_count([nonzero[kk][p] for kk in range(K)], self.n_out,

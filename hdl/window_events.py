@@ -8,7 +8,7 @@ the window's tags in one set of registers while the previous window's events are
 from another, so the producer keeps working during the emission.
 """
 
-from amaranth.hdl import Cat, Module, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -190,10 +190,12 @@ class WindowEvents(_WindowEmitter):
         for j in range(n):
             q, lane = divmod(j, P)
             here = arriving & (w.word == q)
+            # The tags with this word's spike: a continuous assign (an If here would be an
+            # `always @*` that Icarus leaves X until a word arrives, and X would be registered).
             now = Signal(W, name=f"tags_now{j}")
-            m.d.comb += now.eq(tags[j])
-            with m.If(here):
-                m.d.comb += now.bit_select(slot, 1).eq(w.spikes[lane])
+            put = Signal(W, name=f"tags_put{j}")
+            m.d.comb += [put.eq(Const(1, W) << slot),
+                         now.eq(Mux(here, (tags[j] & ~put) | Mux(w.spikes[lane], put, 0), tags[j]))]
             m.d.sync += tags[j].eq(now)
             f = Signal(self.hist_bits, name=f"window_hist{j}")
             m.d.comb += f.eq(self._full(now, pre[j][:tau - 1]))
