@@ -322,7 +322,7 @@ class SynapseLayer(wiring.Component):
                     m.d.sync += [cur_chunk_masks.eq(chunk_masks), cur_first.eq(1),
                                  cur_chunks.eq(chunk_masks.word_select(first_k, C))]
                 counters.add(active, sops_inc, reads_inc)
-        report = counters.report(self.decision_step)
+        report = counters.report(self.decision_step, self.steps)
         m.d.comb += [self.count_events.eq(report["events"]), self.count_sops.eq(report["sops"]),
                      self.count_reads.eq(report["reads"]), self.discarded_sops.eq(report["discarded_sops"]),
                      self.discarded_reads.eq(report["discarded_reads"])]
