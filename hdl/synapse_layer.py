@@ -1,4 +1,9 @@
-"""The event-driven synapse engine shared by the GLM and LIF layers (docs/semantics.md 4, 7-9)."""
+"""The event-driven synapse engine shared by the GLM and LIF layers (docs/semantics.md 4, 7-9),
+in the time-sequential and the window schedule (8.1).
+
+Over 400 lines: the sequencer, the tag pipeline, the sum banks and the window's step-by-step
+update share their signals cycle by cycle; split, they would only pass them back and forth.
+The counters are in :mod:`spinaps.hdl.layer_counters`."""
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import memory, stream, wiring
