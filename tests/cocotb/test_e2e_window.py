@@ -70,6 +70,17 @@ def test_window_glm_only_rtl_equals_golden(tmp_path, window, adders):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("window,adders", [(4, 2), ([8, 2], [1, 2])])
+def test_window_deterministic_time_series_rtl_equals_golden(tmp_path, window, adders):
+    """The deterministic encoder on a time series (frames) behind the window collector."""
+    from dataclasses import replace
+
+    model = replace(random_network(seed=9, t_max=10, frames=3, **NETWORKS["lif_spike_count"]),
+                    encoder_type="deterministic", encoder_base_seeds=None, encoder_lanes=6)
+    _check(tmp_path, model, window, adders, "sram", n=12)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("fixture,window,adders", [
     ("digits_hybrid_artifact", 4, 1), ("digits_hybrid_artifact", 2, 2),
     ("digits_lif_artifact", 8, 8), ("digits_lif_artifact", [4, 1], [4, 1]),
