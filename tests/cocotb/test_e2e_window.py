@@ -70,7 +70,7 @@ def test_window_glm_only_rtl_equals_golden(tmp_path, window, adders):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("window,adders", [(4, 2), ([8, 2], [1, 2])])
+@pytest.mark.parametrize("window,adders", [(4, 2), ([8, 2, 1], [1, 2, 1])])
 def test_window_deterministic_time_series_rtl_equals_golden(tmp_path, window, adders):
     """The deterministic encoder on a time series (frames) behind the window collector."""
     from dataclasses import replace
