@@ -84,7 +84,9 @@ class Accelerator(wiring.Component):
     output layer's neuron words go to the decision unit of ``model.decision``, which ends
     the inference (early exit for first-to-spike), and ``result`` offers class, decision
     step, decided flag and the counters: total cycles, and per layer events, synaptic
-    operations (steps 1..step, as the golden model) and busy cycles. ``probe{l}`` (with
+    operations and synapse-word reads (steps 1..step, as the golden model; reads: the windows
+    holding them), busy cycles, and the reads and synaptic operations discarded as
+    speculative (docs/semantics.md 7). ``probe{l}`` (with
     ``probe{l}_valid``) shows every neuron word of layer ``l`` as it is updated
     (observation only, no ready). ``weights`` writes synapse words (layer, address, word)
     between inferences.
