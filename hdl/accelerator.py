@@ -108,8 +108,10 @@ class Accelerator(wiring.Component):
         self.layers, self.links = [], []
         for index, lp in enumerate(layers):
             words = synapse_words(_layer_weights(lp), lp.weight_bits, lp.lanes)
+            # An STT-RAM memory learns its layer: its write-error generators are per layer (9.1).
             mem = make_synapse_memory(memory, data_width=lp.lanes * lp.weight_bits, depth=len(words),
-                                      init=words, **(memory_options or {}))
+                                      init=words, **(memory_options or {}),
+                                      **({"layer": index} if memory == "sttram" else {}))
             self.layers.append(_LAYER_CLASSES[lp.kind](lp, t_max=model.t_max, memory=mem))
             if index:
                 prev = layers[index - 1]
