@@ -1,7 +1,7 @@
 """Behavioral model of a binary STT-RAM synapse array: pipelined reads, multi-cycle writes,
 and optional write errors and write-verify (simulation features, docs/semantics.md 9.1)."""
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 
 from spinaps import contract
 from spinaps.contract import check_at_least, check_int
@@ -236,24 +236,39 @@ class SttRamSynapseMemory(SynapseMemoryBase):
                 m.d.sync += busy_count.eq(busy_count - 1)
 
     def _elaborate_checked_writes(self, m, array, wr_port, accept):
-        """Writes with write errors and/or write-verify (docs/semantics.md 9.1)."""
-        # The old word (and the verify read) come through a second read port.
+        """Writes with write errors and/or write-verify (docs/semantics.md 9.1).
+
+        A phase register rather than ``m.FSM``, and every output a plain expression of
+        registers: Icarus evaluates an FSM's combinational ``always`` block only once one of
+        its inputs changes, so ``wr_ready`` would stay X while the memory sits idle from reset.
+        """
+        # The old word (and the verify read) come through a second read port, which reads the
+        # pending address every cycle (the new one in the acceptance cycle).
         old_port = array.read_port(domain="sync", transparent_for=())
         old = old_port.data
         pending_addr = Signal(self.addr_width)
         pending_data = Signal(self.data_width)
         count = Signal(range(max(2, self.write_latency - 1)), name="busy_count")
         attempts = Signal(range(self.write_retries + 1), name="attempt")
-        m.d.comb += [wr_port.addr.eq(pending_addr), old_port.addr.eq(pending_addr)]
+        idle, writing, verify_read, verify = range(4)
+        phase = Signal(range(4), name="write_phase", init=idle)
+        commit = Signal()
+        m.d.comb += [
+            self.wr_ready.eq(phase == idle),
+            commit.eq((phase == writing) & (count == 0)),
+            old_port.en.eq(1),
+            old_port.addr.eq(Mux(accept, self.wr_addr, pending_addr)),
+            wr_port.en.eq(commit),
+            wr_port.addr.eq(pending_addr),
+        ]
 
         # One draw per cell per attempt; a cell fails when it has to change and its draw is low.
         fail = Signal(self.data_width)
-        advance = Signal()
         for cell, seed in enumerate(self.error_seeds):
             state = Signal(32, name=f"xorshift_state_{cell}", init=seed, reset_less=True)
             draw = xorshift32_next(m, state, f"xorshift_{cell}")
             m.d.comb += fail[cell].eq(draw <= self.write_error_threshold)
-            with m.If(advance):
+            with m.If(commit):
                 m.d.sync += state.eq(draw)
         failed = Signal(self.data_width)
         m.d.comb += [
@@ -262,34 +277,23 @@ class SttRamSynapseMemory(SynapseMemoryBase):
         ]
         n_failed = Signal(range(self.data_width + 1))
         m.d.comb += n_failed.eq(sum(failed[cell] for cell in range(self.data_width)))
+        m.d.sync += self.write_cycles.eq(self.write_cycles + (accept | (phase != idle)))
 
-        m.d.sync += self.write_cycles.eq(self.write_cycles + (accept | ~self.wr_ready))
-        with m.FSM(name="write"):
-            with m.State("IDLE"):
-                m.d.comb += self.wr_ready.eq(1)
-                with m.If(accept):
-                    m.d.comb += [old_port.en.eq(1), old_port.addr.eq(self.wr_addr)]
-                    m.d.sync += [pending_addr.eq(self.wr_addr), pending_data.eq(self.wr_data),
-                                 count.eq(self.write_latency - 2), attempts.eq(0)]
-                    m.next = "WRITE"
-            with m.State("WRITE"):
-                with m.If(count == 0):
-                    m.d.comb += [wr_port.en.eq(1), advance.eq(1)]
-                    m.d.sync += self.write_errors.eq(self.write_errors + n_failed)
-                    m.next = "VERIFY_READ" if self.write_retries else "IDLE"
-                with m.Else():
-                    m.d.sync += count.eq(count - 1)
-            if not self.write_retries:
-                return
-            with m.State("VERIFY_READ"):
-                m.d.comb += old_port.en.eq(1)
-                m.next = "VERIFY"
-            with m.State("VERIFY"):
-                with m.If((old == pending_data) | (attempts == self.write_retries)):
-                    m.next = "IDLE"
-                with m.Else():
-                    # A retry starts here: this cycle reads its old word (the word just read).
-                    m.d.comb += old_port.en.eq(1)
-                    m.d.sync += [attempts.eq(attempts + 1), self.retries.eq(self.retries + 1),
-                                 count.eq(self.write_latency - 2)]
-                    m.next = "WRITE"
+        with m.If(accept):
+            m.d.sync += [pending_addr.eq(self.wr_addr), pending_data.eq(self.wr_data),
+                         count.eq(self.write_latency - 2), attempts.eq(0), phase.eq(writing)]
+        with m.If(phase == writing):
+            with m.If(count == 0):
+                m.d.sync += [self.write_errors.eq(self.write_errors + n_failed),
+                             phase.eq(verify_read if self.write_retries else idle)]
+            with m.Else():
+                m.d.sync += count.eq(count - 1)
+        with m.If(phase == verify_read):
+            m.d.sync += phase.eq(verify)
+        with m.If(phase == verify):
+            with m.If((old == pending_data) | (attempts == self.write_retries)):
+                m.d.sync += phase.eq(idle)
+            with m.Else():
+                # A retry starts here (its old word is the one just read back).
+                m.d.sync += [attempts.eq(attempts + 1), self.retries.eq(self.retries + 1),
+                             count.eq(self.write_latency - 2), phase.eq(writing)]
