@@ -17,12 +17,11 @@ from spinaps.hdl.layouts import pack
 from spinaps.hdl.synapse_memory import COUNTER_WIDTH
 from spinaps.hdl.xorshift import xorshift32_next
 
+from spinaps.sw.write_faults import WRITE_COUNTERS
+
 from .harness import EndToEndHarness
 
-__all__ = ["LoadingAccelerator", "FaultsHarness", "WRITE_COUNTERS"]
-
-#: Counters snapshot per layer once the load is done (attribute names of the memories).
-WRITE_COUNTERS = ("writes", "write_errors", "retries", "write_cycles")
+__all__ = ["LoadingAccelerator", "FaultsHarness"]
 
 
 class LoadingAccelerator(wiring.Component):

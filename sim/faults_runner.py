@@ -14,7 +14,7 @@ from pathlib import Path
 from spinaps.hdl.accelerator import Accelerator
 from spinaps.hdl.layouts import unpack
 from spinaps.sim.compare import Comparison, compare_with_golden, sample_beats
-from spinaps.sim.faults_harness import WRITE_COUNTERS, FaultsHarness, LoadingAccelerator
+from spinaps.sim.faults_harness import FaultsHarness, LoadingAccelerator
 from spinaps.sim.runner import RtlRun, simulate
 from spinaps.sw import write_faults
 
@@ -93,9 +93,8 @@ def check_loaded(model, xs, seeds, *, p, fault_seed, retries=0, write_latency=4,
     if not loaded.loaded:
         cmp.mismatches.append((-1, "load finished", False, True))
     for index, (rtl, gold) in enumerate(zip(loaded.counters, stats)):
-        expect = dict(writes=gold.writes, write_errors=gold.write_errors, retries=gold.retries,
-                      write_cycles=gold.cycles)
-        for name in WRITE_COUNTERS:
+        expect = gold.counters()
+        for name in write_faults.WRITE_COUNTERS:
             if rtl[name] != expect[name]:
                 cmp.mismatches.append((-1, f"layer {index} {name}", rtl[name], expect[name]))
     if loaded.run.probe_overflow:

@@ -19,8 +19,12 @@ import numpy as np
 
 from spinaps import contract
 
-__all__ = ["WriteStats", "network_words", "layer_words", "layer_weights", "load_sequence",
+__all__ = ["WRITE_COUNTERS", "WriteStats", "network_words", "layer_words", "layer_weights", "load_sequence",
            "write_memory", "load_network", "faulted_model", "cell_seeds"]
+
+
+#: The write counters an STT-RAM memory reports (RTL attribute names), in this order.
+WRITE_COUNTERS = ("writes", "write_errors", "retries", "write_cycles")
 
 
 @dataclass
@@ -37,6 +41,11 @@ class WriteStats:
 
     def __add__(self, other):
         return WriteStats(**{k: getattr(self, k) + getattr(other, k) for k in self.__dataclass_fields__})
+
+    def counters(self):
+        """The RTL's counters (:data:`WRITE_COUNTERS`) as a dict."""
+        return dict(writes=self.writes, write_errors=self.write_errors, retries=self.retries,
+                    write_cycles=self.cycles)
 
 
 # --------------------------------------------------------------------------- section 9 layout

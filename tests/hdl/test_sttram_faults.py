@@ -21,7 +21,7 @@ from spinaps.hdl.sttram_memory import SttRamSynapseMemory
 from spinaps.sim.models import random_network
 from spinaps.sw import write_faults
 
-COUNTERS = ("writes", "write_errors", "retries", "write_cycles")
+COUNTERS = write_faults.WRITE_COUNTERS
 
 
 def run_writes(dut, n_writes, rng, *, offer_prob=0.7, read_prob=0.5):
@@ -90,8 +90,7 @@ def test_rtl_matches_write_faults(p, retries, write_latency, erased):
                                                 seed=seed, layer=layer, retries=retries,
                                                 write_latency=write_latency)
     assert words == expected
-    assert counters == dict(writes=stats.writes, write_errors=stats.write_errors, retries=stats.retries,
-                            write_cycles=stats.cycles)
+    assert counters == stats.counters()
     assert stats.write_errors > 0 or p == 0
     if retries and p:
         assert stats.retries > 0
