@@ -31,7 +31,7 @@ class SttRamSynapseMemory(SynapseMemoryBase):
       ``a + 1 .. a + write_latency - 1`` and high again in cycle ``a + write_latency``. So one
       write is accepted every ``write_latency`` cycles at most (every cycle when
       ``write_latency = 1``). Address and data are captured at acceptance; the caller may
-      change them afterwards.
+      change them afterwards. (With write-verify a write lasts longer: see below.)
     * Read during a write: reads keep working while a write is in flight (a read/write
       port pair, as in the SRAM model). The word is committed to the array at the clock edge
       ending cycle ``a + write_latency - 1``: a read issued in cycles ``a .. a + write_latency - 1``
