@@ -143,8 +143,10 @@ class Accelerator(wiring.Component):
         self.layers, self.links = [], []
         for index, lp in enumerate(layers):
             words = synapse_words(_layer_weights(lp), lp.weight_bits, lp.lanes)
+            # An STT-RAM memory learns its layer: its write-error generators are per layer (9.1).
             mem = make_synapse_memory(memory, data_width=lp.lanes * lp.weight_bits, depth=len(words),
-                                      init=words, **(memory_options or {}))
+                                      init=words, **(memory_options or {}),
+                                      **({"layer": index} if memory == "sttram" else {}))
             w, a = self.schedule[index]
             self.layers.append(_LAYER_CLASSES[lp.kind](lp, t_max=model.t_max, memory=mem, window=w, adders=a,
                                                        count_depth=2 if self.sequential else self.lookahead[index]))
@@ -299,16 +301,9 @@ class Accelerator(wiring.Component):
             mem = layer.memory
             m.d.comb += [mem.wr_addr.eq(wr.payload.addr), mem.wr_data.eq(wr.payload.data[:mem.data_width])]
 
-        with m.FSM():
+        with m.FSM() as fsm:
             with m.State("SEED_LO"):
                 m.d.comb += self.sample.ready.eq(1)
-                for index, layer in enumerate(self.layers):
-                    selected = wr.payload.layer == index
-                    m.d.comb += layer.memory.wr_valid.eq(wr.valid & selected)
-                    with m.If(selected):
-                        m.d.comb += wr.ready.eq(layer.memory.wr_ready)
-                with m.If(wr.valid & (wr.payload.layer >= len(self.layers))):
-                    m.d.comb += wr.ready.eq(1)          # no such layer: dropped, never stuck
                 with m.If(self.sample.valid):
                     m.d.sync += seed[:8].eq(self.sample.payload)
                     m.next = "SEED_HI"
@@ -344,9 +339,23 @@ class Accelerator(wiring.Component):
                         ]
                     m.next = "RESULT"
             with m.State("RESULT"):
-                m.d.comb += [core_rst.eq(1), self.result.valid.eq(1)]
+                m.d.comb += self.result.valid.eq(1)
                 with m.If(self.result.ready):
                     m.next = "SEED_LO"
+        # Plain expressions, not assignments inside the FSM: Icarus evaluates an FSM's
+        # combinational block only once one of its inputs changes, so core_rst (and every layer
+        # register reset by it) and the write handshakes would be X while the core waits in
+        # SEED_LO from reset, e.g. during a weight load before the first sample.
+        m.d.comb += core_rst.eq(fsm.ongoing("RESULT"))
+        # Synapse writes are taken between inferences only (SEED_LO); a beat for a layer that
+        # does not exist is dropped, never stuck.
+        between = fsm.ongoing("SEED_LO")
+        taken = wr.payload.layer >= len(self.layers)
+        for index, layer in enumerate(self.layers):
+            selected = wr.payload.layer == index
+            m.d.comb += layer.memory.wr_valid.eq(wr.valid & selected & between)
+            taken = taken | (selected & layer.memory.wr_ready)
+        m.d.comb += wr.ready.eq(between & taken)
         return m
 
     def _window_ahead(self, m, dec, received, core_rst):

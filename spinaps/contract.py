@@ -476,3 +476,68 @@ def window_reads(nonzero, words_per_row: int, window: int) -> np.ndarray:
     pad = np.zeros((n_windows * window - t,) + nz.shape[1:], dtype=bool)
     per = np.concatenate([nz, pad]).reshape((n_windows, window) + nz.shape[1:]).any(axis=1)
     return per.reshape(n_windows, -1).sum(axis=1).astype(np.int64) * int(words_per_row)
+
+
+# --- STT-RAM write errors and write-verify (section 9.1) -----------------------------------------
+# A written STT-RAM cell that has to change state fails to switch with probability p (it keeps
+# its old value); a cell already in the written state is not disturbed. Each memory (one per
+# layer) has one xorshift32 generator per cell of a word; every write attempt draws once from
+# every generator, and a cell fails when its draw is <= write_error_threshold(p).
+
+#: Re-writes after a failed verify read (write-verify, section 9.1); 0 = no verify read at all.
+WRITE_RETRIES = Range(0, 15, "re-writes after a failed verify read, 0 = write without verify")
+#: The fault seed of an accelerator's synapse memories (a 32-bit value).
+FAULT_SEED = Range(0, MASK32, "32-bit fault seed of the STT-RAM write-error generators")
+#: Fault seed used when none is given.
+DEFAULT_FAULT_SEED = 0x1234ABCD
+#: Shortest write (cycles) with write errors or write-verify: the old word is read in the
+#: acceptance cycle and is needed before the commit at the end of the last busy cycle.
+FAULT_MIN_WRITE_LATENCY = 2
+#: Cells per layer in the seed derivation: cell m of layer l is generator l * 65536 + m.
+FAULT_LAYER_STRIDE = 1 << 16
+#: Golden-ratio increment (Weyl sequence) and the replacement of a zero state in
+#: fault_cell_seed: a xorshift32 state must never be 0.
+FAULT_SEED_STEP = 0x9E3779B9
+FAULT_ZERO_STATE = 0x6D2B79F5
+
+
+def check_write_error_prob(p, *, field: str = "write_error_prob") -> float:
+    """``p`` as a float: a real number with ``0 <= p < 1`` (NaN, bools and strings refused)."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p < 1:
+        raise ContractError(f"{field} = {p!r} must be a number with 0 <= {field} < 1 "
+                            f"(probability that a written cell fails to switch)")
+    return float(p)
+
+
+def write_error_threshold(p) -> int:
+    """A cell fails to switch when its draw (1 .. 2^32 - 1) is ``<=`` this:
+    ``round(p * (2^32 - 1))``, so the failure probability is within 2^-32 of ``p``."""
+    return int(round(check_write_error_prob(p) * MASK32))
+
+
+def fmix32(h: int) -> int:
+    """MurmurHash3's 32-bit finalizer (a bijection with good avalanche)."""
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & MASK32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & MASK32
+    h ^= h >> 16
+    return h
+
+
+def fault_cell_seed(seed: int, layer: int, cell: int) -> int:
+    """Initial state of the write-error generator of cell ``cell`` of layer ``layer``'s memory:
+    ``fmix32((seed + FAULT_SEED_STEP * (layer * FAULT_LAYER_STRIDE + cell + 1)) mod 2^32)``,
+    or :data:`FAULT_ZERO_STATE` where that is 0."""
+    check_int("fault seed", seed, FAULT_SEED.lo, FAULT_SEED.hi, FAULT_SEED.meaning)
+    check_int("cell", cell, 0, FAULT_LAYER_STRIDE - 1, "cell of a synapse word")
+    check_int("layer", layer, 0, MAX_LAYERS - 1, "layer index")
+    index = layer * FAULT_LAYER_STRIDE + cell + 1
+    return fmix32((seed + FAULT_SEED_STEP * index) & MASK32) or FAULT_ZERO_STATE
+
+
+def write_cycles(attempts: int, write_latency: int, verify: bool) -> int:
+    """Cycles one accepted write keeps the memory from accepting the next one (section 9.1):
+    ``write_latency`` without verify; ``attempts * (write_latency + 1) + 1`` with it (each
+    attempt, then a verify read and its compare; the retry starts in the compare cycle)."""
+    return attempts * (write_latency + 1) + 1 if verify else write_latency

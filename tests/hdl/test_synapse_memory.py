@@ -9,7 +9,6 @@ write committed in cycle c; a write accepted in cycle a commits at the end of cy
 a + write_latency - 1 and the memory is ready again in cycle a + write_latency.
 """
 
-import math
 import random
 import zlib
 from collections import deque
@@ -20,7 +19,6 @@ from amaranth.hdl import Fragment, Module
 from amaranth.lib import wiring
 from amaranth.sim import Simulator
 
-from spinaps.contract import xorshift32
 from spinaps.hdl.synapse_memory import (
     MEMORY_KINDS,
     SramSynapseMemory,
@@ -256,66 +254,6 @@ def test_sram_wr_ready_always_high():
         dut, lambda cycle, _: dict(wr_valid=cycle % 3 != 0, wr_addr=cycle % 8, wr_data=cycle), 12)
     assert all(wr_ready for _, _, wr_ready in outputs)
     assert counters["writes"] == 8
-
-
-# --------------------------------------------------------------------------- write errors
-
-@pytest.mark.parametrize("write_latency", [1, 3])
-def test_write_errors_flip_fraction_and_counter(write_latency):
-    prob, data_width, depth = 0.3, 32, 128           # 4096 written cells
-    dut = SttRamSynapseMemory(data_width=data_width, depth=depth, read_latency=2,
-                              write_latency=write_latency, write_error_prob=prob)
-    rng = random.Random(7)
-    data = random_init(rng, data_width, depth)
-    write_phase = depth * write_latency
-    cycles = write_phase + depth + dut.read_latency
-
-    def drive(cycle, _outputs):
-        if cycle < write_phase:
-            if cycle % write_latency == 0:
-                addr = cycle // write_latency
-                return dict(wr_valid=1, wr_addr=addr, wr_data=data[addr])
-            return {}
-        return dict(rd_en=1, rd_addr=cycle - write_phase) if cycle - write_phase < depth else {}
-
-    inputs, outputs, counters = simulate(dut, drive, cycles)
-    masks = dut.reference_flip_masks(depth)
-    check_against_model(dut, inputs, outputs, counters, flip_masks=masks)
-
-    stored = [outputs[write_phase + addr + dut.read_latency][1] for addr in range(depth)]
-    flipped = sum(bin(word ^ data[addr]).count("1") for addr, word in enumerate(stored))
-    cells = data_width * depth
-    sigma = math.sqrt(cells * prob * (1 - prob))
-    assert abs(flipped - prob * cells) < 5 * sigma, (flipped, cells)
-    assert counters["write_errors"] == flipped
-    assert counters["writes"] == depth
-    assert [word ^ data[addr] for addr, word in enumerate(stored)] == masks
-
-
-def test_reference_flip_masks_use_xorshift32():
-    dut = SttRamSynapseMemory(data_width=3, depth=2, write_error_prob=0.5, write_error_seed=99)
-    assert len(set(dut.error_seeds)) == 3 and all(dut.error_seeds)
-    state, expected = dut.error_seeds[1], []
-    for _ in range(20):
-        state = xorshift32(state)
-        expected.append(int(state <= dut.write_error_threshold))
-    assert [(mask >> 1) & 1 for mask in dut.reference_flip_masks(20)] == expected
-    assert dut.write_error_threshold == round(0.5 * 0xFFFFFFFF)
-    other = SttRamSynapseMemory(data_width=3, depth=2, write_error_prob=0.5, write_error_seed=100)
-    assert other.error_seeds != dut.error_seeds
-
-
-def test_no_error_logic_when_prob_is_zero():
-    def text(**kw):
-        return rtlil.convert(SttRamSynapseMemory(data_width=8, depth=16, **kw),
-                             name="top", emit_src=False)
-
-    error_free = text(write_error_prob=0.0, write_error_seed=1)
-    assert "xorshift" not in error_free
-    assert error_free == text(write_error_prob=0.0, write_error_seed=0xDEADBEEF)
-    assert "xorshift" in text(write_error_prob=0.3)
-    dut = SttRamSynapseMemory(data_width=8, depth=16)
-    assert dut.error_seeds == () and dut.reference_flip_masks(3) == [0, 0, 0]
 
 
 # --------------------------------------------------------------------------- interface
