@@ -3,9 +3,8 @@
 :class:`RandomNetwork` is a plain record of every choice (layer sizes and types, weight widths,
 K, tau, lanes, encoder type and lanes, decision rule, LIF leak/reset/refractory, thresholds
 near saturation, memory kind and latencies, stall pattern, samples). Its ``repr`` is the
-reproducer a failing property test prints: paste it after
-``from spinaps.sim.random_networks import *`` and call :meth:`RandomNetwork.model`,
-:meth:`RandomNetwork.stimulus`.
+reproducer a failing property test prints (:meth:`RandomNetwork.reproducer`: paste it into
+Python to rerun the case with :func:`rtl_comparison`).
 
 The parameters of each layer come from the random layer builders of
 :mod:`spinaps.sim.models` (one place that knows how to make a layer that fires now and then);
@@ -31,7 +30,7 @@ from spinaps import contract
 from spinaps.contract import DECISIONS, ENCODER_TYPES, RANGES, RESETS, WEIGHT_BITS
 from spinaps.sim.models import random_glm_layer, random_lif_layer
 
-__all__ = ["LifSpec", "GlmSpec", "RandomNetwork", "SIZE_CAPS", "network_strategy"]
+__all__ = ["LifSpec", "GlmSpec", "RandomNetwork", "SIZE_CAPS", "network_strategy", "rtl_comparison"]
 
 #: Caps on what costs simulation time (the contract allows far more; see the module docstring).
 SIZE_CAPS = {"layers": 3, "n_inputs": 20, "n_out": 12, "t_max": 10, "frames": 3, "u_bits": 9,
@@ -184,12 +183,26 @@ class RandomNetwork:
         return xs.astype(np.int64), rng.integers(RANGES["seed"].lo, RANGES["seed"].hi + 1, self.n_samples)
 
     def reproducer(self):
-        """Python that rebuilds this case (what a failing test prints)."""
+        """Python that reruns this case (what a failing test prints)."""
         return ("from spinaps.sim.random_networks import *\n"
                 f"net = {self!r}\n"
-                "model, (xs, seeds) = net.model(), net.stimulus()\n"
-                "# run_rtl(model, xs, seeds, build_dir=..., memory=net.memory, memory_options=net.memory_options,\n"
-                "#         valid_prob=net.valid_prob, ready_prob=net.ready_prob, stall_seed=net.stall_seed)")
+                "report, run = rtl_comparison(net, 'build/randnet_repro')\n"
+                "print(report.describe())")
+
+
+def rtl_comparison(net, build_dir, simulator=None):
+    """Simulate ``net`` (its memory, stalls and samples) and compare with its golden model:
+    ``(Comparison, RtlRun)`` (:func:`spinaps.sim.compare.compare_with_golden`: every spike of
+    every layer, the class, the decision step and the counters)."""
+    from spinaps.sim.compare import compare_with_golden
+    from spinaps.sim.runner import run_rtl
+
+    model = net.model()
+    xs, seeds = net.stimulus()
+    run = run_rtl(model, xs, seeds, build_dir=build_dir, memory=net.memory, memory_options=net.memory_options,
+                  valid_prob=net.valid_prob, ready_prob=net.ready_prob, stall_seed=net.stall_seed,
+                  simulator=simulator)
+    return compare_with_golden(model, xs, seeds, run.results, run.probes), run
 
 
 def _int(st, name, cap=None, lo=None):

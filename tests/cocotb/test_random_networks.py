@@ -23,9 +23,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, event, given, note, settings  # noqa: E402
 from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
 
-from spinaps.sim.compare import compare_with_golden  # noqa: E402
-from spinaps.sim.random_networks import network_strategy  # noqa: E402
-from spinaps.sim.runner import run_rtl  # noqa: E402
+from spinaps.sim.random_networks import network_strategy, rtl_comparison  # noqa: E402
 
 pytestmark = pytest.mark.cocotb
 
@@ -43,16 +41,13 @@ SLOW = settings(max_examples=SLOW_EXAMPLES, database=DirectoryBasedExampleDataba
 def check_network(net):
     """Simulate ``net`` and assert RTL == golden on every spike, class, step and counter."""
     note(f"reproducer:\n{net.reproducer()}")
-    model = net.model()
-    xs, seeds = net.stimulus()
     with tempfile.TemporaryDirectory(prefix="spinaps_randnet_") as build:
-        run = run_rtl(model, xs, seeds, build_dir=Path(build), memory=net.memory, memory_options=net.memory_options,
-                      valid_prob=net.valid_prob, ready_prob=net.ready_prob, stall_seed=net.stall_seed)
+        report, run = rtl_comparison(net, Path(build))
     assert not run.probe_overflow, net.reproducer()
-    report = compare_with_golden(model, xs, seeds, run.results, run.probes)
     assert report.mismatches == [], f"{report.describe()}\n{net.reproducer()}"
-    gold = model.run(xs, seeds)
     # What the examples exercised (pytest --hypothesis-show-statistics).
+    model = net.model()
+    gold = model.run(*net.stimulus())
     event(f"{len(model.layers)} layer(s), {model.layers[-1].kind} output, {model.decision}, {net.memory}")
     event("every layer fired" if all(s.any() for s in gold.layer_spikes) else "some layer silent")
 
