@@ -92,7 +92,9 @@ def golden_vs_snntorch(artifact, ds, repeat=5):
     from spinaps.sw.golden import GoldenModel
 
     model = GoldenModel.from_artifact(artifact)
-    assert model.t_max == SNN_STEPS and model.decision == "spike_count", (model.t_max, model.decision)
+    if model.t_max != SNN_STEPS or model.decision != "spike_count":
+        raise SystemExit(f"error: {artifact.path} is not the {SNN_STEPS}-step spike-count network this comparison "
+                         f"needs (t_max = {model.t_max}, decision = {model.decision}); delete it and rerun")
     net = snntorch_network(model)
     n = SNN_BATCH * max(4, -(-4 * len(ds.y_test) // SNN_BATCH))
     x = np.resize(np.asarray(ds.x_test), (n, ds.x_test.shape[1]))
