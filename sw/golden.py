@@ -11,13 +11,19 @@ cocotb component tests and the end-to-end cocotb test compare against them. Ever
 integer helper (generator, seeds, groups, LIF integration, decisions, structural rules)
 comes from :mod:`spinaps.contract`; this module only batches them over samples in torch.
 
-One module of about 500 lines on purpose: its sections follow docs/semantics.md one to one
+One module of about 600 lines on purpose: its sections follow docs/semantics.md one to one
 (generator, encoder, traces, GLM, LIF, decision, the whole accelerator), so the model can be
 read against the contract.
+
+Speed matters (the design search's inner loop; bench/toolspeed.py measures it against
+snnTorch's float simulation of the same network): generator draws come from tables of
+xorshift32's linear parts (:func:`draw_table`), the LIF step loop runs in place in int32
+(:func:`_lif_steps`), and :meth:`GoldenModel.run` copies each batch once into the result.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,25 +53,66 @@ def initial_states(base_seeds, seeds):
     return contract.initial_state(base[None, :], torch.as_tensor(seeds)[:, None])
 
 
-def draw_table(base_seeds, seeds, n_draws):
-    """All draws of a bank: int64 tensor ``[B, n_draws, G]``; entry ``n`` is draw number n."""
-    s = initial_states(base_seeds, seeds)
-    out = torch.empty((s.shape[0], n_draws, s.shape[1]), dtype=torch.int64)
+def draw_table(base_seeds, seeds, n_draws, shift=0, dtype=torch.int64):
+    """All draws of a bank: tensor ``[B, n_draws, G]``; entry ``n`` is draw number n (the
+    generator's state after ``n + 1`` steps), shifted right by ``shift``, as ``dtype`` (int64
+    holds a whole state; a narrower type must hold ``32 - shift`` bits).
+
+    xorshift32 is linear over GF(2) (shifts and xors only), so the state after ``n`` steps of
+    ``base ^ (seed << 16)`` is the state of ``base`` after ``n`` steps xor that of
+    ``seed << 16``, and the latter is the xor of the states of the seed's two bytes in place.
+    The three parts are tabulated once per bank and length (:func:`_base_steps`,
+    :func:`_seed_byte_steps`), so a batch costs two gathers and two xors instead of ``n_draws``
+    generator steps; the right shift distributes over xor too.
+    """
+    initial_states(base_seeds, seeds)                          # the range checks
+    seeds = torch.as_tensor(np.asarray(seeds, dtype=np.int64))
+    base = (_base_steps(tuple(int(b) for b in np.asarray(base_seeds).ravel()), n_draws) >> shift).to(dtype)
+    low, high = ((t >> shift).to(dtype) for t in _seed_byte_steps(n_draws))                   # [n, 256]
+    per_seed = (low[:, seeds & 0xFF] ^ high[:, seeds >> 8]).T                                   # [B, n]
+    return per_seed[:, :, None] ^ base[None]                                                    # [B, n, G]
+
+
+def _steps(start, n_draws):
+    """States of generators started at ``start`` (int64 ``[M]``) after 1..n_draws steps: ``[n, M]``."""
+    out = np.empty((n_draws, len(start)), dtype=np.int64)
+    s = np.asarray(start, dtype=np.int64)
     for n in range(n_draws):
         s = xorshift32(s)
-        out[:, n] = s
-    return out
+        out[n] = s
+    return torch.as_tensor(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _base_steps(base_seeds, n_draws):
+    """The base seeds' own part of every draw, ``[n_draws, G]`` (see :func:`draw_table`)."""
+    return _steps(np.asarray(base_seeds, dtype=np.int64), n_draws)
+
+
+@functools.lru_cache(maxsize=16)
+def _seed_byte_steps(n_draws):
+    """The seed's part of every draw, per byte value: ``(low, high)``, each ``[n_draws, 256]``,
+    for the seed's low byte in state bits 16..23 and its high byte in bits 24..31."""
+    byte = np.arange(256, dtype=np.int64)
+    both = _steps(np.concatenate([byte << contract.SEED_BITS, byte << (contract.SEED_BITS + 8)]), n_draws)
+    return both[:, :256], both[:, 256:]
 
 
 # --- 3. encoder ------------------------------------------------------------------------------
 
-def _frames_of(intensity, frames, t_max):
+_NUMPY_DTYPES = {torch.int16: np.int16, torch.int64: np.int64}
+
+
+def _frames_of(intensity, frames, t_max, dtype=torch.int64):
     """Intensities ``[B, frames * N_in]`` as the ``[B, T, N_in]`` tensor of each step's frame
-    (section 1: step ``t`` uses frame ``min(t, F) - 1``)."""
-    x = torch.as_tensor(np.asarray(intensity, dtype=np.int64))
+    (section 1: step ``t`` uses frame ``min(t, F) - 1``); with one frame, a broadcast view."""
+    # astype copies: the caller's array may be read-only (torch warns on those).
+    x = torch.from_numpy(np.asarray(intensity).astype(_NUMPY_DTYPES[dtype]))
     if x.shape[1] % frames:
         raise ValueError(f"a sample of {x.shape[1]} intensities does not split into {frames} frames")
     n_in = x.shape[1] // frames
+    if frames == 1:
+        return x[:, None, :].expand(x.shape[0], t_max, n_in)
     frame = torch.as_tensor(contract.frame_of_step(t_max, frames))
     return x.reshape(x.shape[0], frames, n_in)[:, frame]
 
@@ -75,11 +122,12 @@ def encode_bernoulli(intensity, seeds, base_seeds, t_max, frames=1):
 
     ``intensity`` is ``[B, frames * N_in]``, frame after frame (the sample stream's order).
     """
-    x = _frames_of(intensity, frames, t_max)                        # [B, T, N_in]
+    x = _frames_of(intensity, frames, t_max, torch.int16)          # [B, T, N_in]
     b, _, n_in = x.shape
     g = len(base_seeds)
     q = contract.groups(n_in, g)
-    r = draw_table(base_seeds, seeds, t_max * q) >> contract.DRAW_SHIFT["encoder"]  # [B, T*Q, G]
+    # 8-bit draws (the top byte of each state) compared with 8-bit intensities: int16 holds both.
+    r = draw_table(base_seeds, seeds, t_max * q, contract.DRAW_SHIFT["encoder"], torch.int16)  # [B, T*Q, G]
     r = r.reshape(b, t_max, q * g)[:, :, :n_in]                     # input i = q*G + g
     return r < x
 
@@ -193,7 +241,7 @@ def glm_spikes(u, seeds, params: GlmLayerParams):
     qn = contract.groups(n_out, p)
     table = torch.as_tensor(np.asarray(params.sigmoid, dtype=np.int64))
     prob = table[u - contract.potential_bounds(params.u_bits)[0]]        # entry u + 2^(U-1)
-    r = draw_table(params.base_seeds, seeds, t_max * qn) >> contract.DRAW_SHIFT["glm"]
+    r = draw_table(params.base_seeds, seeds, t_max * qn, contract.DRAW_SHIFT["glm"], torch.int32)
     r = r.reshape(b, t_max, qn * p)[:, :, :n_out]
     return r < prob
 
@@ -228,28 +276,58 @@ class LifLayerParams:
 def lif_layer(s, params: LifLayerParams):
     """Potentials ``u [B, T, N_out]`` (int64, saturated, before reset) and spikes ``y`` (bool)
     of a LIF layer for input spikes ``s [B, T, N_in]`` (section 5b)."""
+    u, y = _lif_steps(s, params)
+    return u.to(torch.int64), y
+
+
+def _lif_steps(s, params: LifLayerParams):
+    """:func:`lif_layer` with int32 potentials, both outputs ``[B, T, N_out]`` views of
+    time-major tensors.
+
+    The step loop is the model's inner loop (the design search runs it millions of times), so
+    it works time-major in int32 with in-place operations into preallocated outputs, and
+    skips the refractory bookkeeping of a layer without refractory steps. int32 is exact: a
+    potential has at most 24 bits (``v_bits``), a drive at most 16 + 8 bits of summed
+    weights plus a bias (``n_in <= 65536``, ``|w| <= 255``).
+    """
     w = np.asarray(params.weights, dtype=np.int64)
     b, t_max, n_in = s.shape
-    # Integer-exact float matmul (every partial sum of |w| bounded by the dtype's mantissa).
+    n_out = params.n_out
+    # Integer-exact float matmul (every partial sum of |w| bounded by the dtype's mantissa), so
+    # the products need no rounding.
     dtype = torch.float32 if int(np.abs(w).sum(axis=1).max(initial=0)) < 2**24 else torch.float64
-    acc = (s.to(dtype).reshape(b * t_max, n_in) @ torch.as_tensor(w, dtype=dtype).T)
-    acc = acc.round().to(torch.int64).reshape(b, t_max, -1)
-    theta = torch.as_tensor(np.asarray(params.threshold, dtype=np.int64))
-    bias = torch.as_tensor(np.asarray(params.bias, dtype=np.int64))
-    v = torch.zeros((b, params.n_out), dtype=torch.int64)
-    ref = torch.zeros_like(v)
-    u_out = torch.empty_like(acc)
-    y_out = torch.empty(acc.shape, dtype=torch.bool)
+    drive = s.transpose(0, 1).reshape(t_max * b, n_in).to(dtype) @ torch.as_tensor(w, dtype=dtype).T
+    drive = drive.to(torch.int32).reshape(t_max, b, n_out)
+    drive += torch.as_tensor(np.asarray(params.bias, dtype=np.int32))
+    theta = torch.as_tensor(np.asarray(params.threshold, dtype=np.int32))
+    lo, hi = contract.potential_bounds(params.v_bits)
+    shift, subtract, refractory = params.leak_shift, params.reset == "subtract", params.refractory
+    u_out = torch.empty((t_max, b, n_out), dtype=torch.int32)
+    y_out = torch.empty((t_max, b, n_out), dtype=torch.bool)
+    v = torch.zeros((b, n_out), dtype=torch.int32)
+    tmp = torch.empty_like(v)
+    ref = torch.zeros_like(v) if refractory else None
     for t in range(t_max):
-        u = contract.lif_integrate(v, acc[:, t] + bias, params.leak_shift, params.v_bits)
-        quiet = ref > 0                                  # refractory: hold v, no spike
-        u = torch.where(quiet, v, u)
-        y = (u >= theta) & ~quiet
-        after = (u - theta) if params.reset == "subtract" else torch.zeros_like(u)
-        v = torch.where(y, after, u)
-        ref = torch.where(quiet, ref - 1, torch.where(y, params.refractory, 0))
-        u_out[:, t], y_out[:, t] = u, y
-    return u_out, y_out
+        u, y = u_out[t], y_out[t]
+        # contract.lif_integrate, in place: clamp(v - (v >> s) + drive)
+        if shift:
+            torch.bitwise_right_shift(v, shift, out=tmp)
+            torch.sub(v, tmp, out=u)
+            u += drive[t]
+        else:
+            torch.add(v, drive[t], out=u)
+        u.clamp_(lo, hi)
+        if refractory:
+            quiet = ref > 0                              # refractory: hold v, no spike
+            u.copy_(torch.where(quiet, v, u))
+            torch.ge(u, theta, out=y)
+            y &= ~quiet
+            ref.sub_(1).clamp_(min=0)                    # counts down while quiet, else 0
+            ref += y * refractory
+        else:
+            torch.ge(u, theta, out=y)
+        v = (u - y * theta) if subtract else u.masked_fill(y, 0)
+    return u_out.permute(1, 0, 2), y_out.permute(1, 0, 2)
 
 
 # --- 6. decision -----------------------------------------------------------------------------
@@ -454,21 +532,33 @@ class GoldenModel:
             raise ValueError("input intensities must be 8-bit unsigned (0..255)")
         if seeds.shape != (intensity.shape[0],):
             raise ValueError(f"need one seed per sample: {seeds.shape} vs {intensity.shape[0]} samples")
-        parts = [self._run(intensity[i:i + batch], seeds[i:i + batch]) for i in range(0, len(seeds), batch)]
+        n, n_layers = len(seeds), len(self.layers)
+        arrays = {}
 
-        def cat(key):
-            return torch.cat([p[key] for p in parts]).numpy()
+        def put(key, i, value, dtype=None):
+            """Copy one batch's tensor into the whole run's array (made at the first batch):
+            one strided copy per batch instead of a concatenation and a conversion."""
+            if key not in arrays:
+                arrays[key] = np.empty((n, *value.shape[1:]), dtype=dtype or value.numpy().dtype)
+            torch.from_numpy(arrays[key][i:i + len(value)]).copy_(value)
 
-        n_layers = len(self.layers)
+        for i in range(0, n, batch) if n else [0]:
+            part = self._run(intensity[i:i + batch], seeds[i:i + batch])
+            for key in ("cls", "step", "decided", "events", "sops", "x"):
+                put(key, i, part[key])
+            for index in range(n_layers):
+                put(("y", index), i, part["y"][index])
+                put(("u", index), i, part["u"][index], np.int64)
+            if labels is not None:
+                put("y_full", i, part["y_full"])
         out = GoldenResult(
-            cls=cat("cls"), step=cat("step"), decided=cat("decided"), events=cat("events"), sops=cat("sops"),
-            input_spikes=cat("x"),
-            layer_spikes=[torch.cat([p["y"][l] for p in parts]).numpy() for l in range(n_layers)],
-            layer_potentials=[torch.cat([p["u"][l] for p in parts]).numpy() for l in range(n_layers)],
+            cls=arrays["cls"], step=arrays["step"], decided=arrays["decided"], events=arrays["events"],
+            sops=arrays["sops"], input_spikes=arrays["x"],
+            layer_spikes=[arrays["y", index] for index in range(n_layers)],
+            layer_potentials=[arrays["u", index] for index in range(n_layers)],
         )
         if labels is not None:
-            u = torch.cat([p["u"][-1] for p in parts])
-            y = torch.cat([p["y_full"] for p in parts])
+            u, y = torch.as_tensor(arrays["u", n_layers - 1]), torch.as_tensor(arrays["y_full"])
             out.accuracy_by_step = accuracy_by_step(u, y, labels, self.decision)
         return out
 
@@ -478,7 +568,7 @@ class GoldenModel:
         us, ys, events, sops = [], [], [], []
         for lp in self.layers:
             if lp.kind == "lif":
-                u, y = lif_layer(s, lp)
+                u, y = _lif_steps(s, lp)
                 ev = s.sum(dim=-1)                                            # [B, T]
                 sop = ev * lp.n_out
             else:

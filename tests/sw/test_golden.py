@@ -105,3 +105,35 @@ def test_run_rejects_bad_samples():
         m.run(np.full((2, m.n_in), 300), np.arange(2))
     with pytest.raises(ValueError, match="seed"):
         m.run(np.zeros((2, m.n_in)), np.arange(3))
+
+
+def test_draw_table_shortcut_equals_stepping_every_generator():
+    """draw_table tabulates xorshift32's linear parts (base seed, seed bytes): the same states as
+    stepping each generator, for any seed, any shift and a narrower dtype."""
+    rng = np.random.default_rng(5)
+    base = [0xACE10001, 0x0BADF00D, 0x00010001, 0xFFFFFFFF]
+    seeds = rng.integers(0, 65536, 6).tolist() + [0, 255, 256, 65535]
+    full = golden.draw_table(base, seeds, 40)
+    for b, s in enumerate(seeds):
+        for g, bs in enumerate(base):
+            assert full[b, :, g].tolist() == _draws_by_hand(bs ^ (s << 16), 40)
+    assert torch.equal(golden.draw_table(base, seeds, 40, 24, torch.int16), (full >> 24).to(torch.int16))
+    assert torch.equal(golden.draw_table(base, seeds, 40, 16, torch.int32), (full >> 16).to(torch.int32))
+
+
+def test_run_in_batches_equals_one_batch():
+    """run() fills its arrays batch by batch: any batch size gives the same result."""
+    from spinaps.sim.models import random_network
+
+    model = random_network(4, sizes=(9, 7, 4), output="lif", decision="spike_count", t_max=6, frames=2,
+                           lif_options=dict(refractory=2, reset="zero"))
+    rng = np.random.default_rng(1)
+    xs, seeds = rng.integers(0, 256, (11, model.sample_size)), rng.integers(0, 65536, 11)
+    whole, parts = model.run(xs, seeds, labels=np.arange(11) % 4), model.run(xs, seeds, labels=np.arange(11) % 4, batch=3)
+    for key in ("cls", "step", "decided", "events", "sops", "input_spikes"):
+        assert np.array_equal(getattr(whole, key), getattr(parts, key)), key
+        assert getattr(whole, key).dtype == getattr(parts, key).dtype, key
+    for a, b in zip(whole.layer_spikes + whole.layer_potentials, parts.layer_spikes + parts.layer_potentials):
+        assert np.array_equal(a, b) and a.dtype == b.dtype
+    assert whole.layer_potentials[0].dtype == np.int64
+    assert whole.accuracy_by_step == parts.accuracy_by_step
