@@ -180,3 +180,31 @@ def test_coefficients_name_the_missing_field():
         EnergyCoefficients.from_table({"memories": {"sram": {}}, "logic": {}}, "sram")
     c = device_coefficients("sttram")
     assert c.memory == "sttram" and c.read_pj_per_bit > 0
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--network", "glm", "--energy-beta", "1"], "--energy-beta"),
+    (["--network", "softlif", "--energy-window", "2"], "--energy-window"),
+    (["--network", "lif", "--energy-window", "3"], "energy_window"),
+    (["--network", "hybrid", "--energy-beta", "-0.5"], "energy_beta"),
+    (["--network", "lif", "--energy-epochs", "-1"], "energy_epochs"),
+])
+def test_cli_refuses_bad_energy_options(tmp_path, capsys, argv, words):
+    from spinaps.cli import main
+
+    assert main(["train", *argv, "--out", str(tmp_path / "m.npz")]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_cli_trains_with_the_penalty(tmp_path, capsys):
+    from spinaps.cli import main
+    from spinaps.sw import artifact as art
+
+    out = tmp_path / "m.npz"
+    assert main(["train", "--network", "lif", "--decision", "spike_count", "--hidden", "8", "--epochs", "1",
+                 "--t-max", "6", "--energy-beta", "1", "--energy-epochs", "1", "--energy-window", "2",
+                 "--out", str(out)]) == 0
+    config = art.load(out).manifest["training"]["config"]
+    assert (config["energy_beta"], config["energy_epochs"], config["energy_window"]) == (1.0, 1, 2)
