@@ -66,7 +66,7 @@ def _softlif_config(args):
     kw = {k: getattr(args, k) for k in ("epochs", "seed") if getattr(args, k, None) is not None}
     if args.hidden is not None:
         kw["hidden"] = _hidden(args)
-    return SoftLifConfig(**kw)
+    return SoftLifConfig(**kw, **_energy_fields(args))
 
 
 def _threads(args, file=None):
@@ -633,7 +633,7 @@ ENERGY_OPTIONS = ("energy_beta", "energy_window", "energy_epochs", "energy_penal
 def add_energy_options(sp):
     """The fine-tuning stage of hardware-aware training (LifNetConfig's energy_* fields)."""
     sp.add_argument("--energy-beta", type=float, default=None,
-                    help="hybrid, lif: weight of the energy penalty L_task + beta * E_hat / E_hat_0 in a "
+                    help="hybrid, lif, softlif: weight of the energy penalty L_task + beta * E_hat / E_hat_0 in a "
                          "fine-tuning stage after the training (default: 0, none; try 0.1-3)")
     sp.add_argument("--energy-window", type=int, default=None,
                     help="window length W of the engine the energy estimate targets (1, 2, 4, 8; default 1)")
@@ -652,7 +652,7 @@ def _energy_fields(args):
 
 def _check_energy_options(args):
     given = [k for k in ENERGY_OPTIONS if getattr(args, k, None) is not None]
-    if given and args.network not in ("hybrid", "lif"):
+    if given and args.network == "glm":
         names = ", ".join("--" + k.replace("_", "-") for k in given)
-        raise pre.OptionError(f"{names}: hardware-aware training needs --network hybrid or lif "
-                              f"(--network {args.network} has no fine-tuning stage)")
+        raise pre.OptionError(f"{names}: hardware-aware training needs --network hybrid, lif or softlif "
+                              f"(--network glm has no fine-tuning stage)")

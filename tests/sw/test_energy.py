@@ -184,7 +184,8 @@ def test_coefficients_name_the_missing_field():
 
 @pytest.mark.parametrize("argv, words", [
     (["--network", "glm", "--energy-beta", "1"], "--energy-beta"),
-    (["--network", "softlif", "--energy-window", "2"], "--energy-window"),
+    (["--network", "glm", "--energy-window", "2"], "--energy-window"),
+    (["--network", "softlif", "--energy-beta", "0.5", "--energy-epochs", "0"], "energy_epochs >= 1"),
     (["--network", "lif", "--energy-window", "3"], "energy_window"),
     (["--network", "hybrid", "--energy-beta", "-0.5"], "energy_beta"),
     (["--network", "lif", "--energy-epochs", "-1"], "energy_epochs"),
@@ -208,3 +209,17 @@ def test_cli_trains_with_the_penalty(tmp_path, capsys):
                  "--out", str(out)]) == 0
     config = art.load(out).manifest["training"]["config"]
     assert (config["energy_beta"], config["energy_epochs"], config["energy_window"]) == (1.0, 1, 2)
+
+
+def test_softlif_penalty_lowers_the_hidden_rates(digits):
+    from spinaps.sw.softlif import SoftLifConfig, train_softlif
+
+    base = dict(hidden=(16,), epochs=2, energy_epochs=2)
+    runs = {beta: train_softlif(digits, SoftLifConfig(**base, energy_beta=beta), progress=False, compare_relu=False)
+            for beta in (0.0, 3.0)}
+    assert runs[3.0].energy_reference > 0 and runs[0.0].energy_history == [None, None]
+    rates = {beta: np.mean(t.activations(digits.x_test[:200])[1][0]) for beta, t in runs.items()}
+    assert rates[3.0] < rates[0.0]
+    assert runs[3.0].accuracy_softlif > 0.2                   # chance is 0.1
+    with pytest.raises(ValueError, match="SoftLifConfig.energy_window"):
+        SoftLifConfig(energy_window=5)
