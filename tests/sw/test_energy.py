@@ -32,7 +32,7 @@ def nets(digits):
     for name, kw in {"lif_first": dict(output="lif", decision="first_to_spike"),
                      "lif_count": dict(output="lif", decision="spike_count"),
                      "hybrid": dict(output="glm")}.items():
-        cfg = LifNetConfig(hidden=(16,), epochs=2, max_train=300, ann_baseline=False, t_max=12, **kw)
+        cfg = LifNetConfig(hidden=(16,), epochs=1, max_train=200, ann_baseline=False, t_max=12, **kw)
         out[name] = train_network(digits, cfg, progress=False)
     return out
 
@@ -199,6 +199,7 @@ def test_cli_refuses_bad_energy_options(tmp_path, capsys, argv, words):
     assert not (tmp_path / "m.npz").exists()
 
 
+@pytest.mark.slow
 def test_cli_trains_with_the_penalty(tmp_path, capsys):
     from spinaps.cli import main
     from spinaps.sw import artifact as art
