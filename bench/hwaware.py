@@ -1,7 +1,7 @@
 """Hardware-aware training benchmark: accuracy against estimated and RTL-measured EDP per beta.
 
     python bench/hwaware.py            # digits spike-count LIF and hybrid networks, 4 betas + L1
-    python bench/hwaware.py --quick    # the spike-count network, 2 betas + L1, short stages
+    python bench/hwaware.py --quick    # the spike-count network, 1 beta + L1, short stages, Icarus
 
 Each network is trained once (stage 1, task loss), then fine-tuned from those weights for the
 same number of epochs with ``L_task + beta * E_hat / E_hat_0`` for every beta (log scale),
@@ -38,7 +38,8 @@ CASES = {   # name -> (data set, LifNetConfig fields of stage 1)
     "hybrid": ("digits", dict(hidden=(64,), epochs=60)),
 }
 FINE_EPOCHS, RTL_N = 20, 100
-QUICK = dict(cases=["spike_count"], betas=[0.3, 3.0], epochs=15, fine=5, rtl_n=20)
+# Quick (make bench-quick, a few minutes): one beta, Icarus on a few samples (no Verilator build).
+QUICK = dict(cases=["spike_count"], betas=[1.0], epochs=10, fine=3, rtl_n=5, simulator="icarus")
 TARGET = {"edp_ratio": 2.0, "accuracy_points": 1.0}
 
 
@@ -245,9 +246,10 @@ def plot(result, path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="the spike-count network, 2 betas, short stages")
+    ap.add_argument("--quick", action="store_true", help="the spike-count network, 1 beta, short stages")
     ap.add_argument("--only", nargs="+", choices=list(CASES), help="run these networks only")
-    ap.add_argument("--simulator", default="verilator", choices=["verilator", "icarus"])
+    ap.add_argument("--simulator", default=None, choices=["verilator", "icarus"],
+                    help="RTL simulator (default: verilator; icarus with --quick)")
     ap.add_argument("--add-bound", action="store_true",
                     help="only add the golden EDP bound (from the saved artifacts) to an existing hwaware.json")
     args = ap.parse_args(argv)
@@ -273,7 +275,8 @@ def main(argv=None):
     build = Path("build/bench_hwaware")
     devices = load_devices()
     t0 = time.perf_counter()
-    cases = [run_case(n, args.quick, build, devices, args.simulator) for n in names]
+    simulator = args.simulator or (QUICK["simulator"] if args.quick else "verilator")
+    cases = [run_case(n, args.quick, build, devices, simulator) for n in names]
     command = "python bench/hwaware.py" + (" --quick" if args.quick else "") + \
               (" --only " + " ".join(args.only) if args.only else "")
     result = {"command": command, "quick": args.quick, "betas": QUICK["betas"] if args.quick else BETAS,

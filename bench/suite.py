@@ -6,7 +6,8 @@
 Stages, each its own script (each also runs alone): bench/run.py (GLM first-to-spike),
 bench/networks.py (hidden LIF layers), bench/softlif.py (soft-LIF conversion), bench/cost.py
 (STT-RAM vs SRAM cost model over the artifacts the stages before built), bench/toolspeed.py
-(Verilog generation time, golden inferences/s, spike raster) run in this order on one core;
+(Verilog generation time, golden inferences/s, spike raster), bench/hwaware.py (hardware-aware
+training: accuracy against estimated and RTL-measured EDP per beta) run in this order on one core;
 bench/synth.py (Yosys resources, nextpnr Fmax, us per inference) runs at the same time on the
 other core (it trains its own models and shares no file with them); then bench/report.py.
 Every stage runs with one torch thread. Stage times go to bench/results/suite.json. A failing
