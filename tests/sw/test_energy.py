@@ -224,3 +224,12 @@ def test_softlif_penalty_lowers_the_hidden_rates(digits):
     assert runs[3.0].accuracy_softlif > 0.2                   # chance is 0.1
     with pytest.raises(ValueError, match="SoftLifConfig.energy_window"):
         SoftLifConfig(energy_window=5)
+
+
+def test_api_train_takes_the_energy_fields(tmp_path):
+    import spinaps
+
+    hw = spinaps.train("digits", "lif", out=tmp_path / "m.npz", progress=False, hidden=(8,), epochs=1, t_max=6,
+                       max_train=100, ann_baseline=False, decision="spike_count", energy_beta=0.5, energy_epochs=1)
+    config = hw.artifact.manifest["training"]["config"]
+    assert (config["energy_beta"], config["energy_epochs"]) == (0.5, 1)
