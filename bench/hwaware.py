@@ -169,8 +169,8 @@ def run_case(name, quick, build, devices, simulator):
         row["edp_golden_ratio_vs_baseline"] = base["edp_golden"] / row["edp_golden"]
         row["edp_hat_ratio_vs_baseline"] = base["edp_hat"] / row["edp_hat"]
         row["accuracy_change_points"] = 100 * (row["accuracy_golden"] - base["accuracy_golden"])
-        row["meets_target"] = (row is not base and row["edp_rtl_ratio_vs_baseline"] >= TARGET["edp_ratio"]
-                               and row["accuracy_change_points"] >= -TARGET["accuracy_points"])
+        row["meets_target"] = bool(row is not base and row["edp_rtl_ratio_vs_baseline"] >= TARGET["edp_ratio"]
+                                   and row["accuracy_change_points"] >= -TARGET["accuracy_points"])
     return {"network": name, "dataset": data, "config": {k: list(v) if isinstance(v, tuple) else v
                                                          for k, v in fields.items()},
             "stage1_seconds": round(stage1_s, 1), "rows": rows}
@@ -191,7 +191,7 @@ def markdown(result):
              "(baseline: beta = 0, the same fine-tuning without penalty; `l1`: plain L1 on the spike "
              "counts, the ablation). Accuracy: golden model, whole test split. `E_hat`: the training "
              "estimate on the test split. `golden EDP`: cost model (SRAM) on the golden counters, cycles "
-             "from the lane-utilization bound. `RTL`: Verilator on the first test samples, every spike "
+             f"from the lane-utilization bound. `RTL`: {result.get('simulator', 'verilator').capitalize()} on the first test samples, every spike "
              "compared, cycles measured, cost model on the measured activity. Ratios are baseline / variant "
              f"(higher is better). Target: RTL EDP ratio >= {TARGET['edp_ratio']:g} within "
              f"{TARGET['accuracy_points']:g} point of the baseline's accuracy.", ""]
@@ -251,7 +251,8 @@ def main(argv=None):
     ap.add_argument("--simulator", default=None, choices=["verilator", "icarus"],
                     help="RTL simulator (default: verilator; icarus with --quick)")
     ap.add_argument("--add-bound", action="store_true",
-                    help="only add the golden EDP bound (from the saved artifacts) to an existing hwaware.json")
+                    help="only (re)compute the golden EDP bound from the saved artifacts in an existing "
+                         "hwaware.json and render hwaware.md and the plot again")
     args = ap.parse_args(argv)
     import torch
 
@@ -270,6 +271,7 @@ def main(argv=None):
         result["command"] += " (then --add-bound)"
         write_json(RESULTS / "hwaware.json", result)
         atomic_write_text(RESULTS / "hwaware.md", markdown(result))
+        plot(result, RESULTS / "hwaware.png")
         return 0
     names = args.only or (QUICK["cases"] if args.quick else list(CASES))
     build = Path("build/bench_hwaware")
@@ -278,9 +280,19 @@ def main(argv=None):
     simulator = args.simulator or (QUICK["simulator"] if args.quick else "verilator")
     cases = [run_case(n, args.quick, build, devices, simulator) for n in names]
     command = "python bench/hwaware.py" + (" --quick" if args.quick else "") + \
-              (" --only " + " ".join(args.only) if args.only else "")
+        (" --only " + " ".join(args.only) if args.only else "")
+    seconds = round(time.perf_counter() - t0, 1)
+    if args.only and (RESULTS / "hwaware.json").exists():
+        # Replace these networks' entries in the existing results (the others keep theirs).
+        import json
+
+        old = json.loads((RESULTS / "hwaware.json").read_text())
+        fresh = {case["network"]: case for case in cases}
+        cases = [fresh.pop(case["network"], case) for case in old["cases"]] + list(fresh.values())
+        command = f"{old['command']}; {command}"
+        seconds += old.get("seconds", 0.0)
     result = {"command": command, "quick": args.quick, "betas": QUICK["betas"] if args.quick else BETAS,
-              "l1_beta": L1_BETA, "target": TARGET, "seconds": round(time.perf_counter() - t0, 1),
+              "l1_beta": L1_BETA, "target": TARGET, "seconds": seconds, "simulator": simulator,
               "env": {"machine": platform.machine(), "cores": os.cpu_count(), "python": platform.python_version(),
                       "torch": torch.__version__, "torch_threads": 1},
               "cases": cases}
