@@ -234,7 +234,7 @@ def plot(result, path):
             if key == "edp_rtl":
                 for r, x, y in zip(case["rows"], xs, ys):
                     ax.annotate(r["variant"], (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
-        ax.set_xscale("log")
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
         ax.set_xlabel("EDP per inference (J s)")
         ax.set_ylabel("golden accuracy")
         ax.set_title(f"{case['dataset']} {case['network']}")
