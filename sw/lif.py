@@ -14,6 +14,11 @@ or a LIF output layer read out by spike count, first spike or max potential.
 :class:`TorchLifLayer` is the trainable torch model of a LIF layer; the Amaranth component
 that runs it is :class:`spinaps.hdl.lif_layer.LifLayer`, its integer form
 :class:`spinaps.sw.golden.LifLayerParams`.
+
+:func:`fine_tune` is the hardware-aware stage (docs/training.md; the loop is
+:mod:`spinaps.sw.hwaware`'s, the estimate :mod:`spinaps.sw.energy`'s). The module is longer than
+most (about 520 lines): the network, its trainer and that stage share the training inputs,
+the spike sampling and the config, and splitting them would spread one trainer over files.
 """
 
 from __future__ import annotations
@@ -36,12 +41,12 @@ from .ann import AnnConfig, train_mlp
 from .basis import quantize_basis, raised_cosine_basis
 from .checks import at_least, prefixed, real
 from .datasets import STATIC_T_MAX, Dataset, check_inputs, shape_errors
+from .energy import LayerGeometry, check_energy_fields, device_coefficients, estimate_energy, penalty_value, survival
 from .export import encoder_fields, glm_layer_params, split_seeds
 from .glm import TorchGlmLayer, bernoulli_spikes, ste_nearest_odd_level
 from .golden import GoldenModel, LifLayerParams
 from .hwaware import fine_tune_loop
 from .lanes import DEFAULT_ENCODER_LANES, default_lanes
-from .energy import LayerGeometry, check_energy_fields, device_coefficients, estimate_energy, penalty_value, survival
 from .loss import decision_loss, expected_error, first_to_spike_loss
 from .train import _lr_factor
 

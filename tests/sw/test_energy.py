@@ -146,6 +146,21 @@ def test_beta_zero_is_plain_training(digits):
     assert plain.loss_history == zero.loss_history and zero.energy_reference is None
 
 
+def test_train_network_is_training_then_fine_tune(digits):
+    from spinaps.sw.lif import fine_tune
+
+    base = dict(hidden=(8,), epochs=1, max_train=150, ann_baseline=False, t_max=6)
+    energy = dict(energy_beta=1.0, energy_epochs=1, energy_window=2)
+    whole = train_network(digits, LifNetConfig(**base, **energy), progress=False)
+    stage1 = train_network(digits, LifNetConfig(**base), progress=False)
+    tuned = fine_tune(stage1, digits, LifNetConfig(**base, **energy), progress=False)
+    for a, b in zip(whole.model.parameters(), tuned.model.parameters()):
+        assert torch.equal(a, b)
+    assert whole.energy_history == tuned.energy_history
+    with pytest.raises(ValueError, match="only in its energy_"):
+        fine_tune(stage1, digits, LifNetConfig(**dict(base, t_max=8), **energy))
+
+
 def test_penalty_lowers_the_estimate(digits):
     base = dict(hidden=(16,), epochs=2, max_train=400, ann_baseline=False, output="lif",
                 decision="spike_count", t_max=8, energy_epochs=2, lr=1e-2)
