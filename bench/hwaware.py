@@ -195,14 +195,15 @@ def markdown(result):
              "compared, cycles measured, cost model on the measured activity. Ratios are baseline / variant "
              f"(higher is better). Target: RTL EDP ratio >= {TARGET['edp_ratio']:g} within "
              f"{TARGET['accuracy_points']:g} point of the baseline's accuracy.", ""]
-    head = ("| network | variant | golden acc. | change (points) | mean step | E_hat (nJ) | EDP_hat ratio | "
+    head = ("| network | variant | golden acc. | change (points) | mean step | events per layer | E_hat (nJ) | EDP_hat ratio | "
             "golden EDP ratio | RTL cycles | RTL energy (nJ) | RTL EDP (J s) | RTL EDP ratio | RTL samples / mismatches | target |")
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for case in result["cases"]:
         for r in case["rows"]:
             lines.append(
                 f"| {r['dataset']} {r['network']} | {r['variant']} | {r['accuracy_golden']:.3f} | "
-                f"{r['accuracy_change_points']:+.1f} | {r['mean_decision_step']:.2f} | {r['e_hat_j'] * 1e9:.2f} | "
+                f"{r['accuracy_change_points']:+.1f} | {r['mean_decision_step']:.2f} | "
+                f"{' / '.join(f'{e:.0f}' for e in r['events_per_layer'])} | {r['e_hat_j'] * 1e9:.2f} | "
                 f"{r['edp_hat_ratio_vs_baseline']:.2f} | {r['edp_golden_ratio_vs_baseline']:.2f} | "
                 f"{r['cycles_rtl_mean']:.0f} | {r['energy_rtl_j'] * 1e9:.2f} | {r['edp_rtl']:.3e} | "
                 f"{r['edp_rtl_ratio_vs_baseline']:.2f} | {r['rtl_samples']} / {r['rtl_mismatches']} | "
