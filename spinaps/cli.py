@@ -621,10 +621,6 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 # --- hardware-aware training options (`spinaps train --energy-*`, docs/training.md) -----------
 
 ENERGY_OPTIONS = ("energy_beta", "energy_window", "energy_epochs", "energy_penalty")
@@ -656,3 +652,7 @@ def _check_energy_options(args):
         names = ", ".join("--" + k.replace("_", "-") for k in given)
         raise pre.OptionError(f"{names}: hardware-aware training needs --network hybrid, lif or softlif "
                               f"(--network glm has no fine-tuning stage)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
