@@ -58,7 +58,7 @@ def _network_config(args):
     if getattr(args, "expected_from", None) is not None:
         kw["expected_from"] = args.expected_from
     kw["output"] = "glm" if args.network == "hybrid" else "lif"
-    return LifNetConfig(**kw)
+    return LifNetConfig(**kw, **_energy_fields(args))
 
 
 def _softlif_config(args):
@@ -66,7 +66,7 @@ def _softlif_config(args):
     kw = {k: getattr(args, k) for k in ("epochs", "seed") if getattr(args, k, None) is not None}
     if args.hidden is not None:
         kw["hidden"] = _hidden(args)
-    return SoftLifConfig(**kw)
+    return SoftLifConfig(**kw, **_energy_fields(args))
 
 
 def _threads(args, file=None):
@@ -107,6 +107,7 @@ def cmd_train(args):
                                   or args.expected_from is not None):
         raise ValueError("--network glm is the single GLM first-to-spike layer: --hidden, --decision and "
                          "--expected-from need --network hybrid or lif")
+    _check_energy_options(args)
     config = {"glm": _config, "softlif": _softlif_config}.get(args.network, _network_config)
     ds = _load_data(args.data)
     if args.t_max is None:
@@ -473,6 +474,7 @@ def build_parser():
                          "1 - P instead of -log P (fashion: 0.5; default: never)")
     sp.add_argument("--out", default=DEFAULT_MODEL, help="artifact to write; the checkpoint goes beside it (.pt)")
     training_options(sp)
+    add_energy_options(sp)
     hardware_options(sp)
     threads_option(sp)
 
@@ -651,6 +653,38 @@ def _schedule(args, artifact):
         raise pre.OptionError(f"--window {args.window} --adders {args.adders}: {e}") from None
     return dict(window=list(window) if isinstance(window, tuple) else window,
                 adders=list(adders) if isinstance(adders, tuple) else adders)
+
+# --- hardware-aware training options (`spinaps train --energy-*`, docs/training.md) -----------
+
+ENERGY_OPTIONS = ("energy_beta", "energy_window", "energy_epochs", "energy_penalty")
+
+
+def add_energy_options(sp):
+    """The fine-tuning stage of hardware-aware training (LifNetConfig's energy_* fields)."""
+    sp.add_argument("--energy-beta", type=float, default=None,
+                    help="hybrid, lif, softlif: weight of the energy penalty L_task + beta * E_hat / E_hat_0 in a "
+                         "fine-tuning stage after the training (default: 0, none; try 0.1-3)")
+    sp.add_argument("--energy-window", type=int, default=None,
+                    help="window length W of the engine the energy estimate targets (1, 2, 4, 8; default 1)")
+    sp.add_argument("--energy-epochs", type=int, default=None,
+                    help="epochs of the fine-tuning stage (default: 20 when --energy-beta is given)")
+    sp.add_argument("--energy-penalty", choices=["energy", "l1"], default=None,
+                    help="energy: the estimate of the cost model's energy; l1: plain L1 on spike counts")
+
+
+def _energy_fields(args):
+    kw = {k: getattr(args, k) for k in ENERGY_OPTIONS if getattr(args, k, None) is not None}
+    if "energy_beta" in kw and "energy_epochs" not in kw:
+        kw["energy_epochs"] = 20
+    return kw
+
+
+def _check_energy_options(args):
+    given = [k for k in ENERGY_OPTIONS if getattr(args, k, None) is not None]
+    if given and args.network == "glm":
+        names = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise pre.OptionError(f"{names}: hardware-aware training needs --network hybrid, lif or softlif "
+                              f"(--network glm has no fine-tuning stage)")
 
 
 if __name__ == "__main__":

@@ -14,10 +14,17 @@ or a LIF output layer read out by spike count, first spike or max potential.
 :class:`TorchLifLayer` is the trainable torch model of a LIF layer; the Amaranth component
 that runs it is :class:`spinaps.hdl.lif_layer.LifLayer`, its integer form
 :class:`spinaps.sw.golden.LifLayerParams`.
+
+:func:`fine_tune` is the hardware-aware stage (docs/training.md; the loop is
+:mod:`spinaps.sw.hwaware`'s, the estimate :mod:`spinaps.sw.energy`'s). The module is longer than
+most (about 520 lines): the network, its trainer and that stage share the training inputs,
+the spike sampling and the config, and splitting them would spread one trainer over files.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -34,18 +41,22 @@ from .ann import AnnConfig, train_mlp
 from .basis import quantize_basis, raised_cosine_basis
 from .checks import at_least, prefixed, real
 from .datasets import STATIC_T_MAX, Dataset, check_inputs, shape_errors
+from .energy import LayerGeometry, check_energy_fields, device_coefficients, estimate_energy, penalty_value, survival
 from .export import encoder_fields, glm_layer_params, split_seeds
 from .glm import TorchGlmLayer, bernoulli_spikes, ste_nearest_odd_level
 from .golden import GoldenModel, LifLayerParams
+from .hwaware import fine_tune_loop
 from .lanes import DEFAULT_ENCODER_LANES, default_lanes
 from .loss import decision_loss, expected_error, first_to_spike_loss
 from .train import _lr_factor
 
-__all__ = ["LifNetConfig", "TorchLifLayer", "SpikingNet", "TrainedNet", "train_network", "to_golden",
+__all__ = ["LifNetConfig", "TorchLifLayer", "SpikingNet", "TrainedNet", "train_network", "fine_tune", "to_golden",
            "training_record"]
 
 #: Training losses of a hybrid network (LifNetConfig.loss).
 LOSSES = ("alone", "decision")
+#: The fields of the hardware-aware fine-tuning stage (:func:`fine_tune`).
+_ENERGY_FIELDS = ("energy_beta", "energy_window", "energy_epochs", "energy_lr", "energy_penalty")
 
 
 class _Spike(torch.autograd.Function):
@@ -164,6 +175,14 @@ class LifNetConfig:
     (hybrid only): from this fraction of the epochs on, the loss is the expected error
     ``1 - P`` of that probability instead of ``-log P`` (:func:`~spinaps.sw.loss.expected_error`);
     ``None`` keeps ``-log P`` throughout.
+
+    Hardware-aware fine-tuning (docs/training.md): after the ``epochs`` of task training,
+    ``energy_epochs`` more epochs minimise ``L_task + energy_beta * E_hat / E_hat_0``, with
+    ``E_hat`` the differentiable energy estimate of :mod:`spinaps.sw.energy` for window length
+    ``energy_window`` and ``E_hat_0`` its value after the first stage (``energy_penalty =
+    "l1"``: the hidden and output spike count instead, the ablation). The learning rate starts
+    at ``energy_lr * lr`` and decays to ``lr_final * lr``. ``energy_beta = 0`` with
+    ``energy_epochs > 0`` is plain fine-tuning (the baseline of the same length).
     """
 
     hidden: tuple = (64,)
@@ -189,9 +208,15 @@ class LifNetConfig:
     ann_baseline: bool = True
     loss: str = "alone"
     expected_from: float | None = None
+    energy_beta: float = 0.0
+    energy_window: int = 1
+    energy_epochs: int = 0
+    energy_lr: float = 0.25
+    energy_penalty: str = "energy"
 
     def __post_init__(self):
         with prefixed("LifNetConfig."):
+            check_energy_fields(self)
             if not isinstance(self.hidden, (tuple, list)) or not 1 <= len(self.hidden) < MAX_LAYERS:
                 raise ValueError(f"hidden = {self.hidden!r} must list 1..{MAX_LAYERS - 1} hidden "
                                  f"layer sizes (a network has at most {MAX_LAYERS} layers)")
@@ -290,6 +315,30 @@ class SpikingNet(nn.Module):
     def loss(self, x, labels, expected=False):
         """Training loss of a batch; ``expected`` (GLM output) asks for ``1 - P`` instead of ``-log P``."""
         u, y, _ = self(x)
+        return self.task_loss(u, y, labels, expected)
+
+    def geometry(self, lanes=None):
+        """:class:`~spinaps.sw.energy.LayerGeometry` of every layer (``lanes`` default: ``default_lanes``)."""
+        layers = [*self.hidden, self.out]
+        lanes = [default_lanes(layer.n_out) for layer in layers] if lanes is None else list(lanes)
+        geo = [LayerGeometry.lif(h.n_in, h.n_out, p, h.weight_bits, h.v_bits) for h, p in zip(self.hidden, lanes)]
+        if self.config.output == "glm":
+            geo.append(LayerGeometry.glm(self.out.n_in, self.out.n_out, lanes[-1], self.out.weight_bits,
+                                         self.basis_int, self.config.basis_bits))
+        else:
+            geo.append(LayerGeometry.lif(self.out.n_in, self.out.n_out, lanes[-1], self.out.weight_bits,
+                                         self.out.v_bits))
+        return geo
+
+    def energy(self, x, u, y, hidden, coefficients, window=1, lanes=None):
+        """:func:`~spinaps.sw.energy.estimate_energy` of a forward pass ``(u, y, hidden) = self(x)``."""
+        glm = self.config.output == "glm"
+        alive = survival(self.config.decision, u=u if glm else None, y=None if glm else y,
+                         kind="glm" if glm else "lif")
+        return estimate_energy([x, *hidden], self.geometry(lanes), coefficients, window=window, steps_alive=alive)
+
+    def task_loss(self, u, y, labels, expected=False):
+        """The task loss of a forward pass ``(u, y, _) = self(x)``."""
         c = self.config
         if c.output == "glm":
             nll = (decision_loss if c.loss == "decision" else first_to_spike_loss)(u, labels, reduction="none")
@@ -322,6 +371,8 @@ class TrainedNet:
     ann_accuracy: float | None
     train_seconds: float
     loss_history: list = field(default_factory=list)
+    energy_reference: float | None = None    # E_hat_0 (pJ, or spikes for "l1") of the fine-tuning stage
+    energy_history: list = field(default_factory=list)   # mean penalty per fine-tuning epoch
 
 
 def train_network(dataset: Dataset, config: LifNetConfig = LifNetConfig(), *, progress=True) -> TrainedNet:
@@ -341,11 +392,7 @@ def _train_network(dataset: Dataset, config: LifNetConfig, progress: bool) -> Tr
     generator = torch.Generator().manual_seed(config.seed)
     frames = dataset.frames
     model = SpikingNet(dataset.n_in, dataset.n_classes, config)
-    x_train, y_train = torch.tensor(dataset.x_train), torch.tensor(dataset.y_train)
-    if config.max_train is not None and config.max_train < len(x_train):
-        # A fixed subset (large data sets on a small machine); the ANN baseline sees all of it.
-        keep = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(config.seed))[:config.max_train]
-        x_train, y_train = x_train[keep], y_train[keep]
+    x_train, y_train = _training_inputs(dataset, config)
 
     def spikes(idx):
         return bernoulli_spikes(x_train[idx], config.t_max, generator, frames)
@@ -384,8 +431,65 @@ def _train_network(dataset: Dataset, config: LifNetConfig, progress: bool) -> Tr
         bar.set_postfix(loss=f"{history[-1]:.3f}")
     seconds = time.perf_counter() - start
     ann = train_mlp(dataset, list(config.hidden), AnnConfig(seed=config.seed)) if config.ann_baseline else None
-    return TrainedNet(model=model, config=config, dataset_name=dataset.name, dataset_sha256=dataset.sha256,
-                      frames=frames, ann_accuracy=ann, train_seconds=seconds, loss_history=history)
+    trained = TrainedNet(model=model, config=config, dataset_name=dataset.name, dataset_sha256=dataset.sha256,
+                         frames=frames, ann_accuracy=ann, train_seconds=seconds, loss_history=history)
+    return fine_tune(trained, dataset, progress=progress) if config.energy_epochs else trained
+
+
+def _training_inputs(dataset, config):
+    """Training images and labels as tensors (the fixed ``max_train`` subset when set)."""
+    x_train, y_train = torch.tensor(dataset.x_train), torch.tensor(dataset.y_train)
+    if config.max_train is not None and config.max_train < len(x_train):
+        # A fixed subset (large data sets on a small machine); the ANN baseline sees all of it.
+        keep = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(config.seed))[:config.max_train]
+        x_train, y_train = x_train[keep], y_train[keep]
+    return x_train, y_train
+
+
+def fine_tune(trained: TrainedNet, dataset: Dataset, config: LifNetConfig | None = None, *, progress=True) -> TrainedNet:
+    """The hardware-aware stage on a copy of ``trained``: ``config.energy_epochs`` epochs of
+    ``L_task + energy_beta * penalty / penalty_0`` (LifNetConfig's docstring; ``config``
+    default: the network's own). :func:`train_network` calls it after the task training, so a
+    bench can train once and fine-tune with several ``energy_beta`` to the same result.
+    Returns a new :class:`TrainedNet` with ``energy_reference`` (``penalty_0``) and
+    ``energy_history`` (the mean penalty of each epoch; ``None`` entries when beta is 0).
+    """
+    config = trained.config if config is None else config
+    if dataclasses.replace(config, **{f: getattr(trained.config, f) for f in _ENERGY_FIELDS}) != trained.config:
+        raise ValueError("fine_tune: config may differ from the trained network's only in its energy_* fields")
+    check_inputs(dataset, "fine_tune")
+    model = copy.deepcopy(trained.model)
+    model.config = config
+    generator = torch.Generator().manual_seed(config.seed + 1)
+    x_train, y_train = _training_inputs(dataset, config)
+
+    def spikes(idx):
+        return bernoulli_spikes(x_train[idx], config.t_max, generator, dataset.frames)
+
+    coefficients = device_coefficients() if config.energy_penalty == "energy" else None
+
+    def penalty(x, u, y, hidden):
+        est = model.energy(x, u, y, hidden, coefficients, config.energy_window) if coefficients else None
+        return penalty_value(config.energy_penalty, est, hidden + ([y] if y is not None else []))
+
+    def batch_terms(idx, with_penalty):
+        x = spikes(idx)
+        u, y, hidden = model(x)
+        task = model.task_loss(u, y, y_train[idx], expected=config.expected_from is not None)
+        return task, penalty(x, u, y, hidden) if with_penalty else None
+
+    start = time.perf_counter()
+    with shape_errors(dataset, "fine_tune"):
+        with torch.no_grad():       # penalty_0: the first stage's network on a fixed sample
+            x0 = spikes(torch.randperm(len(x_train), generator=generator)[:256])
+            reference = float(penalty(x0, *model(x0)))
+        history, energy_history = fine_tune_loop(model, config, len(x_train), generator, batch_terms, reference,
+                                                 desc=f"{dataset.name} energy", progress=progress,
+                                                 lr_final=config.lr_final)
+    history = list(trained.loss_history) + history
+    return dataclasses.replace(trained, model=model, config=config, loss_history=history,
+                               train_seconds=trained.train_seconds + time.perf_counter() - start,
+                               energy_reference=reference, energy_history=energy_history)
 
 
 def to_golden(trained: TrainedNet, *, encoder_lanes=None, lanes=None, u_bits=8, scale_bits=8, seed=0x5A1A,

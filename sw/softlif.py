@@ -37,6 +37,7 @@ from spinaps.contract import WEIGHT_BITS
 from .ann import input_rates
 from .checks import at_least, prefixed, real
 from .datasets import Dataset, check_inputs, shape_errors
+from .energy import check_energy_fields
 
 __all__ = ["SoftLifConfig", "SoftLif", "QuantLinear", "TrainedSoftLif", "softlif_rate", "lif_rate",
            "train_softlif", "default_hidden", "best_scale"]
@@ -108,6 +109,9 @@ class SoftLifConfig:
         (per-neuron scales for hidden layers, one scale for the output layer, refreshed at
         every epoch); :func:`convert` with the same ``weight_bits`` then reuses those scales.
     epochs, lr, batch_size, weight_decay, seed : training settings (Adam).
+    energy_beta, energy_window, energy_epochs, energy_lr, energy_penalty :
+        Hardware-aware fine-tuning after the training (as in
+        :class:`~spinaps.sw.lif.LifNetConfig`; the estimate is :mod:`spinaps.sw.softlif_energy`'s).
     """
 
     hidden: tuple | None = None
@@ -123,9 +127,15 @@ class SoftLifConfig:
     batch_size: int = 64
     weight_decay: float = 0.0
     seed: int = 0
+    energy_beta: float = 0.0
+    energy_window: int = 1
+    energy_epochs: int = 0
+    energy_lr: float = 0.25
+    energy_penalty: str = "energy"
 
     def __post_init__(self):
         with prefixed("SoftLifConfig."):
+            check_energy_fields(self)
             for name in ("tau_rc", "gamma", "gain", "amplitude", "lr"):
                 real(name, getattr(self, name), lo=0, lo_open=True)
             for name in ("tau_ref", "noise_sigma", "weight_decay"):
@@ -257,6 +267,8 @@ class TrainedSoftLif:
     train_seconds: float = 0.0
     quant_scales: list | None = None     # per layer [n_out, 1] (hidden) / scalar (output), QAT only
     frames: int = 1                      # frames per sample of the data set (a time series: > 1)
+    energy_reference: float | None = None    # penalty_0 of the hardware-aware stage
+    energy_history: list = field(default_factory=list)
 
     def effective_weights(self, layer):
         """Weights the ANN computes with: the odd-level grid of training when it was
@@ -334,6 +346,15 @@ def _train_softlif(ds, config, progress, compare_relu):
             if isinstance(m, nn.Linear):
                 m.bias.fill_(1.0 / config.gain)
     acc_softlif, losses = _fit(net, ds, config, f"soft-LIF {ds.name}", progress, generator)
+    energy = (None, [])
+    if config.energy_epochs:
+        from .softlif_energy import fine_tune_softlif
+
+        reference, spent, more = fine_tune_softlif(net, _rates_in(ds.x_train, ds.frames), torch.tensor(ds.y_train),
+                                                   config, generator, progress=progress)
+        energy, losses = (reference, spent), losses + more
+        with torch.no_grad():
+            acc_softlif = float((net(_rates_in(ds.x_test, ds.frames)).argmax(1).numpy() == ds.y_test).mean())
     acc_relu = None
     if compare_relu:
         generator_relu = torch.Generator().manual_seed(config.seed)
@@ -352,6 +373,7 @@ def _train_softlif(ds, config, progress, compare_relu):
         accuracy_softlif=acc_softlif, accuracy_relu=acc_relu,
         dataset_name=ds.name, dataset_sha256=ds.sha256, loss_history=losses,
         train_seconds=time.perf_counter() - t0, frames=ds.frames,
+        energy_reference=energy[0], energy_history=energy[1],
     )
 
 
