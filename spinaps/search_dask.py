@@ -56,6 +56,6 @@ def dask_client(scheduler=None, workers=2):
         return
     # Processes, one thread each: training and the golden model hold the GIL, and one torch
     # thread per worker keeps results independent of the worker (spinaps.search_eval).
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                       host="127.0.0.1", silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         yield client
