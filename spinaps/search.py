@@ -47,7 +47,7 @@ class SearchResult:
     trials: int
 
 
-def _check(space, out, targets, trials, batch, workers, confirm, rtl_samples, fit, scheduler):
+def _check(space, out, targets, trials, batch, workers, confirm, rtl_samples, fit, scheduler, simulator, pnr):
     from spinaps import preflight as pre
     from spinaps.data import as_dataset
     from spinaps.search_dask import check_scheduler
@@ -66,6 +66,11 @@ def _check(space, out, targets, trials, batch, workers, confirm, rtl_samples, fi
         raise pre.OptionError(f"--fit {fit}: not one of {', '.join(FIT_MODES)}")
     pre.out_dir("--out", out)
     as_dataset(space.dataset)               # an unknown data set fails before any cluster starts
+    if confirm:
+        from spinaps.toolchain import simulator as find_simulator
+        find_simulator(simulator)           # installed, before hours of search
+        if pnr and any(t != "xc7a35t" for t in targets):
+            import amaranth_boards  # noqa: F401 - the boards extra, for place-and-route
     if scheduler:
         check_scheduler(scheduler)
 
@@ -149,7 +154,7 @@ def _trial_values(points, target, fits):
 
     ok = [p for p in points if fits.get(p["artifact"], {}).get("fits", True)]
     if not ok:
-        over = min(max(fits[p["artifact"]]["utilization"].values()) for p in points) - 1.0
+        over = min(max(fits[p["artifact"]]["utilization"].values()) for p in points if p["artifact"] in fits) - 1.0
         best = max(points, key=lambda p: p["accuracy_golden"])
         return [best["accuracy_golden"], best["cycles_estimate"] / FMAX_PRIOR_MHZ[target], best["edp"]], [max(over, 1e-6)]
     return [max(p["accuracy_golden"] for p in ok), min(p["cycles_estimate"] for p in ok) / FMAX_PRIOR_MHZ[target],
@@ -176,7 +181,7 @@ def search(space="digits", *, out="build/search", targets=("ice40up5k",), trials
     if not isinstance(space, SearchSpace):
         raise TypeError("space must be a preset name or a spinaps.search_space.SearchSpace")
     targets = tuple(targets)
-    _check(space, out, targets, trials, batch, workers, confirm, rtl_samples, fit, scheduler)
+    _check(space, out, targets, trials, batch, workers, confirm, rtl_samples, fit, scheduler, simulator, pnr)
     from spinaps.data import as_dataset
     from spinaps.search_dask import dask_client
     from spinaps.sim.devices import load_devices
