@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spinaps.search_cache import ResultCache, cache_key
-from spinaps.search_report import TARGET_BOARD, bitstream_command, calibration, pareto_mask, pareto_plot, target_points
+from spinaps.search_report import (TARGET_BOARD, _point_id, bitstream_command, calibration, confirmable, pareto_mask,
+                                   pareto_plot, target_points)
 from spinaps.search_space import SearchSpace, hw_grid, preset, schedule_variants, suggest, train_options
 
 __all__ = ["search", "SearchResult", "TARGETS", "FIT_MODES"]
@@ -241,32 +242,29 @@ def search(space="digits", *, out="build/search", targets=("ice40up5k",), trials
 
 
 def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, pnr):
-    """Per target, the ``confirm`` most accurate Pareto points (estimates) that fit, in RTL
-    and place-and-route. Returns ``{target: {(artifact, memory): confirmation}}``."""
+    """Per target, the designs of the ``confirm`` most accurate Pareto points (estimates) that
+    fit: each artifact's FPGA build (SRAM synapses, ``W = 1``: what the RTL and the board build
+    here are) in RTL and place-and-route. Returns ``{target: {point id: confirmation}}``."""
     out = {t: {} for t in targets}
     if not confirm:
         return out
     for t in targets:
         rows = target_points(points, t, fits[t], {}, None)
-        chosen = []
+        arts = []
         for r in sorted((r for r in rows if r["pareto"]), key=lambda r: -r["accuracy_golden"]):
-            if len(chosen) == confirm:
+            if len(arts) == confirm:
                 break
+            if r["artifact"] in arts:
+                continue
             if fit == "yosys" and r["artifact"] not in fits[t]:
                 fits[t].update(_fits(runner, cache, [r["artifact"]], t, fit))
-            if fits[t].get(r["artifact"], {}).get("fits", True) and (r["artifact"], r["memory"]) not in chosen:
-                chosen.append((r["artifact"], r["memory"]))
-        # The RTL runs the FPGA design (SRAM synapses); an STT-RAM variant shares its measurement
-        # plus the deeper read pipeline (spinaps.search_eval.schedule_costs).
-        arts = sorted({a for a, _ in chosen})
+            if fits[t].get(r["artifact"], {}).get("fits", True):
+                arts.append(r["artifact"])
         _, values = runner.map("confirm_design", [(_artifact_bytes(cache, a), t, n, simulator, pnr) for a in arts])
-        measured = dict(zip(arts, values))
-        for a, memory in chosen:
-            base = next(p for p in points if p["artifact"] == a and p["memory"] == memory)
-            sram = next(p for p in points if p["artifact"] == a)
-            conf = dict(measured[a])
-            conf["cycles_mean"] += base["cycles_estimate"] - sram["cycles_estimate"]
-            out[t][(a, memory)] = conf
+        for a, conf in zip(arts, values):
+            fpga = next(p for p in points if p["artifact"] == a and p["memory"] == "sram" and confirmable(p)
+                        and all(w == 1 for w, _ in p["schedule"]))
+            out[t][_point_id(fpga)] = conf
     return out
 
 
@@ -275,7 +273,7 @@ def _write(out, space, targets, points, fits, confirms, seed, trials):
 
     rows, chosen, plots = [], {}, []
     for t in targets:
-        ratio, n_cal = calibration([{**p, "confirm": confirms[t].get((p["artifact"], p["memory"]))} for p in points])
+        ratio, n_cal = calibration([{**p, "confirm": confirms[t].get(_point_id(p))} for p in points])
         trows = target_points(points, t, fits[t], confirms[t], ratio)
         for r in trows:
             r["dataset"] = space.dataset
@@ -293,7 +291,8 @@ def _write(out, space, targets, points, fits, confirms, seed, trials):
     doc = {"dataset": space.dataset, "space": space.as_dict(), "targets": list(targets), "seed": seed, "trials": trials,
            "points": rows, "pareto": [r for r in rows if r["pareto"]],
            "chosen": {t: {"artifact": c["artifact"], "command": c["command"], "trial": c["point"]["trial"],
-                          "artifact_id": c["point"]["artifact"], "memory": c["point"]["memory"]}
+                          "artifact_id": c["point"]["artifact"], "memory": c["point"]["memory"],
+                          "schedule": c["point"]["schedule"]}
                       for t, c in chosen.items()}}
     path = write_json(out / "search.json", doc)
     return SearchResult(points=rows, chosen=chosen, json=path, plots=plots, trials=trials)

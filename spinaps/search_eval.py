@@ -8,14 +8,14 @@ needs no shared file system.
 
 * :func:`evaluate_trial`: train one training-tier point, then enumerate the value tier
   (lanes, encoder lanes: export + golden model on the test split) and the schedule tier
-  (memory kind: re-costed from the same golden activity) -> one row per hardware point;
+  (memory kind, window and adders per layer: re-costed from the same golden activity,
+  :func:`schedule_costs`) -> one row per hardware point;
 * :func:`fit_design`: Yosys resources of the design with its board link on a target;
 * :func:`confirm_design`: RTL simulation (bit-exact check, measured cycles) and, for a target
   with an open board, place-and-route (nextpnr Fmax).
 
-Cycles of unconfirmed points come from :func:`estimate_cycles`, the activity bound of
-docs/architecture.md ("Cycles and lane utilization") per sample; the search calibrates it
-against the RTL-confirmed points (spinaps.search).
+Cycles of unconfirmed points come from the window engine's cycle model (sim/schedule.py's
+``timeline``); the search calibrates it against the RTL-confirmed points (spinaps.search).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["evaluate_trial", "fit_design", "confirm_design", "estimate_cycles", "EVAL_VERSION"]
+__all__ = ["evaluate_trial", "fit_design", "confirm_design", "schedule_costs", "EVAL_VERSION"]
 
 #: Bumped when an evaluation's results change for the same arguments (part of every cache key).
-EVAL_VERSION = 1
+EVAL_VERSION = 2
 
 
 def _one_thread():
@@ -39,48 +39,22 @@ def _one_thread():
     torch.set_num_threads(1)
 
 
-def estimate_cycles(config, gold, read_latency=1):
-    """Mean cycles per inference from a golden run, before calibration.
+def schedule_costs(model, x, seeds, config, schedules, devices):
+    """Cycles (uncalibrated), energy, EDP and area of every schedule-tier variant, re-costed
+    from one golden activity trace (sim/schedule.py: ``trace_of`` once, ``schedule_cost`` per
+    variant: memory kind, window and adders per layer). The cycle model is the window
+    engine's structure (docs/architecture.md); the search scales it by the ratio its
+    RTL-confirmed points measure."""
+    from spinaps.sim.schedule import schedule_cost, trace_of
 
-    Per sample and layer ``l`` (docs/architecture.md): one cycle per word read
-    (``sops_l / n_out_l x Qn_l``), one per step for the end-of-step marker, for layer 0 the
-    encoder's idle group slots (``max(0, Q - events per step)`` per step), and the update tail
-    (:func:`spinaps.sim.activity.update_tail`); the layers run concurrently, so a sample takes
-    the slowest layer's count. Within about 20 % of the RTL's cycles on digits (it counts
-    reads the RTL overlaps); the search scales it by the ratio measured on RTL-confirmed points.
-    """
-    from spinaps.sim.activity import update_tail
-
-    steps = np.asarray(gold.step, dtype=float)
-    need = []
-    for index, layer in enumerate(config.layers):
-        sops = np.asarray(gold.sops[:, index], dtype=float)
-        reads = sops / layer.n_out * layer.words
-        idle = np.maximum(0.0, config.groups - np.asarray(gold.events[:, index], dtype=float) / steps) if index == 0 else 0.0
-        need.append(reads + steps * (1 + idle) + update_tail(layer, read_latency))
-    return float(np.max(np.stack(need), axis=0).mean())
-
-
-def schedule_costs(config, gold, schedules, devices, cycles_sram):
-    """Energy, EDP and cycles of each schedule-tier variant, re-costed from one golden run.
-
-    WINDOW TIER: a variant with ``window`` / ``adders`` per layer would get its cycles and
-    reads from sim/schedule.py's ``schedule_cost(...)`` here (not merged yet: see
-    spinaps.search_space.schedule_variants).
-    """
-    from spinaps.sim.cost import Activity, estimate
-    from spinaps.sim.devices import read_latency_cycles
-
+    trace = trace_of(model, x, seeds)
     rows = []
     for variant in schedules:
-        memory = variant["memory"]
-        # A deeper read pipeline is paid once per layer at the decision step (sim.cost._cycles_for).
-        cycles = cycles_sram + (read_latency_cycles(devices, memory) - 1) * len(config.layers)
-        activity = Activity(events=tuple(gold.events.mean(axis=0)), sops=tuple(gold.sops.mean(axis=0)),
-                            steps=float(np.mean(gold.step)), cycles=cycles, samples=len(gold.step))
-        est = estimate(config, activity, devices, memory, cycles=cycles)
-        rows.append({**variant, "cycles_estimate": float(cycles), "energy_j": float(est.energy_per_inference_j),
-                     "edp": float(est.edp), "area_mm2": float(est.total_area_mm2)})
+        c = schedule_cost(trace, [tuple(s) for s in variant["schedule"]], variant["memory"], devices=devices,
+                          config=config)
+        rows.append({**variant, "cycles_estimate": float(c["cycles"]), "energy_j": float(c["energy_per_inference_j"]),
+                     "edp": float(c["edp"]), "area_mm2": float(c["area_mm2"]), "reads": float(c["reads"]),
+                     "discarded_sop_fraction": float(c["discarded_sop_fraction"])})
     return rows
 
 
@@ -104,8 +78,10 @@ def evaluate_trial(dataset, network, config, grid, schedules, devices=None):
     the uncalibrated cycle estimate, energy / EDP / area from the cost model, and ``hw_key``.
     """
     _one_thread()
+    from spinaps.contract import sample_seeds
     from spinaps.flow import export_and_save
     from spinaps.sim.cost import Config
+    from spinaps.sw.golden import GoldenModel
     from spinaps.sim.devices import load_devices
 
     devices = devices or load_devices()
@@ -119,7 +95,6 @@ def evaluate_trial(dataset, network, config, grid, schedules, devices=None):
             path = Path(tmp) / f"point{i}.npz"
             artifact, gold = export_and_save(trained, ds, path, encoder_lanes=hw["encoder_lanes"], lanes=lanes)
             cfg = Config.from_artifact(artifact)
-            cycles = estimate_cycles(cfg, gold)
             key = hw_key(hw)
             artifacts[key] = path.read_bytes()
             base = {"hw_key": key, "encoder_lanes": hw["encoder_lanes"], "lanes": list(hw["lanes"]),
@@ -128,7 +103,8 @@ def evaluate_trial(dataset, network, config, grid, schedules, devices=None):
                     "synapse_bits": cfg.memory_bits,
                     "layers": [f"{l.n_out} {l.kind}" for l in cfg.layers],
                     "weight_bits": [l.weight_bits for l in cfg.layers], "t_max": cfg.t_max}
-            for sched in schedule_costs(cfg, gold, schedules, devices, cycles):
+            model = GoldenModel.from_artifact(artifact)
+            for sched in schedule_costs(model, ds.x_test, sample_seeds(len(ds.y_test)), cfg, schedules, devices):
                 rows.append({**base, **sched})
     return {"rows": rows, "artifacts": artifacts, "train_seconds": train_s}
 

@@ -7,15 +7,23 @@ confirmed points (``"estimate x calibration"``; uncalibrated ``"estimate"`` when
 confirmed). Fmax is nextpnr's for a confirmed point on a target with an open board, else the
 median Fmax nextpnr measured on that target in this search, else :data:`FMAX_PRIOR_MHZ`
 (``fmax_source`` says which).
+
+Points with a window ``W > 1`` in a layer (the window engine) are costed by sim/schedule.py's
+model only: this branch's RTL and board builds are the time-sequential engine, so such a point
+is neither synthesized (``fits`` None; ``fits_at_w1``: whether its ``W = 1`` design fits, a
+lower bound since windows add ``2W`` banks of step sums) nor confirmed nor chosen.
+:data:`CONFIRMABLE_WINDOWS` is the one place to widen once the window RTL (branch h-wrtl,
+``Accelerator(window=, adders=)``) is merged and spinaps.search_eval builds it.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FMAX_PRIOR_MHZ", "TARGET_BOARD", "pareto_mask", "target_points", "calibration", "pareto_plot",
+__all__ = ["FMAX_PRIOR_MHZ", "CONFIRMABLE_WINDOWS", "confirmable", "TARGET_BOARD", "pareto_mask", "target_points", "calibration", "pareto_plot",
            "bitstream_command"]
 
 #: Fmax assumed before nextpnr measured one on the target (MHz): iCE40 UP5K and ECP5-85F the
@@ -23,6 +31,15 @@ __all__ = ["FMAX_PRIOR_MHZ", "TARGET_BOARD", "pareto_mask", "target_points", "ca
 #: ECP5 number lowered to the larger mnist5k designs' 71-79 MHz). The xc7a35t has no open
 #: place-and-route here: 100 MHz, a nominal clock, never a measurement.
 FMAX_PRIOR_MHZ = {"ice40up5k": 34.0, "ecp5-85f": 75.0, "xc7a35t": 100.0}
+#: Window lengths the RTL, the Yosys fit and the board build here can build (see above).
+CONFIRMABLE_WINDOWS = (1,)
+
+
+def confirmable(point):
+    """Whether ``point``'s schedule can be synthesized, simulated and placed here."""
+    return all(w in CONFIRMABLE_WINDOWS for w, _ in point.get("schedule", [[1, 1]]))
+
+
 #: The board whose build gives a target's bitstream (spinaps bitstream / vivado-plan).
 TARGET_BOARD = {"ice40up5k": "icebreaker", "ecp5-85f": "ulx3s", "xc7a35t": "arty"}
 
@@ -55,8 +72,8 @@ def target_points(points, target, fits, confirms, ratio):
     fmax_source_default = f"median nextpnr Fmax of {len(measured)} confirmed points" if measured else "prior"
     rows = []
     for p in points:
-        res = fits.get(p["artifact"])
-        conf = confirms.get((p["artifact"], p["memory"]))
+        res = fits.get(p["artifact"]) if confirmable(p) else None
+        conf = confirms.get(_point_id(p))
         row = {k: v for k, v in p.items() if k != "confirm"}
         if conf:
             cycles, csrc = conf["cycles_mean"], "rtl"
@@ -73,6 +90,7 @@ def target_points(points, target, fits, confirms, ratio):
                     "lut": res["lut"] if res else None, "bram36": res["bram36"] if res else None,
                     "utilization": res["utilization"] if res else None,
                     "fits": res["fits"] if res else None,
+                    "fits_at_w1": (fits.get(p["artifact"]) or {}).get("fits"),
                     "rtl_mismatches": conf["rtl_mismatches"] if conf else None,
                     "confirmed": conf or None})
         rows.append(row)
@@ -84,6 +102,11 @@ def target_points(points, target, fits, confirms, ratio):
     for i, m in zip(ok, mask):
         rows[i]["pareto"] = bool(m)
     return rows
+
+
+def _point_id(p):
+    """A point within a search: its artifact, memory kind and schedule."""
+    return (p["artifact"], p["memory"], json.dumps(p.get("schedule", [[1, 1]])))
 
 
 def pareto_plot(rows, target, path):

@@ -6,9 +6,9 @@
 * **value tier** (enumerated inside each trial, no retraining): layer lanes and encoder lanes,
   which change which generator draws for which neuron, so each combination is a golden-model
   re-run on the test split;
-* **schedule tier** (enumerated inside each trial, re-costed from one golden activity trace):
-  the synapse memory kind; window length and adders per layer plug in at
-  :func:`schedule_variants` once the window engine's re-costing exists.
+* **schedule tier** (enumerated inside each trial, re-costed from one golden activity trace by
+  sim/schedule.py's ``schedule_cost``): the synapse memory kind, window length ``W`` and
+  temporal adders ``A`` per layer (:func:`schedule_variants`).
 
 A space is plain data (dicts of tuples), so that it hashes into the result cache and travels
 to Dask workers. Every value is checked by the contract (spinaps.contract) through the
@@ -35,7 +35,9 @@ class SearchSpace:
     only a hybrid network has are suggested only when ``network`` is ``hybrid``.
     ``fixed``: training options every trial uses (``epochs``, ``lr``...). ``lanes_hidden`` /
     ``lanes_out``: accumulator-lane choices of the hidden and output layers (clipped to the
-    layer's size); ``encoder_lanes``: generator choices; ``memories``: synapse memory kinds."""
+    layer's size); ``encoder_lanes``: generator choices; ``memories``: synapse memory kinds;
+    ``windows`` / ``adders``: window lengths and temporal adders each layer may take (an
+    adder count above a window is skipped for it)."""
 
     dataset: str
     train: dict
@@ -44,6 +46,8 @@ class SearchSpace:
     lanes_out: tuple = (2, 5, 10)
     encoder_lanes: tuple = (4, 8, 16)
     memories: tuple = ("sram", "sttram")
+    windows: tuple = (1, 2, 4)
+    adders: tuple = (1, 2)
 
     def __post_init__(self):
         from spinaps.sim.devices import MEMORIES
@@ -54,6 +58,14 @@ class SearchSpace:
                 raise ValueError(f"search space {name} = {values!r}: give one or more whole numbers >= 1")
         for m in self.memories:
             contract.check_choice("search space memories", m, MEMORIES)
+        for w in self.windows:
+            contract.check_choice("search space windows", w, contract.WINDOWS)
+        # The FPGA design (what is synthesized, simulated and placed) is SRAM, W = 1.
+        if "sram" not in self.memories or 1 not in self.windows:
+            raise ValueError("search space: memories must include 'sram' and windows 1 (the FPGA build's "
+                             "schedule, which the search synthesizes and confirms)")
+        if not self.adders or any(not contract.is_int(a) or a < 1 for a in self.adders) or 1 not in self.adders:
+            raise ValueError(f"search space adders = {self.adders!r}: give whole numbers >= 1, 1 among them")
         for key, choices in self.train.items():
             if key not in _TRAIN_KEYS:
                 raise ValueError(f"search space train.{key}: unknown parameter; known: {', '.join(_TRAIN_KEYS)}")
@@ -85,7 +97,7 @@ PRESETS = {
     "tiny": SearchSpace("digits", train={"network": ("glm",), "weight_bits": (2, 4), "n_basis": (1, 2),
                                          "tau": (4,), "t_max": (8,)},
                         fixed={"epochs": 6, "eval_repeats": 1, "ann_baseline": False},
-                        lanes_out=(2, 5), encoder_lanes=(8,), memories=("sram",)),
+                        lanes_out=(2, 5), encoder_lanes=(8,), memories=("sram",), windows=(1, 2), adders=(1,)),
 }
 
 
@@ -136,11 +148,10 @@ def hw_grid(space, sizes, n_inputs):
 
 
 def schedule_variants(space, n_layers):
-    """Schedule-tier variants: each re-costs one golden activity trace without changing a
-    value. Today the synapse memory kind only.
-
-    WINDOW TIER PLUGS IN HERE: once sim/schedule.py's ``schedule_cost(...)`` (the window
-    engine's re-costing) exists, add ``window`` / ``adders`` per layer to each variant and let
-    :func:`spinaps.search_eval.schedule_costs` call it for the cycles and reads.
-    """
-    return [{"memory": m} for m in space.memories]
+    """Schedule-tier variants, each re-costed from one golden activity trace without changing
+    a value: ``{"memory": m, "schedule": [[W, A], ...per layer]}``, every memory kind times every
+    per-layer combination of a window of ``space.windows`` and adders of ``space.adders``
+    (``A <= W``). The time-sequential engine (``W = 1``) comes first."""
+    per_layer = [(w, a) for w in sorted(space.windows) for a in sorted(space.adders) if a <= w]
+    return [{"memory": m, "schedule": [list(x) for x in combo]}
+            for m in space.memories for combo in itertools.product(per_layer, repeat=n_layers)]

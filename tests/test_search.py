@@ -1,6 +1,7 @@
 """The search's parts that need no cluster: the space, the cache, the Pareto set, the cycle
 estimate, and the checks that refuse bad options before anything starts."""
 
+import json
 import socket
 import subprocess
 import sys
@@ -41,6 +42,10 @@ def test_space_refuses_unknown_parameters_and_memories():
         SearchSpace("digits", train={"width": (1,)})
     with pytest.raises(ValueError, match="memories"):
         SearchSpace("digits", train={}, memories=("dram",))
+    with pytest.raises(ValueError, match="windows = 3"):
+        SearchSpace("digits", train={}, windows=(1, 3))
+    with pytest.raises(ValueError, match="include 'sram' and windows 1"):
+        SearchSpace("digits", train={}, windows=(2,))
     with pytest.raises(ValueError, match="not one of digits"):
         preset("cifar")
     assert set(PRESETS) >= {"digits", "mnist5k", "tiny"}
@@ -59,22 +64,27 @@ def test_cache_key_hashes_bytes_by_content_and_round_trips(tmp_path):
     assert not list(tmp_path.rglob(".*tmp*"))       # nothing half-written left behind
 
 
-def _point(acc, cycles, edp, art, memory="sram"):
-    return {"artifact": art, "memory": memory, "accuracy_golden": acc, "cycles_estimate": cycles, "edp": edp}
+def _point(acc, cycles, edp, art, memory="sram", schedule=((1, 1),)):
+    return {"artifact": art, "memory": memory, "schedule": [list(s) for s in schedule], "accuracy_golden": acc,
+            "cycles_estimate": cycles, "edp": edp}
 
 
 def test_target_points_use_rtl_cycles_and_nextpnr_fmax_where_confirmed():
-    points = [_point(0.9, 400.0, 1.0, "k/a"), _point(0.8, 1000.0, 2.0, "k/b"), _point(0.95, 300.0, 0.5, "k/c")]
+    points = [_point(0.9, 400.0, 1.0, "k/a"), _point(0.8, 1000.0, 2.0, "k/b"), _point(0.95, 300.0, 0.5, "k/c"),
+              _point(0.9, 200.0, 1.5, "k/a", schedule=((2, 1),))]     # faster, costlier
     fits = {"k/a": {"lut": 3000, "bram36": 1, "utilization": {"lut": 0.6}, "fits": True},
             "k/c": {"lut": 9000, "bram36": 1, "utilization": {"lut": 1.7}, "fits": False}}
-    confirms = {("k/a", "sram"): {"cycles_mean": 360.0, "fmax_mhz": 40.0, "rtl_mismatches": 0}}
+    confirms = {("k/a", "sram", "[[1, 1]]"): {"cycles_mean": 360.0, "fmax_mhz": 40.0, "rtl_mismatches": 0}}
     rows = target_points(points, "ice40up5k", fits, confirms, ratio=0.9)
-    a, b, c = rows
+    a, b, c, windowed = rows
     assert (a["cycles_source"], a["fmax_source"], a["us_per_inference"]) == ("rtl", "nextpnr", 9.0)
     assert b["cycles_source"] == "estimate x calibration" and b["cycles_mean"] == pytest.approx(900.0)
     assert b["fmax_mhz"] == 40.0 and b["fits"] is None          # median of the measured Fmax
     assert c["fits"] is False and not c["pareto"]               # does not fit: never Pareto
     assert a["pareto"] and not b["pareto"]                      # b is slower, less accurate, costlier
+    # W = 2: not synthesized nor confirmed here (no window RTL): estimate, fits unknown.
+    assert windowed["cycles_source"] == "estimate x calibration" and windowed["cycles_mean"] == pytest.approx(180.0)
+    assert windowed["fits"] is None and windowed["fits_at_w1"] is True and windowed["pareto"]
 
 
 def test_bitstream_command_names_the_board_of_the_target():
@@ -83,24 +93,38 @@ def test_bitstream_command_names_the_board_of_the_target():
     assert bitstream_command("xc7a35t", "m.npz").startswith("spinaps vivado-plan --board arty")
 
 
+def test_schedule_variants_cross_memories_with_per_layer_windows_and_adders():
+    from spinaps.search_space import schedule_variants
+
+    space = SearchSpace("digits", train={}, memories=("sram", "sttram"), windows=(1, 2), adders=(1, 2))
+    v = schedule_variants(space, 2)
+    per_layer = [[1, 1], [2, 1], [2, 2]]                        # A <= W
+    assert len(v) == 2 * len(per_layer) ** 2
+    assert v[0] == {"memory": "sram", "schedule": [[1, 1], [1, 1]]}
+    assert {json.dumps(x["schedule"]) for x in v} == {json.dumps([a, b]) for a in per_layer for b in per_layer}
+
+
 @pytest.mark.cocotb
-def test_cycle_estimate_is_within_a_quarter_of_the_rtl_count(digits_artifact, tmp_path):
-    """The activity estimate (uncalibrated) against the cycles the RTL measures on the same
-    samples; the search then scales estimates by the ratio of its RTL-confirmed points."""
-    from spinaps.flow import rtl_check
-    from spinaps.search_eval import estimate_cycles
-    from spinaps.sim.cost import Config
-    from spinaps.sw.golden import GoldenModel
+def test_w1_cycle_model_is_within_a_quarter_of_the_rtl_count(digits_artifact, tmp_path):
+    """The search's uncalibrated cycles (sim/schedule.py's model at W = 1) against the cycles
+    the RTL measures on the same samples; the search then scales estimates by the ratio of its
+    RTL-confirmed points."""
     from spinaps.contract import sample_seeds
     from spinaps.data import as_dataset
+    from spinaps.flow import rtl_check
+    from spinaps.search_eval import schedule_costs
+    from spinaps.sim.cost import Config
+    from spinaps.sim.devices import load_devices
+    from spinaps.sw.golden import GoldenModel
 
     n = 12
     run, cmp, _ = rtl_check(digits_artifact, n, build_dir=tmp_path / "rtl", simulator="icarus")
     assert not cmp.mismatches
     measured = np.mean([r["cycles"] for r in run.results])
-    gold = GoldenModel.from_artifact(digits_artifact).run(as_dataset("digits").x_test[:n], sample_seeds(n))
-    est = estimate_cycles(Config.from_manifest(digits_artifact.manifest), gold)
-    assert est == pytest.approx(measured, rel=0.25)
+    rows = schedule_costs(GoldenModel.from_artifact(digits_artifact), as_dataset("digits").x_test[:n], sample_seeds(n),
+                          Config.from_artifact(digits_artifact), [{"memory": "sram", "schedule": [[1, 1]]}],
+                          load_devices())
+    assert rows[0]["cycles_estimate"] == pytest.approx(measured, rel=0.25)
 
 
 def _cli(*args, cwd):
