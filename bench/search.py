@@ -81,6 +81,7 @@ def main(argv=None):
     ap.add_argument("--rtl-samples", type=int, default=40)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--scheduler", default=None)
+    ap.add_argument("--fit", default="final", help="yosys (every trial), final (the confirmation candidates) or none")
     ap.add_argument("--quick", action="store_true", help="the tiny space, no synthesis (a smoke run, not results)")
     args = ap.parse_args(argv)
     from dataclasses import replace
@@ -96,7 +97,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     res = search(space, out=Path("build/bench_search") / ("tiny" if args.quick else args.space), targets=args.target,
                  trials=args.trials, batch=args.batch, workers=args.workers, scheduler=args.scheduler,
-                 fit="none" if args.quick else "yosys", confirm=0 if args.quick else args.confirm,
+                 fit="none" if args.quick else args.fit, confirm=0 if args.quick else args.confirm,
                  rtl_samples=args.rtl_samples, enqueue=[] if args.quick else [BASELINE])
     rows = [{**{k: r.get(k) for k in FIELDS}, **{k: r.get(k) for k in EXTRA}} for r in res.points]
     doc = {"command": "python bench/search.py " + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -29,7 +29,8 @@ def add_parser(command):
     sp.add_argument("--scheduler", default=None,
                     help="tcp://HOST:PORT of a running Dask scheduler (default: a local cluster)")
     sp.add_argument("--workers", type=int, default=2, help="local cluster worker processes")
-    sp.add_argument("--fit", default="yosys", choices=list(FIT_MODES), help="how 'fits the target' is checked")
+    sp.add_argument("--fit", default="yosys", choices=list(FIT_MODES), help="when 'fits the target' is checked by Yosys: every trial's candidates, "
+                                                                   "only the final Pareto candidates, or never")
     sp.add_argument("--confirm", type=int, default=2, help="Pareto points per target confirmed in RTL and nextpnr")
     sp.add_argument("--rtl-samples", type=int, default=40, help="test samples per RTL confirmation")
     sp.add_argument("--simulator", default="verilator", choices=list(SIMULATORS), help="RTL simulator of the confirmations")

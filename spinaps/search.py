@@ -31,8 +31,10 @@ __all__ = ["search", "SearchResult", "TARGETS", "FIT_MODES"]
 
 #: Targets a search may fit (the issue's three, each with its board link where one exists).
 TARGETS = tuple(TARGET_BOARD)
-#: ``yosys``: synthesize each trial's candidate points; ``none``: skip (fits unknown, every point allowed).
-FIT_MODES = ("yosys", "none")
+#: ``yosys``: synthesize each trial's candidate points (the constraint steers NSGA-II);
+#: ``final``: only the Pareto points considered for confirmation, after the trials (a Yosys run
+#: takes minutes on a busy machine); ``none``: never (fits unknown, every point allowed).
+FIT_MODES = ("yosys", "final", "none")
 STUDY = "spinaps-search"
 
 
@@ -144,7 +146,7 @@ def _artifact_bytes(cache, artifact):
 
 
 def _fits(runner, cache, artifacts, target, fit):
-    if fit == "none" or not artifacts:
+    if fit != "yosys" or not artifacts:
         return {}
     _, values = runner.map("fit_design", [(_artifact_bytes(cache, a), target) for a in artifacts])
     return dict(zip(artifacts, values))
@@ -250,16 +252,17 @@ def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, p
         return out
     for t in targets:
         rows = target_points(points, t, fits[t], {}, None)
-        arts = []
+        ranked = []
         for r in sorted((r for r in rows if r["pareto"]), key=lambda r: -r["accuracy_golden"]):
-            if len(arts) == confirm:
-                break
-            if r["artifact"] in arts:
-                continue
-            if fit == "yosys" and r["artifact"] not in fits[t]:
-                fits[t].update(_fits(runner, cache, [r["artifact"]], t, fit))
-            if fits[t].get(r["artifact"], {}).get("fits", True):
-                arts.append(r["artifact"])
+            if r["artifact"] not in ranked:
+                ranked.append(r["artifact"])
+        arts = []
+        while ranked and len(arts) < confirm:
+            # Synthesize the next few candidates at once (in parallel on the workers).
+            head, ranked = ranked[:confirm - len(arts) + 1], ranked[confirm - len(arts) + 1:]
+            if fit != "none":
+                fits[t].update(_fits(runner, cache, [a for a in head if a not in fits[t]], t, "yosys"))
+            arts += [a for a in head if fits[t].get(a, {}).get("fits", True)][:confirm - len(arts)]
         _, values = runner.map("confirm_design", [(_artifact_bytes(cache, a), t, n, simulator, pnr) for a in arts])
         for a, conf in zip(arts, values):
             fpga = next(p for p in points if p["artifact"] == a and p["memory"] == "sram" and confirmable(p)

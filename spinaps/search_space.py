@@ -87,7 +87,7 @@ PRESETS = {
     "digits": SearchSpace("digits", train={"network": ("glm", "hybrid"), "hidden": (16, 32, 64),
                                            "weight_bits": (2, 4), "weight_bits_out": (2, 4), "n_basis": (1, 2),
                                            "tau": (4, 8), "t_max": (8, 16)},
-                          fixed={"epochs": 30}),
+                          fixed={"epochs": 30}, windows=(1, 4), adders=(1, 2)),
     "mnist5k": SearchSpace("mnist5k", train={"network": ("glm", "hybrid"), "hidden": (64, 128),
                                              "weight_bits": (2, 4), "weight_bits_out": (2, 4), "n_basis": (1, 2),
                                              "tau": (4, 8), "t_max": (8, 16)},
