@@ -99,7 +99,7 @@ def _open_study(out, settings, seed, batch):
     # Trials an interrupted run left running are failed and asked again with the same parameters.
     for t in study.get_trials(deepcopy=False, states=[optuna.trial.TrialState.RUNNING]):
         study.tell(t.number, state=optuna.trial.TrialState.FAIL)
-        study.enqueue_trial(t.params, skip_if_exists=True)
+        study.enqueue_trial(t.params)     # (skip_if_exists would match the failed trial itself)
     return study
 
 

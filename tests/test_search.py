@@ -159,3 +159,19 @@ def test_a_study_made_with_other_settings_is_refused(tmp_path):
     with pytest.raises(ValueError, match="other settings"):
         _open_study(tmp_path, {"seed": 1}, 1, 4)
     np.testing.assert_equal(sorted(p.name for p in tmp_path.iterdir()), ["study.db"])
+
+
+def test_an_interrupted_trial_is_asked_again_with_its_parameters(tmp_path):
+    """A trial left running (the search was stopped mid-evaluation) is failed on reopening and
+    its parameters enqueued, so the resumed search evaluates the same point (from the cache if
+    it had finished)."""
+    import optuna
+    from spinaps.search import _open_study
+    from spinaps.search_space import suggest
+
+    study = _open_study(tmp_path, {"seed": 0}, 0, 2)
+    params = suggest(study.ask(), preset("tiny"))        # asked, never told: the run was interrupted
+    study = _open_study(tmp_path, {"seed": 0}, 0, 2)
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.WAITING]
+    assert suggest(study.ask(), preset("tiny")) == params
