@@ -175,3 +175,21 @@ def test_an_interrupted_trial_is_asked_again_with_its_parameters(tmp_path):
     states = [t.state for t in study.get_trials(deepcopy=False)]
     assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.WAITING]
     assert suggest(study.ask(), preset("tiny")) == params
+
+
+@pytest.mark.slow
+def test_a_search_run_again_resumes_and_repeats_nothing(tmp_path):
+    """Two trials, then the same search extended to three: the first two come from the study
+    and the cache (no entry rewritten), one more trial is evaluated."""
+    import optuna
+    from spinaps.search import STUDY, search
+
+    opts = dict(out=tmp_path, batch=2, fit="none", confirm=0, seed=5, progress=False, workers=1)
+    first = search("tiny", trials=2, **opts)
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").glob("*.json")}
+    again = search("tiny", trials=3, **opts)
+    assert all(p.stat().st_mtime_ns == m for p, m in stamps.items())
+    study = optuna.load_study(study_name=STUDY, storage=f"sqlite:///{tmp_path / 'study.db'}")
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) == 3
+    keys = lambda r: {(p["artifact"], p["memory"], str(p["schedule"])) for p in r.points}  # noqa: E731
+    assert keys(first) < keys(again)
