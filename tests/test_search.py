@@ -192,4 +192,4 @@ def test_a_search_run_again_resumes_and_repeats_nothing(tmp_path):
     study = optuna.load_study(study_name=STUDY, storage=f"sqlite:///{tmp_path / 'study.db'}")
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) == 3
     keys = lambda r: {(p["artifact"], p["memory"], str(p["schedule"])) for p in r.points}  # noqa: E731
-    assert keys(first) < keys(again)
+    assert keys(first) <= keys(again)       # (the third trial may repeat a design: listed once)
