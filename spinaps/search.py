@@ -118,8 +118,18 @@ class _Runner:
             if key not in futures and self.cache.get(key) is None:
                 futures[key] = self.client.submit(getattr(search_eval, function), *args, key=f"{function}-{key}",
                                                   retries=self.retries, pure=False)
-        for key, fut in futures.items():
-            self.cache.put(key, fut.result())
+        # Stored as each finishes, so one failed evaluation loses none of the others.
+        from distributed import as_completed
+
+        by_future = {fut: key for key, fut in futures.items()}
+        failed = None
+        for fut in as_completed(list(by_future)):
+            try:
+                self.cache.put(by_future[fut], fut.result())
+            except Exception as e:  # noqa: BLE001 - re-raised once the others are stored
+                failed = failed or e
+        if failed is not None:
+            raise failed
         return keys, [self.cache.get(k) for k in keys]
 
 
@@ -256,18 +266,24 @@ def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, p
         for r in sorted((r for r in rows if r["pareto"]), key=lambda r: -r["accuracy_golden"]):
             if r["artifact"] not in ranked:
                 ranked.append(r["artifact"])
-        arts = []
-        while ranked and len(arts) < confirm:
-            # Synthesize the next few candidates at once (in parallel on the workers).
-            head, ranked = ranked[:confirm - len(arts) + 1], ranked[confirm - len(arts) + 1:]
+        done = 0
+        while ranked and done < confirm:
+            # The next few candidates at once (in parallel on the workers): Yosys first, then the
+            # RTL and the board build of those that fit; one nextpnr cannot place does not fit.
+            head, ranked = ranked[:confirm - done + 1], ranked[confirm - done + 1:]
             if fit != "none":
                 fits[t].update(_fits(runner, cache, [a for a in head if a not in fits[t]], t, "yosys"))
-            arts += [a for a in head if fits[t].get(a, {}).get("fits", True)][:confirm - len(arts)]
-        _, values = runner.map("confirm_design", [(_artifact_bytes(cache, a), t, n, simulator, pnr) for a in arts])
-        for a, conf in zip(arts, values):
-            fpga = next(p for p in points if p["artifact"] == a and p["memory"] == "sram" and confirmable(p)
-                        and all(w == 1 for w, _ in p["schedule"]))
-            out[t][_point_id(fpga)] = conf
+            fitting = [a for a in head if fits[t].get(a, {}).get("fits", True)]
+            arts, ranked = fitting[:confirm - done], fitting[confirm - done:] + ranked
+            _, values = runner.map("confirm_design", [(_artifact_bytes(cache, a), t, n, simulator, pnr) for a in arts])
+            for a, conf in zip(arts, values):
+                if conf.get("pnr_fits") is False:
+                    fits[t][a] = {**fits[t].get(a, {}), "fits": False, "fits_by": "nextpnr"}
+                    continue
+                fpga = next(p for p in points if p["artifact"] == a and p["memory"] == "sram" and confirmable(p)
+                            and all(w == 1 for w, _ in p["schedule"]))
+                out[t][_point_id(fpga)] = conf
+                done += 1
     return out
 
 

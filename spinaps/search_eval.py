@@ -150,9 +150,17 @@ def confirm_design(artifact_bytes, target, n, simulator="verilator", pnr=True):
                "simulator": simulator, "fmax_mhz": None, "timing_met": None}
         board = board_for_target(target)
         if pnr and board is not None:
-            from spinaps.boards.build import build
-            rep = build(board.name, artifact.path, Path(tmp) / board.name, progress=False)
-            out.update({"board": board.name, "fmax_mhz": rep["fmax_mhz"], "timing_met": rep["timing_met"],
+            from spinaps.boards.build import BuildError, build
+            try:
+                rep = build(board.name, artifact.path, Path(tmp) / board.name, progress=False)
+            except BuildError as e:
+                # Yosys counted it within the device, nextpnr could not place it: a result
+                # (the design does not fit), not a failure to retry.
+                if "does not fit" not in str(e):
+                    raise
+                out.update({"board": board.name, "pnr_fits": False, "pnr_error": str(e)})
+                return out
+            out.update({"pnr_fits": True, "board": board.name, "fmax_mhz": rep["fmax_mhz"], "timing_met": rep["timing_met"],
                         "pnr_seconds": rep["pnr_seconds"],
                         "critical_path": (rep["critical_paths"] or [None])[0]})
     return out
