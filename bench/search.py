@@ -26,7 +26,7 @@ RESULTS = HERE / "results"
 FIELDS = ("dataset", "target", "accuracy_golden", "us_per_inference", "fmax_mhz", "cycles_mean", "lut", "bram36",
           "fits", "edp", "pareto", "rtl_mismatches")
 EXTRA = ("trial", "params", "layers", "weight_bits", "lanes", "encoder_lanes", "memory", "energy_j", "cycles_source",
-         "fmax_source", "cycles_estimate", "utilization")
+         "fmax_source", "cycles_estimate", "utilization", "schedule", "fits_by", "fits_at_w1", "calibration")
 
 
 def hand_default(dataset, target):

@@ -266,6 +266,13 @@ def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, p
         for r in sorted((r for r in rows if r["pareto"]), key=lambda r: -r["accuracy_golden"]):
             if r["artifact"] not in ranked:
                 ranked.append(r["artifact"])
+        for a in ranked:       # nextpnr's word from an earlier run (the cache) overrides Yosys's
+            known = cache.get(cache_key("confirm_design", _artifact_bytes(cache, a), t, n, simulator, pnr))
+            if known and known.get("pnr_fits") is False:
+                if fit != "none" and a not in fits[t]:
+                    fits[t].update(_fits(runner, cache, [a], t, "yosys"))
+                fits[t][a] = {**fits[t].get(a, {}), "fits": False, "fits_by": "nextpnr"}
+        ranked = [a for a in ranked if fits[t].get(a, {}).get("fits", True)]
         done = 0
         while ranked and done < confirm:
             # The next few candidates at once (in parallel on the workers): Yosys first, then the

@@ -87,8 +87,8 @@ def target_points(points, target, fits, confirms, ratio):
             fmax, fsrc = fmax_default, fmax_source_default
         row.update({"target": target, "cycles_mean": cycles, "cycles_source": csrc, "fmax_mhz": fmax,
                     "fmax_source": fsrc, "us_per_inference": cycles / fmax,
-                    "lut": res["lut"] if res else None, "bram36": res["bram36"] if res else None,
-                    "utilization": res["utilization"] if res else None,
+                    "lut": res.get("lut") if res else None, "bram36": res.get("bram36") if res else None,
+                    "utilization": res.get("utilization") if res else None, "fits_by": res.get("fits_by", "yosys") if res else None,
                     "fits": res["fits"] if res else None,
                     "fits_at_w1": (fits.get(p["artifact"]) or {}).get("fits"),
                     "rtl_mismatches": conf["rtl_mismatches"] if conf else None,
