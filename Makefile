@@ -10,6 +10,8 @@ MODEL   ?= build/model/digits.npz
 DATASET ?= digits
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="tests/sw -x"`.
 PYTEST_ARGS ?=
+# Options of `make bench-search` (bench/search.py), e.g. SEARCH_ARGS="--space mnist5k --target ecp5-85f".
+SEARCH_ARGS ?=
 # HDL simulator of the cocotb tests that name none and of `make verify`: icarus (default) or
 # verilator (compiles each design once, 20-45 s, into build/sim_cache; then 40-60x faster),
 # e.g. `make test SPINAPS_SIMULATOR=verilator`.
@@ -28,7 +30,7 @@ BAUD    ?= 115200
 # Core clock through the PLL (MHz); empty: the board's default, 0: the oscillator.
 CORE_MHZ ?=
 
-.PHONY: setup demo test test-full train verilog verify report plot synth pnr bench bench-quick clean bitstream vivado-plan prog
+.PHONY: setup demo test test-full train verilog verify report plot synth pnr bench bench-quick bench-search clean bitstream vivado-plan prog
 
 setup:
 	@bash scripts/bootstrap.sh $(BOOTSTRAP_FLAGS)
@@ -91,6 +93,11 @@ bench: setup
 # The same on digits only with small RTL subsets (within 5 minutes on 2 cores).
 bench-quick: setup
 	$(PYTHON) bench/suite.py --quick
+
+# The architecture search against the issue's targets (long: tens of minutes; resumes):
+# digits on the UP5K by default, SEARCH_ARGS="--space mnist5k --target ecp5-85f ice40up5k" for mnist5k.
+bench-search: setup
+	$(PYTHON) bench/search.py $(SEARCH_ARGS)
 
 # Build outputs and caches only; .venv stays (remove it by hand to start over).
 clean:

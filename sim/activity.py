@@ -29,10 +29,33 @@ class Activity:
     steps: float
     cycles: float
     samples: int = 1
+    # Window schedules (docs/semantics.md 8.1, spinaps.sim.schedule); None = the time-sequential
+    # engine's values, derived from the above, so a W = 1 cost is unchanged by these fields.
+    reads: tuple = None            # per layer: synapse word reads (section 7); None: sops / n_out x Qn
+    discarded_reads: tuple = None  # per layer: speculative reads after the decision; None: 0
+    discarded_sops: tuple = None   # per layer: speculative synaptic operations; None: 0
+    update_steps: tuple = None     # per layer: steps the neuron update ran (whole windows); None: steps
 
     @property
     def total_sops(self):
         return float(sum(self.sops))
+
+    def layer_reads(self, layers):
+        """Word reads per layer: :attr:`reads`, or ``sops / n_out x Qn`` (one row of ``Qn`` words
+        per event and non-zero trace, the time-sequential engine's count)."""
+        if self.reads is not None:
+            return [float(r) for r in self.reads]
+        return [s / layer.n_out * layer.words for s, layer in zip(self.sops, layers)]
+
+    def layer_update_steps(self, n_layers):
+        """Steps each layer's neuron update ran: :attr:`update_steps`, or :attr:`steps`."""
+        return [float(s) for s in self.update_steps] if self.update_steps is not None else [self.steps] * n_layers
+
+    def discarded(self, n_layers):
+        """``(reads, sops)`` per layer done for steps after the decision (zeros when not given)."""
+        zero = [0.0] * n_layers
+        return ([float(r) for r in self.discarded_reads] if self.discarded_reads is not None else zero,
+                [float(s) for s in self.discarded_sops] if self.discarded_sops is not None else zero)
 
 
 class CounterMismatch(RuntimeError):
@@ -59,8 +82,12 @@ def activity_from_rtl(results, golden=None):
             if rtl.shape != gold.shape or not np.array_equal(rtl, gold):
                 bad = int(np.flatnonzero((rtl != gold).reshape(n, -1).any(axis=1))[0]) if rtl.shape == gold.shape else -1
                 raise CounterMismatch(f"RTL {what} differ from the golden model's (first at sample {bad})")
+    # The window engine's reads counter (section 7), when the RTL reports it; its discarded_*
+    # counters depend on timing and are reported, not costed here.
+    reads = (tuple(np.array([list(r["reads"]) for r in results], dtype=float).mean(axis=0))
+             if all("reads" in r for r in results) else None)
     return Activity(events=tuple(events.mean(axis=0)), sops=tuple(sops.mean(axis=0)), steps=float(steps.mean()),
-                    cycles=float(cycles.mean()), samples=len(results))
+                    cycles=float(cycles.mean()), samples=len(results), reads=reads)
 
 
 def update_tail(layer, read_latency=1):

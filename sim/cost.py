@@ -74,6 +74,8 @@ class LayerConfig:
     basis_bits: int = 1
     v_bits: int = 0      # LIF potential width
     storage: dict = None  # the layer component's ``storage`` (name -> (kind, bits)); None: unknown
+    window: int = 1      # W: steps per window (docs/semantics.md 8.1); 1 = the time-sequential engine
+    adders: int = 1      # A: temporal adders per lane (1..W)
 
     @property
     def words(self):
@@ -101,10 +103,17 @@ class LayerConfig:
         """Bits of one word of step sums: ``P`` sums of ``acc_bits`` (read and written per word read)."""
         return self.lanes * self.acc_bits
 
+    @property
+    def sum_bank_bits(self):
+        """Bits of the step-sum banks: ``2 W`` banks (``W`` accumulating while ``W`` are updated)
+        of ``Qn`` words of step sums; two banks in the time-sequential engine."""
+        return 2 * self.window * self.words * self.sum_word_bits
+
     def stored_bits(self):
         """``{kind: bits}`` of the layer's storage, its synapse memory left out (the model costs
         that as SRAM or STT-RAM cells, :attr:`memory_bits`); ``"state"`` is the LUT RAM besides
-        the two banks of step sums (LIF potentials and refractory counters)."""
+        the banks of step sums (LIF potentials and refractory counters). The banks are the
+        storage entry ``step_sums`` (LUT RAM or flip-flops, as the component reports them)."""
         if self.storage is None:
             raise ValueError("this configuration has no storage: build it with Config.from_artifact "
                              "(or Config.with_storage) before estimating")
@@ -116,12 +125,31 @@ class LayerConfig:
                 raise ValueError(f"layer {self.kind} {self.n_in} -> {self.n_out}: the synapse memory has "
                                  f"{int(b)} bits, the configuration {self.memory_bits}")
             bits[kind] -= int(b)
-        sums = 2 * self.words * self.sum_word_bits        # two banks, one word per neuron word
-        if bits["lutram"] < sums:
-            raise ValueError(f"layer {self.kind} {self.n_in} -> {self.n_out} reports {bits['lutram']} bits of "
-                             f"LUT RAM, fewer than its two banks of step sums ({sums} bits)")
-        bits["state"] = bits["lutram"] - sums
+        sums = self.sum_bank_bits                         # 2W banks, one word per neuron word
+        bank_kind = self.storage.get("step_sums", ("lutram", sums))[0]
+        if bits[bank_kind] < sums:
+            what = {"lutram": "LUT RAM", "ff": "flip-flops", "bram": "block RAM"}[bank_kind]
+            raise ValueError(f"layer {self.kind} {self.n_in} -> {self.n_out} reports {bits[bank_kind]} bits of "
+                             f"{what}, fewer than its {2 * self.window} banks of step sums ({sums} bits)")
+        bits["state"] = bits["lutram"] - (sums if bank_kind == "lutram" else 0)
         return bits
+
+    def with_window(self, window, adders):
+        """This layer built with window ``W`` and ``A`` adders per lane, its storage modelled
+        from the time-sequential build's (when it has one): ``2W`` banks of step sums of the
+        same kind, their ``2W x Qn`` fresh flags, and ``window_tags``, two W-bit activity tags
+        per input (one window collected while the previous one is emitted, flip-flops). Use
+        :meth:`Config.with_storage` of an accelerator built with the window instead when there
+        is one: its report replaces this model."""
+        window, adders = contract.check_schedule(window, adders)
+        storage = self.storage
+        if storage is not None and self.window == 1 and window > 1:
+            storage = dict(storage)
+            kind = storage.get("step_sums", ("lutram", 0))[0]
+            storage["step_sums"] = (kind, 2 * window * self.words * self.sum_word_bits)
+            storage["step_sums_fresh"] = ("ff", 2 * window * self.words)
+            storage["window_tags"] = ("ff", 2 * window * self.n_in)
+        return replace(self, window=window, adders=adders, storage=storage)
 
 
 @dataclass(frozen=True)
@@ -184,6 +212,20 @@ class Config:
         return contract.groups(self.n_inputs, self.encoder_lanes)
 
     @property
+    def schedule(self):
+        """``((W, A), ...)`` per layer."""
+        return tuple((layer.window, layer.adders) for layer in self.layers)
+
+    def with_schedule(self, schedule):
+        """This configuration with a per-layer ``((W, A), ...)`` schedule
+        (:func:`spinaps.sim.schedule.schedule_of`), storage modelled by
+        :meth:`LayerConfig.with_window`."""
+        schedule = tuple(schedule)
+        if len(schedule) != len(self.layers):
+            raise ValueError(f"the schedule has {len(schedule)} layers, the configuration {len(self.layers)}")
+        return replace(self, layers=tuple(layer.with_window(w, a) for layer, (w, a) in zip(self.layers, schedule)))
+
+    @property
     def memory_bits(self):
         return sum(layer.memory_bits for layer in self.layers)
 
@@ -222,7 +264,7 @@ class Config:
         bits = self.encoder_lanes * (self._draw_bits(devices) + 8)
         for layer in self.layers:
             ops = _v(lg, "lif_update_adds") if layer.kind == "lif" else _v(lg, "glm_update_adds")
-            bits += layer.lanes * (layer.acc_bits + ops * layer.update_bits)
+            bits += layer.lanes * (layer.adders * layer.acc_bits + ops * layer.update_bits)
         return bits
 
     def _draw_bits(self, devices):
@@ -298,24 +340,32 @@ def estimate(config, activity, devices, memory, *, cycles=None):
     est = Estimate(memory=memory, latency_s=latency, cycles=cycles, sops=activity.total_sops)
 
     # A row read fetches Qn words of P lanes x b cells; padding lanes are read and added too.
-    # Each word read is a read-add-write of one word of step sums (LUT RAM).
-    word_reads = [s / layer.n_out * layer.words for s, layer in zip(activity.sops, config.layers)]
-    bits_read = sum(w * layer.lanes * layer.weight_bits for w, layer in zip(word_reads, config.layers))
-    lane_adds = sum(w * layer.sum_word_bits for w, layer in zip(word_reads, config.layers))
+    # Each word added into one step's sums is a read-add-write of one word of step sums (LUT
+    # RAM): once per read in the time-sequential engine, once per non-zero step of the row in
+    # the window engine (a read then feeds several steps). Speculative work after the decision
+    # (window engine: the rest of the decision window and any later window started) counts too.
+    layers = config.layers
+    drop_reads, drop_sops = activity.discarded(len(layers))
+    word_reads = [r + d for r, d in zip(activity.layer_reads(layers), drop_reads)]
+    word_adds = [(s + d) / layer.n_out * layer.words for s, d, layer in zip(activity.sops, drop_sops, layers)]
+    bits_read = sum(w * layer.lanes * layer.weight_bits for w, layer in zip(word_reads, layers))
+    lane_adds = sum(w * layer.sum_word_bits for w, layer in zip(word_adds, layers))
     est.energy_j["synapse_read"] = bits_read * _v(mem, "read_energy_pj_per_bit") * PJ
     est.energy_j["accumulate"] = lane_adds * (e_add + e_lut[0] + e_lut[1])
     # Every step, the update reads each word of step sums once, and reads and writes back each
-    # word of the neuron state (LIF potentials and refractory counters).
+    # word of the neuron state (LIF potentials and refractory counters). The window engine
+    # updates whole windows: up to the end of the decision step's window.
     neuron = 0.0
-    for layer in config.layers:
+    update_steps = activity.layer_update_steps(len(layers))
+    for layer, steps in zip(layers, update_steps):
         ops = _v(lg, "lif_update_adds") if layer.kind == "lif" else _v(lg, "glm_update_adds")
         draws = 0 if layer.kind == "lif" else _v(lg, "draw_adds") * 32
         lut = layer.words * layer.sum_word_bits * e_lut[0] + layer.stored_bits()["state"] * (e_lut[0] + e_lut[1])
-        neuron += activity.steps * (layer.n_out * (ops * layer.update_bits + draws) * e_add + lut)
+        neuron += steps * (layer.n_out * (ops * layer.update_bits + draws) * e_add + lut)
     est.energy_j["neuron_update"] = neuron
     # Encoder: every generator draws once per group and step (none for the deterministic
-    # encoder); every input is compared or accumulated (8 bits).
-    est.energy_j["encoder"] = activity.steps * (config.groups * config.encoder_lanes * config._draw_bits(devices)
+    # encoder); every input is compared or accumulated (8 bits); whole windows of layer 0.
+    est.energy_j["encoder"] = update_steps[0] * (config.groups * config.encoder_lanes * config._draw_bits(devices)
                                                 + config.n_inputs * 8) * e_add
     est.energy_j["clock"] = stored["ff"] * cycles * _v(lg, "ff_clock_energy_pj_per_bit") * PJ
 

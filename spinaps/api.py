@@ -27,7 +27,7 @@ from spinaps.sw import artifact as art
 from spinaps.data import as_dataset, data_for
 from spinaps.sw.golden import GoldenModel
 
-__all__ = ["HardwareModel", "Trace", "VerifyReport", "load", "train", "BUILD_TARGETS"]
+__all__ = ["HardwareModel", "Trace", "VerifyReport", "load", "train", "search", "BUILD_TARGETS"]
 
 #: What :meth:`HardwareModel.build` makes: Verilog, Yosys resources per device, or a
 #: place-and-route (Fmax, bitstream) per open board.
@@ -190,3 +190,13 @@ def train(data="digits", network="glm", *, out=None, encoder="bernoulli", encode
         artifact, _, _ = flow.train_network_and_export(ds, out, config=LifNetConfig(**config), lanes=lanes,
                                                        progress=progress, **hw)
     return HardwareModel(artifact)
+
+
+def search(space="digits", **options):
+    """The architecture search of ``spinaps search`` (docs/search.md): Optuna NSGA-II over the
+    training tier, every lanes / schedule point inside each trial, on a local Dask cluster or
+    ``scheduler="tcp://HOST:PORT"``. Options as :func:`spinaps.search.search` (``out``,
+    ``targets``, ``trials``, ``seed``, ``fit``, ``confirm``...). Returns its
+    :class:`~spinaps.search.SearchResult` (every point, the Pareto set, the chosen artifacts)."""
+    from spinaps.search import search as run_search
+    return run_search(space, **options)

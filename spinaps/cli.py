@@ -588,11 +588,14 @@ def build_parser():
 
     from spinaps.cli_nir import add_parsers as nir_parsers
     nir_parsers(command, data_option, threads_option, DEFAULT_MODEL)
+    from spinaps.cli_search import add_parser as search_parser
+    search_parser(command)
     return p
 
 
 # Import name of a package from an optional extra (pyproject.toml) -> the extra.
-_EXTRAS = {"amaranth_boards": "boards", "serial": "boards", "matplotlib": "plots", "nir": "nir", "h5py": "nir"}
+_EXTRAS = {"amaranth_boards": "boards", "serial": "boards", "matplotlib": "plots", "nir": "nir", "h5py": "nir",
+           "optuna": "search", "dask": "search", "distributed": "search"}
 
 
 def _fail(args, message, code):

@@ -105,7 +105,7 @@ def test_storage_is_required_and_checked():
     with pytest.raises(ValueError, match="no storage"):
         estimate(bare, act, _hand_table(), "sram")
     short, _ = _tiny({"step_sums": ("lutram", 6)})
-    with pytest.raises(ValueError, match="fewer than its two banks of step sums"):
+    with pytest.raises(ValueError, match="LUT RAM, fewer than its 2 banks of step sums"):
         short.stored_bits()
     odd, _ = _tiny({"sums": ("latch", 12)})
     with pytest.raises(ValueError, match="'latch'"):

@@ -1,0 +1,291 @@
+"""Window-mode benchmark (SpikeX, issue 15): EDP, latency and reads of window schedules against
+the time-sequential engine, per network.
+
+    python bench/window.py            # the issue's networks (artifacts of the earlier stages, else trained)
+    python bench/window.py --quick    # digits only, fewer samples
+
+For each network: the golden model's activity on the first test samples
+(:func:`spinaps.sim.schedule.trace_of`), every schedule costed from it
+(:func:`spinaps.sim.schedule.schedule_cost`: reads exactly as docs/semantics.md section 7
+counts them, the cycle model, the cost model of spinaps.sim.cost), the cycle model calibrated
+on the same samples' RTL cycles at W = 1 (RTL run, every spike compared with the golden
+model); schedules compared: time-sequential (W = 1), each single W for the whole network with
+A = 1 and A = W, the best single W and the best per-layer W (lowest EDP). Rows the RTL ran
+(``cycles_source == "rtl"``) carry its samples, mismatches and measured cycles; the others
+are the calibrated model. Writes bench/results/window.json, window.md and window.png.
+"""
+
+import argparse
+import inspect
+import itertools
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+sys.path.insert(0, str(HERE))                 # the other stages' case lists (networks.py)
+
+# (artifact stem, what it is, RTL/golden samples); looked up under build/bench*/, trained when absent.
+NETWORKS = [
+    ("softlif_digits", "soft-LIF digits 64 steps, max potential", 30),
+    ("digits_lif_spike_count_64", "all-LIF digits, spike count", 40),
+    ("motions_lif_spike_count_32", "all-LIF motions, spike count", 20),
+    ("motions_glm_first_to_spike_64", "hybrid motions, first-to-spike", 20),
+    ("digits_k4", "GLM digits, first-to-spike", 50),
+    ("digits_glm_first_to_spike_64", "hybrid digits, first-to-spike", 50),
+]
+QUICK = ["digits_lif_spike_count_64", "digits_glm_first_to_spike_64"]
+
+
+def find_or_train(stem, build_root):
+    """The artifact ``stem`` from an earlier stage (build/bench*/**), else trained here
+    (build/bench_window/) as that stage trains it."""
+    from spinaps.sw import artifact as art
+
+    found = sorted(Path(build_root).glob(f"bench*/**/{stem}.npz"))
+    if found:
+        return art.load(found[0])
+    out = Path(build_root) / "bench_window" / f"{stem}.npz"
+    if out.exists():
+        return art.load(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if stem == "softlif_digits":
+        from softlif import DEFAULTS
+        from spinaps.sw.datasets import load_dataset
+        from spinaps.sw.softlif import SoftLifConfig, train_softlif
+        from spinaps.sw.softlif_convert import convert, evaluate_golden, softlif_artifact
+
+        ds = load_dataset("digits")
+        trained = train_softlif(ds, SoftLifConfig(), progress=False)
+        model, info = convert(trained, ds, return_info=True, **DEFAULTS)
+        manifest, arrays = softlif_artifact(model, trained, ds, golden_accuracy=evaluate_golden(model, ds)["accuracy"],
+                                            info=info)
+        return art.load(art.save(out, manifest, arrays))
+    if stem.startswith("digits_k"):
+        from spinaps.flow import train_and_export
+        from spinaps.sw.train import GlmTrainConfig
+
+        train_and_export("digits", out, config=GlmTrainConfig(weight_bits=int(stem[len("digits_k"):])),
+                         progress=False, checkpoint=False)
+        return art.load(out)
+    from networks import CASES
+    from spinaps.flow import train_network_and_export
+    from spinaps.sw.lif import LifNetConfig
+
+    for dataset, options, _ in CASES:
+        cfg = LifNetConfig(**options)
+        if f"{dataset}_{cfg.output}_{cfg.decision}_{'x'.join(map(str, cfg.hidden))}" == stem:
+            train_network_and_export(dataset, out, config=cfg, progress=False, checkpoint=False)
+            return art.load(out)
+    raise ValueError(f"no recipe for the bench network {stem!r}")
+
+
+def rtl_run(artifact, n, build_dir, schedule=None):
+    """RTL run of the first ``n`` test samples (every spike compared with the golden model),
+    with ``schedule`` when the accelerator takes one; ``None`` when it does not yet."""
+    from spinaps.flow import rtl_check
+
+    options = {}
+    if schedule is not None and any(w > 1 for w, _ in schedule):
+        if "window" not in inspect.signature(rtl_check).parameters:
+            return None
+        options = {"window": [w for w, _ in schedule], "adders": [a for _, a in schedule]}
+    t0 = time.perf_counter()
+    run, cmp, _ = rtl_check(artifact, n, build_dir=build_dir, **options)
+    out = {"rtl_samples": len(run.results), "rtl_mismatches": len(cmp.mismatches),
+           "cycles": float(sum(r["cycles"] for r in run.results) / len(run.results)),
+           "seconds": time.perf_counter() - t0}
+    if all("reads" in r for r in run.results):
+        out["reads_per_layer"] = [float(sum(r["reads"][l] for r in run.results) / len(run.results))
+                                  for l in range(len(run.results[0]["reads"]))]
+    return out
+
+
+def schedules(n_layers):
+    """Every per-layer schedule with A in {1, W}, and the global ones (same (W, A) every layer)."""
+    per_layer = [(w, a) for w in (1, 2, 4, 8) for a in sorted({1, w})]
+    return [tuple(s) for s in itertools.product(per_layer, repeat=n_layers)], \
+        [tuple([x] * n_layers) for x in per_layer]
+
+
+def bench_network(stem, what, n, build, devices, rtl_windows):
+    from spinaps.contract import sample_seeds
+    from spinaps.flow import data_for
+    from spinaps.sim.cost import Config
+    from spinaps.sim.schedule import schedule_cost, trace_of
+    from spinaps.sw.golden import GoldenModel
+
+    artifact = find_or_train(stem, build)
+    m = artifact.manifest
+    model = GoldenModel.from_artifact(artifact)
+    ds = data_for(artifact)
+    n = min(n, len(ds.y_test))
+    trace = trace_of(model, ds.x_test[:n], sample_seeds(n))
+    config = Config.from_artifact(artifact)
+    n_layers = len(model.layers)
+    every, global_ = schedules(n_layers)
+    sequential = global_[0]
+    rtl = {sequential: rtl_run(artifact, n, build / "window_rtl" / stem / "w1")}
+    model_w1 = schedule_cost(trace, sequential, "sram", devices=devices)["cycles_model"]
+    scale = rtl[sequential]["cycles"] / model_w1
+    costs = {s: schedule_cost(trace, s, "sram", devices=devices, config=config, cycles_scale=scale) for s in every}
+    best_single = min(global_, key=lambda s: costs[s]["edp"])
+    best_layer = min(every, key=lambda s: costs[s]["edp"])
+    if rtl_windows:
+        for s in dict.fromkeys([x for x in global_ if x != sequential] + [best_layer]):
+            tag = "_".join(f"w{w}a{a}" for w, a in s)
+            got = rtl_run(artifact, n, build / "window_rtl" / stem / tag, s)
+            if got is None:
+                break
+            rtl[s] = got
+    base = costs[sequential]
+    rows = []
+    for s, label in [(x, "single W") for x in global_] + [(best_layer, "best per-layer W")]:
+        c = dict(costs[s])
+        measured = rtl.get(s)
+        if measured is not None and s != sequential:       # energy at the RTL's own cycles
+            c = schedule_cost(trace, s, "sram", devices=devices, config=config,
+                              cycles_scale=measured["cycles"] / c["cycles_model"])
+        kind = "time-sequential" if s == sequential else label
+        if s == best_single and s != sequential and label == "single W":
+            kind = "best single W"
+        rows.append({
+            "network": f"{what} ({stem})", "artifact": str(artifact.path), "dataset": m["dataset"]["name"],
+            "decision": m["decision"], "schedule_kind": kind, "schedule": [list(x) for x in s],
+            "window": s[0][0] if len(set(s)) == 1 else [w for w, _ in s],
+            "adders": s[0][1] if len(set(s)) == 1 else [a for _, a in s],
+            "samples": trace.samples, "decision_step_mean": c["decision_step_mean"],
+            "cycles_mean": c["cycles"], "cycles_model_calibrated": c["cycles_model"] * scale,
+            "cycles_source": "rtl" if measured else "model (calibrated on the RTL's W = 1 cycles)",
+            "calibration_scale": scale,
+            "reads_per_inference": c["reads"], "reads_per_layer": c["reads_per_layer"],
+            "sops_per_inference": c["sops"], "reads_per_sop": c["reads_per_sop"],
+            "reuse_factor": base["reads"] / c["reads"] if c["reads"] else None,
+            "active_pairs_per_layer": c["active_pairs_per_layer"],
+            "discarded_sop_fraction": c["discarded_sop_fraction"],
+            "discarded_reads_per_inference": c["discarded_reads"],
+            "lane_utilization": c["lane_utilization"],
+            "energy_per_inference_j": c["energy_per_inference_j"], "latency_s": c["latency_s"],
+            "area_mm2": c["area_mm2"], "edp": c["edp"],
+            "edp_ratio_vs_sequential": base["edp"] / c["edp"],
+            "energy_ratio_vs_sequential": base["energy_per_inference_j"] / c["energy_per_inference_j"],
+            "latency_ratio_vs_sequential": base["latency_s"] / c["latency_s"],
+            "energy_breakdown_j": c["energy_breakdown_j"],
+            "rtl_samples": measured["rtl_samples"] if measured else 0,
+            "rtl_mismatches": measured["rtl_mismatches"] if measured else None,
+            "rtl_reads_per_layer": measured.get("reads_per_layer") if measured else None,
+            "lut": None, "ff": None, "bram36": None, "fmax_mhz": None,
+        })
+    return rows
+
+
+def _fmt(x, unit=""):
+    for scale, prefix in ((1e-18, "a"), (1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1, "")):
+        if abs(x) < scale * 1000:
+            return f"{x / scale:.3g} {prefix}{unit}"
+    return f"{x:.3g} {unit}"
+
+
+def markdown(rows, command):
+    lines = ["# Window mode (SpikeX): EDP and latency against the window length", "",
+             f"Measured by `{command}`. Reads are the golden model's exact prediction (docs/semantics.md section 7); "
+             "cycles are the RTL's where `cycles` says `rtl`, else the window engine's cycle model "
+             "(spinaps.sim.schedule) calibrated on the RTL's W = 1 cycles of the same samples; energy, latency and "
+             "EDP from the cost model (SRAM synapses, sim/devices.json; docs/cost_model.md). EDP ratio = EDP of "
+             "W = 1 / EDP of the row (higher is better).", "",
+             "| network | schedule | (W, A) per layer | cycles | decision step | reads/inference | reads/SOP | "
+             "discarded SOPs | lane util. | energy | latency | EDP | EDP ratio | RTL samples (mismatches) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        sched = " ".join(f"({w},{a})" for w, a in r["schedule"])
+        rtl = f"{r['rtl_samples']} ({r['rtl_mismatches']})" if r["rtl_samples"] else "model only"
+        src = "rtl" if r["cycles_source"] == "rtl" else "model"
+        lines.append(f"| {r['network']} | {r['schedule_kind']} | {sched} | {r['cycles_mean']:,.0f} ({src}) | "
+                     f"{r['decision_step_mean']:.2f} | {r['reads_per_inference']:,.0f} | {r['reads_per_sop']:.4f} | "
+                     f"{r['discarded_sop_fraction']:.1%} | {r['lane_utilization']:.3f} | "
+                     f"{_fmt(r['energy_per_inference_j'], 'J')} | {_fmt(r['latency_s'], 's')} | {r['edp']:.3g} | "
+                     f"{r['edp_ratio_vs_sequential']:.2f}x | {rtl} |")
+    lines += ["", "## Best schedule per network", "",
+              "| network | decision | best single W: (W, A), EDP ratio | best per-layer: (W, A) per layer, EDP ratio | "
+              "energy ratio | latency ratio |", "|---|---|---|---|---|---|"]
+    for name in dict.fromkeys(r["network"] for r in rows):
+        mine = [r for r in rows if r["network"] == name]
+        single = max((r for r in mine if r["schedule_kind"] in ("best single W", "time-sequential")),
+                     key=lambda r: r["edp_ratio_vs_sequential"])
+        layer = [r for r in mine if r["schedule_kind"] == "best per-layer W"][0]
+        lines.append(f"| {name} | {mine[0]['decision']} | {tuple(single['schedule'][0])}, "
+                     f"{single['edp_ratio_vs_sequential']:.2f}x | "
+                     f"{' '.join(f'({w},{a})' for w, a in layer['schedule'])}, {layer['edp_ratio_vs_sequential']:.2f}x | "
+                     f"{layer['energy_ratio_vs_sequential']:.2f}x | {layer['latency_ratio_vs_sequential']:.2f}x |")
+    lines += ["", "![EDP and latency against W](window.png)", ""]
+    return "\n".join(lines)
+
+
+def plot(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for name in dict.fromkeys(r["network"] for r in rows):
+        for full, style in ((True, "-"), (False, ":")):
+            pts = sorted((r["schedule"][0][0], r) for r in rows if r["network"] == name
+                         and r["schedule_kind"] != "best per-layer W"
+                         and (r["schedule"][0][1] == r["schedule"][0][0]) == full)
+            pts = [(1, next(r for r in rows if r["network"] == name and r["schedule_kind"] == "time-sequential"))] \
+                + [p for p in pts if p[0] > 1]
+            ws = [w for w, _ in pts]
+            label = name.split(" (")[0] + (" A=W" if full else " A=1")
+            line = axes[0].plot(ws, [r["edp"] for _, r in pts], style, marker="o", label=label)[0]
+            axes[1].plot(ws, [r["latency_s"] * 1e6 for _, r in pts], style, marker="o", color=line.get_color())
+    for ax, what in zip(axes, ("EDP (J s, model)", "latency (us, 200 MHz)")):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("window length W (every layer)")
+        ax.set_ylabel(what)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=6)
+    fig.suptitle("Window mode: EDP and latency against W (solid A = W, dotted A = 1)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="digits networks only, fewer samples")
+    ap.add_argument("--build", default="build", help="where the bench artifacts are (build/bench*/)")
+    ap.add_argument("--no-rtl-windows", action="store_true", help="RTL runs of W = 1 only")
+    args = ap.parse_args(argv)
+    import torch
+
+    from spinaps.flow import write_json
+    from spinaps.sim.devices import load_devices
+    from spinaps.toolchain import atomic_write_text
+
+    torch.set_num_threads(1)
+    devices = load_devices()
+    build = Path(args.build)
+    t0 = time.perf_counter()
+    rows = []
+    for stem, what, n in NETWORKS:
+        if args.quick and stem not in QUICK:
+            continue
+        print(f"window: {stem}", flush=True)
+        rows += bench_network(stem, what, min(n, 10) if args.quick else n, build, devices, not args.no_rtl_windows)
+    command = "python bench/window.py" + (" --quick" if args.quick else "") + \
+        (" --no-rtl-windows" if args.no_rtl_windows else "")
+    for r in rows:
+        r["command"] = command
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    write_json(RESULTS / "window.json", rows)
+    atomic_write_text(RESULTS / "window.md", markdown(rows, command))
+    plot(rows, RESULTS / "window.png")
+    print(f"window: {len(rows)} rows in {time.perf_counter() - t0:.0f} s")
+    print((RESULTS / "window.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

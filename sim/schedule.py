@@ -1,0 +1,274 @@
+"""Window schedules from the golden model's activity (SpikeX, docs/semantics.md 8.1): what a
+per-layer ``(W, A)`` schedule costs, computed without running the RTL.
+
+A schedule changes no value, so one golden run of a model on samples (:func:`trace_of`, the
+rows ``c_ik(t) != 0`` of every layer in every step of the whole run) is enough to re-cost any
+schedule (:func:`schedule_cost`):
+
+* ``reads`` per layer, exactly as docs/semantics.md section 7 defines them
+  (:func:`spinaps.contract.window_reads` over the windows up to the decision step's);
+* active ``(input, window)`` pairs, reads per synaptic operation;
+* the discarded work: the rest of the decision step's window (every layer runs whole
+  windows) and the later windows a layer had already started when the decision came
+  (from the cycle model's timeline);
+* a cycle estimate (:func:`timeline`), modelled on the engine's structure: one row word
+  issued per cycle, held for ``ceil(k / A)`` cycles when it is non-zero in ``k`` steps of its
+  window; one cycle per end-of-window marker; the encoder's ``Q`` groups per step; the neuron
+  update ``Qn`` words per step after the update latency; ``2W`` banks, so a window's sums
+  wait for the update of the window two before; layers pipelined by window (a consumer's
+  window starts once its producer has updated every step of it);
+* with a cost configuration and device table: energy, latency, area and EDP
+  (:func:`spinaps.sim.cost.estimate`).
+
+The search (issue 16) re-costs schedule-only parameters with :func:`schedule_cost`; the
+window benchmark (bench/window.py) calibrates the cycles against the RTL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spinaps import contract
+from spinaps.sim.activity import UPDATE_LATENCY, Activity
+
+__all__ = ["LayerTrace", "ScheduleTrace", "trace_of", "schedule_of", "timeline", "schedule_cost",
+           "DECISION_LATENCY"]
+
+#: Cycles from the output layer's last word of the decision step to the decision register
+#: (decision unit stages); a constant, calibrated away by the RTL's W = 1 cycles.
+DECISION_LATENCY = 2
+
+
+@dataclass(frozen=True)
+class LayerTrace:
+    """One layer's activity over the whole run (not cut at the decision)."""
+
+    kind: str
+    n_in: int
+    n_out: int
+    lanes: int
+    basis: int
+    nonzero: np.ndarray      # bool [B, T, n_in * K]: row i*K + k non-zero (c_ik(t) != 0) in step t
+
+    @property
+    def words(self):
+        """``Qn``: words per synapse row."""
+        return contract.words(self.n_out, self.lanes)
+
+
+@dataclass(frozen=True)
+class ScheduleTrace:
+    """The golden activity of one model on samples: what any schedule is costed from."""
+
+    t_max: int
+    decision: str
+    groups: int              # Q: encoder groups per step
+    step: np.ndarray         # int [B]: 1-based decision step
+    layers: tuple            # LayerTrace per layer, input side first
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def samples(self):
+        return len(self.step)
+
+    def window_counts(self, layer, window):
+        """``uint8 [B, n_windows, rows]``: steps of each window in which each row is non-zero."""
+        key = (layer, window)
+        if key not in self._cache:
+            nz = self.layers[layer].nonzero
+            b, t, r = nz.shape
+            n = contract.ceil_div(t, window)
+            pad = np.zeros((b, n * window - t, r), dtype=bool)
+            self._cache[key] = np.concatenate([nz, pad], axis=1).reshape(b, n, window, r).sum(axis=2, dtype=np.uint8)
+        return self._cache[key]
+
+    def active_inputs(self, layer, window):
+        """``int [B, n_windows]``: inputs with any non-zero row in the window (active
+        ``(input, window)`` pairs; for a LIF layer the rows are the inputs)."""
+        lt = self.layers[layer]
+        k = self.window_counts(layer, window)
+        return (k.reshape(k.shape[0], k.shape[1], lt.n_in, lt.basis) > 0).any(axis=3).sum(axis=2)
+
+
+def trace_of(model, intensity, seeds):
+    """The :class:`ScheduleTrace` of a :class:`~spinaps.sw.golden.GoldenModel` on samples.
+
+    The decision steps, events and synaptic operations are the golden model's own
+    (``model.run``); the rows' activity after the decision (needed because every layer runs
+    whole windows) is the same model's encoder and LIF layers run to ``T_max``
+    (``golden.encode``, ``golden.lif_layer``, ``golden.traces``), checked equal to ``run``'s
+    spikes up to the decision.
+    """
+    import torch
+
+    from spinaps.sw import golden
+
+    intensity = np.asarray(intensity).reshape(len(seeds), -1)
+    result = model.run(intensity, seeds)
+    s = golden.encode(model.encoder_type, intensity, np.asarray(seeds), model.encoder_base_seeds, model.t_max,
+                      model.frames)
+    live = (np.arange(1, model.t_max + 1)[None, :] <= result.step[:, None])[..., None]
+    layers = []
+    for index, lp in enumerate(model.layers):
+        produced = result.input_spikes if index == 0 else result.layer_spikes[index - 1]
+        if not np.array_equal(s.numpy() & live, produced):
+            raise RuntimeError(f"layer {index}: the replayed inputs differ from the golden model's run")
+        if lp.kind == "lif":
+            nonzero = s.numpy()[..., None]
+            basis = 1
+        else:
+            c, _ = golden.traces(s, lp.basis)
+            nonzero = (c != 0).numpy()
+            basis = nonzero.shape[-1]
+        sops = nonzero.sum(axis=(2, 3)) * lp.n_out
+        if not np.array_equal((sops * live[..., 0]).sum(axis=1), result.sops[:, index]):
+            raise RuntimeError(f"layer {index}: the replayed synaptic operations differ from the golden model's")
+        b, t = nonzero.shape[:2]
+        layers.append(LayerTrace(kind=lp.kind, n_in=lp.n_in, n_out=lp.n_out, lanes=lp.lanes, basis=basis,
+                                 nonzero=nonzero.reshape(b, t, -1)))
+        if lp.kind == "lif":
+            s = golden.lif_layer(s, lp)[1]
+            s = s if isinstance(s, torch.Tensor) else torch.as_tensor(s)
+    return ScheduleTrace(t_max=model.t_max, decision=model.decision,
+                         groups=contract.groups(model.n_in, model.encoder_lanes),
+                         step=np.asarray(result.step, dtype=np.int64), layers=tuple(layers))
+
+
+def schedule_of(n_layers, window=1, adders=1):
+    """``((W, A), ...)`` per layer from an int (every layer) or a per-layer sequence each, as
+    the accelerator takes them; ``adders="full"`` means ``A = W``. Checked by
+    :func:`spinaps.contract.check_schedule`."""
+    def per_layer(value, name):
+        if isinstance(value, (list, tuple)):
+            if len(value) != n_layers:
+                raise ValueError(f"{name}: {len(value)} values for {n_layers} layers")
+            return list(value)
+        return [value] * n_layers
+
+    windows = per_layer(window, "window")
+    adds = per_layer(adders, "adders")
+    return tuple(contract.check_schedule(w, w if a == "full" else a, field=f"layer {i}")
+                 for i, (w, a) in enumerate(zip(windows, adds)))
+
+
+def timeline(trace, schedule, read_latency=1):
+    """The cycle model of a schedule, per sample: ``(cycles [B], starts)``, ``starts[l]`` the
+    cycle each window of layer ``l`` starts its sums ``[B, n_windows]``.
+
+    Layer ``l``'s window ``w`` (steps ``t0+1 .. t1``) takes ``work = Qn sum_rows ceil(k / A)``
+    cycles of word issue plus one end-of-window marker. It starts when the layer finished the
+    window before, when a bank is free (the update of window ``w - 2`` is done: ``2W`` banks)
+    and when its inputs are there: for layer 0 the encoder's ``Q`` groups per step (at ``W = 1``
+    events stream while the groups are made: ``max(work, Q)``; with ``W > 1`` the activity tags
+    need the whole window made first, the encoder working one window ahead); for a later layer
+    the producer's update of step ``t1`` (its spike events are emitted after the step's last
+    word). The update starts ``read_latency + 1 + U`` cycles after the marker (once the window
+    before is updated) and gives one word per cycle, ``Qn`` per step in order. The decision is
+    ``DECISION_LATENCY`` cycles after the output layer's last word of the decision step.
+    """
+    b, t_max = trace.samples, trace.t_max
+    ready = None
+    starts = []
+    for index, (lt, (window, adders)) in enumerate(zip(trace.layers, schedule)):
+        k = trace.window_counts(index, window).astype(np.int64)
+        work = lt.words * ((k + adders - 1) // adders).sum(axis=2)             # [B, n_windows]
+        n_windows = work.shape[1]
+        done = np.zeros((b, t_max), dtype=np.int64)
+        start_of = np.zeros((b, n_windows), dtype=np.int64)
+        acc_end = np.zeros(b, dtype=np.int64)
+        enc_end = np.zeros(b, dtype=np.int64)
+        upd_end = [np.zeros(b, dtype=np.int64)] * 2                            # windows w-2, w-1
+        lag = read_latency + 1 + UPDATE_LATENCY[lt.kind]
+        for w in range(n_windows):
+            t0, t1 = w * window, min((w + 1) * window, t_max)
+            start = np.maximum(acc_end, upd_end[0])
+            if index == 0 and window == 1:
+                end = start + np.maximum(work[:, w], trace.groups) + 1
+            elif index == 0:
+                enc_end = np.maximum(enc_end, start_of[:, w - 1] if w else 0) + (t1 - t0) * trace.groups
+                end = np.maximum(start, enc_end) + work[:, w] + 1
+            else:
+                start = np.maximum(start, ready[:, t1 - 1])
+                end = start + work[:, w] + 1
+            start_of[:, w] = start
+            first = np.maximum(end + lag, upd_end[1])
+            for j in range(t1 - t0):
+                done[:, t0 + j] = first + (j + 1) * lt.words - 1
+            upd_end = [upd_end[1], first + (t1 - t0) * lt.words]
+            acc_end = end
+        starts.append(start_of)
+        ready = done + 1
+    cycles = done[np.arange(b), trace.step - 1] + DECISION_LATENCY
+    return cycles, starts
+
+
+def schedule_cost(trace, schedule, memory="sram", *, devices=None, config=None, cycles_scale=1.0):
+    """What ``schedule`` (``((W, A), ...)`` per layer, :func:`schedule_of`) costs on ``trace``.
+
+    Returns a dict of means per inference: ``reads`` and ``sops`` per layer and in total,
+    ``reads_per_sop``, ``active_pairs`` (per layer), ``discarded_reads`` / ``discarded_sops``
+    (per layer) and ``discarded_sop_fraction``, ``update_steps`` (per layer), ``cycles_model``
+    (the :func:`timeline`) and ``cycles`` (times ``cycles_scale``, a calibration against the
+    RTL), ``lane_utilization``; with ``config`` (a :class:`spinaps.sim.cost.Config` with
+    storage) also ``energy_per_inference_j``, ``latency_s``, ``area_mm2``, ``edp`` and their
+    breakdowns for synapse memory ``memory`` (device table ``devices``, default the shipped one).
+    """
+    from spinaps.sim.devices import load_devices, read_latency_cycles
+
+    schedule = tuple(tuple(x) for x in schedule)
+    if len(schedule) != len(trace.layers):
+        raise ValueError(f"the schedule has {len(schedule)} layers, the network {len(trace.layers)}")
+    schedule = tuple(contract.check_schedule(w, a, field=f"layer {i}") for i, (w, a) in enumerate(schedule))
+    devices = load_devices() if devices is None else devices
+    cycles_model, starts = timeline(trace, schedule, read_latency_cycles(devices, memory))
+    decided_at = cycles_model - DECISION_LATENCY
+    step = trace.step
+    out = {"schedule": [list(s) for s in schedule], "memory": memory, "samples": trace.samples,
+           "decision_step_mean": float(step.mean())}
+    per = {key: [] for key in ("reads", "sops", "active_pairs", "discarded_reads", "discarded_sops", "update_steps")}
+    for index, (lt, (window, _)) in enumerate(zip(trace.layers, schedule)):
+        k = trace.window_counts(index, window)
+        reads_w = (k > 0).sum(axis=2) * lt.words                               # [B, n_windows]
+        last = contract.window_of_step(step, window)                           # decision window
+        w_index = np.arange(reads_w.shape[1])[None, :]
+        upto = w_index <= last[:, None]
+        steps_nz = lt.nonzero.sum(axis=2)                                      # [B, T]
+        t_index = np.arange(1, trace.t_max + 1)[None, :]
+        window_end = np.minimum((last + 1) * window, trace.t_max)
+        # Later windows this layer had started before the decision: speculative, discarded.
+        spec = (w_index > last[:, None]) & (starts[index] < decided_at[:, None])
+        spec_steps = np.repeat(spec, window, axis=1)[:, :trace.t_max]
+        per["reads"].append(float((reads_w * upto).sum(axis=1).mean()))
+        per["sops"].append(float((steps_nz * (t_index <= step[:, None])).sum(axis=1).mean() * lt.n_out))
+        per["active_pairs"].append(float((trace.active_inputs(index, window) * upto).sum(axis=1).mean()))
+        per["discarded_reads"].append(float((reads_w * spec).sum(axis=1).mean()))
+        rest = (t_index > step[:, None]) & (t_index <= window_end[:, None])
+        per["discarded_sops"].append(float((steps_nz * (rest | spec_steps)).sum(axis=1).mean() * lt.n_out))
+        per["update_steps"].append(float(window_end.mean()))
+    out.update({f"{key}_per_layer": value for key, value in per.items()})
+    sops, reads = sum(per["sops"]), sum(per["reads"])
+    lanes = sum(lt.lanes for lt in trace.layers)
+    cycles = float(cycles_model.mean()) * cycles_scale
+    out.update({"sops": sops, "reads": reads, "reads_per_sop": reads / sops if sops else 0.0,
+                "discarded_sops": sum(per["discarded_sops"]), "discarded_reads": sum(per["discarded_reads"]),
+                "discarded_sop_fraction": sum(per["discarded_sops"]) / (sops + sum(per["discarded_sops"]))
+                if sops else 0.0,
+                "cycles_model": float(cycles_model.mean()), "cycles": cycles,
+                "lane_utilization": sops / (lanes * cycles) if cycles else 0.0})
+    if config is not None:
+        from spinaps.sim.cost import estimate
+
+        events = [float((lt.nonzero.reshape(trace.samples, trace.t_max, lt.n_in, lt.basis).any(axis=3).sum(axis=2)
+                         * (np.arange(1, trace.t_max + 1)[None, :] <= step[:, None])).sum(axis=1).mean())
+                  for lt in trace.layers]
+        act = Activity(events=tuple(events), sops=tuple(per["sops"]), steps=float(step.mean()), cycles=cycles,
+                       samples=trace.samples, reads=tuple(per["reads"]),
+                       discarded_reads=tuple(per["discarded_reads"]), discarded_sops=tuple(per["discarded_sops"]),
+                       update_steps=tuple(per["update_steps"]))
+        est = estimate(config.with_schedule(schedule) if config.schedule != schedule else config, act, devices, memory)
+        out.update({"energy_per_inference_j": est.energy_per_inference_j, "latency_s": est.latency_s,
+                    "area_mm2": est.total_area_mm2, "edp": est.edp, "energy_breakdown_j": dict(est.energy_j),
+                    "area_breakdown_mm2": dict(est.area_mm2)})
+    return out
