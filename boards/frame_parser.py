@@ -36,8 +36,8 @@ class FrameParser(wiring.Component):
     strobes in the cycle of the byte (or timeout) that decides them. ``idle`` is sampled a
     cycle late (a register; it falls only when this parser feeds a sample, so the late value
     is never wrong, at worst a header in the very cycle the accelerator frees up is busy). Backpressure: ``bytes``
-    is not ready while a sample byte waits for the accelerator or a synapse write waits for
-    ``weights.ready``; the UART receiver's one-byte register covers it (the accelerator
+    is not ready while a sample byte waits for the accelerator (whatever the state) or a
+    synapse write waits for ``weights.ready``; the UART receiver's one-byte register covers it (the accelerator
     takes a sample byte per cycle, the line brings one per ``10 * clocks_per_bit``).
 
     Parameters
@@ -121,6 +121,12 @@ class FrameParser(wiring.Component):
         # The sample output is a register, emptied when the accelerator takes it.
         with m.If(self.sample.ready):
             m.d.sync += self.sample.valid.eq(0)
+        # The line is refused while a sample byte waits for the accelerator (in any state: it
+        # is the last one, or one in the middle of a sample) and in BOOT and WRITE, a register
+        # kept with the state: ``bytes.ready`` is one gate from flip-flops, not a decode of
+        # the state that every decision of this machine would wait for.
+        blocked = Signal(init=1)
+        m.d.comb += self.bytes.ready.eq(~self.sample.valid & ~blocked)
 
         def fail(code, abort=None, then="HUNT"):
             m.d.comb += [self.error.eq(1), self.error_code.eq(code)]
@@ -150,14 +156,13 @@ class FrameParser(wiring.Component):
             # evaluates every combinational block of this FSM (it would otherwise leave them
             # X until the first real transition, which then never comes).
             with m.State("BOOT"):
+                m.d.sync += blocked.eq(0)
                 m.next = "HUNT"
             with m.State("HUNT"):
-                m.d.comb += self.bytes.ready.eq(1)
                 with m.If(take & (b == p.SYNC)):
                     m.d.sync += crc.eq(0)
                     m.next = "TYPE"
             with m.State("TYPE"):
-                m.d.comb += self.bytes.ready.eq(1)
                 with m.If(take):
                     m.d.sync += [crc.eq(crc_next), is_ping.eq(b == p.T_PING), is_sample.eq(b == p.T_SAMPLE),
                                  is_weights.eq(b == p.T_WEIGHTS)]
@@ -165,7 +170,6 @@ class FrameParser(wiring.Component):
                 with m.Elif(timed_out):
                     fail(p.E_TIMEOUT)
             with m.State("LEN0"):
-                m.d.comb += self.bytes.ready.eq(1)
                 with m.If(take):
                     m.d.sync += crc.eq(crc_next)
                     m.d.sync += [low_ok[t].eq(b == (n & 0xFF)) for t, n in lengths.items()]
@@ -173,7 +177,6 @@ class FrameParser(wiring.Component):
                 with m.Elif(timed_out):
                     fail(p.E_TIMEOUT)
             with m.State("LEN1"):
-                m.d.comb += self.bytes.ready.eq(1)
                 length_ok = {t: low_ok[t] & (b == n >> 8) for t, n in lengths.items()}
                 with m.If(take):
                     m.d.sync += crc.eq(crc_next)
@@ -208,7 +211,6 @@ class FrameParser(wiring.Component):
                 with m.Elif(timed_out):
                     fail(p.E_TIMEOUT)
             with m.State("SAMPLE"):
-                m.d.comb += self.bytes.ready.eq(~self.sample.valid)
                 with m.If(take):
                     m.d.sync += crc.eq(crc_next)
                     count_down()
@@ -220,7 +222,6 @@ class FrameParser(wiring.Component):
                 with m.Elif(timed_out):
                     fail(p.E_TIMEOUT, abort=Const(1))
             with m.State("WEIGHTS"):
-                m.d.comb += self.bytes.ready.eq(1)
                 with m.If(take):
                     m.d.sync += [crc.eq(crc_next), wbuf.eq(new_wbuf), addr_ok.eq(new_ok)]
                     count_down()
@@ -229,7 +230,6 @@ class FrameParser(wiring.Component):
                 with m.Elif(timed_out):
                     fail(p.E_TIMEOUT)
             with m.State("CHECK"):
-                m.d.comb += self.bytes.ready.eq(~self.sample.valid)
                 with m.If(take):
                     with m.If(b != crc):
                         fail(p.E_CRC, abort=is_sample)
@@ -240,6 +240,7 @@ class FrameParser(wiring.Component):
                         m.d.sync += [self.sample.payload.eq(held), self.sample.valid.eq(1)]
                         m.next = "HUNT"
                     with m.Elif(addr_ok):
+                        m.d.sync += blocked.eq(1)
                         m.next = "WRITE"
                     with m.Else():
                         fail(p.E_ADDRESS)
@@ -248,10 +249,10 @@ class FrameParser(wiring.Component):
             with m.State("WRITE"):
                 m.d.comb += self.weights.valid.eq(1)
                 with m.If(self.weights.ready):
+                    m.d.sync += blocked.eq(0)
                     m.d.comb += self.ack.eq(1)
                     m.next = "HUNT"
             with m.State("SKIP"):
-                m.d.comb += self.bytes.ready.eq(1)
                 with m.If(take):
                     count_down()
                     with m.If(last):
@@ -259,7 +260,6 @@ class FrameParser(wiring.Component):
                 with m.Elif(timed_out):
                     m.next = "HUNT"
             with m.State("DRAIN"):
-                m.d.comb += self.bytes.ready.eq(1)
                 with m.If(timed_out):
                     m.next = "HUNT"
         self.internals = {"fsm": fsm}
