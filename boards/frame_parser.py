@@ -104,10 +104,11 @@ class FrameParser(wiring.Component):
             m.d.sync += [idle_timer.eq(idle_timer + 1), timed_out.eq(idle_timer == self.timeout_cycles - 1)]
 
         # The frame type, decoded when the type byte is taken.
-        is_ping, is_sample, is_weights = Signal(), Signal(), Signal()
-        # The length's low byte against each type's length, when it is taken.
-        lengths = {p.T_PING: 0, p.T_SAMPLE: self.sample_bytes, p.T_WEIGHTS: self.weight_payload_bytes}
-        low_ok = {t: Signal(name=f"low_ok_{t}") for t in lengths}
+        is_ping, is_sample, is_weights = Signal(name="is_ping"), Signal(name="is_sample"), Signal(name="is_weights")
+        # When the length's low byte is taken: whether it is the type's, and the high byte
+        # the type needs (LEN1 then compares the byte with a register, as CHECK does).
+        low_ok = Signal()
+        high_want = Signal(8)
         # Payload (or skipped) bytes left in the frame, and whether the next one is the last.
         left = Signal(16)
         last = Signal()
@@ -172,21 +173,26 @@ class FrameParser(wiring.Component):
             with m.State("LEN0"):
                 with m.If(take):
                     m.d.sync += crc.eq(crc_next)
-                    m.d.sync += [low_ok[t].eq(b == (n & 0xFF)) for t, n in lengths.items()]
+                    m.d.sync += [
+                        low_ok.eq((is_ping & (b == 0)) | (is_sample & (b == (self.sample_bytes & 0xFF)))
+                                  | (is_weights & (b == (self.weight_payload_bytes & 0xFF)))),
+                        high_want.eq(Mux(is_sample, self.sample_bytes >> 8, self.weight_payload_bytes >> 8)
+                                     & Mux(is_ping, 0, 0xFF)),
+                    ]
                     m.next = "LEN1"
                 with m.Elif(timed_out):
                     fail(p.E_TIMEOUT)
             with m.State("LEN1"):
-                length_ok = {t: low_ok[t] & (b == n >> 8) for t, n in lengths.items()}
+                length_ok = low_ok & (b == high_want)
                 with m.If(take):
                     m.d.sync += crc.eq(crc_next)
                     with m.If(is_ping):
-                        with m.If(~length_ok[p.T_PING]):
+                        with m.If(~length_ok):
                             fail(p.E_LENGTH, then="DRAIN")
                         with m.Else():
                             m.next = "CHECK"
                     with m.Elif(is_sample):
-                        with m.If(~length_ok[p.T_SAMPLE]):
+                        with m.If(~length_ok):
                             fail(p.E_LENGTH, then="DRAIN")
                         with m.Elif(~idle):
                             count_from(self.sample_bytes + 1)
@@ -195,7 +201,7 @@ class FrameParser(wiring.Component):
                             count_from(self.sample_bytes)
                             m.next = "SAMPLE"
                     with m.Elif(is_weights):
-                        with m.If(~length_ok[p.T_WEIGHTS]):
+                        with m.If(~length_ok):
                             fail(p.E_LENGTH, then="DRAIN")
                         with m.Elif(Const(not self.weights_writable)):
                             count_from(self.weight_payload_bytes + 1)
