@@ -208,16 +208,21 @@ class Accelerator(wiring.Component):
         # the decision unit has received step s, so when it decides at step s every layer has
         # taken step s or s + 1 and its counters for steps 1..s are `*_total` or `*_before`.
         dec_steps = Signal(range(self.model.t_max + 3))
-        dec_steps_next = Mux(core_rst, 0, dec_steps + (dec_valid & dec_word.last))
-        m.d.sync += dec_steps.eq(dec_steps_next)
+        dec_steps_p1 = Signal(range(self.model.t_max + 4), init=1)     # dec_steps + 1, kept beside it
+        dec_step_in = dec_valid & dec_word.last
+        with m.If(dec_step_in):
+            m.d.sync += [dec_steps.eq(dec_steps_p1), dec_steps_p1.eq(dec_steps_p1 + 1)]
+        with m.If(core_rst):
+            m.d.sync += [dec_steps.eq(0), dec_steps_p1.eq(1)]
         # `layer.steps > dec_steps` as a register (the compare straight into the layers'
         # enables was the UP5K's longest path, nextpnr), computed with the decision unit's
-        # next count, so it is exact in every cycle but the one right after a layer took an
-        # end of step; in that cycle the layer's own update_busy holds the next one anyway
-        # (SynapseLayer), so no layer takes a step a cycle earlier or later than before.
+        # next count (two compares of registers, no adder), so it is exact in every cycle but
+        # the one right after a layer took an end of step; in that cycle the layer's own
+        # update_busy holds the next one anyway (SynapseLayer), so no layer takes a step a
+        # cycle earlier or later than before.
         ahead = [Signal(name=f"ahead{index}") for index in range(len(self.layers))]
         for flag, layer in zip(ahead, self.layers):
-            m.d.sync += flag.eq(~core_rst & (layer.steps > dec_steps_next))
+            m.d.sync += flag.eq(~core_rst & Mux(dec_step_in, layer.steps > dec_steps_p1, layer.steps > dec_steps))
 
         wiring.connect(m, enc.events, self.layers[0].events)
         for index, layer in enumerate(self.layers):
