@@ -95,7 +95,8 @@ class FrameParser(wiring.Component):
         # being taken with a constant or the crc register: the wide compares (the timeout
         # counter, the payload count, the length, the synapse address) are made a byte ahead
         # into flag registers. Straight into the next-state logic they made this machine the
-        # longest path of the UP5K board design (nextpnr). No decision moves by a cycle.
+        # longest path of the UP5K board design (nextpnr: 33.9 MHz; 37.8 MHz without them, the
+        # path then in the encoder). No decision moves by a cycle.
         idle_timer = Signal(range(self.timeout_cycles + 1))
         timed_out = Signal()          # idle_timer == timeout_cycles, as a register
         with m.If(take):
