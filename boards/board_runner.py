@@ -10,10 +10,11 @@ from spinaps.sim.runner import simulate
 __all__ = ["simulate_board"]
 
 
-def simulate_board(core, testcase, params, *, build_dir):
+def simulate_board(core, testcase, params, *, build_dir, test_module="spinaps.boards.cocotb_board"):
     """Write ``core`` (a :class:`spinaps.boards.board_core.BoardCore`) as Verilog, run the
-    cocotb test ``testcase`` of ``spinaps.boards.cocotb_board`` with ``params`` (JSON-able; the
-    UART timing and model shape are added here) and return ``(observed, build seconds)``."""
+    cocotb test ``testcase`` of ``test_module`` (:mod:`spinaps.boards.cocotb_board`, or
+    :mod:`spinaps.boards.cocotb_abuse`) with ``params`` (JSON-able; the UART timing, model
+    shape and read timeout are added here) and return ``(observed, build seconds)``."""
     build_dir = Path(build_dir).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
     acc = core.accelerator
@@ -26,5 +27,5 @@ def simulate_board(core, testcase, params, *, build_dir):
               "read_timeout_cycles": 2 * acc.t_max * per_step + 40 * core.clocks_per_bit * 64}
     stim = build_dir / "board_in.json"
     stim.write_text(json.dumps(params))
-    return simulate(core, "board_core", build_dir=build_dir, test_module="spinaps.boards.cocotb_board",
+    return simulate(core, "board_core", build_dir=build_dir, test_module=test_module,
                     testcase=testcase, out_file=build_dir / f"board_{testcase}.json", env={IN_ENV: str(stim)})

@@ -255,13 +255,24 @@ class Accelerator(wiring.Component):
         # the decision unit has received step s, so when it decides at step s every layer has
         # taken step s or s + 1 and its counters for steps 1..s are `*_total` or `*_before`.
         dec_steps = Signal(range(self.model.t_max + 3))
-        with m.If(dec_valid & dec_word.last):
-            m.d.sync += dec_steps.eq(dec_steps + 1)
+        dec_steps_p1 = Signal(range(self.model.t_max + 4), init=1)     # dec_steps + 1, kept beside it
+        dec_step_in = dec_valid & dec_word.last
+        with m.If(dec_step_in):
+            m.d.sync += [dec_steps.eq(dec_steps_p1), dec_steps_p1.eq(dec_steps_p1 + 1)]
         with m.If(core_rst):
-            m.d.sync += dec_steps.eq(0)
-        ahead = [layer.steps > dec_steps for layer in self.layers]
-        if not self.sequential:
-            ahead = self._window_ahead(m, dec, dec_valid & dec_word.last, core_rst)
+            m.d.sync += [dec_steps.eq(0), dec_steps_p1.eq(1)]
+        if self.sequential:
+            # `layer.steps > dec_steps` as a register (the compare straight into the layers'
+            # enables was the UP5K's longest path, nextpnr), computed with the decision unit's
+            # next count (two compares of registers, no adder), so it is exact in every cycle but
+            # the one right after a layer took an end of step; in that cycle the layer's own
+            # update_busy holds the next one anyway (SynapseLayer sets it with `steps`), so no
+            # layer takes a step a cycle earlier or later than before.
+            ahead = [Signal(name=f"ahead{index}") for index in range(len(self.layers))]
+            for flag, layer in zip(ahead, self.layers):
+                m.d.sync += flag.eq(~core_rst & Mux(dec_step_in, layer.steps > dec_steps_p1, layer.steps > dec_steps))
+        else:
+            ahead = self._window_ahead(m, dec, dec_step_in, core_rst)
 
         if self.collector is None:
             wiring.connect(m, enc.events, self.layers[0].events)
