@@ -178,12 +178,23 @@ def markdown(doc):
     return "\n".join(lines) + "\n"
 
 
-def _write(doc):
+def _write(doc, path):
     from spinaps.flow import write_json
     from spinaps.toolchain import atomic_write_text
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    write_json(RESULTS / "verification.json", doc)
-    atomic_write_text(RESULTS / "verification.md", markdown(doc))
+    doc["not_run"] = [n.tag for n in networks(doc["quick"]) if n.tag not in {e["network"] for e in doc["entries"]}]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, doc)
+    atomic_write_text(path.with_suffix(".md"), markdown(doc))
+
+
+def merge(doc, other):
+    """``other``'s rows (and soak) replace ``doc``'s of the same network and simulator: the
+    results of runs made in parallel (``--json``) brought together."""
+    keys = {(e["network"], e["simulator"]) for e in other["entries"]}
+    doc["entries"] = [e for e in doc["entries"] if (e["network"], e["simulator"]) not in keys] + other["entries"]
+    doc["soak"] = other.get("soak") or doc.get("soak")
+    doc["command"] += f"; rows of {other['command']}"
+    return doc
 
 
 def main(argv=None):
@@ -194,7 +205,19 @@ def main(argv=None):
                                                               "order; their rows replace those in verification.json")
     ap.add_argument("--no-soak", action="store_true", help="skip the soak")
     ap.add_argument("--build", default="build/bench_verification", help="simulation build folder")
+    ap.add_argument("--json", default=str(RESULTS / "verification.json"),
+                    help="where the results go (.md beside it); default bench/results/verification.json")
+    ap.add_argument("--merge", nargs="+", metavar="JSON", help="only merge the rows of these result files (of "
+                                                               "runs with --json) into --json")
     args = ap.parse_args(argv)
+    out = Path(args.json)
+    if args.merge:
+        doc = json.loads(out.read_text())
+        for other in args.merge:
+            doc = merge(doc, json.loads(Path(other).read_text()))
+        _write(doc, out)
+        print(markdown(doc))
+        return 0
     import torch
     torch.set_num_threads(1)
     nets = networks(args.quick)
@@ -218,19 +241,17 @@ def main(argv=None):
 
     command = "python bench/verification.py" + (" --quick" if args.quick else "")
     doc = {"command": command, "quick": args.quick, "stall": STALL, "entries": [], "soak": None}
-    old = RESULTS / "verification.json"
-    if args.only and old.exists():
-        doc = json.loads(old.read_text())
-        doc["command"] += " (then --only " + " ".join(args.only) + ")"
-    doc["not_run"] = [n.tag for n in networks(args.quick) if n.tag not in {e["network"] for e in doc["entries"]}
-                      and n.tag not in {m.tag for m in nets}]
+    if args.only:
+        doc["command"] += " --only " + " ".join(args.only)
+        if out.exists():
+            doc = merge(json.loads(out.read_text()), doc)
     build = Path(args.build)
     # The soak first: one long simulation of the digits GLM (bench/run.py's digits_k4).
     if not args.no_soak and (not args.only or "digits_k4" in args.only):
         digits = next(n for n in networks(args.quick) if n.tag == "digits_k4")
         doc["soak"] = soak(digits, ensure(digits, log), 1_000 if args.quick else SOAK_INFERENCES, build)
         log(f"soak: {doc['soak']['soak_inferences']} inferences, {doc['soak']['soak_mismatches']} mismatches")
-        _write(doc)
+        _write(doc, out)
     for net in nets:
         artifact = ensure(net, log)
         for sim, limit in (("verilator", QUICK_SAMPLES if args.quick else None),
@@ -241,7 +262,7 @@ def main(argv=None):
                 f"compile {entry['compile_s']:.1f} s, wall {entry['wall_s']:.1f} s")
             doc["entries"] = [e for e in doc["entries"] if (e["network"], e["simulator"]) != (net.tag, sim)]
             doc["entries"].append(entry)
-            _write(doc)                # after every row: a stopped run keeps what it measured
+            _write(doc, out)                # after every row: a stopped run keeps what it measured
     print(markdown(doc))
     bad = sum(e["rtl_mismatches"] for e in doc["entries"]) + (doc["soak"] or {}).get("soak_mismatches", 0)
     return 1 if bad else 0
