@@ -129,6 +129,8 @@ class HardwareModel:
 
         if not 0.0 <= stall < 1.0:
             raise ValueError(f"stall = {stall}: give a probability in 0 <= p < 1")
+        if not all and n < 1:
+            raise ValueError(f"n = {n}: verify at least one sample")
         ds = data_for(self.artifact, data)
         if all:
             run, labels = flow.rtl_check_all(self.artifact, build_dir=build_dir, memory=memory, stall=stall,
@@ -138,8 +140,6 @@ class HardwareModel:
                                 cycles_mean=float(np.mean(run.cycles)), cycles_per_second=run.cycles_per_second,
                                 simulator=run.simulator, cycles_simulated=run.cycles_simulated,
                                 compile_s=run.compile_s, wall_s=run.wall_s)
-        if n < 1:
-            raise ValueError(f"n = {n}: verify at least one sample")
         t0 = time.perf_counter()
         run, cmp, labels = flow.rtl_check(self.artifact, n, build_dir=build_dir, memory=memory,
                                           stall=stall, dataset=ds, simulator=simulator)
