@@ -155,7 +155,8 @@ def markdown(doc):
              f"Measured by `{doc['command']}`: each network's test split in RTL against the golden model, every "
              f"spike of every layer, class, step and counter compared, random valid/ready stalls "
              f"(probability {STALL} per cycle) on the sample and result streams. Verilator runs the whole split "
-             f"through one compiled model in batches; Icarus a subset, for the simulator comparison.", "",
+             f"through one compiled model in batches; Icarus a subset, for the simulator comparison."
+             + (f" {doc['note']}" if doc.get("note") else ""), "",
              "| network | kind | data set | simulator | samples / split | mismatches | cycles simulated | cycles/s "
              "| compile s | wall s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for e in doc["entries"]:
@@ -209,12 +210,15 @@ def main(argv=None):
                     help="where the results go (.md beside it); default bench/results/verification.json")
     ap.add_argument("--merge", nargs="+", metavar="JSON", help="only merge the rows of these result files (of "
                                                                "runs with --json) into --json")
+    ap.add_argument("--note", help="a sentence about the measurement for the .md (e.g. the machine's load)")
     args = ap.parse_args(argv)
     out = Path(args.json)
     if args.merge:
         doc = json.loads(out.read_text())
         for other in args.merge:
             doc = merge(doc, json.loads(Path(other).read_text()))
+        if args.note:
+            doc["note"] = args.note
         _write(doc, out)
         print(markdown(doc))
         return 0
