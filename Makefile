@@ -53,9 +53,11 @@ verilog: setup
 	$(SPINAPS) verilog --model $(MODEL)
 
 # RTL against the golden model (on $(SPINAPS_SIMULATOR), default Icarus): RTL accuracy and
-# cycles per inference.
+# cycles per inference. `make verify ALL=1`: the whole test split (default Verilator;
+# docs/verification.md).
+ALL ?=
 verify: setup
-	$(SPINAPS) verify --model $(MODEL)
+	$(SPINAPS) verify --model $(MODEL) $(if $(ALL),--all)
 
 report: setup
 	$(SPINAPS) report --model $(MODEL)

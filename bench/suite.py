@@ -6,8 +6,10 @@
 Stages, each its own script (each also runs alone): bench/run.py (GLM first-to-spike),
 bench/networks.py (hidden LIF layers), bench/softlif.py (soft-LIF conversion), bench/cost.py
 (STT-RAM vs SRAM cost model over the artifacts the stages before built), bench/toolspeed.py
-(Verilog generation time, golden inferences/s, spike raster), bench/hwaware.py (hardware-aware
-training: accuracy against estimated and RTL-measured EDP per beta) run in this order on one core;
+(Verilog generation time, golden inferences/s, spike raster), bench/verification.py (every
+test sample of every network in RTL on Verilator, the soak), bench/faults.py (STT-RAM write
+errors), bench/hwaware.py (hardware-aware training: accuracy against estimated and RTL-measured
+EDP per beta) run in this order on one core;
 bench/synth.py (Yosys resources, nextpnr Fmax, us per inference) runs at the same time on the
 other core (it trains its own models and shares no file with them); then bench/report.py.
 Every stage runs with one torch thread. Stage times go to bench/results/suite.json. A failing
@@ -25,7 +27,7 @@ from tqdm import tqdm
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-STAGES = ["run", "networks", "softlif", "synth", "cost", "toolspeed", "faults", "hwaware"]
+STAGES = ["run", "networks", "softlif", "synth", "cost", "toolspeed", "verification", "faults", "hwaware"]
 
 
 def main(argv=None):

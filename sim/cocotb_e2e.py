@@ -21,6 +21,9 @@ async def end_to_end(dut):
     Clock(dut.clk, 10, unit="ns").start(start_high=False)
     dut.rst.value = 1
     dut.rd_addr.value = 0
+    # A file-fed harness's run-time inputs (samples, bytes, stall thresholds), held all run.
+    for port, value in json.loads(os.environ.get("SPINAPS_E2E_DRIVE") or "{}").items():
+        getattr(dut, port).value = value
     await ClockCycles(dut.clk, 2)
     dut.rst.value = 0
     t0 = time.perf_counter()

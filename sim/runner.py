@@ -17,9 +17,9 @@ from spinaps.sim.cocotb_env import OUT_ENV
 from spinaps.sim.compare import sample_beats
 from spinaps.sim.harness import EndToEndHarness
 from spinaps.sim.model_cache import cached_build
-from spinaps.toolchain import ToolError, simulator as get_simulator, write_verilog
+from spinaps.toolchain import ToolError, atomic_write_text, simulator as get_simulator, write_verilog
 
-__all__ = ["RtlRun", "run_rtl", "simulate"]
+__all__ = ["RtlRun", "run_rtl", "simulate", "build_model", "run_model", "Model", "e2e_env", "decode_run"]
 
 
 def _wave_options(sim, waves, build_dir):
@@ -58,33 +58,35 @@ def _has_header(name):
     return any(d and (Path(d) / name).exists() for d in dirs)
 
 
-def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=None, sim=None, waves=None,
-             build_info=None):
-    """Write ``top`` as ``<name>.v``, build it with simulator ``sim``, run a cocotb test, read its JSON.
+@dataclass
+class Model:
+    """A design written and compiled for one simulator, ready for any number of runs
+    (:func:`run_model`): the Verilator executable from the cache, or Icarus's build folder."""
+    runner: object         # spinaps.toolchain.Simulator
+    name: str              # top module
+    model_dir: Path        # where the compiled model is
+    build_dir: Path        # where runs happen (the tests' folder)
+    build_s: float         # Verilog generation + compile
+    cached: bool           # the compiled model came from the cache
+    test_opts: dict        # wave options of the run
+    wave_tmp: Path | None  # the file a run with waves writes
 
-    The one place that drives a simulator through cocotb (end-to-end and component tiers
-    alike); ``sim`` is ``"icarus"``, ``"verilator"`` or None (``$SPINAPS_SIMULATOR``, else
-    Icarus), with the build options of :func:`spinaps.toolchain.simulator` (a missing
-    simulator raises :class:`~spinaps.toolchain.ToolError`). Verilator models are compiled
-    once per design and options (:mod:`spinaps.sim.model_cache`). ``out_file`` is the JSON
-    the test writes; a failed test raises ``SystemExit`` (cocotb's runner), a test that wrote
-    nothing raises ``RuntimeError``. ``waves``: a ``.vcd`` or ``.fst`` file for the
-    simulation's waves (every signal of ``top``; written whole or not at all).
-    Returns ``(observed dict, seconds spent writing Verilog and compiling)``; a ``build_info``
-    dict gets ``simulator`` (the name of the one that ran) and ``cached`` (whether the compiled
-    model was reused).
-    """
+
+def build_model(top, name, *, build_dir, sim=None, waves=None) -> Model:
+    """Write ``top`` as ``<name>.v`` (plus its ``verilog_library``, if it has one) and compile
+    it with simulator ``sim`` (``"icarus"``, ``"verilator"``, None: ``$SPINAPS_SIMULATOR``, else
+    Icarus; a missing simulator raises :class:`~spinaps.toolchain.ToolError`). Verilator models
+    are compiled once per design and options (:mod:`spinaps.sim.model_cache`)."""
     runner = get_simulator(sim)
     if waves is not None and Path(waves).suffix.lower() not in (".vcd", ".fst"):
         raise ValueError(f"waves file {waves}: name it .vcd or .fst")
-    from cocotb_tools.runner import get_results
-
     t0 = time.perf_counter()
     build_dir = Path(build_dir).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
     vfile, _ = write_verilog(top, build_dir, name)
-    if Path(out_file).exists():
-        Path(out_file).unlink()
+    library = getattr(top, "verilog_library", "")
+    if library:
+        atomic_write_text(vfile, vfile.read_text() + library)
     build_opts, test_opts, wave_tmp = {}, {}, None
     if waves is not None:
         build_opts, test_opts, wave_tmp = _wave_options(runner, waves, build_dir)
@@ -96,18 +98,31 @@ def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=
         model_dir = build_dir
         runner.build(sources=[vfile], hdl_toplevel=name, build_dir=build_dir, log_file=build_dir / "build.log",
                      **build_opts)
-    build_s = time.perf_counter() - t0
-    xml = runner.test(test_module=test_module, testcase=testcase, hdl_toplevel=name, build_dir=model_dir,
-                      test_dir=build_dir, log_file=build_dir / "sim.log",
-                      extra_env={**(env or {}), OUT_ENV: str(out_file)}, **test_opts)
+    return Model(runner, name, model_dir, build_dir, time.perf_counter() - t0, cached, test_opts, wave_tmp)
+
+
+def run_model(model: Model, *, test_module, out_file, env=None, testcase=None, waves=None):
+    """Run cocotb test ``test_module`` on a compiled ``model``; return the JSON it wrote to
+    ``out_file``. A failed test raises ``SystemExit`` (cocotb's runner), a test that wrote
+    nothing raises ``RuntimeError``. ``waves``: where the run's waves go (the model must have
+    been built with the same ``waves``)."""
+    from cocotb_tools.runner import get_results
+
+    build_dir = model.build_dir
+    if Path(out_file).exists():
+        Path(out_file).unlink()
+    xml = model.runner.test(test_module=test_module, testcase=testcase, hdl_toplevel=model.name,
+                            build_dir=model.model_dir, test_dir=build_dir, log_file=build_dir / "sim.log",
+                            extra_env={**(env or {}), OUT_ENV: str(out_file)}, **model.test_opts)
     tests, failed = get_results(xml)
     if tests == 0 or failed:
-        raise RuntimeError(f"cocotb {test_module} ({testcase or 'all'}) on {name}: {tests} run, {failed} failed; "
+        raise RuntimeError(f"cocotb {test_module} ({testcase or 'all'}) on {model.name}: {tests} run, {failed} failed; "
                            f"see {build_dir / 'sim.log'}")
     if not Path(out_file).exists():
         raise RuntimeError(f"the cocotb test {test_module} ({testcase or 'all'}) wrote no results; "
                            f"see {build_dir / 'sim.log'}")
     if waves is not None:
+        wave_tmp = model.wave_tmp
         if not wave_tmp.exists() or wave_tmp.stat().st_size == 0:
             raise RuntimeError(f"the simulation wrote no waves; see {build_dir / 'sim.log'}")
         dest = Path(waves)
@@ -118,9 +133,27 @@ def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=
             os.replace(part, dest)
         finally:
             part.unlink(missing_ok=True)
+    return json.loads(Path(out_file).read_text())
+
+
+def simulate(top, name, *, build_dir, test_module, out_file, env=None, testcase=None, sim=None, waves=None,
+             build_info=None):
+    """Write ``top`` as ``<name>.v``, build it with simulator ``sim``, run a cocotb test, read its JSON.
+
+    The one place that drives a simulator through cocotb (end-to-end and component tiers
+    alike): :func:`build_model` then :func:`run_model`. ``sim`` is ``"icarus"``,
+    ``"verilator"`` or None (``$SPINAPS_SIMULATOR``, else Icarus). ``out_file`` is the JSON
+    the test writes. ``waves``: a ``.vcd`` or ``.fst`` file for the simulation's waves (every
+    signal of ``top``; written whole or not at all).
+    Returns ``(observed dict, seconds spent writing Verilog and compiling)``; a ``build_info``
+    dict gets ``simulator`` (the name of the one that ran) and ``cached`` (whether the compiled
+    model was reused).
+    """
+    model = build_model(top, name, build_dir=build_dir, sim=sim, waves=waves)
+    observed = run_model(model, test_module=test_module, out_file=out_file, env=env, testcase=testcase, waves=waves)
     if build_info is not None:
-        build_info.update(simulator=runner.name, cached=cached)
-    return json.loads(Path(out_file).read_text()), build_s
+        build_info.update(simulator=model.runner.name, cached=model.cached)
+    return observed, model.build_s
 
 
 @dataclass
@@ -150,16 +183,28 @@ def run_rtl(model, xs, seeds, *, build_dir, memory="sram", memory_options=None,
     beats = sample_beats(xs, seeds)
     harness = EndToEndHarness(acc, beats, n, valid_prob=valid_prob, ready_prob=ready_prob,
                               stall_seed=stall_seed)
+    raw, build_s = simulate(harness, "e2e_harness", build_dir=build_dir, test_module="spinaps.sim.cocotb_e2e",
+                            out_file=Path(build_dir).resolve() / "e2e_out.json",
+                            env=e2e_env(acc, model, len(beats), n, valid_prob, ready_prob), waves=waves,
+                            sim=simulator, build_info=(info := {}))
+    return decode_run(acc, raw, build_s, info["simulator"], info["cached"])
+
+
+def e2e_env(acc, model, n_beats, n, valid_prob, ready_prob, drive=None):
+    """The environment of :mod:`spinaps.sim.cocotb_e2e` for a run of ``n`` samples in
+    ``n_beats`` bytes: its time-out, the layer count and the input ports to ``drive``."""
     # Generous bound: every input and every layer's every row word at every step.
     per_step = acc.encoder.groups + 64 + sum(layer.n_in * layer.k * layer.words + layer.n_in + layer.words
                                              for layer in acc.layers)
-    max_cycles = int(4 * (len(beats) / valid_prob + n * (model.t_max * per_step) / ready_prob) + 10_000)
-    raw, build_s = simulate(harness, "e2e_harness", build_dir=build_dir, test_module="spinaps.sim.cocotb_e2e",
-                            out_file=Path(build_dir).resolve() / "e2e_out.json",
-                            env={"SPINAPS_E2E_MAX_CYCLES": str(max_cycles),
-                                 "SPINAPS_E2E_LAYERS": str(len(acc.layers))}, waves=waves,
-                            sim=simulator, build_info=(info := {}))
+    max_cycles = int(4 * (n_beats / valid_prob + n * (model.t_max * per_step) / ready_prob) + 10_000)
+    env = {"SPINAPS_E2E_MAX_CYCLES": str(max_cycles), "SPINAPS_E2E_LAYERS": str(len(acc.layers))}
+    if drive:
+        env["SPINAPS_E2E_DRIVE"] = json.dumps(drive)
+    return env
 
+
+def decode_run(acc, raw, build_s, simulator, cached):
+    """The :class:`RtlRun` of what :mod:`spinaps.sim.cocotb_e2e` wrote (``raw``)."""
     rl = acc.result.payload.shape()
     results = [unpack(rl, r) for r in raw["results"]]
     probes = []
@@ -172,5 +217,5 @@ def run_rtl(model, xs, seeds, *, build_dir, memory="sram", memory_options=None,
             layer_probes.append(p)
         probes.append(layer_probes)
     return RtlRun(results=results, probes=probes, sim_cycles=raw["cycles"], sim_wall_s=raw["wall_s"],
-                  build_s=build_s, probe_overflow=bool(raw["probe_overflow"]), simulator=info["simulator"],
-                  build_cached=info["cached"])
+                  build_s=build_s, probe_overflow=bool(raw["probe_overflow"]), simulator=simulator,
+                  build_cached=cached)

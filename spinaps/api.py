@@ -63,6 +63,10 @@ class VerifyReport:
     accuracy_rtl: float
     cycles_mean: float
     cycles_per_second: float
+    simulator: str = "icarus"           # the simulator that ran
+    cycles_simulated: int = 0           # clock cycles simulated in all
+    compile_s: float = 0.0              # Verilog generation + compile (a cached model: ~0)
+    wall_s: float = 0.0                 # the whole check
 
     @property
     def ok(self) -> bool:
@@ -111,21 +115,41 @@ class HardwareModel:
         return self.trace(x, seeds).classes
 
     def verify(self, n=20, *, data=None, memory="sram", stall=0.2,
-               build_dir="build/api_verify") -> VerifyReport:
+               build_dir="build/api_verify", all=False, simulator=None, progress=None) -> VerifyReport:
         """Run the first ``n`` test samples of the model's data set (``data``: a Dataset, a
-        built-in name or a file; default the model's own built-in data) on the RTL (cocotb,
-        Icarus) with random valid/ready stalls and compare every spike, class, step and counter
-        with the golden model."""
-        if n < 1:
+        built-in name or a file; default the model's own built-in data) on the RTL (cocotb)
+        with random valid/ready stalls (probability ``stall`` per cycle, 0: none) and compare
+        every spike, class, step and counter with the golden model.
+
+        ``all=True``: every test sample (``n`` is ignored), in batches through one compiled
+        model, by default on Verilator; ``progress(done, total, run)`` after each batch.
+        ``simulator``: ``"icarus"`` or ``"verilator"`` (None: ``$SPINAPS_SIMULATOR``, else
+        Icarus; with ``all``: Verilator)."""
+        import time
+
+        if not 0.0 <= stall < 1.0:
+            raise ValueError(f"stall = {stall}: give a probability in 0 <= p < 1")
+        if not all and n < 1:
             raise ValueError(f"n = {n}: verify at least one sample")
         ds = data_for(self.artifact, data)
+        if all:
+            run, labels = flow.rtl_check_all(self.artifact, build_dir=build_dir, memory=memory, stall=stall,
+                                             dataset=ds, simulator=simulator or "verilator", progress=progress)
+            return VerifyReport(samples=run.samples, mismatches=list(run.comparison.mismatches),
+                                accuracy_rtl=float(np.mean(np.asarray(run.classes) == np.asarray(labels))),
+                                cycles_mean=float(np.mean(run.cycles)), cycles_per_second=run.cycles_per_second,
+                                simulator=run.simulator, cycles_simulated=run.cycles_simulated,
+                                compile_s=run.compile_s, wall_s=run.wall_s)
+        t0 = time.perf_counter()
         run, cmp, labels = flow.rtl_check(self.artifact, n, build_dir=build_dir, memory=memory,
-                                          stall=stall, dataset=ds)
+                                          stall=stall, dataset=ds, simulator=simulator)
         cls = np.array([r["cls"] for r in run.results])
         cycles = np.array([r["cycles"] for r in run.results], dtype=float)
         return VerifyReport(samples=len(run.results), mismatches=list(cmp.mismatches),
                             accuracy_rtl=float(np.mean(cls == np.asarray(labels))),
-                            cycles_mean=float(cycles.mean()), cycles_per_second=run.cycles_per_second)
+                            cycles_mean=float(cycles.mean()), cycles_per_second=run.cycles_per_second,
+                            simulator=run.simulator, cycles_simulated=run.sim_cycles, compile_s=run.build_s,
+                            wall_s=time.perf_counter() - t0)
 
     def build(self, target="verilog", out_dir=None, *, memory="sram", n=20) -> dict:
         """Verilog, a Yosys resource report, or place-and-route for an open board.

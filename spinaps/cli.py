@@ -19,6 +19,7 @@ from spinaps.contract import DECISIONS, ENCODER_TYPES, encoder_draws
 from spinaps.hdl.synapse_memory import MEMORY_KINDS
 from spinaps import preflight as pre
 from spinaps.cli_boards import board_baud, cmd_bitstream, cmd_prog, cmd_run, cmd_vivado_plan
+from spinaps.cli_verify import cmd_verify_all
 from spinaps.sw.lanes import DEFAULT_ENCODER_LANES
 from spinaps.threads import ENV as THREADS_ENV
 from spinaps.toolchain import SIMULATOR_ENV, SIMULATORS, simulator
@@ -278,8 +279,12 @@ def cmd_verify(args):
     import numpy as np
 
     from spinaps.flow import rtl_check
-    pre.at_least("-n", args.n, 1, "test samples to simulate")
-    pre.at_least("--sample", args.sample, 0)
+    if args.all:
+        return cmd_verify_all(args)
+    n = 200 if args.n is None else args.n
+    first = 0 if args.sample is None else args.sample
+    pre.at_least("-n", n, 1, "test samples to simulate")
+    pre.at_least("--sample", first, 0)
     if not 0.0 <= args.stall < 1.0:
         raise pre.OptionError(f"--stall {args.stall}: give a probability in 0 <= p < 1")
     if args.waves is not None:
@@ -291,11 +296,11 @@ def cmd_verify(args):
     artifact = _model(args)
     schedule = _schedule(args, artifact)
     ds = _data_for(artifact, args)
-    if args.sample >= ds.n_test:
-        raise pre.OptionError(f"--sample {args.sample}: the test split has samples 0..{ds.n_test - 1}")
+    if first >= ds.n_test:
+        raise pre.OptionError(f"--sample {first}: the test split has samples 0..{ds.n_test - 1}")
     _threads(args)
     # With --waves only the chosen sample runs: its waves, not hundreds of samples' worth.
-    n, first = (1, args.sample) if args.waves else (args.n, args.sample)
+    n = 1 if args.waves else n
     run, cmp, labels = rtl_check(artifact, n, build_dir=args.build_dir, memory=args.memory, stall=args.stall,
                                  dataset=ds, first=first, waves=args.waves, simulator=args.simulator, **schedule)
     print(cmp.describe())
@@ -307,7 +312,7 @@ def cmd_verify(args):
     print(f"{len(run.results)} samples on {SIMULATORS[run.simulator]['title']} ({args.memory}; {compiled}), "
           f"{run.sim_cycles} cycles simulated at {run.cycles_per_second:,.0f} cycles/s")
     if args.waves:
-        print(f"wrote {args.waves} (test sample {args.sample})")
+        print(f"wrote {args.waves} (test sample {first})")
     if cmp.mismatches:
         raise SystemExit(1)
 
@@ -515,8 +520,12 @@ def build_parser():
     sp = command("verify", cmd_verify, "run test samples in RTL (Icarus or Verilator) and compare with the golden "
                                        "model; prints RTL accuracy and cycles")
     sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
-    sp.add_argument("-n", type=int, default=200, help="test samples to simulate")
-    sp.add_argument("--sample", type=int, default=0, help="first test sample (with --waves: the one sample)")
+    sp.add_argument("-n", type=int, default=None, help="test samples to simulate (default 200)")
+    sp.add_argument("--sample", type=int, default=None, help="first test sample, default 0 (with --waves: the one "
+                                                             "sample)")
+    sp.add_argument("--all", action="store_true",
+                    help="the whole test split, in batches through one compiled model (default simulator: "
+                         "verilator), with a progress bar and a summary; exit 1 on any mismatch")
     sp.add_argument("--waves", default=None, metavar="FILE.vcd|FILE.fst",
                     help="simulate only test sample --sample and write its waves (format by suffix)")
     sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram", help="synapse memory")
@@ -524,7 +533,7 @@ def build_parser():
     window_options(sp)
     sp.add_argument("--build-dir", default="build/verify", help="simulation build folder")
     sp.add_argument("--simulator", choices=list(SIMULATORS), default=None,
-                    help=f"HDL simulator (default: ${SIMULATOR_ENV}, else icarus); verilator compiles for "
+                    help=f"HDL simulator (default: ${SIMULATOR_ENV}, else icarus; with --all: verilator); verilator compiles for "
                          f"20-45 s (once per design: build/sim_cache) and then runs 30-60x faster")
     data_option(sp)
     threads_option(sp)

@@ -20,7 +20,7 @@ from spinaps.sw.lanes import DEFAULT_ENCODER_LANES, default_lanes
 
 __all__ = ["train_and_export", "train_network_and_export", "train_softlif_and_export", "export_and_save",
            "save_checkpoint", "data_for", "golden_eval", "golden_throughput", "write_accelerator_verilog",
-           "rtl_check", "sample_seeds", "summarize", "synth_report", "SYNTH_TARGETS", "board_for_target", "pnr_report"]
+           "rtl_check", "rtl_check_all", "sample_seeds", "summarize", "synth_report", "SYNTH_TARGETS", "board_for_target", "pnr_report"]
 
 
 def save_checkpoint(trained, path):
@@ -427,3 +427,19 @@ def cost_report(artifact, n=20, *, build_dir="build/cost", devices=None, stall=0
     out = compare(config, acts, devices, lat)
     out["hunsberger_eliasmith"] = hunsberger_eliasmith(config, acts["sram"])
     return out
+
+
+def rtl_check_all(artifact, *, build_dir, memory="sram", stall=0.2, dataset=None, simulator="verilator",
+                  progress=None, limit=None, batch=None):
+    """Every test sample (``limit``: the first ``limit``) in RTL through one compiled model,
+    in batches, each compared with the golden model spike for spike (each sample with its own
+    seed, :func:`sample_seeds`). ``progress(done, total, run)`` after each batch; ``batch``:
+    samples per simulation (None: :func:`spinaps.sim.split_runner.batch_size`).
+    Returns ``(split run, labels)`` (:class:`spinaps.sim.split_runner.SplitRun`)."""
+    from spinaps.sim.split_runner import run_split
+
+    ds = data_for(artifact, dataset)
+    n = len(ds.y_test) if limit is None else min(limit, len(ds.y_test))
+    run = run_split(GoldenModel.from_artifact(artifact), ds.x_test[:n], sample_seeds(n), build_dir=build_dir,
+                    simulator=simulator, stall=stall, memory=memory, progress=progress, batch=batch)
+    return run, ds.y_test[:n]
