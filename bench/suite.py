@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-STAGES = ["run", "networks", "softlif", "synth", "cost", "toolspeed"]
+STAGES = ["run", "networks", "softlif", "synth", "cost", "window", "toolspeed"]
 
 
 def main(argv=None):

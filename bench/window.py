@@ -43,12 +43,13 @@ def find_or_train(stem, build_root):
     (build/bench_window/) as that stage trains it."""
     from spinaps.sw import artifact as art
 
-    found = sorted(Path(build_root).glob(f"bench*/**/{stem}.npz"))
-    if found:
-        return art.load(found[0])
     out = Path(build_root) / "bench_window" / f"{stem}.npz"
-    if out.exists():
-        return art.load(out)
+    for path in sorted(Path(build_root).glob(f"bench*/**/{stem}.npz")) + [out]:
+        try:
+            return art.load(path)
+        except art.ArtifactError as exc:     # absent, half-written, or of an older contract
+            if path.exists():
+                print(f"not using {path}: {exc}", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
     if stem == "softlif_digits":
         from softlif import DEFAULTS

@@ -105,9 +105,10 @@ class LayerConfig:
 
     @property
     def sum_bank_bits(self):
-        """Bits of the step-sum banks: ``2 W`` banks (``W`` accumulating while ``W`` are updated)
-        of ``Qn`` words of step sums; two banks in the time-sequential engine."""
-        return 2 * self.window * self.words * self.sum_word_bits
+        """Bits of the step-sum banks (hdl/synapse_layer.py): two banks (the window accumulating,
+        the window being updated) of ``ceil(W/A)`` words of ``A`` sub-banks, one step each, per
+        neuron word: ``2 ceil(W/A) A Qn x P acc_bits``; two banks of ``Qn`` words at ``W = 1``."""
+        return 2 * contract.ceil_div(self.window, self.adders) * self.adders * self.words * self.sum_word_bits
 
     def stored_bits(self):
         """``{kind: bits}`` of the layer's storage, its synapse memory left out (the model costs
@@ -136,19 +137,28 @@ class LayerConfig:
 
     def with_window(self, window, adders):
         """This layer built with window ``W`` and ``A`` adders per lane, its storage modelled
-        from the time-sequential build's (when it has one): ``2W`` banks of step sums of the
-        same kind, their ``2W x Qn`` fresh flags, and ``window_tags``, two W-bit activity tags
-        per input (one window collected while the previous one is emitted, flip-flops). Use
-        :meth:`Config.with_storage` of an accelerator built with the window instead when there
-        is one: its report replaces this model."""
+        on what the window engine's components report (hdl/synapse_layer.py,
+        hdl/window_events.py) from the time-sequential build's: the banks of step sums
+        (:attr:`sum_bank_bits`, same kind) and their fresh flags ``2 ceil(W/A) Qn``; the
+        event's traces ``K ceil(W/A) A x bits(trace_max)`` and chunk flags ``K ceil(W/A)``;
+        and the window events feeding the layer, per input ``W`` tag bits being collected,
+        ``W + tau - 1`` being emitted and a pending flag (all flip-flops). An accelerator
+        built with the window gives the real report instead (:meth:`Config.from_artifact`
+        with a schedule)."""
         window, adders = contract.check_schedule(window, adders)
         storage = self.storage
         if storage is not None and self.window == 1 and window > 1:
+            built = replace(self, window=window, adders=adders)
+            chunks = contract.ceil_div(window, adders)
+            trace_bits = max(1, contract.trace_max(self.tau, self.basis_bits).bit_length())
             storage = dict(storage)
-            kind = storage.get("step_sums", ("lutram", 0))[0]
-            storage["step_sums"] = (kind, 2 * window * self.words * self.sum_word_bits)
-            storage["step_sums_fresh"] = ("ff", 2 * window * self.words)
-            storage["window_tags"] = ("ff", 2 * window * self.n_in)
+            storage["step_sums"] = (storage.get("step_sums", ("lutram", 0))[0], built.sum_bank_bits)
+            storage["step_sums_fresh"] = ("ff", 2 * chunks * self.words)
+            storage["window_traces"] = ("ff", self.basis * chunks * adders * trace_bits)
+            storage["window_row_chunks"] = ("ff", self.basis * chunks)
+            storage["events_window_tags"] = ("ff", self.n_in * window)
+            storage["events_window_emit"] = ("ff", self.n_in * (window + self.tau - 1))
+            storage["events_window_pending"] = ("ff", self.n_in)
         return replace(self, window=window, adders=adders, storage=storage)
 
 
@@ -180,15 +190,24 @@ class Config:
                    layers=tuple(layers), encoder_type=enc.get("type", contract.ENCODER_TYPES[0]))
 
     @classmethod
-    def from_artifact(cls, artifact):
+    def from_artifact(cls, artifact, schedule=None):
         """:meth:`from_manifest` with the storage of the artifact's accelerator (built as
-        ``spinaps verilog`` builds it, SRAM synapses, not elaborated)."""
+        ``spinaps verilog`` builds it, SRAM synapses, not elaborated); with ``schedule``
+        (``((W, A), ...)`` per layer) the accelerator is built with that window schedule and
+        its own storage report is used."""
         from spinaps.hdl.accelerator import Accelerator
         from spinaps.sw.golden import GoldenModel
 
-        accelerator = Accelerator(GoldenModel.from_artifact(artifact))
+        options = {}
+        if schedule is not None and any(tuple(s) != (1, 1) for s in schedule):
+            options = {"window": [w for w, _ in schedule], "adders": [a for _, a in schedule]}
+        accelerator = Accelerator(GoldenModel.from_artifact(artifact), **options)
         _built_for_storage_only(accelerator)
-        return cls.from_manifest(artifact.manifest).with_storage(accelerator)
+        config = cls.from_manifest(artifact.manifest).with_storage(accelerator)
+        if options:
+            config = replace(config, layers=tuple(replace(layer, window=int(w), adders=int(a))
+                                                  for layer, (w, a) in zip(config.layers, schedule)))
+        return config
 
     def with_storage(self, accelerator):
         """This configuration with the storage an :class:`~spinaps.hdl.accelerator.Accelerator`

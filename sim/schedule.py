@@ -11,9 +11,9 @@ schedule (:func:`schedule_cost`):
 * the discarded work: the rest of the decision step's window (every layer runs whole
   windows) and the later windows a layer had already started when the decision came
   (from the cycle model's timeline);
-* a cycle estimate (:func:`timeline`), modelled on the engine's structure: one row word
-  issued per cycle, held for ``ceil(k / A)`` cycles when it is non-zero in ``k`` steps of its
-  window; one cycle per end-of-window marker; the encoder's ``Q`` groups per step; the neuron
+* a cycle estimate (:func:`timeline`), modelled on the engine's structure (hdl/synapse_layer.py):
+  one row word issued per cycle, held one cycle per group of ``A`` consecutive steps of its
+  window that holds a non-zero trace; one cycle per end-of-window marker; the encoder's ``Q`` groups per step; the neuron
   update ``Qn`` words per step after the update latency; ``2W`` banks, so a window's sums
   wait for the update of the window two before; layers pipelined by window (a consumer's
   window starts once its producer has updated every step of it);
@@ -73,15 +73,18 @@ class ScheduleTrace:
     def samples(self):
         return len(self.step)
 
-    def window_counts(self, layer, window):
-        """``uint8 [B, n_windows, rows]``: steps of each window in which each row is non-zero."""
-        key = (layer, window)
+    def window_counts(self, layer, window, adders=1):
+        """``uint8 [B, n_windows, rows]``: per window and row, the groups of ``adders``
+        consecutive steps of the window (``ceil(W / A)`` of them) holding a non-zero trace; with
+        ``adders = 1`` the steps of the window in which the row is non-zero."""
+        key = (layer, window, adders)
         if key not in self._cache:
             nz = self.layers[layer].nonzero
             b, t, r = nz.shape
-            n = contract.ceil_div(t, window)
-            pad = np.zeros((b, n * window - t, r), dtype=bool)
-            self._cache[key] = np.concatenate([nz, pad], axis=1).reshape(b, n, window, r).sum(axis=2, dtype=np.uint8)
+            n, chunks = contract.ceil_div(t, window), contract.ceil_div(window, adders)
+            pad = np.zeros((b, n * chunks * adders - t, r), dtype=bool)
+            grouped = np.concatenate([nz, pad], axis=1).reshape(b, n, chunks, adders, r).any(axis=3)
+            self._cache[key] = grouped.sum(axis=2, dtype=np.uint8)
         return self._cache[key]
 
     def active_inputs(self, layer, window):
@@ -157,8 +160,9 @@ def timeline(trace, schedule, read_latency=1):
     """The cycle model of a schedule, per sample: ``(cycles [B], starts)``, ``starts[l]`` the
     cycle each window of layer ``l`` starts its sums ``[B, n_windows]``.
 
-    Layer ``l``'s window ``w`` (steps ``t0+1 .. t1``) takes ``work = Qn sum_rows ceil(k / A)``
-    cycles of word issue plus one end-of-window marker. It starts when the layer finished the
+    Layer ``l``'s window ``w`` (steps ``t0+1 .. t1``) takes ``work = Qn sum_rows g`` cycles of
+    word issue (``g``: the row's groups of ``A`` consecutive steps holding a non-zero trace)
+    plus one end-of-window marker. It starts when the layer finished the
     window before, when a bank is free (the update of window ``w - 2`` is done: ``2W`` banks)
     and when its inputs are there: for layer 0 the encoder's ``Q`` groups per step (at ``W = 1``
     events stream while the groups are made: ``max(work, Q)``; with ``W > 1`` the activity tags
@@ -172,8 +176,7 @@ def timeline(trace, schedule, read_latency=1):
     ready = None
     starts = []
     for index, (lt, (window, adders)) in enumerate(zip(trace.layers, schedule)):
-        k = trace.window_counts(index, window).astype(np.int64)
-        work = lt.words * ((k + adders - 1) // adders).sum(axis=2)             # [B, n_windows]
+        work = lt.words * trace.window_counts(index, window, adders).sum(axis=2, dtype=np.int64)  # [B, n_windows]
         n_windows = work.shape[1]
         done = np.zeros((b, t_max), dtype=np.int64)
         start_of = np.zeros((b, n_windows), dtype=np.int64)
