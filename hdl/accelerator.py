@@ -1,7 +1,7 @@
 """The accelerator top: sample stream in, encoder -> layers -> decision unit, result out."""
 
 import numpy as np
-from amaranth.hdl import Module, Mux, ResetInserter, Signal
+from amaranth.hdl import Module, ResetInserter, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -18,6 +18,7 @@ from .spike_count import SpikeCount
 from .spike_events import SpikeEvents
 from .synapse_layer import synapse_words
 from .synapse_memory import make_synapse_memory
+from .window_events import WindowCollector, WindowEvents
 
 __all__ = ["Accelerator", "DECISION_UNITS"]
 
@@ -51,6 +52,21 @@ def _encoder(model, tau):
     if contract.encoder_draws(kind):
         return BernoulliEncoder(base_seeds=[int(s) for s in model.encoder_base_seeds], **common)
     return DeterministicEncoder(**common)
+
+
+def schedule_of(window, adders, n_layers):
+    """Per-layer ``(window, adders)`` from an int (every layer) or a sequence per layer,
+    checked by :func:`spinaps.contract.check_schedule` (docs/semantics.md 8.1)."""
+    def per_layer(name, value):
+        if isinstance(value, (list, tuple)):
+            if len(value) != n_layers:
+                raise ValueError(f"{name}: {len(value)} values for {n_layers} layers; give one number "
+                                 f"(every layer) or one per layer")
+            return list(value)
+        return [value] * n_layers
+    windows, adders = per_layer("window", window), per_layer("adders", adders)
+    return [contract.check_schedule(w, a, field=f"layer {index}")
+            for index, (w, a) in enumerate(zip(windows, adders, strict=True))]
 
 
 def _layer_weights(lp):
@@ -89,9 +105,19 @@ class Accelerator(wiring.Component):
         Synapse memory kind: ``"sram"`` or ``"sttram"``.
     memory_options : dict
         Extra keyword arguments for the memories (STT-RAM latencies, write-error model).
+    window, adders : int or sequence of int
+        Window schedule per layer (one number: every layer), docs/semantics.md 8.1: ``window``
+        steps per window (``contract.WINDOWS``; 1, the default, is the time-sequential
+        engine) and ``adders`` temporal adders per lane (1..window). Hardware parameters,
+        not artifact fields: they change cycles and reads, never a spike. A layer with
+        ``window > 1`` gets its events from a :class:`~spinaps.hdl.window_events.WindowCollector`
+        (layer 0, behind the encoder) or a :class:`~spinaps.hdl.window_events.WindowEvents`
+        link. With any window above 1, a layer may end its window only while it starts no
+        later than the end of the block of the largest window from it to the output that
+        holds the decision unit's next undecided step (no deadlock, counters exact).
     """
 
-    def __init__(self, model, *, memory="sram", memory_options=None):
+    def __init__(self, model, *, memory="sram", memory_options=None, window=1, adders=1):
         layers = model.layers
         # The structural rules first (GLM only as the output layer, sizes that chain, a
         # decision that needs a LIF output), then each layer's ranges: before anything is
@@ -104,17 +130,27 @@ class Accelerator(wiring.Component):
         self.n_inputs, self.frames, self.t_max = model.n_in, model.frames, model.t_max
         self.n_out = layers[-1].n_out
         self.sample_bytes = SEED_BYTES + model.frames * model.n_in
+        self.schedule = schedule_of(window, adders, len(layers))
+        windows = [w for w, _ in self.schedule]
+        self.sequential = max(windows) == 1
         self.encoder = _encoder(model, _layer_tau(layers[0]))
+        self.collector = (WindowCollector(n=model.n_in, tau=_layer_tau(layers[0]), window=windows[0], t_max=model.t_max)
+                          if windows[0] > 1 else None)
+        # How far each layer may run ahead of the decision unit, in steps (see elaborate).
+        self.lookahead = [max(windows[index:]) for index in range(len(layers))]
         self.layers, self.links = [], []
         for index, lp in enumerate(layers):
             words = synapse_words(_layer_weights(lp), lp.weight_bits, lp.lanes)
             mem = make_synapse_memory(memory, data_width=lp.lanes * lp.weight_bits, depth=len(words),
                                       init=words, **(memory_options or {}))
-            self.layers.append(_LAYER_CLASSES[lp.kind](lp, t_max=model.t_max, memory=mem))
+            w, a = self.schedule[index]
+            self.layers.append(_LAYER_CLASSES[lp.kind](lp, t_max=model.t_max, memory=mem, window=w, adders=a,
+                                                       count_depth=2 if self.sequential else self.lookahead[index]))
             if index:
                 prev = layers[index - 1]
-                self.links.append(SpikeEvents(n=prev.n_out, lanes=prev.lanes, u_bits=_potential_bits(prev),
-                                              tau=_layer_tau(lp), t_max=model.t_max))
+                common = dict(n=prev.n_out, lanes=prev.lanes, u_bits=_potential_bits(prev), tau=_layer_tau(lp),
+                              t_max=model.t_max)
+                self.links.append(SpikeEvents(**common) if w == 1 else WindowEvents(window=w, **common))
         self.output_layer = self.layers[-1]
         out = layers[-1]
         self.decision = DECISION_UNITS[model.decision](n_out=out.n_out, lanes=out.lanes,
@@ -161,8 +197,13 @@ class Accelerator(wiring.Component):
         """The encoder's storage (sample buffer, input histories, generators or accumulators),
         as :attr:`BernoulliEncoder.storage <spinaps.hdl.encoder.BernoulliEncoder.storage>` or
         :attr:`DeterministicEncoder.storage
-        <spinaps.hdl.deterministic_encoder.DeterministicEncoder.storage>`."""
-        return dict(self.encoder.storage)
+        <spinaps.hdl.deterministic_encoder.DeterministicEncoder.storage>`; with a window on
+        layer 0, also its :attr:`WindowCollector.storage
+        <spinaps.hdl.window_events.WindowCollector.storage>` (names ``window_*``)."""
+        out = dict(self.encoder.storage)
+        if self.collector is not None:
+            out.update(self.collector.storage)
+        return out
 
     @property
     def decision_storage(self):
@@ -191,6 +232,8 @@ class Accelerator(wiring.Component):
         # Every inference starts from reset state; memories keep their contents.
         m.submodules.encoder = ResetInserter(core_rst)(enc)
         m.submodules.decision = ResetInserter(core_rst)(dec)
+        if self.collector is not None:
+            m.submodules.collector = ResetInserter(core_rst)(self.collector)
         for index, layer in enumerate(self.layers):
             m.submodules[f"layer{index}"] = ResetInserter(core_rst)(layer)
         for index, link in enumerate(self.links):
@@ -213,11 +256,23 @@ class Accelerator(wiring.Component):
         with m.If(core_rst):
             m.d.sync += dec_steps.eq(0)
         ahead = [layer.steps > dec_steps for layer in self.layers]
+        if not self.sequential:
+            ahead = self._window_ahead(m, dec, dec_valid & dec_word.last, core_rst)
 
-        wiring.connect(m, enc.events, self.layers[0].events)
+        if self.collector is None:
+            wiring.connect(m, enc.events, self.layers[0].events)
+        else:
+            wiring.connect(m, enc.events, self.collector.steps_in)
+            wiring.connect(m, self.collector.events, self.layers[0].events)
         for index, layer in enumerate(self.layers):
             link_busy = self.links[index].busy if index < len(self.links) else 0
             m.d.comb += layer.hold.eq(link_busy | ahead[index])
+            if index < len(self.links):
+                link = self.links[index]
+                # A per-step link is busy from a step's first word: the next step of a window
+                # waits until its events are out (a window link's busy covers its arrival).
+                m.d.comb += layer.pause.eq(link.busy | (link.neurons.valid if isinstance(link, SpikeEvents) else 0))
+            m.d.comb += layer.decision_step.eq(dec.step)
         for index, link in enumerate(self.links):
             up, down = self.layers[index], self.layers[index + 1]
             m.d.comb += [link.neurons.valid.eq(up.neurons.valid), link.neurons.payload.eq(up.neurons.payload)]
@@ -277,12 +332,13 @@ class Accelerator(wiring.Component):
                     m.d.sync += [res.cls.eq(dec.cls), res.step.eq(dec.step), res.decided.eq(dec.spiked),
                                  res.cycles.eq(cycles)]
                     for index, layer in enumerate(self.layers):
-                        # A layer may have taken the next step already: count steps 1..step only.
-                        current = layer.steps == dec.step
+                        # A layer may have taken later steps already: its counters give steps
+                        # 1..step only (``decision_step``), and the rest as discarded work.
                         m.d.sync += [
-                            res.events[index].eq(Mux(current, layer.events_total, layer.events_before)),
-                            res.sops[index].eq(Mux(current, layer.sops_total, layer.sops_before)),
-                            res.busy[index].eq(busy[index]),
+                            res.events[index].eq(layer.count_events), res.sops[index].eq(layer.count_sops),
+                            res.reads[index].eq(layer.count_reads), res.busy[index].eq(busy[index]),
+                            res.discarded_reads[index].eq(layer.discarded_reads),
+                            res.discarded_sops[index].eq(layer.discarded_sops),
                         ]
                     m.next = "RESULT"
             with m.State("RESULT"):
@@ -290,3 +346,32 @@ class Accelerator(wiring.Component):
                 with m.If(self.result.ready):
                     m.next = "SEED_LO"
         return m
+
+    def _window_ahead(self, m, dec, received, core_rst):
+        """Per layer, high when it must not end another window (a window schedule).
+
+        ``resolved`` counts the steps the decision unit has received and had ``latency``
+        cycles to decide on, so at a decision on step ``s`` it is at most ``s - 1``. Layer
+        ``l`` (window ``W``) ends its window ``v`` only if ``v * W`` is below the end of the
+        block of ``lookahead[l]`` steps (the largest window from ``l`` to the output) that
+        holds step ``resolved + 1``: every layer can then make the next step the decision
+        unit needs (no deadlock), and at a decision on ``s`` no layer has taken a step past
+        the block of ``s``, which its counter ring of ``lookahead[l]`` steps still holds.
+        """
+        delay = getattr(dec, "latency", 1)
+        line = [Signal(name=f"received_d{i}") for i in range(delay)]
+        m.d.sync += line[0].eq(received & ~core_rst)
+        for i in range(1, delay):
+            m.d.sync += line[i].eq(line[i - 1] & ~core_rst)
+        resolved = Signal(range(self.model.t_max + 2))
+        with m.If(line[-1]):
+            m.d.sync += resolved.eq(resolved + 1)
+        with m.If(core_rst):
+            m.d.sync += resolved.eq(0)
+        ahead = []
+        for index, layer in enumerate(self.layers):
+            w, block = self.schedule[index][0], self.lookahead[index]
+            shift = block.bit_length() - 1
+            limit = ((resolved >> shift) + 1) << shift
+            ahead.append(layer.steps * w >= limit)
+        return ahead

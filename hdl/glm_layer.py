@@ -32,6 +32,9 @@ class GlmLayer(SynapseLayer):
         Integer weights, basis, gamma, scale, sigmoid table and lane seeds.
     t_max : int
         Time steps per inference.
+    window, adders, count_depth : int
+        Window schedule and counter ring of the synapse engine
+        (:class:`~spinaps.hdl.synapse_layer.SynapseLayer`; hardware only, no value changes).
     memory : SramSynapseMemory or SttRamSynapseMemory
         Synapse memory (``n_in*K*ceil(n_out/lanes)`` words of ``lanes*weight_bits`` bits)
         holding ``synapse_words(...)``; the layer drives its read port, the write port is
@@ -59,14 +62,14 @@ class GlmLayer(SynapseLayer):
         if len(params.sigmoid) != 1 << params.u_bits:
             raise ValueError(f"sigmoid table has {len(params.sigmoid)} entries, u_bits needs {1 << params.u_bits}")
 
-    def __init__(self, params, *, t_max, memory):
+    def __init__(self, params, *, t_max, memory, window=1, adders=1, count_depth=None):
         self.check_parameters(params, t_max)
         n_out, n_in, _ = params.weights.shape
         self.params = params
         self._bank = XorshiftBank(params.base_seeds)
         super().__init__(n_in=n_in, n_out=n_out, lanes=params.lanes, weight_bits=params.weight_bits,
                          basis=params.basis, basis_bits=params.basis_bits, t_max=t_max, memory=memory,
-                         u_bits=params.u_bits)
+                         u_bits=params.u_bits, window=window, adders=adders, count_depth=count_depth)
 
     @property
     def storage(self):

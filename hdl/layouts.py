@@ -17,7 +17,10 @@ def bits_for(n):
 
 
 def event_layout(n_inputs, tau):
-    """An encoder event: an active input and its spike history, or an end-of-step marker."""
+    """An encoder event: an active input and its spike history, or an end-of-step marker.
+
+    In window mode (docs/semantics.md 8.1) ``tau`` is ``W + tau - 1`` history bits, lag 0
+    being the window's last step, and ``eos`` ends the window."""
     return data.StructLayout({
         "index": bits_for(n_inputs),  # input index (ignored when eos)
         "hist": tau,                  # bit l = spike at lag l (lag 0 = this step)
@@ -46,6 +49,9 @@ def result_layout(n_classes, t_max, n_layers=1):
         "events": data.ArrayLayout(32, n_layers),   # semantics section 7, steps 1..step
         "sops": data.ArrayLayout(32, n_layers),
         "busy": data.ArrayLayout(32, n_layers),     # cycles with work in the layer (hardware only)
+        "reads": data.ArrayLayout(32, n_layers),    # synapse word reads, windows of steps 1..step
+        "discarded_reads": data.ArrayLayout(32, n_layers),   # speculative work (hardware only)
+        "discarded_sops": data.ArrayLayout(32, n_layers),
     })
 
 

@@ -34,6 +34,9 @@ class LifLayer(SynapseLayer):
     params : spinaps.sw.golden.LifLayerParams
     t_max : int
         Time steps per inference.
+    window, adders, count_depth : int
+        Window schedule and counter ring of the synapse engine
+        (:class:`~spinaps.hdl.synapse_layer.SynapseLayer`; hardware only, no value changes).
     memory : SramSynapseMemory or SttRamSynapseMemory
         ``n_in * ceil(n_out/lanes)`` words of ``lanes * weight_bits`` cells holding
         ``synapse_words(weights[..., None], ...)``.
@@ -61,12 +64,13 @@ class LifLayer(SynapseLayer):
         if bias.min() < lowest or bias.max() > highest:
             raise ValueError(f"biases must be in {lowest}..{highest} for v_bits = {params.v_bits}")
 
-    def __init__(self, params, *, t_max, memory):
+    def __init__(self, params, *, t_max, memory, window=1, adders=1, count_depth=None):
         self.check_parameters(params, t_max)
         n_out, n_in = np.asarray(params.weights).shape
         self.params = params
         super().__init__(n_in=n_in, n_out=n_out, lanes=params.lanes, weight_bits=params.weight_bits,
-                         basis=[[1]], basis_bits=1, t_max=t_max, memory=memory, u_bits=params.v_bits)
+                         basis=[[1]], basis_bits=1, t_max=t_max, memory=memory, u_bits=params.v_bits,
+                         window=window, adders=adders, count_depth=count_depth)
 
     @property
     def refractory_bits(self):

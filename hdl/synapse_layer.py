@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 from spinaps import contract
 
 from .layouts import bits_for, event_layout, neuron_word_layout
+from .layer_counters import COUNTER_BITS, LayerCounters
 from .stream_register import StreamRegister
 
 __all__ = ["SynapseLayer", "synapse_words"]
@@ -41,6 +42,19 @@ class SynapseLayer(wiring.Component):
     end-of-step beat swaps the banks and starts the neuron update of the subclass
     (:meth:`elaborate_neurons`), which runs while the next step's events accumulate. Subclasses: ``GlmLayer`` and ``LifLayer``.
 
+    **Window mode** (``window`` W > 1, docs/semantics.md 8.1): an event is an input active in
+    at least one step of a window of W steps, its ``hist`` holding ``W + tau - 1`` bits (bit
+    ``l`` = the input's spike ``l`` steps before the window's last step: the window's W
+    activity tags, then the ``tau - 1`` bits before the window). Each row word non-zero in
+    some step of the window is read once and added into the sums of every step of the
+    window, ``adders`` (A) steps per cycle (a row word takes one cycle per group of A
+    consecutive steps holding a non-zero trace). The sums live in ``2 * ceil(W/A)`` banks of
+    A sub-banks (one per step of the window, for the window accumulating and the window
+    being updated). The end-of-window beat swaps them and the neuron update runs the
+    window's steps in order, one after the other (``pause`` high delays the start of the
+    next step: the consumer of ``neurons`` is still busy). ``W = 1`` is the time-sequential
+    engine above.
+
     Latency: an event beat is registered on entry (:class:`StreamRegister`, so the
     producer's logic and the sequencer's never share a clock period); a row word is
     accumulated ``memory.read_latency + 3`` cycles after it is issued (the memory's output
@@ -53,21 +67,28 @@ class SynapseLayer(wiring.Component):
     and no word is ever dropped.
     ``neurons`` has no ready.
 
-    Counters: ``events_total`` / ``sops_total`` count every step whose end-of-step beat was
-    taken (``steps`` of them); ``events_before`` / ``sops_before`` are the totals before the
-    latest one, so the top can report exactly the steps up to a decision even when this
-    layer has already taken the next step.
+    Counters (:class:`~spinaps.hdl.layer_counters.LayerCounters`): ``steps`` counts the
+    end-of-step (end-of-window) beats taken; ``count_events``, ``count_sops`` and
+    ``count_reads`` are the counts through step ``decision_step`` (reads: through the end of
+    its window), ``discarded_sops`` / ``discarded_reads`` the work taken beyond it. They
+    are exact as long as the layer has not taken steps more than ``count_depth`` past
+    ``decision_step``'s ring block (the top's ``hold`` sees to it).
     """
 
-    def __init__(self, *, n_in, n_out, lanes, weight_bits, basis, basis_bits, t_max, memory, u_bits):
+    def __init__(self, *, n_in, n_out, lanes, weight_bits, basis, basis_bits, t_max, memory, u_bits,
+                 window=1, adders=1, count_depth=None):
         contract.check("n_in", n_in)
         contract.check("n_out", n_out)
         contract.check_lanes(n_out, lanes)
         contract.check("t_max", t_max)
         contract.check_choice("weight_bits", weight_bits, contract.WEIGHT_BITS)
+        self.window, self.adders = contract.check_schedule(window, adders)
+        self.chunks = contract.ceil_div(self.window, self.adders)
+        self.count_depth = count_depth or max(2, self.window)
         self.n_in, self.n_out, self.lanes, self.t_max = n_in, n_out, lanes, t_max
         self.basis = [[int(a) for a in row] for row in basis]
         self.k, self.tau = len(self.basis), len(self.basis[0])
+        self.hist_bits = self.window + self.tau - 1
         self.weight_bits, self.memory = weight_bits, memory
         self.words = contract.words(n_out, lanes)
         depth = n_in * self.k * self.words
@@ -78,20 +99,21 @@ class SynapseLayer(wiring.Component):
         self.trace_max = contract.trace_max(self.tau, basis_bits)
         self.acc_bits = contract.accumulator_bits(n_in, weight_bits, basis=self.k, tau=self.tau,
                                                   basis_bits=basis_bits)
+        B = COUNTER_BITS
         super().__init__({
-            "events": In(stream.Signature(event_layout(n_in, self.tau))),
+            "events": In(stream.Signature(event_layout(n_in, self.hist_bits))),
             "neurons": Out(stream.Signature(
                 neuron_word_layout(lanes, u_bits, self.words, t_max), always_ready=True)),
             "seed": In(contract.SEED_BITS),
             "start": In(1),
             "hold": In(1),            # do not take an end-of-step (consumer busy, or too far ahead)
+            "pause": In(1),           # window mode: do not start the update of the window's next step
             "busy": Out(1),           # an end-of-step is in flight or its update is running
             "active": Out(1),         # any work in this cycle (for the busy-cycle counter)
             "steps": Out(bits_for(t_max + 2)),
-            "events_total": Out(32),  # events of the steps whose end-of-step was taken
-            "sops_total": Out(32),
-            "events_before": Out(32),  # ... of all of them but the latest
-            "sops_before": Out(32),
+            "decision_step": In(bits_for(t_max + 1)),
+            "count_events": Out(B), "count_sops": Out(B), "count_reads": Out(B),
+            "discarded_sops": Out(B), "discarded_reads": Out(B),
         })
 
     @property
@@ -105,9 +127,14 @@ class SynapseLayer(wiring.Component):
           ``lanes * weight_bits`` cells (``"bram"``, SRAM and STT-RAM alike; the memory's other
           storage, e.g. the STT-RAM write-error generators, follows as
           ``synapse_memory_<name>``);
-        * ``step_sums``: the two-bank LUT memory of step sums, ``2 * words`` words of
-          ``lanes * acc_bits`` bits (``"lutram"``);
-        * ``step_sums_fresh``: one flag per word and bank, ``2 * words`` flip-flops.
+        * ``step_sums``: the LUT memory of step sums, ``2 * ceil(W/A) * words`` words of
+          ``A * lanes * acc_bits`` bits (``"lutram"``; two banks of one word per neuron word
+          when ``W = 1``);
+        * ``step_sums_fresh``: one flag per word of it, ``2 * ceil(W/A) * words`` flip-flops;
+        * window mode only, ``window_traces``: the event's traces for the W steps of the
+          window, ``K * ceil(W/A) * A`` traces of ``bits(trace_max)`` bits (``"ff"``), and
+          ``window_row_chunks``: per basis, which groups of A steps hold a non-zero trace,
+          ``K * ceil(W/A)`` flip-flops (the activity tags, decoded).
 
         Pipeline registers, the event register, counters and control are not counted.
         Subclasses add their neuron state.
@@ -115,8 +142,12 @@ class SynapseLayer(wiring.Component):
         held = self.memory.storage
         out = {"synapse_memory": held["array"]}
         out.update({f"synapse_memory_{name}": entry for name, entry in held.items() if name != "array"})
-        out["step_sums"] = ("lutram", 2 * self.words * self.lanes * self.acc_bits)
-        out["step_sums_fresh"] = ("ff", 2 * self.words)
+        C, A = self.chunks, self.adders
+        out["step_sums"] = ("lutram", 2 * C * self.words * A * self.lanes * self.acc_bits)
+        out["step_sums_fresh"] = ("ff", 2 * C * self.words)
+        if self.window > 1:
+            out["window_traces"] = ("ff", self.k * C * A * max(1, self.trace_max.bit_length()))
+            out["window_row_chunks"] = ("ff", self.k * C)
         return out
 
     def elaborate_neurons(self, m, step_sums, start, done):
@@ -124,61 +155,99 @@ class SynapseLayer(wiring.Component):
         ``step_sums(addr)`` (call it once) gives the P sums of neuron word ``addr`` of that
         step, combinationally, from the next cycle until the next ``start``. Drive
         ``self.neurons`` word by word and ``done`` high in the cycle the step's last word
-        leaves."""
+        leaves. (Window mode: one ``start`` per step of the window, in order.)"""
         raise NotImplementedError("SynapseLayer is a base class: use GlmLayer or LifLayer")
+
+    def _slot_bits(self, hist, slot, lag):
+        """The history bit of step ``slot`` of the window at ``lag`` (section 4)."""
+        return hist[self.window - 1 - slot + lag]
 
     def elaborate(self, platform):
         m = Module()
         mem = self.memory
         P, Qn, K, tau = self.lanes, self.words, self.k, self.tau
+        Wn, A, C = self.window, self.adders, self.chunks
         b = self.weight_bits
         m.submodules.memory = mem
 
-        # --- event sequencer: one synapse word per cycle --------------------------------------
+        # --- event sequencer: one synapse word (and group of A steps) per cycle --------------
         cbits = max(1, self.trace_max.bit_length())
         cur_valid, cur_eos = Signal(), Signal()
         cur_row = Signal(range(max(2, self.n_in * K * Qn)))
-        cur_traces = Signal(cbits * K)
+        # The traces of the K bases for each of the window's steps, grouped by A (padding 0).
+        cur_traces = Signal(cbits * K * C * A)
         cur_pending = Signal(K)
         cur_word = Signal(range(max(2, Qn)))
         update_busy = Signal()
 
-        lowest = Signal(range(max(2, K)))
-        for kk in reversed(range(K)):
-            with m.If(cur_pending[kk]):
-                m.d.comb += lowest.eq(kk)
+        def lowest_of(vec, n, name):
+            low = Signal(range(max(2, n)), name=name)
+            for kk in reversed(range(n)):
+                with m.If(vec[kk]):
+                    m.d.comb += low.eq(kk)
+            return low
+
+        lowest = lowest_of(cur_pending, K, "lowest")
         pending_after = cur_pending & (cur_pending - 1)
         last_word = cur_word == Qn - 1
+        if C > 1:
+            # Per basis, the groups of A steps with a non-zero trace; the groups still to do
+            # for the current row word; whether the word's read is still to be issued.
+            cur_chunk_masks = Signal(K * C)
+            cur_chunks = Signal(C)
+            cur_first = Signal()
+            chunk = lowest_of(cur_chunks, C, "chunk")
+            chunks_after = cur_chunks & (cur_chunks - 1)
+            last_chunk = chunks_after == 0
+            lowest_next = lowest_of(pending_after, K, "lowest_next")
+            issue_read = cur_first
+        else:
+            chunk, last_chunk, issue_read = Const(0, 1), Const(1, 1), Const(1, 1)
         finishing = Signal()
-        m.d.comb += finishing.eq(cur_valid & (cur_eos | (last_word & (pending_after == 0))))
+        m.d.comb += finishing.eq(cur_valid & (cur_eos | (last_word & last_chunk & (pending_after == 0))))
 
         # Tag pipeline in step with the memory's read latency; eos travels in order behind
         # the last read of the step, so the step is complete when it comes out.
         L = mem.read_latency
+        wbits = max(2, C * Qn)
         tag_read = [Signal(name=f"tag{s}_read") for s in range(L + 3)]
+        tag_new = [Signal(name=f"tag{s}_new") for s in range(L + 3)]
         tag_eos = [Signal(name=f"tag{s}_eos") for s in range(L + 3)]
-        tag_word = [Signal(range(max(2, Qn)), name=f"tag{s}_word") for s in range(L + 3)]
-        tag_trace = [Signal(cbits, name=f"tag{s}_trace") for s in range(L + 3)]
+        tag_word = [Signal(range(wbits), name=f"tag{s}_word") for s in range(L + 3)]
+        tag_trace = [Signal(cbits * A, name=f"tag{s}_trace") for s in range(L + 3)]
         for s in range(L + 2):
             m.d.sync += [tag_read[s + 1].eq(tag_read[s]), tag_eos[s + 1].eq(tag_eos[s]),
                          tag_word[s + 1].eq(tag_word[s]), tag_trace[s + 1].eq(tag_trace[s])]
+            if C > 1:
+                m.d.sync += tag_new[s + 1].eq(tag_new[s])
 
         # Table lookups use word_select (a continuous assign in Verilog): an Array of
         # constants becomes an `always @*` that Icarus does not evaluate at time zero.
         obits = max(1, (K * Qn).bit_length())
         k_offset = Cat(*[Const(kk * Qn, obits) for kk in range(K)]).word_select(lowest, obits)
-        trace_now = cur_traces.word_select(lowest, cbits)
+        trace_now = cur_traces.word_select(lowest * C + chunk if C > 1 else lowest, cbits * A)
         # The tags are continuous assignments, not under the If below: Icarus leaves a
         # combinational block X until one of its inputs changes, and an X read tag would reach
         # the registered old sums through the forwarding multiplexer.
         m.d.comb += [tag_read[0].eq(cur_valid & ~cur_eos), tag_eos[0].eq(cur_valid & cur_eos),
-                     tag_word[0].eq(cur_word), tag_trace[0].eq(trace_now)]
+                     tag_word[0].eq(chunk * Qn + cur_word if C > 1 else cur_word), tag_trace[0].eq(trace_now),
+                     tag_new[0].eq(issue_read)]
         with m.If(cur_valid & ~cur_eos):
-            m.d.comb += [mem.rd_en.eq(1), mem.rd_addr.eq(cur_row + k_offset + cur_word)]
-            with m.If(last_word):
-                m.d.sync += [cur_word.eq(0), cur_pending.eq(pending_after)]
-            with m.Else():
-                m.d.sync += cur_word.eq(cur_word + 1)
+            m.d.comb += [mem.rd_en.eq(issue_read), mem.rd_addr.eq(cur_row + k_offset + cur_word)]
+            if C > 1:
+                with m.If(last_chunk):
+                    m.d.sync += cur_first.eq(1)
+                    with m.If(last_word):
+                        m.d.sync += cur_chunks.eq(cur_chunk_masks.word_select(lowest_next, C))
+                    with m.Else():
+                        m.d.sync += cur_chunks.eq(cur_chunk_masks.word_select(lowest, C))
+                with m.Else():
+                    m.d.sync += [cur_first.eq(0), cur_chunks.eq(chunks_after)]
+            with m.If(last_chunk):
+                with m.If(last_word):
+                    m.d.sync += [cur_word.eq(0), cur_pending.eq(pending_after)]
+                with m.Else():
+                    m.d.sync += cur_word.eq(cur_word + 1)
         with m.If(finishing):
             m.d.sync += cur_valid.eq(0)
 
@@ -188,66 +257,105 @@ class SynapseLayer(wiring.Component):
                      self.events.ready.eq(ereg.i.ready)]
         events = ereg.o
         ev = events.payload
-        hist_bits = [ev.hist[lag] for lag in range(tau)]
-        traces = []
+        hist_bits = [ev.hist[i] for i in range(self.hist_bits)]
+        # Steps of the window being accumulated that exist (the last window may be shorter).
+        last_window, tail = divmod(self.t_max - 1, Wn)
+        if tail == Wn - 1:
+            real = [Const(1, 1)] * Wn
+        else:
+            is_last = Signal()
+            m.d.comb += is_last.eq(self.steps == last_window)
+            real = [Const(1, 1) if p <= tail else ~is_last for p in range(Wn)]
+        traces, nonzero, active = [], [], []      # [k][slot] traces / non-zero flags, [slot] events
         for kk in range(K):
-            t = Signal(cbits, name=f"trace{kk}")
-            terms = [Mux(hist_bits[lag], self.basis[kk][lag], 0) for lag in range(tau) if self.basis[kk][lag]]
-            m.d.comb += t.eq(sum(terms) if terms else 0)
-            traces.append(t)
-        # A trace is non-zero iff a history bit under a non-zero basis entry is set (the basis
-        # is unsigned): an OR of a few bits instead of a compare after the trace's adder tree,
-        # which keeps the synaptic-op counter off that tree.
-        nonzero = Cat(*[Cat(*[hist_bits[lag] for lag in range(tau) if self.basis[kk][lag]]).any()
-                        if any(self.basis[kk]) else Const(0, 1) for kk in range(K)])
-        step_events, step_sops = Signal(32), Signal(32)
-        # Synaptic operations of this event, n_out per non-zero trace: a table over the K
-        # non-zero bits (a multiplier here was mapped to a DSP and led the ECP5's longest path).
-        sops_inc = Signal(bits_for(K * self.n_out + 1))
-        with m.Switch(nonzero):
-            for v in range(1 << K):
-                with m.Case(v):
-                    m.d.comb += sops_inc.eq(bin(v).count("1") * self.n_out)
+            row_t, row_nz = [], []
+            for p in range(Wn):
+                t = Signal(cbits, name=f"trace{kk}" if Wn == 1 else f"trace{kk}_{p}")
+                lags = [lag for lag in range(tau) if self.basis[kk][lag]]
+                terms = [Mux(self._slot_bits(hist_bits, p, lag), self.basis[kk][lag], 0) for lag in lags]
+                m.d.comb += t.eq(sum(terms) if terms else 0)
+                row_t.append(t)
+                # A trace is non-zero iff a history bit under a non-zero basis entry is set (the
+                # basis is unsigned): an OR of a few bits instead of a compare after the trace's
+                # adder tree, which keeps the synaptic-op counter off that tree.
+                row_nz.append(Cat(*[self._slot_bits(hist_bits, p, lag) for lag in lags]).any() & real[p]
+                              if lags else Const(0, 1))
+            traces.append(row_t)
+            nonzero.append(row_nz)
+        for p in range(Wn):
+            a = Signal(name=f"active{p}")
+            m.d.comb += a.eq(Cat(*[self._slot_bits(hist_bits, p, lag) for lag in range(tau)]).any() & real[p])
+            active.append(a)
+        row_nonzero = Cat(*[Cat(*nonzero[kk]).any() for kk in range(K)])
+        padded = [[traces[kk][p] if p < Wn else Const(0, cbits) for p in range(C * A)] for kk in range(K)]
+        chunk_masks = Cat(*[Cat(*[Cat(*nonzero[kk][c * A:(c + 1) * A]).any() for c in range(C)]) for kk in range(K)])
+
+        # Synaptic operations per step of the window, n_out per non-zero trace, and the reads
+        # of the event, words per non-zero row: tables over the K non-zero bits (a multiplier
+        # here was mapped to a DSP and led the ECP5's longest path).
+        # (word_select, a continuous assign: a Switch is an `always @*` that Icarus leaves X
+        # until one of its inputs changes, and a step slot's flags may never change.)
+        def per_row_count(bits_k, factor, name):
+            width = bits_for(K * factor + 1)
+            out = Signal(width, name=name)
+            table = Cat(*[Const(bin(v).count("1") * factor, width) for v in range(1 << K)])
+            m.d.comb += out.eq(table.word_select(Cat(*bits_k), width))
+            return out
+
+        sops_inc = [per_row_count([nonzero[kk][p] for kk in range(K)], self.n_out,
+                                  "sops_inc" if Wn == 1 else f"sops_inc{p}") for p in range(Wn)]
+        reads_inc = per_row_count([row_nonzero[kk] for kk in range(K)], Qn, "reads_inc")
+        counters = LayerCounters(m, window=Wn, depth=self.count_depth)
         m.d.comb += events.ready.eq((~cur_valid | finishing) & ~(ev.eos & (update_busy | self.hold)))
         with m.If(events.valid & events.ready):
             with m.If(ev.eos):
-                m.d.sync += [
-                    cur_valid.eq(1), cur_eos.eq(1), update_busy.eq(1),
-                    self.events_total.eq(self.events_total + step_events),
-                    self.sops_total.eq(self.sops_total + step_sops),
-                    self.events_before.eq(self.events_total), self.sops_before.eq(self.sops_total),
-                    self.steps.eq(self.steps + 1),
-                    step_events.eq(0), step_sops.eq(0),
-                ]
+                m.d.sync += [cur_valid.eq(1), cur_eos.eq(1), update_busy.eq(1), self.steps.eq(self.steps + 1)]
+                counters.commit(self.steps)
             with m.Else():
                 m.d.sync += [
-                    cur_valid.eq(nonzero != 0), cur_eos.eq(0), cur_word.eq(0),
-                    cur_row.eq(ev.index * (K * Qn)), cur_traces.eq(Cat(*traces)), cur_pending.eq(nonzero),
-                    step_events.eq(step_events + 1), step_sops.eq(step_sops + sops_inc),
+                    cur_valid.eq(row_nonzero != 0), cur_eos.eq(0), cur_word.eq(0),
+                    cur_row.eq(ev.index * (K * Qn)), cur_traces.eq(Cat(*[Cat(*row) for row in padded])),
+                    cur_pending.eq(row_nonzero),
                 ]
+                if C > 1:
+                    first_k = lowest_of(row_nonzero, K, "first_row")
+                    m.d.sync += [cur_chunk_masks.eq(chunk_masks), cur_first.eq(1),
+                                 cur_chunks.eq(chunk_masks.word_select(first_k, C))]
+                counters.add(active, sops_inc, reads_inc)
+        report = counters.report(self.decision_step, self.steps)
+        m.d.comb += [self.count_events.eq(report["events"]), self.count_sops.eq(report["sops"]),
+                     self.count_reads.eq(report["reads"]), self.discarded_sops.eq(report["discarded_sops"]),
+                     self.discarded_reads.eq(report["discarded_reads"])]
 
         # --- lanes: accumulate w * trace ----------------------------------------------------------
-        # The step sums live in a two-bank memory (one word of P sums per neuron word), not in
+        # The step sums live in a two-bank LUT memory (one word of P sums per neuron word), not in
         # registers: a bank accumulates while the other is read by the neuron update, and the
         # banks swap at the end of a step. A word's content counts only once it was written in
         # the current step (``fresh``), so neither a swap nor a new inference has to clear it,
         # and only P adders exist whatever the layer size. Reads are asynchronous (LUT RAM on
-        # Xilinx, flip-flops and a word multiplexer on the iCE40).
+        # Xilinx, flip-flops and a word multiplexer on the iCE40). In window mode a bank holds
+        # ceil(W/A) words per neuron word (one per group of A steps), each of A sub-words.
         # The old sums are read one stage ahead of the write (with the product) and registered,
         # so the read multiplexer, the adder and the write-back never share a clock period
         # (on the iCE40 they did: the longest path of small layers, nextpnr). A word written in
         # the write stage while the read stage reads it is forwarded from the adder.
         W = self.acc_bits
-        m.submodules.sums = sums = memory.Memory(shape=P * W, depth=2 * Qn, init=[])
+        N = C * Qn                       # words per bank
+        m.submodules.sums = sums = memory.Memory(shape=A * P * W, depth=2 * N, init=[])
         acc_rd, upd_rd, acc_wr = sums.read_port(domain="comb"), sums.read_port(domain="comb"), sums.write_port()
         bank = Signal()                  # the bank that accumulates; the other one is updated
-        fresh = [Signal(Qn, name=f"fresh{i}") for i in range(2)]
+        fresh = [Signal(N, name=f"fresh{i}") for i in range(2)]
         out_read, out_eos, out_word = tag_read[L + 2], tag_eos[L + 2], tag_word[L + 2]
         in_word = tag_word[L + 1]        # the read stage
         # Block RAM outputs are slow (5.8 ns clock-to-out on the ECP5, nextpnr): register them.
+        # In window mode a word is read once and held while its groups of steps are added.
         rd_q = Signal(P * b)
-        m.d.sync += rd_q.eq(mem.rd_data)
-        acc_addr = Mux(bank, out_word + Qn, out_word)
+        if C > 1:
+            with m.If(tag_new[L]):
+                m.d.sync += rd_q.eq(mem.rd_data)
+        else:
+            m.d.sync += rd_q.eq(mem.rd_data)
+        acc_addr = Mux(bank, out_word + N, out_word)
         # The read stage's word is written one cycle later, after a bank swap if an end-of-step
         # beat is in the write stage now; that swap also empties the bank (nothing fresh).
         in_bank = bank ^ out_eos
@@ -255,19 +363,22 @@ class SynapseLayer(wiring.Component):
         forward = Signal()
         m.d.comb += forward.eq(out_read & (out_word == in_word))
         new_sums = []
-        for lane in range(P):
-            code = rd_q[lane * b:(lane + 1) * b]
-            w = Signal(signed(b + 1), name=f"w{lane}")
-            m.d.comb += w.eq(Cat(Const(1, 1), code) - (1 << b))     # 2*code - (2^b - 1)
-            prod = Signal(signed(b + 2 + cbits), name=f"prod{lane}")
-            m.d.sync += prod.eq(w * tag_trace[L + 1])      # registered: the multiply stays out of the read-add-write
-            old = Signal(signed(W), name=f"old{lane}")
-            new_sum = Signal(signed(W), name=f"sum{lane}")
-            m.d.comb += new_sum.eq(old + prod)
-            m.d.sync += old.eq(Mux(forward, new_sum,
-                                   Mux(in_fresh, acc_rd.data[lane * W:(lane + 1) * W].as_signed(), 0)))
-            new_sums.append(new_sum)
-        m.d.comb += [acc_rd.addr.eq(Mux(in_bank, in_word + Qn, in_word)),
+        for a in range(A):
+            for lane in range(P):
+                sfx = f"{lane}" if A == 1 else f"{a}_{lane}"
+                code = rd_q[lane * b:(lane + 1) * b]
+                w = Signal(signed(b + 1), name=f"w{sfx}")
+                m.d.comb += w.eq(Cat(Const(1, 1), code) - (1 << b))     # 2*code - (2^b - 1)
+                prod = Signal(signed(b + 2 + cbits), name=f"prod{sfx}")
+                # registered: the multiply stays out of the read-add-write
+                m.d.sync += prod.eq(w * tag_trace[L + 1][a * cbits:(a + 1) * cbits])
+                old = Signal(signed(W), name=f"old{sfx}")
+                new_sum = Signal(signed(W), name=f"sum{sfx}")
+                m.d.comb += new_sum.eq(old + prod)
+                lo = (a * P + lane) * W
+                m.d.sync += old.eq(Mux(forward, new_sum, Mux(in_fresh, acc_rd.data[lo:lo + W].as_signed(), 0)))
+                new_sums.append(new_sum)
+        m.d.comb += [acc_rd.addr.eq(Mux(in_bank, in_word + N, in_word)),
                      acc_wr.addr.eq(acc_addr), acc_wr.data.eq(Cat(*new_sums)), acc_wr.en.eq(out_read)]
         with m.If(out_read):
             with m.If(bank):
@@ -281,16 +392,43 @@ class SynapseLayer(wiring.Component):
             with m.Else():
                 m.d.sync += fresh[1].eq(0)
 
+        # --- the window's steps, one update after the other -------------------------------------
+        start, done = Signal(), Signal()
+        if Wn > 1:
+            slot = Signal(range(Wn))              # the step of the window being updated
+            next_pending = Signal()               # the next step's update waits for ``pause``
+            updated = Signal(range(self.t_max + 1))
+            last_slot = (slot == Wn - 1) | (updated == self.t_max - 1)
+            go = next_pending & ~self.pause
+            m.d.comb += start.eq(out_eos | go)
+            with m.If(go):
+                m.d.sync += next_pending.eq(0)
+            with m.If(out_eos):
+                m.d.sync += slot.eq(0)
+            with m.If(done):
+                m.d.sync += updated.eq(updated + 1)
+                with m.If(last_slot):
+                    m.d.sync += update_busy.eq(0)
+                with m.Else():
+                    m.d.sync += [slot.eq(slot + 1), next_pending.eq(1)]
+            sub_bits = bits_for(A)
+            chunk_of = Cat(*[Const(p // A, bits_for(C)) for p in range(Wn)]).word_select(slot, bits_for(C))
+            sub_of = Cat(*[Const(p % A, sub_bits) for p in range(Wn)]).word_select(slot, sub_bits)
+        else:
+            m.d.comb += start.eq(out_eos)
+            with m.If(done):
+                m.d.sync += update_busy.eq(0)
+            chunk_of, sub_of = 0, 0
+
         def step_sums(addr):
             """The P sums of neuron word ``addr`` of the step being updated (combinational)."""
-            m.d.comb += upd_rd.addr.eq(Mux(bank, addr, addr + Qn))
-            ok = Mux(bank, fresh[0].bit_select(addr, 1), fresh[1].bit_select(addr, 1))
-            return [Mux(ok, upd_rd.data[lane * W:(lane + 1) * W].as_signed(), 0) for lane in range(P)]
+            word = addr + chunk_of * Qn if C > 1 else addr
+            m.d.comb += upd_rd.addr.eq(Mux(bank, word, word + N))
+            ok = Mux(bank, fresh[0].bit_select(word, 1), fresh[1].bit_select(word, 1))
+            data = upd_rd.data.word_select(sub_of, P * W) if A > 1 else upd_rd.data
+            return [Mux(ok, data[lane * W:(lane + 1) * W].as_signed(), 0) for lane in range(P)]
 
         # --- neuron update (subclass) ---------------------------------------------------------
-        done = Signal()
-        self.elaborate_neurons(m, step_sums, out_eos, done)
-        with m.If(done):
-            m.d.sync += update_busy.eq(0)
+        self.elaborate_neurons(m, step_sums, start, done)
         m.d.comb += [self.busy.eq(update_busy), self.active.eq(cur_valid | update_busy | self.events.valid | events.valid)]
         return m

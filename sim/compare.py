@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spinaps.contract import words
+from spinaps.contract import window_of_step, words
 
 __all__ = ["sample_beats", "spike_rasters", "compare_with_golden", "Comparison"]
 
@@ -51,15 +51,20 @@ class Comparison:
         return "\n".join(lines)
 
 
-def compare_with_golden(model, xs, seeds, results, probes):
+def compare_with_golden(model, xs, seeds, results, probes, windows=1):
     """Check results (dicts from ``unpack(result_layout)``) and every layer's probe beats.
 
     ``probes`` holds one list of beats per layer. Every spike of every layer at every step up
     to the decision step must equal the golden model's, and each of those steps must have
     been updated exactly once per neuron word. Steps after the decision step are where the
-    output layer must be silent (early exit); a hidden layer may already have computed the
-    next step (speculative work, discarded and not counted), so its beats there are ignored.
+    output layer must be silent (early exit) past the end of the decision step's window (the
+    output layer's ``windows`` entry; 1: past the step); within it, each may have been updated
+    at most once. A hidden layer may already have computed later steps (speculative work,
+    discarded and not counted), so its beats there are ignored. The ``reads`` counters must
+    equal :func:`~spinaps.sim.expect.expected_reads` for ``windows`` (an int, or one per layer).
     """
+    from spinaps.sim.expect import expected_reads
+
     gold = model.run(np.asarray(xs), np.asarray(seeds))
     n = len(seeds)
     cmp = Comparison(n)
@@ -70,6 +75,8 @@ def compare_with_golden(model, xs, seeds, results, probes):
     if len(probes) != n_layers:
         cmp.mismatches.append((-1, "probe streams (layers)", len(probes), n_layers))
         return cmp
+    reads = expected_reads(model, xs, seeds, windows, steps=gold.step)
+    out_window = windows[-1] if isinstance(windows, (list, tuple)) else windows
     rasters = [spike_rasters(probes[index], n, model.t_max, lp.n_out, lp.lanes)
                for index, lp in enumerate(model.layers)]
     for i, r in enumerate(results):
@@ -77,7 +84,8 @@ def compare_with_golden(model, xs, seeds, results, probes):
         checks = [("class", r["cls"], int(gold.cls[i])), ("step", r["step"], step),
                   ("decided", r["decided"], int(gold.decided[i])),
                   ("events per layer", list(r["events"]), gold.events[i].tolist()),
-                  ("sops per layer", list(r["sops"]), gold.sops[i].tolist())]
+                  ("sops per layer", list(r["sops"]), gold.sops[i].tolist()),
+                  ("reads per layer", list(r["reads"]), reads[i].tolist())]
         for what, rv, gv in checks:
             if rv != gv:
                 cmp.mismatches.append((i, what, rv, gv))
@@ -86,6 +94,11 @@ def compare_with_golden(model, xs, seeds, results, probes):
             observed = seen[i] if last else seen[i, :step]
             expect_seen = np.zeros_like(observed)
             expect_seen[:step] = 1
+            if last:
+                # The rest of the decision step's window may have been updated (speculative).
+                end = min(model.t_max, (int(window_of_step(step, out_window)) + 1) * out_window)
+                observed = observed.copy()
+                observed[step:end] = np.where(observed[step:end] <= 1, 0, observed[step:end])
             if not np.array_equal(observed, expect_seen):
                 cmp.mismatches.append((i, f"layer {index} neuron words observed per step", observed.tolist(),
                                        expect_seen.tolist()))

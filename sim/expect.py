@@ -8,10 +8,11 @@ expectations; they are defined once here, on top of :mod:`spinaps.sw.golden`.
 import numpy as np
 import torch
 
-from spinaps.contract import words
+from spinaps.contract import window_of_step, window_reads, words
 from spinaps.sw import golden
 
-__all__ = ["expected_encoder_events", "expected_first_to_spike", "lif_events", "expected_lif_words"]
+__all__ = ["expected_encoder_events", "expected_first_to_spike", "lif_events", "expected_lif_words",
+           "layer_nonzero", "expected_reads", "expected_window_events"]
 
 
 def expected_encoder_events(x_int, seed, base_seeds, tau, t_max, frames=1):
@@ -76,4 +77,68 @@ def expected_lif_words(spikes, params):
             js = [j for j in range(q * lanes, (q + 1) * lanes) if j < n_out]
             out.append(dict(step=t + 1, word=q, spikes=sum(int(y[t, j]) << (j - q * lanes) for j in js),
                             u=[int(u[t, j]) for j in js]))
+    return out
+
+
+def layer_nonzero(model, xs, seeds):
+    """Per layer, ``c_ik(t) != 0`` as bool ``[B, T, N_in, K]`` for every step ``1..T_max``
+    (the golden model zeroes its spikes after the decision step; a window engine has already
+    read the rest of the decision step's window, so the reads counter needs them all).
+
+    Built from the golden model's public functions: the encoder's spikes, then each LIF
+    layer's spikes as the next layer's input (a GLM layer is always the last one: its own
+    spikes feed nothing).
+    """
+    xs = np.asarray(xs)
+    if xs.ndim == 3:
+        xs = xs.reshape(len(xs), -1)
+    s = golden.encode(model.encoder_type, xs, np.asarray(seeds), model.encoder_base_seeds, model.t_max,
+                      model.frames)
+    out = []
+    for lp in model.layers:
+        if lp.kind == "lif":
+            out.append(s.numpy().astype(bool)[..., None])
+            _, s = golden.lif_layer(s, lp)
+        else:
+            c, _ = golden.traces(s, lp.basis)
+            out.append((c != 0).numpy())
+    return out
+
+
+def expected_reads(model, xs, seeds, windows=1, steps=None):
+    """The ``reads`` counter of each layer (docs/semantics.md 7) for window lengths ``windows``
+    (an int, or one per layer): ``int64 [B, L]``, each the windows holding steps ``1..step``
+    of :func:`spinaps.contract.window_reads`. ``steps``: the decision steps (default: the
+    golden model's)."""
+    if steps is None:
+        steps = model.run(np.asarray(xs), np.asarray(seeds)).step
+    windows = list(windows) if isinstance(windows, (list, tuple)) else [windows] * len(model.layers)
+    out = np.zeros((len(steps), len(model.layers)), dtype=np.int64)
+    for index, (nz, lp, w) in enumerate(zip(layer_nonzero(model, xs, seeds), model.layers, windows, strict=True)):
+        qn = words(lp.n_out, lp.lanes)
+        for b, step in enumerate(steps):
+            out[b, index] = window_reads(nz[b], qn, w)[:int(window_of_step(int(step), w)) + 1].sum()
+    return out
+
+
+def expected_window_events(spikes, window, tau=1):
+    """Window events (docs/semantics.md 8.1) for spikes ``[T, N]`` (bool): per window, one
+    ``(index, hist)`` per input active in it, ascending, then ``"eos"``. ``hist`` has
+    ``window + tau - 1`` bits: bit ``l`` is the spike ``l`` steps before the window's last
+    step (missing steps of a short last window are 0)."""
+    x = np.asarray(spikes, dtype=bool)
+    t_max, n = x.shape
+    out = []
+    for start in range(0, t_max, window):
+        last = start + window - 1
+        hists = []
+        for i in range(n):
+            h = 0
+            for lag in range(window + tau - 1):
+                t = last - lag
+                if 0 <= t < t_max and x[t, i]:
+                    h |= 1 << lag
+            hists.append(h)
+        out += [(i, h) for i, h in enumerate(hists) if h]
+        out.append("eos")
     return out

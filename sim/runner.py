@@ -140,12 +140,13 @@ class RtlRun:
 
 
 def run_rtl(model, xs, seeds, *, build_dir, memory="sram", memory_options=None,
-            valid_prob=1.0, ready_prob=1.0, stall_seed=0x2545F491, waves=None, simulator=None):
+            valid_prob=1.0, ready_prob=1.0, stall_seed=0x2545F491, waves=None, simulator=None, window=1, adders=1):
     """Simulate ``len(seeds)`` inferences of ``model`` on the generated Verilog with
     ``simulator`` (``"icarus"``, ``"verilator"``; None: ``$SPINAPS_SIMULATOR``, else Icarus).
-    ``waves``: a .vcd or .fst file for the waves of the whole run, see :func:`simulate`."""
+    ``waves``: a .vcd or .fst file for the waves of the whole run, see :func:`simulate`.
+    ``window``, ``adders``: the window schedule (:class:`~spinaps.hdl.accelerator.Accelerator`)."""
     n = len(seeds)
-    acc = Accelerator(model, memory=memory, memory_options=memory_options)
+    acc = Accelerator(model, memory=memory, memory_options=memory_options, window=window, adders=adders)
     beats = sample_beats(xs, seeds)
     harness = EndToEndHarness(acc, beats, n, valid_prob=valid_prob, ready_prob=ready_prob,
                               stall_seed=stall_seed)

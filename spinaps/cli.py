@@ -211,7 +211,8 @@ def cmd_export(args):
 def cmd_verilog(args):
     from spinaps.flow import write_accelerator_verilog
     pre.out_dir("--out", args.out)
-    v, j = write_accelerator_verilog(_model(args), args.out, memory=args.memory)
+    artifact = _model(args)
+    v, j = write_accelerator_verilog(artifact, args.out, memory=args.memory, **_schedule(args, artifact))
     print(f"wrote {v} and {j}")
 
 
@@ -229,7 +230,12 @@ def cmd_synth(args):
         if b is not None:
             board_baud(b, args.baud, b.core_mhz)
     pre.out_dir("--out", args.out)
-    entries = synth_report(_model(args), args.out, targets=targets, memory=args.memory, baud=args.baud)
+    artifact = _model(args)
+    schedule = _schedule(args, artifact)
+    if schedule != dict(window=1, adders=1) and any(board_for_target(t) is not None for t in targets):
+        raise pre.OptionError(f"--window/--adders: the board targets ({args.target}) build the time-sequential "
+                              f"engine only; use them with xc7a35t or xc7a100t")
+    entries = synth_report(artifact, args.out, targets=targets, memory=args.memory, baud=args.baud, **schedule)
     for e in entries:
         print(f"{e['target']:>10}: {e['lut']:,} LUT ({e['lutram']:,} as RAM), {e['ff']:,} FF, "
               f"{e['bram36']:g} BRAM36, {e['dsp']} DSP, ~{e['logic_cells']:,} logic cells: "
@@ -282,6 +288,7 @@ def cmd_verify(args):
     pre.out_dir("--build-dir", args.build_dir)
     simulator(args.simulator)        # installed (and $SPINAPS_SIMULATOR valid) before any work
     artifact = _model(args)
+    schedule = _schedule(args, artifact)
     ds = _data_for(artifact, args)
     if args.sample >= ds.n_test:
         raise pre.OptionError(f"--sample {args.sample}: the test split has samples 0..{ds.n_test - 1}")
@@ -289,7 +296,7 @@ def cmd_verify(args):
     # With --waves only the chosen sample runs: its waves, not hundreds of samples' worth.
     n, first = (1, args.sample) if args.waves else (args.n, args.sample)
     run, cmp, labels = rtl_check(artifact, n, build_dir=args.build_dir, memory=args.memory, stall=args.stall,
-                                 dataset=ds, first=first, waves=args.waves, simulator=args.simulator)
+                                 dataset=ds, first=first, waves=args.waves, simulator=args.simulator, **schedule)
     print(cmp.describe())
     cls = np.array([r["cls"] for r in run.results])
     cycles = np.array([r["cycles"] for r in run.results], dtype=float)
@@ -482,6 +489,7 @@ def build_parser():
     sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
     sp.add_argument("--out", default="build/verilog", help="output folder")
     sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram", help="synapse memory")
+    window_options(sp)
     sp = command("synth", cmd_synth, "Yosys resource estimates (LUT, FF, BRAM, DSP); a board target (ice40up5k, "
                                      "ecp5-85f) includes the board's UART link")
     sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
@@ -491,6 +499,7 @@ def build_parser():
                          "+ UART link at the board's core clock)")
     sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram", help="synapse memory")
     sp.add_argument("--baud", type=int, default=115200, help="UART line rate of a board target's link")
+    window_options(sp)
 
     sp = command("pnr", cmd_pnr, "nextpnr for the iCE40 UP5K / ECP5-85F board tops: Fmax, utilization, "
                                  "us per inference")
@@ -510,6 +519,7 @@ def build_parser():
                     help="simulate only test sample --sample and write its waves (format by suffix)")
     sp.add_argument("--memory", choices=list(MEMORY_KINDS), default="sram", help="synapse memory")
     sp.add_argument("--stall", type=float, default=0.2, help="probability of a valid/ready stall per cycle")
+    window_options(sp)
     sp.add_argument("--build-dir", default="build/verify", help="simulation build folder")
     sp.add_argument("--simulator", choices=list(SIMULATORS), default=None,
                     help=f"HDL simulator (default: ${SIMULATOR_ENV}, else icarus); verilator compiles for "
@@ -619,5 +629,30 @@ def main(argv=None):
     return 0
 
 
+# --- window schedules (docs/semantics.md 8.1): options of verilog, verify and synth ----------
+
+def window_options(sp):
+    """``--window`` / ``--adders``: hardware parameters, one number or one per layer."""
+    sp.add_argument("--window", default="1",
+                    help="steps per window of the window engine (1, 2, 4, 8; 1 = time-sequential): one number "
+                         "for every layer, or one per layer (e.g. 4,1); changes cycles and reads, never a spike")
+    sp.add_argument("--adders", default="1",
+                    help="temporal adders per lane, 1..window (one number, or one per layer): 1 keeps the cycle "
+                         "count, the window length adds a row word into every step of the window in one cycle")
+
+
+def _schedule(args, artifact):
+    """``dict(window=..., adders=...)`` for the Accelerator, checked against the artifact's layers."""
+    from spinaps.hdl.accelerator import schedule_of
+    window, adders = pre.per_layer("--window", args.window), pre.per_layer("--adders", args.adders)
+    try:
+        schedule_of(window, adders, len(artifact.manifest["layers"]))
+    except ValueError as e:
+        raise pre.OptionError(f"--window {args.window} --adders {args.adders}: {e}") from None
+    return dict(window=list(window) if isinstance(window, tuple) else window,
+                adders=list(adders) if isinstance(adders, tuple) else adders)
+
+
 if __name__ == "__main__":
     sys.exit(main())
+

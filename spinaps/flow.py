@@ -168,16 +168,18 @@ def golden_throughput(artifact, ds, repeat=10):
     return len(tiled) / (time.perf_counter() - t0)
 
 
-def write_accelerator_verilog(artifact, out_dir, *, memory="sram", name="spinaps_accelerator"):
-    """``<out_dir>/<name>.v`` and ``.json`` (ports plus the model's shape) for an artifact."""
+def write_accelerator_verilog(artifact, out_dir, *, memory="sram", name="spinaps_accelerator", window=1, adders=1):
+    """``<out_dir>/<name>.v`` and ``.json`` (ports plus the model's shape) for an artifact;
+    ``window`` / ``adders``: the window schedule (an int, or one per layer; hardware only)."""
     from spinaps.hdl.accelerator import Accelerator
     from spinaps.toolchain import write_verilog
 
     model = GoldenModel.from_artifact(artifact)
-    acc = Accelerator(model, memory=memory)
+    acc = Accelerator(model, memory=memory, window=window, adders=adders)
     m = artifact.manifest
     extra = {
         "model": str(artifact.path), "memory": memory, "t_max": m["t_max"],
+        "schedule": [{"window": w, "adders": a} for w, a in acc.schedule],
         "encoder": m["encoder"], "layers": m["layers"],
         "streams": {
             "sample": "bytes: seed[7:0], seed[15:8], then frames x n_inputs 8-bit intensities (frame after frame)",
@@ -211,7 +213,8 @@ def _board_core_verilog(artifact, board, out_dir, *, memory, baud):
     return write_verilog(core, out_dir, "spinaps_board_core")[0]
 
 
-def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", progress=True, baud=115200):
+def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", progress=True, baud=115200,
+                 window=1, adders=1):
     """Yosys resource counts of an artifact's accelerator for each target.
 
     A board target (``ice40up5k``, ``ecp5-85f``: an open board has that FPGA) synthesizes the
@@ -220,7 +223,8 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
     Artix-7 target the accelerator alone. Each entry says which (``includes_link``).
     Writes ``<out_dir>/<model>.v``, ``synth.json`` (one entry per target: lut, ff, bram36,
     dsp, lutram, logic_cells, utilization, fits, Yosys seconds) and ``synth.md``; returns the
-    entries.
+    entries. ``window`` / ``adders``: the window schedule (Artix-7 targets only: the board core
+    builds the time-sequential engine).
     """
     from spinaps.toolchain import TARGETS, resources, synthesize
     from spinaps.toolchain import atomic_write_text
@@ -228,10 +232,14 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
     unknown = [t for t in targets if t not in TARGETS]
     if unknown or not targets:      # before anything is written
         raise ValueError(f"target = {', '.join(unknown) or '(none)'} is not one of {', '.join(TARGETS)}")
+    boards = [t for t in targets if board_for_target(t) is not None]
+    if boards and (window, adders) != (1, 1):
+        raise ValueError(f"target = {', '.join(boards)}: a board core is built with the time-sequential engine "
+                         f"only; give a window schedule with the Artix-7 targets ({', '.join(SYNTH_TARGETS)})")
     out_dir = Path(out_dir)
     name = "spinaps_accelerator"
     t0 = time.perf_counter()
-    verilog, _ = write_accelerator_verilog(artifact, out_dir, memory=memory, name=name)
+    verilog, _ = write_accelerator_verilog(artifact, out_dir, memory=memory, name=name, window=window, adders=adders)
     verilog_s = time.perf_counter() - t0
     model = Path(str(artifact.path)).stem
     entries = []
@@ -243,6 +251,7 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
             top, source = name, verilog
         syn = synthesize(source, top, target, work_dir=out_dir, progress=progress)
         entries.append({"model": model, "network": summarize_network(artifact), "memory": memory,
+                        "window": window, "adders": adders,
                         "target": target, "includes_link": board is not None,
                         "top": f"{board.name} board core (accelerator + UART link, {baud} baud)" if board else
                                "accelerator only (no UART link)",
@@ -297,14 +306,16 @@ def summarize_network(artifact):
 
 
 def rtl_check(artifact, n, *, build_dir, memory="sram", memory_options=None, stall=0.0,
-              dataset=None, first=0, waves=None, simulator=None):
+              dataset=None, first=0, waves=None, simulator=None, window=1, adders=1):
     """Run ``n`` test samples from index ``first`` in RTL and compare every spike with the
     golden model (each sample with its own seed, :func:`sample_seeds`). ``simulator``:
     ``"icarus"`` or ``"verilator"`` (None: ``$SPINAPS_SIMULATOR``, else Icarus). ``waves``: a
-    .vcd or .fst file for the simulation's waves.
+    .vcd or .fst file for the simulation's waves. ``window`` / ``adders``: the window schedule
+    (:class:`~spinaps.hdl.accelerator.Accelerator`); the reads counter is compared for it.
 
     Returns ``(run, comparison, labels)``.
     """
+    from spinaps.hdl.accelerator import schedule_of
     from spinaps.sim.compare import compare_with_golden
     from spinaps.sim.runner import run_rtl
 
@@ -315,8 +326,10 @@ def rtl_check(artifact, n, *, build_dir, memory="sram", memory_options=None, sta
     xs, seeds = ds.x_test[first:first + n], sample_seeds(n, offset=first)
     model = GoldenModel.from_artifact(artifact)
     run = run_rtl(model, xs, seeds, build_dir=build_dir, memory=memory, memory_options=memory_options,
-                  valid_prob=1.0 - stall, ready_prob=1.0 - stall, waves=waves, simulator=simulator)
-    return run, compare_with_golden(model, xs, seeds, run.results, run.probes), ds.y_test[first:first + n]
+                  valid_prob=1.0 - stall, ready_prob=1.0 - stall, waves=waves, simulator=simulator,
+                  window=window, adders=adders)
+    windows = [w for w, _ in schedule_of(window, adders, len(model.layers))]
+    return run, compare_with_golden(model, xs, seeds, run.results, run.probes, windows), ds.y_test[first:first + n]
 
 
 def summarize(artifact, gold, labels, run=None, comparison=None, rtl_labels=None):
