@@ -24,7 +24,7 @@ from spinaps import contract
 from spinaps.sim.activity import Activity, CounterMismatch, activity_from_rtl
 from spinaps.sim.devices import MEMORIES, parameter_paths, read_latency_cycles, scaled, value as _v
 
-__all__ = ["STORAGE_KINDS", "LayerConfig", "Config", "Activity", "CounterMismatch", "activity_from_rtl",
+__all__ = ["STORAGE_KINDS", "LayerConfig", "Config", "window_events_storage", "Activity", "CounterMismatch", "activity_from_rtl",
            "Estimate", "estimate", "weight_load_energy_j", "compare", "sensitivity", "hunsberger_eliasmith"]
 
 #: Storage kinds the Amaranth components report (``storage``: name -> (kind, bits)).
@@ -60,6 +60,16 @@ def _built_for_storage_only(component):
             stack.extend(vars(obj).values())
         elif isinstance(obj, (list, tuple)):
             stack.extend(obj)
+
+
+def window_events_storage(n, window, tau):
+    """Storage of the window events feeding a layer of ``n`` inputs (hdl/window_events.py),
+    all flip-flops: per input ``W`` activity tags being collected, ``W + tau - 1`` bits being
+    emitted, a pending flag, and ``tau - 1`` history bits before the window when ``tau > 1``."""
+    out = {"window_tags": ("ff", n * window), "window_pending": ("ff", n), "window_emit": ("ff", n * (window + tau - 1))}
+    if tau > 1:
+        out["window_history"] = ("ff", n * (tau - 1))
+    return out
 
 
 @dataclass(frozen=True)
@@ -135,16 +145,16 @@ class LayerConfig:
         bits["state"] = bits["lutram"] - (sums if bank_kind == "lutram" else 0)
         return bits
 
-    def with_window(self, window, adders):
+    def with_window(self, window, adders, *, first=False):
         """This layer built with window ``W`` and ``A`` adders per lane, its storage modelled
         on what the window engine's components report (hdl/synapse_layer.py,
         hdl/window_events.py) from the time-sequential build's: the banks of step sums
         (:attr:`sum_bank_bits`, same kind) and their fresh flags ``2 ceil(W/A) Qn``; the
         event's traces ``K ceil(W/A) A x bits(trace_max)`` and chunk flags ``K ceil(W/A)``;
-        and the window events feeding the layer, per input ``W`` tag bits being collected,
-        ``W + tau - 1`` being emitted and a pending flag (all flip-flops). An accelerator
-        built with the window gives the real report instead (:meth:`Config.from_artifact`
-        with a schedule)."""
+        for a layer fed by another (not ``first``), the window link in place of the step link
+        (:func:`window_events_storage`, names prefixed ``events_``; the first layer's is the
+        encoder's, :meth:`Config.with_schedule`). tests/sim/test_schedule.py checks it against
+        the accelerator's own report (:meth:`Config.from_artifact` with a schedule)."""
         window, adders = contract.check_schedule(window, adders)
         storage = self.storage
         if storage is not None and self.window == 1 and window > 1:
@@ -156,9 +166,9 @@ class LayerConfig:
             storage["step_sums_fresh"] = ("ff", 2 * chunks * self.words)
             storage["window_traces"] = ("ff", self.basis * chunks * adders * trace_bits)
             storage["window_row_chunks"] = ("ff", self.basis * chunks)
-            storage["events_window_tags"] = ("ff", self.n_in * window)
-            storage["events_window_emit"] = ("ff", self.n_in * (window + self.tau - 1))
-            storage["events_window_pending"] = ("ff", self.n_in)
+            if not first:
+                storage = {k: v for k, v in storage.items() if not k.startswith("events_")}
+                storage.update({f"events_{k}": v for k, v in window_events_storage(self.n_in, window, self.tau).items()})
         return replace(self, window=window, adders=adders, storage=storage)
 
 
@@ -242,7 +252,14 @@ class Config:
         schedule = tuple(schedule)
         if len(schedule) != len(self.layers):
             raise ValueError(f"the schedule has {len(schedule)} layers, the configuration {len(self.layers)}")
-        return replace(self, layers=tuple(layer.with_window(w, a) for layer, (w, a) in zip(self.layers, schedule)))
+        encoder = self.encoder_storage
+        first = self.layers[0]
+        if encoder is not None and first.window == 1 and schedule[0][0] > 1:
+            # The encoder's per-step events pass through a window collector (hdl/window_events.py).
+            encoder = {**encoder, **window_events_storage(first.n_in, schedule[0][0], first.tau)}
+        return replace(self, encoder_storage=encoder,
+                       layers=tuple(layer.with_window(w, a, first=index == 0)
+                                    for index, (layer, (w, a)) in enumerate(zip(self.layers, schedule))))
 
     @property
     def memory_bits(self):

@@ -141,19 +141,16 @@ def trace_of(model, intensity, seeds):
 
 def schedule_of(n_layers, window=1, adders=1):
     """``((W, A), ...)`` per layer from an int (every layer) or a per-layer sequence each, as
-    the accelerator takes them; ``adders="full"`` means ``A = W``. Checked by
-    :func:`spinaps.contract.check_schedule`."""
-    def per_layer(value, name):
-        if isinstance(value, (list, tuple)):
-            if len(value) != n_layers:
-                raise ValueError(f"{name}: {len(value)} values for {n_layers} layers")
-            return list(value)
-        return [value] * n_layers
+    the accelerator takes them (:func:`spinaps.hdl.accelerator.schedule_of`, which checks
+    them); ``adders="full"`` (or a per-layer ``"full"``) means ``A = W``."""
+    from spinaps.hdl.accelerator import schedule_of as checked
 
-    windows = per_layer(window, "window")
-    adds = per_layer(adders, "adders")
-    return tuple(contract.check_schedule(w, w if a == "full" else a, field=f"layer {i}")
-                 for i, (w, a) in enumerate(zip(windows, adds)))
+    windows = window if isinstance(window, (list, tuple)) else [window] * n_layers
+    if adders == "full":
+        adders = list(windows)
+    elif isinstance(adders, (list, tuple)) and len(adders) == len(windows):
+        adders = [w if a == "full" else a for w, a in zip(windows, adders)]
+    return tuple(tuple(s) for s in checked(window, adders, n_layers))
 
 
 def timeline(trace, schedule, read_latency=1):
