@@ -98,42 +98,24 @@ class ScheduleTrace:
 def trace_of(model, intensity, seeds):
     """The :class:`ScheduleTrace` of a :class:`~spinaps.sw.golden.GoldenModel` on samples.
 
-    The decision steps, events and synaptic operations are the golden model's own
-    (``model.run``); the rows' activity after the decision (needed because every layer runs
-    whole windows) is the same model's encoder and LIF layers run to ``T_max``
-    (``golden.encode``, ``golden.lif_layer``, ``golden.traces``), checked equal to ``run``'s
-    spikes up to the decision.
+    The decision steps are the golden model's own (``model.run``); the rows' activity over
+    the whole run (every layer runs whole windows, so the steps after the decision inside its
+    window count) is :func:`spinaps.sim.expect.layer_nonzero`, checked here to give the golden
+    model's synaptic operations up to the decision.
     """
-    import torch
-
-    from spinaps.sw import golden
+    from spinaps.sim.expect import layer_nonzero
 
     intensity = np.asarray(intensity).reshape(len(seeds), -1)
     result = model.run(intensity, seeds)
-    s = golden.encode(model.encoder_type, intensity, np.asarray(seeds), model.encoder_base_seeds, model.t_max,
-                      model.frames)
-    live = (np.arange(1, model.t_max + 1)[None, :] <= result.step[:, None])[..., None]
+    live = np.arange(1, model.t_max + 1)[None, :] <= result.step[:, None]
     layers = []
-    for index, lp in enumerate(model.layers):
-        produced = result.input_spikes if index == 0 else result.layer_spikes[index - 1]
-        if not np.array_equal(s.numpy() & live, produced):
-            raise RuntimeError(f"layer {index}: the replayed inputs differ from the golden model's run")
-        if lp.kind == "lif":
-            nonzero = s.numpy()[..., None]
-            basis = 1
-        else:
-            c, _ = golden.traces(s, lp.basis)
-            nonzero = (c != 0).numpy()
-            basis = nonzero.shape[-1]
+    for index, (lp, nonzero) in enumerate(zip(model.layers, layer_nonzero(model, intensity, seeds), strict=True)):
         sops = nonzero.sum(axis=(2, 3)) * lp.n_out
-        if not np.array_equal((sops * live[..., 0]).sum(axis=1), result.sops[:, index]):
+        if not np.array_equal((sops * live).sum(axis=1), result.sops[:, index]):
             raise RuntimeError(f"layer {index}: the replayed synaptic operations differ from the golden model's")
-        b, t = nonzero.shape[:2]
-        layers.append(LayerTrace(kind=lp.kind, n_in=lp.n_in, n_out=lp.n_out, lanes=lp.lanes, basis=basis,
+        b, t, n_in, basis = nonzero.shape
+        layers.append(LayerTrace(kind=lp.kind, n_in=n_in, n_out=lp.n_out, lanes=lp.lanes, basis=basis,
                                  nonzero=nonzero.reshape(b, t, -1)))
-        if lp.kind == "lif":
-            s = golden.lif_layer(s, lp)[1]
-            s = s if isinstance(s, torch.Tensor) else torch.as_tensor(s)
     return ScheduleTrace(t_max=model.t_max, decision=model.decision,
                          groups=contract.groups(model.n_in, model.encoder_lanes),
                          step=np.asarray(result.step, dtype=np.int64), layers=tuple(layers))
