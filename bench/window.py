@@ -184,6 +184,29 @@ def bench_network(stem, what, n, build, devices, rtl_windows):
     return rows
 
 
+SYNTH_TARGET = "xc7a35t"
+
+
+def add_synthesis(rows, build):
+    """Yosys resources (Artix-7, the accelerator alone) of each network's time-sequential and
+    best per-layer rows, into ``lut``, ``ff``, ``bram36`` (``synth_target`` says which).
+    ``fmax_mhz`` stays empty: nextpnr needs a board core, and the board cores build the
+    time-sequential engine only (spinaps.flow.synth_report refuses a window for them)."""
+    from spinaps.sw import artifact as art
+    from spinaps.flow import synth_report
+
+    for r in rows:
+        if r["schedule_kind"] not in ("time-sequential", "best per-layer W") or r.get("lut") is not None:
+            continue
+        tag = "_".join(f"w{w}a{a}" for w, a in r["schedule"])
+        artifact = art.load(r["artifact"])
+        entry = synth_report(artifact, Path(build) / "window_synth" / Path(r["artifact"]).stem / tag,
+                             targets=(SYNTH_TARGET,), progress=False,
+                             window=[w for w, _ in r["schedule"]], adders=[a for _, a in r["schedule"]])[0]
+        r.update({"lut": entry["lut"], "ff": entry["ff"], "bram36": entry["bram36"], "synth_target": SYNTH_TARGET})
+        print(f"synth {r['network']} {tag}: {entry['lut']} LUT, {entry['ff']} FF, {entry['bram36']} BRAM36", flush=True)
+
+
 def _fmt(x, unit=""):
     for scale, prefix in ((1e-18, "a"), (1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1, "")):
         if abs(x) < scale * 1000:
@@ -222,6 +245,14 @@ def markdown(rows, command):
                      f"{single['edp_ratio_vs_sequential']:.2f}x | "
                      f"{' '.join(f'({w},{a})' for w, a in layer['schedule'])}, {layer['edp_ratio_vs_sequential']:.2f}x | "
                      f"{layer['energy_ratio_vs_sequential']:.2f}x | {layer['latency_ratio_vs_sequential']:.2f}x |")
+    synth = [r for r in rows if r.get("lut") is not None]
+    if synth:
+        lines += ["", f"## Resources (Yosys, {synth[0]['synth_target']}, the accelerator alone)", "",
+                  "Fmax on the ECP5 is not measured here: nextpnr needs a board core, and the board cores build "
+                  "the time-sequential engine only.", "",
+                  "| network | schedule | (W, A) per layer | LUT | FF | BRAM36 |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['network']} | {r['schedule_kind']} | {' '.join(f'({w},{a})' for w, a in r['schedule'])} | "
+                  f"{r['lut']:,} | {r['ff']:,} | {r['bram36']:g} |" for r in synth]
     lines += ["", "![EDP and latency against W](window.png)", ""]
     return "\n".join(lines)
 
@@ -241,9 +272,11 @@ def plot(rows, path):
                 + [p for p in pts if p[0] > 1]
             ws = [w for w, _ in pts]
             label = name.split(" (")[0] + (" A=W" if full else " A=1")
-            line = axes[0].plot(ws, [r["edp"] for _, r in pts], style, marker="o", label=label)[0]
-            axes[1].plot(ws, [r["latency_s"] * 1e6 for _, r in pts], style, marker="o", color=line.get_color())
-    for ax, what in zip(axes, ("EDP (J s, model)", "latency (us, 200 MHz)")):
+            base = pts[0][1]
+            line = axes[0].plot(ws, [r["edp"] / base["edp"] for _, r in pts], style, marker="o", label=label)[0]
+            axes[1].plot(ws, [r["latency_s"] / base["latency_s"] for _, r in pts], style, marker="o",
+                         color=line.get_color())
+    for ax, what in zip(axes, ("EDP / EDP at W = 1 (cost model)", "latency / latency at W = 1")):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("window length W (every layer)")
@@ -261,7 +294,12 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="digits networks only, fewer samples")
     ap.add_argument("--build", default="build", help="where the bench artifacts are (build/bench*/)")
     ap.add_argument("--no-rtl-windows", action="store_true", help="RTL runs of W = 1 only")
+    ap.add_argument("--synth-only", action="store_true",
+                    help="add Yosys resources to the rows of bench/results/window.json (no new runs)")
+    ap.add_argument("--no-synth", action="store_true", help="skip the Yosys resource counts")
     args = ap.parse_args(argv)
+    import json
+
     import torch
 
     from spinaps.flow import write_json
@@ -272,6 +310,18 @@ def main(argv=None):
     devices = load_devices()
     build = Path(args.build)
     t0 = time.perf_counter()
+
+    def write(rows, command):
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        write_json(RESULTS / "window.json", rows)
+        atomic_write_text(RESULTS / "window.md", markdown(rows, command))
+        plot(rows, RESULTS / "window.png")
+
+    if args.synth_only:
+        rows = json.loads((RESULTS / "window.json").read_text())
+        add_synthesis(rows, build)
+        write(rows, rows[0]["command"])
+        return 0
     rows = []
     for stem, what, n in NETWORKS:
         if args.quick and stem not in QUICK:
@@ -282,10 +332,10 @@ def main(argv=None):
         (" --no-rtl-windows" if args.no_rtl_windows else "")
     for r in rows:
         r["command"] = command
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    write_json(RESULTS / "window.json", rows)
-    atomic_write_text(RESULTS / "window.md", markdown(rows, command))
-    plot(rows, RESULTS / "window.png")
+    write(rows, command)                      # the runs' results first: synthesis takes a while
+    if not args.no_synth:
+        add_synthesis(rows, build)
+        write(rows, command)
     print(f"window: {len(rows)} rows in {time.perf_counter() - t0:.0f} s")
     print((RESULTS / "window.md").read_text())
     return 0

@@ -193,7 +193,8 @@ def schedule_cost(trace, schedule, memory="sram", *, devices=None, config=None, 
     ``reads_per_sop``, ``active_pairs`` (per layer), ``discarded_reads`` / ``discarded_sops``
     (per layer) and ``discarded_sop_fraction``, ``update_steps`` (per layer), ``cycles_model``
     (the :func:`timeline`) and ``cycles`` (times ``cycles_scale``, a calibration against the
-    RTL), ``lane_utilization``; with ``config`` (a :class:`spinaps.sim.cost.Config` with
+    RTL), ``lane_utilization`` (SOPs / (sum of ``P x A`` adders x cycles); the time-sequential
+    engine's lane utilization at ``A = 1``); with ``config`` (a :class:`spinaps.sim.cost.Config` with
     storage) also ``energy_per_inference_j``, ``latency_s``, ``area_mm2``, ``edp`` and their
     breakdowns for synapse memory ``memory`` (device table ``devices``, default the shipped one).
     """
@@ -231,7 +232,8 @@ def schedule_cost(trace, schedule, memory="sram", *, devices=None, config=None, 
         per["update_steps"].append(float(window_end.mean()))
     out.update({f"{key}_per_layer": value for key, value in per.items()})
     sops, reads = sum(per["sops"]), sum(per["reads"])
-    lanes = sum(lt.lanes for lt in trace.layers)
+    # Utilization of the adders of the PE array: P lanes x A temporal adders per layer.
+    lanes = sum(lt.lanes * adders for lt, (_, adders) in zip(trace.layers, schedule))
     cycles = float(cycles_model.mean()) * cycles_scale
     out.update({"sops": sops, "reads": reads, "reads_per_sop": reads / sops if sops else 0.0,
                 "discarded_sops": sum(per["discarded_sops"]), "discarded_reads": sum(per["discarded_reads"]),
