@@ -27,14 +27,16 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))                 # the other stages' case lists (networks.py)
 
-# (artifact stem, what it is, RTL/golden samples); looked up under build/bench*/, trained when absent.
+# (artifact stem, what it is, golden samples, RTL samples: the first of them); looked up under
+# build/bench*/, trained when absent. RTL samples are few: on the shared 2-core machine Icarus
+# ran the 64-step soft-LIF network at about 130 simulated cycles per second.
 NETWORKS = [
-    ("softlif_digits", "soft-LIF digits 64 steps, max potential", 30),
-    ("digits_lif_spike_count_64", "all-LIF digits, spike count", 40),
-    ("motions_lif_spike_count_32", "all-LIF motions, spike count", 20),
-    ("motions_glm_first_to_spike_64", "hybrid motions, first-to-spike", 20),
-    ("digits_k4", "GLM digits, first-to-spike", 50),
-    ("digits_glm_first_to_spike_64", "hybrid digits, first-to-spike", 50),
+    ("softlif_digits", "soft-LIF digits 64 steps, max potential", 200, 6),
+    ("digits_lif_spike_count_64", "all-LIF digits, spike count", 200, 8),
+    ("motions_lif_spike_count_32", "all-LIF motions, spike count", 200, 6),
+    ("motions_glm_first_to_spike_64", "hybrid motions, first-to-spike", 200, 6),
+    ("digits_k4", "GLM digits, first-to-spike", 200, 16),
+    ("digits_glm_first_to_spike_64", "hybrid digits, first-to-spike", 200, 16),
 ]
 QUICK = ["digits_lif_spike_count_64", "digits_glm_first_to_spike_64"]
 
@@ -111,7 +113,7 @@ def schedules(n_layers):
         [tuple([x] * n_layers) for x in per_layer]
 
 
-def bench_network(stem, what, n, build, devices, rtl_windows):
+def bench_network(stem, what, n, n_rtl, build, devices, rtl_windows):
     from spinaps.contract import sample_seeds
     from spinaps.flow import data_for
     from spinaps.sim.cost import Config
@@ -123,14 +125,20 @@ def bench_network(stem, what, n, build, devices, rtl_windows):
     model = GoldenModel.from_artifact(artifact)
     ds = data_for(artifact)
     n = min(n, len(ds.y_test))
+    n_rtl = min(n_rtl, n)
     trace = trace_of(model, ds.x_test[:n], sample_seeds(n))
+    rtl_trace = trace.first(n_rtl)
     config = Config.from_artifact(artifact)
     n_layers = len(model.layers)
     every, global_ = schedules(n_layers)
     sequential = global_[0]
-    rtl = {sequential: rtl_run(artifact, n, build / "window_rtl" / stem / "w1")}
-    model_w1 = schedule_cost(trace, sequential, "sram", devices=devices)["cycles_model"]
-    scale = rtl[sequential]["cycles"] / model_w1
+    rtl = {sequential: rtl_run(artifact, n_rtl, build / "window_rtl" / stem / "w1")}
+
+    def rtl_scale(s):
+        """The RTL's mean cycles over the model's, on the samples the RTL ran."""
+        return rtl[s]["cycles"] / schedule_cost(rtl_trace, s, "sram", devices=devices)["cycles_model"]
+
+    scale = rtl_scale(sequential)
     costs = {s: schedule_cost(trace, s, "sram", devices=devices, config=config, cycles_scale=scale) for s in every}
     best_single = min(global_, key=lambda s: costs[s]["edp"])
     best_layer = min(every, key=lambda s: costs[s]["edp"])
@@ -139,7 +147,7 @@ def bench_network(stem, what, n, build, devices, rtl_windows):
         # other rows are the calibrated model, marked so.
         for s in dict.fromkeys(x for x in (best_single, best_layer) if x != sequential):
             tag = "_".join(f"w{w}a{a}" for w, a in s)
-            got = rtl_run(artifact, n, build / "window_rtl" / stem / tag, s)
+            got = rtl_run(artifact, n_rtl, build / "window_rtl" / stem / tag, s)
             if got is None:
                 break
             rtl[s] = got
@@ -148,9 +156,8 @@ def bench_network(stem, what, n, build, devices, rtl_windows):
     for s, label in [(x, "single W") for x in global_] + [(best_layer, "best per-layer W")]:
         c = dict(costs[s])
         measured = rtl.get(s)
-        if measured is not None and s != sequential:       # energy at the RTL's own cycles
-            c = schedule_cost(trace, s, "sram", devices=devices, config=config,
-                              cycles_scale=measured["cycles"] / c["cycles_model"])
+        if measured is not None and s != sequential:       # calibrated by the RTL's own cycles
+            c = schedule_cost(trace, s, "sram", devices=devices, config=config, cycles_scale=rtl_scale(s))
         kind = "time-sequential" if s == sequential else label
         if s == best_single and s != sequential and label == "single W":
             kind = "best single W"
@@ -162,7 +169,10 @@ def bench_network(stem, what, n, build, devices, rtl_windows):
             "samples": trace.samples, "decision_step_mean": c["decision_step_mean"],
             "cycles_mean": c["cycles"], "cycles_model_calibrated": c["cycles_model"] * scale,
             "cycles_source": "rtl" if measured else "model (calibrated on the RTL's W = 1 cycles)",
-            "calibration_scale": scale,
+            "calibration_scale": scale, "rtl_cycles_mean": measured["cycles"] if measured else None,
+            "model_cycles_on_rtl_samples": measured["cycles"] / rtl_scale(s) if measured else None,
+            "reads_on_rtl_samples_per_layer": (schedule_cost(rtl_trace, s, "sram", devices=devices)["reads_per_layer"]
+                                               if measured else None),
             "reads_per_inference": c["reads"], "reads_per_layer": c["reads_per_layer"],
             "sops_per_inference": c["sops"], "reads_per_sop": c["reads_per_sop"],
             "reuse_factor": base["reads"] / c["reads"] if c["reads"] else None,
@@ -216,9 +226,11 @@ def _fmt(x, unit=""):
 
 def markdown(rows, command):
     lines = ["# Window mode (SpikeX): EDP and latency against the window length", "",
-             f"Measured by `{command}`. Reads are the golden model's exact prediction (docs/semantics.md section 7); "
-             "cycles are the RTL's where `cycles` says `rtl`, else the window engine's cycle model "
-             "(spinaps.sim.schedule) calibrated on the RTL's W = 1 cycles of the same samples; energy, latency and "
+             f"Measured by `{command}`. Means over the first {rows[0]['samples']} test samples of each network. Reads "
+             "are the golden model's exact prediction (docs/semantics.md section 7; the RTL's counter equals it on the "
+             "samples it ran). Cycles: the window engine's cycle model (spinaps.sim.schedule) times the RTL's measured "
+             "cycles over the model's on the first test samples the RTL ran, with this schedule's own RTL run where "
+             "`cycles` says `rtl`, else the W = 1 run's; energy, latency and "
              "EDP from the cost model (SRAM synapses, sim/devices.json; docs/cost_model.md). EDP ratio = EDP of "
              "W = 1 / EDP of the row (higher is better).", "",
              "| network | schedule | (W, A) per layer | cycles | decision step | reads/inference | reads/SOP | "
@@ -227,6 +239,9 @@ def markdown(rows, command):
     for r in rows:
         sched = " ".join(f"({w},{a})" for w, a in r["schedule"])
         rtl = f"{r['rtl_samples']} ({r['rtl_mismatches']})" if r["rtl_samples"] else "model only"
+        if r.get("rtl_reads_per_layer"):
+            same = all(abs(a - b) < 1e-9 for a, b in zip(r["rtl_reads_per_layer"], r["reads_on_rtl_samples_per_layer"]))
+            rtl += ", reads = prediction" if same else ", READS DIFFER"
         src = "rtl" if r["cycles_source"] == "rtl" else "model"
         lines.append(f"| {r['network']} | {r['schedule_kind']} | {sched} | {r['cycles_mean']:,.0f} ({src}) | "
                      f"{r['decision_step_mean']:.2f} | {r['reads_per_inference']:,.0f} | {r['reads_per_sop']:.4f} | "
@@ -245,6 +260,20 @@ def markdown(rows, command):
                      f"{single['edp_ratio_vs_sequential']:.2f}x | "
                      f"{' '.join(f'({w},{a})' for w, a in layer['schedule'])}, {layer['edp_ratio_vs_sequential']:.2f}x | "
                      f"{layer['energy_ratio_vs_sequential']:.2f}x | {layer['latency_ratio_vs_sequential']:.2f}x |")
+    measured = [r for r in rows if r.get("rtl_cycles_mean")]
+    lines += ["", "## Cycle model against the RTL", "",
+              "Mean cycles on the samples the RTL ran: the RTL's, the cycle model's before calibration, their ratio "
+              "(the calibration factor of the row).", "",
+              "| network | (W, A) per layer | RTL samples | RTL cycles | model cycles | RTL / model |", "|---|---|---|---|---|---|"]
+    seen = set()
+    for r in measured:
+        key = (r["network"], str(r["schedule"]))
+        if key in seen:
+            continue
+        seen.add(key)
+        lines.append(f"| {r['network']} | {' '.join(f'({w},{a})' for w, a in r['schedule'])} | {r['rtl_samples']} | "
+                     f"{r['rtl_cycles_mean']:,.1f} | {r['model_cycles_on_rtl_samples']:,.1f} | "
+                     f"{r['rtl_cycles_mean'] / r['model_cycles_on_rtl_samples']:.3f} |")
     synth = [r for r in rows if r.get("lut") is not None]
     if synth:
         lines += ["", f"## Resources (Yosys, {synth[0]['synth_target']}, the accelerator alone)", "",
@@ -323,11 +352,12 @@ def main(argv=None):
         write(rows, rows[0]["command"])
         return 0
     rows = []
-    for stem, what, n in NETWORKS:
+    for stem, what, n, n_rtl in NETWORKS:
         if args.quick and stem not in QUICK:
             continue
         print(f"window: {stem}", flush=True)
-        rows += bench_network(stem, what, min(n, 10) if args.quick else n, build, devices, not args.no_rtl_windows)
+        rows += bench_network(stem, what, 50 if args.quick else n, min(n_rtl, 4) if args.quick else n_rtl, build,
+                              devices, not args.no_rtl_windows)
     command = "python bench/window.py" + (" --quick" if args.quick else "") + \
         (" --no-rtl-windows" if args.no_rtl_windows else "")
     for r in rows:

@@ -73,6 +73,13 @@ class ScheduleTrace:
     def samples(self):
         return len(self.step)
 
+    def first(self, n):
+        """The trace of the first ``n`` samples (e.g. those the RTL ran)."""
+        return ScheduleTrace(t_max=self.t_max, decision=self.decision, groups=self.groups, step=self.step[:n],
+                             layers=tuple(LayerTrace(kind=lt.kind, n_in=lt.n_in, n_out=lt.n_out, lanes=lt.lanes,
+                                                     basis=lt.basis, nonzero=lt.nonzero[:n])
+                                          for lt in self.layers))
+
     def window_counts(self, layer, window, adders=1):
         """``uint8 [B, n_windows, rows]``: per window and row, the groups of ``adders``
         consecutive steps of the window (``ceil(W / A)`` of them) holding a non-zero trace; with
