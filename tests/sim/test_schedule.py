@@ -39,6 +39,8 @@ def test_w1_reads_are_the_time_sequential_count(hybrid):
         assert out["sops_per_layer"][layer] == pytest.approx(res.sops[:, layer].mean())
         assert out["reads_per_layer"][layer] == pytest.approx(res.sops[:, layer].mean() / lt.n_out * words[layer])
     assert out["discarded_sops_per_layer"][0] >= 0 and out["update_steps_per_layer"] == [pytest.approx(res.step.mean())] * 2
+    head = sch.schedule_cost(trace.first(5), sch.schedule_of(2, 1, 1))
+    assert head["samples"] == 5 and head["sops_per_layer"][0] == pytest.approx(res.sops[:5, 0].mean())
 
 
 @pytest.mark.parametrize("window", [2, 4, 8])
