@@ -95,15 +95,29 @@ def rtl_run(artifact, n, build_dir, schedule=None):
         if "window" not in inspect.signature(rtl_check).parameters:
             return None
         options = {"window": [w for w, _ in schedule], "adders": [a for _, a in schedule]}
+    import json
+
+    # A finished run of the same samples is kept next to its simulation (runs take minutes).
+    done = Path(build_dir) / "window_rtl.json"
+    if done.exists():
+        kept = json.loads(done.read_text())
+        if kept.get("rtl_samples") == n and kept.get("artifact_sha256") == _sha256(artifact.path):
+            return kept
     t0 = time.perf_counter()
     run, cmp, _ = rtl_check(artifact, n, build_dir=build_dir, **options)
     out = {"rtl_samples": len(run.results), "rtl_mismatches": len(cmp.mismatches),
            "cycles": float(sum(r["cycles"] for r in run.results) / len(run.results)),
-           "seconds": time.perf_counter() - t0}
+           "seconds": time.perf_counter() - t0, "artifact_sha256": _sha256(artifact.path)}
     if all("reads" in r for r in run.results):
         out["reads_per_layer"] = [float(sum(r["reads"][l] for r in run.results) / len(run.results))
                                   for l in range(len(run.results[0]["reads"]))]
+    done.write_text(json.dumps(out))
     return out
+
+
+def _sha256(path):
+    import hashlib
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def schedules(n_layers):
@@ -197,11 +211,13 @@ def bench_network(stem, what, n, n_rtl, build, devices, rtl_windows):
 SYNTH_TARGET = "xc7a35t"
 
 
-def add_synthesis(rows, build):
+def add_synthesis(rows, build, written=None):
     """Yosys resources (Artix-7, the accelerator alone) of each network's time-sequential and
     best per-layer rows, into ``lut``, ``ff``, ``bram36`` (``synth_target`` says which).
     ``fmax_mhz`` stays empty: nextpnr needs a board core, and the board cores build the
     time-sequential engine only (spinaps.flow.synth_report refuses a window for them)."""
+    import json
+
     from spinaps.sw import artifact as art
     from spinaps.flow import synth_report
 
@@ -209,11 +225,15 @@ def add_synthesis(rows, build):
         if r["schedule_kind"] not in ("time-sequential", "best per-layer W") or r.get("lut") is not None:
             continue
         tag = "_".join(f"w{w}a{a}" for w, a in r["schedule"])
-        artifact = art.load(r["artifact"])
-        entry = synth_report(artifact, Path(build) / "window_synth" / Path(r["artifact"]).stem / tag,
-                             targets=(SYNTH_TARGET,), progress=False,
-                             window=[w for w, _ in r["schedule"]], adders=[a for _, a in r["schedule"]])[0]
+        out_dir = Path(build) / "window_synth" / Path(r["artifact"]).stem / tag
+        if (out_dir / "synth.json").exists():            # synthesized before (same Verilog)
+            entry = json.loads((out_dir / "synth.json").read_text())[0]
+        else:
+            entry = synth_report(art.load(r["artifact"]), out_dir, targets=(SYNTH_TARGET,), progress=False,
+                                 window=[w for w, _ in r["schedule"]], adders=[a for _, a in r["schedule"]])[0]
         r.update({"lut": entry["lut"], "ff": entry["ff"], "bram36": entry["bram36"], "synth_target": SYNTH_TARGET})
+        if written is not None:              # each result as it comes: a synthesis takes minutes here
+            written(rows)
         print(f"synth {r['network']} {tag}: {entry['lut']} LUT, {entry['ff']} FF, {entry['bram36']} BRAM36", flush=True)
 
 
@@ -348,8 +368,7 @@ def main(argv=None):
 
     if args.synth_only:
         rows = json.loads((RESULTS / "window.json").read_text())
-        add_synthesis(rows, build)
-        write(rows, rows[0]["command"])
+        add_synthesis(rows, build, lambda rows: write(rows, rows[0]["command"]))
         return 0
     rows = []
     for stem, what, n, n_rtl in NETWORKS:
@@ -364,8 +383,7 @@ def main(argv=None):
         r["command"] = command
     write(rows, command)                      # the runs' results first: synthesis takes a while
     if not args.no_synth:
-        add_synthesis(rows, build)
-        write(rows, command)
+        add_synthesis(rows, build, lambda rows: write(rows, command))
     print(f"window: {len(rows)} rows in {time.perf_counter() - t0:.0f} s")
     print((RESULTS / "window.md").read_text())
     return 0

@@ -148,48 +148,92 @@ def timeline(trace, schedule, read_latency=1):
 
     Layer ``l``'s window ``w`` (steps ``t0+1 .. t1``) takes ``work = Qn sum_rows g`` cycles of
     word issue (``g``: the row's groups of ``A`` consecutive steps holding a non-zero trace)
-    plus one end-of-window marker. It starts when the layer finished the
-    window before, when a bank is free (the update of window ``w - 2`` is done: ``2W`` banks)
-    and when its inputs are there: for layer 0 the encoder's ``Q`` groups per step (at ``W = 1``
-    events stream while the groups are made: ``max(work, Q)``; with ``W > 1`` the activity tags
-    need the whole window made first, the encoder working one window ahead); for a later layer
-    the producer's update of step ``t1`` (its spike events are emitted after the step's last
-    word). The update starts ``read_latency + 1 + U`` cycles after the marker (once the window
-    before is updated) and gives one word per cycle, ``Qn`` per step in order. The decision is
-    ``DECISION_LATENCY`` cycles after the output layer's last word of the decision step.
+    plus one end-of-window marker. It starts when the layer finished the window before, when
+    a bank is free (the update of window ``w - 2`` is done) and, for a later layer, when the
+    producer has updated step ``t1`` (spike events are emitted after a step's last word); for
+    layer 0 the encoder makes ``Q`` groups per step (at ``W = 1`` the events stream while the
+    groups are made: ``max(work, Q)``; with ``W > 1`` the window collector takes the encoder's
+    per-step stream, ``max(E_t, Q) + 1`` cycles for step ``t`` with ``E_t`` events, and the
+    tags need the whole window first, the encoder working one window ahead). The marker is taken only when the
+    accelerator's flow control allows it (hdl/accelerator.py): the decision unit has received
+    step ``w`` (time-sequential engine: no layer ends step ``s + 2`` before the decision unit
+    has step ``s``), or, with windows, every step before the block of ``max W`` (from the layer
+    to the output) that holds the window's first step; and the link to the next layer has
+    handed on the window before (its events taken by the consumer). The update starts
+    ``read_latency + 1 + U`` cycles after the marker (after the window before is updated and,
+    with windows, once that link is free) and gives one word per cycle, ``Qn`` per step in
+    order. The decision is ``DECISION_LATENCY`` cycles after the output layer's last word of
+    the decision step.
     """
     b, t_max = trace.samples, trace.t_max
-    ready = None
-    starts = []
-    for index, (lt, (window, adders)) in enumerate(zip(trace.layers, schedule)):
-        work = lt.words * trace.window_counts(index, window, adders).sum(axis=2, dtype=np.int64)  # [B, n_windows]
-        n_windows = work.shape[1]
-        done = np.zeros((b, t_max), dtype=np.int64)
-        start_of = np.zeros((b, n_windows), dtype=np.int64)
-        acc_end = np.zeros(b, dtype=np.int64)
-        enc_end = np.zeros(b, dtype=np.int64)
-        upd_end = [np.zeros(b, dtype=np.int64)] * 2                            # windows w-2, w-1
-        lag = read_latency + 1 + UPDATE_LATENCY[lt.kind]
-        for w in range(n_windows):
-            t0, t1 = w * window, min((w + 1) * window, t_max)
-            start = np.maximum(acc_end, upd_end[0])
-            if index == 0 and window == 1:
-                end = start + np.maximum(work[:, w], trace.groups) + 1
-            elif index == 0:
-                enc_end = np.maximum(enc_end, start_of[:, w - 1] if w else 0) + (t1 - t0) * trace.groups
-                end = np.maximum(start, enc_end) + work[:, w] + 1
+    n_layers = len(trace.layers)
+    windows = [w for w, _ in schedule]
+    sequential = all(w == 1 for w in windows)
+    block = [max(windows[l:]) for l in range(n_layers)]
+    work = [lt.words * trace.window_counts(l, w, a).sum(axis=2, dtype=np.int64)
+            for l, (lt, (w, a)) in enumerate(zip(trace.layers, schedule))]
+    n_win = [x.shape[1] for x in work]
+    done = [np.zeros((b, t_max), dtype=np.int64) for _ in range(n_layers)]
+    starts = [np.zeros((b, n), dtype=np.int64) for n in n_win]
+    acc_ends = [np.zeros((b, n), dtype=np.int64) for n in n_win]
+    upd_ends = [np.zeros((b, n), dtype=np.int64) for n in n_win]
+    enc_end = np.zeros(b, dtype=np.int64)
+    # The encoder's per-step stream into the window collector: its Q groups, one event per
+    # cycle (the step's active inputs), one end-of-step beat.
+    first_layer = trace.layers[0]
+    events = first_layer.nonzero.reshape(b, t_max, first_layer.n_in, first_layer.basis).any(axis=3).sum(axis=2)
+    enc_steps = np.maximum(events, trace.groups) + 1
+    zero = np.zeros(b, dtype=np.int64)
+    nxt = [0] * n_layers
+
+    def steps_done(l):
+        return min(nxt[l] * windows[l], t_max)
+
+    progress = True
+    while progress:
+        progress = False
+        for l, lt in enumerate(trace.layers):
+            v, w = nxt[l], windows[l]
+            if v >= n_win[l]:
+                continue
+            t0, t1 = v * w, min((v + 1) * w, t_max)
+            if l and steps_done(l - 1) < t1:
+                continue
+            need = v if sequential else (t0 // block[l]) * block[l]      # steps the decision unit must have
+            if need and steps_done(n_layers - 1) < need:
+                continue
+            gate = done[-1][:, need - 1] + 1 + DECISION_LATENCY if need else zero
+            link = zero
+            if l < n_layers - 1 and t0:
+                wc = windows[l + 1]
+                c = (t0 - 1) // wc
+                if (c + 1) * wc <= t0:                                   # the consumer's window before
+                    if nxt[l + 1] <= c:
+                        continue
+                    link = acc_ends[l + 1][:, c]
+            start = np.maximum(acc_ends[l][:, v - 1] if v else zero, upd_ends[l][:, v - 2] if v >= 2 else zero)
+            if l == 0 and w == 1:
+                end = start + np.maximum(work[l][:, v], trace.groups)
+            elif l == 0:
+                enc_end = np.maximum(enc_end, starts[l][:, v - 1] if v else zero) + enc_steps[:, t0:t1].sum(axis=1)
+                end = np.maximum(start, enc_end) + work[l][:, v]
             else:
-                start = np.maximum(start, ready[:, t1 - 1])
-                end = start + work[:, w] + 1
-            start_of[:, w] = start
-            first = np.maximum(end + lag, upd_end[1])
+                start = np.maximum(start, done[l - 1][:, t1 - 1] + 1)
+                end = start + work[l][:, v]
+            end = np.maximum(np.maximum(end, gate), link) + 1
+            starts[l][:, v], acc_ends[l][:, v] = start, end
+            lag = read_latency + 1 + UPDATE_LATENCY[lt.kind]
+            first = np.maximum(end + lag, upd_ends[l][:, v - 1] if v else zero)
+            if w > 1:
+                first = np.maximum(first, link)
             for j in range(t1 - t0):
-                done[:, t0 + j] = first + (j + 1) * lt.words - 1
-            upd_end = [upd_end[1], first + (t1 - t0) * lt.words]
-            acc_end = end
-        starts.append(start_of)
-        ready = done + 1
-    cycles = done[np.arange(b), trace.step - 1] + DECISION_LATENCY
+                done[l][:, t0 + j] = first + (j + 1) * lt.words - 1
+            upd_ends[l][:, v] = first + (t1 - t0) * lt.words
+            nxt[l] += 1
+            progress = True
+    if any(nxt[l] < n_win[l] for l in range(n_layers)):
+        raise RuntimeError(f"cycle model stuck at windows {nxt} of {n_win}")
+    cycles = done[-1][np.arange(b), trace.step - 1] + DECISION_LATENCY
     return cycles, starts
 
 
