@@ -172,7 +172,7 @@ def bench_network(stem, what, n, n_rtl, build, devices, rtl_windows):
         measured = rtl.get(s)
         if measured is not None and s != sequential:       # calibrated by the RTL's own cycles
             c = schedule_cost(trace, s, "sram", devices=devices, config=config, cycles_scale=rtl_scale(s))
-        kind = "time-sequential" if s == sequential else label
+        kind = "time-sequential" if s == sequential and label == "single W" else label
         if s == best_single and s != sequential and label == "single W":
             kind = "best single W"
         rows.append({
