@@ -262,7 +262,7 @@ def markdown(rows, command):
         if r.get("rtl_reads_per_layer"):
             same = all(abs(a - b) < 1e-9 for a, b in zip(r["rtl_reads_per_layer"], r["reads_on_rtl_samples_per_layer"]))
             rtl += ", reads = prediction" if same else ", READS DIFFER"
-        src = "rtl" if r["cycles_source"] == "rtl" else "model"
+        src = "RTL-calibrated" if r["cycles_source"] == "rtl" else "model"
         lines.append(f"| {r['network']} | {r['schedule_kind']} | {sched} | {r['cycles_mean']:,.0f} ({src}) | "
                      f"{r['decision_step_mean']:.2f} | {r['reads_per_inference']:,.0f} | {r['reads_per_sop']:.4f} | "
                      f"{r['discarded_sop_fraction']:.1%} | {r['lane_utilization']:.3f} | "
