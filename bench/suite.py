@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-STAGES = ["run", "networks", "softlif", "synth", "cost", "toolspeed", "verification", "faults", "hwaware"]
+STAGES = ["run", "networks", "softlif", "synth", "cost", "window", "toolspeed", "verification", "faults", "hwaware"]
 
 
 def main(argv=None):

@@ -10,9 +10,10 @@ For each network: the golden model's activity on the first test samples
 counts them, the cycle model, the cost model of spinaps.sim.cost), the cycle model calibrated
 on the same samples' RTL cycles at W = 1 (RTL run, every spike compared with the golden
 model); schedules compared: time-sequential (W = 1), each single W for the whole network with
-A = 1 and A = W, the best single W and the best per-layer W (lowest EDP). Rows the RTL ran
-(``cycles_source == "rtl"``) carry its samples, mismatches and measured cycles; the others
-are the calibrated model. Writes bench/results/window.json, window.md and window.png.
+A = 1 and A = W, the best single W and the best per-layer W (lowest EDP). The RTL (window
+engine, every spike, class, step and counter compared with the golden model, reads with its
+prediction) runs W = 1 and the two best schedules: those rows (``cycles_source == "rtl"``)
+carry its samples, mismatches and measured cycles; the others are the calibrated model. Writes bench/results/window.json, window.md and window.png.
 """
 
 import argparse
@@ -26,14 +27,16 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))                 # the other stages' case lists (networks.py)
 
-# (artifact stem, what it is, RTL/golden samples); looked up under build/bench*/, trained when absent.
+# (artifact stem, what it is, golden samples, RTL samples: the first of them); looked up under
+# build/bench*/, trained when absent. RTL samples are few: on the shared 2-core machine Icarus
+# ran the 64-step soft-LIF network at about 130 simulated cycles per second.
 NETWORKS = [
-    ("softlif_digits", "soft-LIF digits 64 steps, max potential", 30),
-    ("digits_lif_spike_count_64", "all-LIF digits, spike count", 40),
-    ("motions_lif_spike_count_32", "all-LIF motions, spike count", 20),
-    ("motions_glm_first_to_spike_64", "hybrid motions, first-to-spike", 20),
-    ("digits_k4", "GLM digits, first-to-spike", 50),
-    ("digits_glm_first_to_spike_64", "hybrid digits, first-to-spike", 50),
+    ("softlif_digits", "soft-LIF digits 64 steps, max potential", 200, 6),
+    ("digits_lif_spike_count_64", "all-LIF digits, spike count", 200, 8),
+    ("motions_lif_spike_count_32", "all-LIF motions, spike count", 200, 6),
+    ("motions_glm_first_to_spike_64", "hybrid motions, first-to-spike", 200, 6),
+    ("digits_k4", "GLM digits, first-to-spike", 200, 16),
+    ("digits_glm_first_to_spike_64", "hybrid digits, first-to-spike", 200, 16),
 ]
 QUICK = ["digits_lif_spike_count_64", "digits_glm_first_to_spike_64"]
 
@@ -43,12 +46,13 @@ def find_or_train(stem, build_root):
     (build/bench_window/) as that stage trains it."""
     from spinaps.sw import artifact as art
 
-    found = sorted(Path(build_root).glob(f"bench*/**/{stem}.npz"))
-    if found:
-        return art.load(found[0])
     out = Path(build_root) / "bench_window" / f"{stem}.npz"
-    if out.exists():
-        return art.load(out)
+    for path in sorted(Path(build_root).glob(f"bench*/**/{stem}.npz")) + [out]:
+        try:
+            return art.load(path)
+        except art.ArtifactError as exc:     # absent, half-written, or of an older contract
+            if path.exists():
+                print(f"not using {path}: {exc}", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
     if stem == "softlif_digits":
         from softlif import DEFAULTS
@@ -91,15 +95,29 @@ def rtl_run(artifact, n, build_dir, schedule=None):
         if "window" not in inspect.signature(rtl_check).parameters:
             return None
         options = {"window": [w for w, _ in schedule], "adders": [a for _, a in schedule]}
+    import json
+
+    # A finished run of the same samples is kept next to its simulation (runs take minutes).
+    done = Path(build_dir) / "window_rtl.json"
+    if done.exists():
+        kept = json.loads(done.read_text())
+        if kept.get("rtl_samples") == n and kept.get("artifact_sha256") == _sha256(artifact.path):
+            return kept
     t0 = time.perf_counter()
     run, cmp, _ = rtl_check(artifact, n, build_dir=build_dir, **options)
     out = {"rtl_samples": len(run.results), "rtl_mismatches": len(cmp.mismatches),
            "cycles": float(sum(r["cycles"] for r in run.results) / len(run.results)),
-           "seconds": time.perf_counter() - t0}
+           "seconds": time.perf_counter() - t0, "artifact_sha256": _sha256(artifact.path)}
     if all("reads" in r for r in run.results):
         out["reads_per_layer"] = [float(sum(r["reads"][l] for r in run.results) / len(run.results))
                                   for l in range(len(run.results[0]["reads"]))]
+    done.write_text(json.dumps(out))
     return out
+
+
+def _sha256(path):
+    import hashlib
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def schedules(n_layers):
@@ -109,7 +127,7 @@ def schedules(n_layers):
         [tuple([x] * n_layers) for x in per_layer]
 
 
-def bench_network(stem, what, n, build, devices, rtl_windows):
+def bench_network(stem, what, n, n_rtl, build, devices, rtl_windows):
     from spinaps.contract import sample_seeds
     from spinaps.flow import data_for
     from spinaps.sim.cost import Config
@@ -121,21 +139,29 @@ def bench_network(stem, what, n, build, devices, rtl_windows):
     model = GoldenModel.from_artifact(artifact)
     ds = data_for(artifact)
     n = min(n, len(ds.y_test))
+    n_rtl = min(n_rtl, n)
     trace = trace_of(model, ds.x_test[:n], sample_seeds(n))
+    rtl_trace = trace.first(n_rtl)
     config = Config.from_artifact(artifact)
     n_layers = len(model.layers)
     every, global_ = schedules(n_layers)
     sequential = global_[0]
-    rtl = {sequential: rtl_run(artifact, n, build / "window_rtl" / stem / "w1")}
-    model_w1 = schedule_cost(trace, sequential, "sram", devices=devices)["cycles_model"]
-    scale = rtl[sequential]["cycles"] / model_w1
+    rtl = {sequential: rtl_run(artifact, n_rtl, build / "window_rtl" / stem / "w1")}
+
+    def rtl_scale(s):
+        """The RTL's mean cycles over the model's, on the samples the RTL ran."""
+        return rtl[s]["cycles"] / schedule_cost(rtl_trace, s, "sram", devices=devices)["cycles_model"]
+
+    scale = rtl_scale(sequential)
     costs = {s: schedule_cost(trace, s, "sram", devices=devices, config=config, cycles_scale=scale) for s in every}
     best_single = min(global_, key=lambda s: costs[s]["edp"])
     best_layer = min(every, key=lambda s: costs[s]["edp"])
     if rtl_windows:
-        for s in dict.fromkeys([x for x in global_ if x != sequential] + [best_layer]):
+        # The RTL runs the schedules the comparison rests on (each takes minutes here); the
+        # other rows are the calibrated model, marked so.
+        for s in dict.fromkeys(x for x in (best_single, best_layer) if x != sequential):
             tag = "_".join(f"w{w}a{a}" for w, a in s)
-            got = rtl_run(artifact, n, build / "window_rtl" / stem / tag, s)
+            got = rtl_run(artifact, n_rtl, build / "window_rtl" / stem / tag, s)
             if got is None:
                 break
             rtl[s] = got
@@ -144,10 +170,9 @@ def bench_network(stem, what, n, build, devices, rtl_windows):
     for s, label in [(x, "single W") for x in global_] + [(best_layer, "best per-layer W")]:
         c = dict(costs[s])
         measured = rtl.get(s)
-        if measured is not None and s != sequential:       # energy at the RTL's own cycles
-            c = schedule_cost(trace, s, "sram", devices=devices, config=config,
-                              cycles_scale=measured["cycles"] / c["cycles_model"])
-        kind = "time-sequential" if s == sequential else label
+        if measured is not None and s != sequential:       # calibrated by the RTL's own cycles
+            c = schedule_cost(trace, s, "sram", devices=devices, config=config, cycles_scale=rtl_scale(s))
+        kind = "time-sequential" if s == sequential and label == "single W" else label
         if s == best_single and s != sequential and label == "single W":
             kind = "best single W"
         rows.append({
@@ -158,7 +183,10 @@ def bench_network(stem, what, n, build, devices, rtl_windows):
             "samples": trace.samples, "decision_step_mean": c["decision_step_mean"],
             "cycles_mean": c["cycles"], "cycles_model_calibrated": c["cycles_model"] * scale,
             "cycles_source": "rtl" if measured else "model (calibrated on the RTL's W = 1 cycles)",
-            "calibration_scale": scale,
+            "calibration_scale": scale, "rtl_cycles_mean": measured["cycles"] if measured else None,
+            "model_cycles_on_rtl_samples": measured["cycles"] / rtl_scale(s) if measured else None,
+            "reads_on_rtl_samples_per_layer": (schedule_cost(rtl_trace, s, "sram", devices=devices)["reads_per_layer"]
+                                               if measured else None),
             "reads_per_inference": c["reads"], "reads_per_layer": c["reads_per_layer"],
             "sops_per_inference": c["sops"], "reads_per_sop": c["reads_per_sop"],
             "reuse_factor": base["reads"] / c["reads"] if c["reads"] else None,
@@ -180,6 +208,35 @@ def bench_network(stem, what, n, build, devices, rtl_windows):
     return rows
 
 
+SYNTH_TARGET = "xc7a35t"
+
+
+def add_synthesis(rows, build, written=None):
+    """Yosys resources (Artix-7, the accelerator alone) of each network's time-sequential and
+    best per-layer rows, into ``lut``, ``ff``, ``bram36`` (``synth_target`` says which).
+    ``fmax_mhz`` stays empty: nextpnr needs a board core, and the board cores build the
+    time-sequential engine only (spinaps.flow.synth_report refuses a window for them)."""
+    import json
+
+    from spinaps.sw import artifact as art
+    from spinaps.flow import synth_report
+
+    for r in rows:
+        if r["schedule_kind"] not in ("time-sequential", "best per-layer W") or r.get("lut") is not None:
+            continue
+        tag = "_".join(f"w{w}a{a}" for w, a in r["schedule"])
+        out_dir = Path(build) / "window_synth" / Path(r["artifact"]).stem / tag
+        if (out_dir / "synth.json").exists():            # synthesized before (same Verilog)
+            entry = json.loads((out_dir / "synth.json").read_text())[0]
+        else:
+            entry = synth_report(art.load(r["artifact"]), out_dir, targets=(SYNTH_TARGET,), progress=False,
+                                 window=[w for w, _ in r["schedule"]], adders=[a for _, a in r["schedule"]])[0]
+        r.update({"lut": entry["lut"], "ff": entry["ff"], "bram36": entry["bram36"], "synth_target": SYNTH_TARGET})
+        if written is not None:              # each result as it comes: a synthesis takes minutes here
+            written(rows)
+        print(f"synth {r['network']} {tag}: {entry['lut']} LUT, {entry['ff']} FF, {entry['bram36']} BRAM36", flush=True)
+
+
 def _fmt(x, unit=""):
     for scale, prefix in ((1e-18, "a"), (1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1, "")):
         if abs(x) < scale * 1000:
@@ -189,9 +246,11 @@ def _fmt(x, unit=""):
 
 def markdown(rows, command):
     lines = ["# Window mode (SpikeX): EDP and latency against the window length", "",
-             f"Measured by `{command}`. Reads are the golden model's exact prediction (docs/semantics.md section 7); "
-             "cycles are the RTL's where `cycles` says `rtl`, else the window engine's cycle model "
-             "(spinaps.sim.schedule) calibrated on the RTL's W = 1 cycles of the same samples; energy, latency and "
+             f"Measured by `{command}`. Means over the first {rows[0]['samples']} test samples of each network. Reads "
+             "are the golden model's exact prediction (docs/semantics.md section 7; the RTL's counter equals it on the "
+             "samples it ran). Cycles: the window engine's cycle model (spinaps.sim.schedule) times the RTL's measured "
+             "cycles over the model's on the first test samples the RTL ran, with this schedule's own RTL run where "
+             "`cycles` says `rtl`, else the W = 1 run's; energy, latency and "
              "EDP from the cost model (SRAM synapses, sim/devices.json; docs/cost_model.md). EDP ratio = EDP of "
              "W = 1 / EDP of the row (higher is better).", "",
              "| network | schedule | (W, A) per layer | cycles | decision step | reads/inference | reads/SOP | "
@@ -200,7 +259,10 @@ def markdown(rows, command):
     for r in rows:
         sched = " ".join(f"({w},{a})" for w, a in r["schedule"])
         rtl = f"{r['rtl_samples']} ({r['rtl_mismatches']})" if r["rtl_samples"] else "model only"
-        src = "rtl" if r["cycles_source"] == "rtl" else "model"
+        if r.get("rtl_reads_per_layer"):
+            same = all(abs(a - b) < 1e-9 for a, b in zip(r["rtl_reads_per_layer"], r["reads_on_rtl_samples_per_layer"]))
+            rtl += ", reads = prediction" if same else ", READS DIFFER"
+        src = "RTL-calibrated" if r["cycles_source"] == "rtl" else "model"
         lines.append(f"| {r['network']} | {r['schedule_kind']} | {sched} | {r['cycles_mean']:,.0f} ({src}) | "
                      f"{r['decision_step_mean']:.2f} | {r['reads_per_inference']:,.0f} | {r['reads_per_sop']:.4f} | "
                      f"{r['discarded_sop_fraction']:.1%} | {r['lane_utilization']:.3f} | "
@@ -218,6 +280,28 @@ def markdown(rows, command):
                      f"{single['edp_ratio_vs_sequential']:.2f}x | "
                      f"{' '.join(f'({w},{a})' for w, a in layer['schedule'])}, {layer['edp_ratio_vs_sequential']:.2f}x | "
                      f"{layer['energy_ratio_vs_sequential']:.2f}x | {layer['latency_ratio_vs_sequential']:.2f}x |")
+    measured = [r for r in rows if r.get("rtl_cycles_mean")]
+    lines += ["", "## Cycle model against the RTL", "",
+              "Mean cycles on the samples the RTL ran: the RTL's, the cycle model's before calibration, their ratio "
+              "(the calibration factor of the row).", "",
+              "| network | (W, A) per layer | RTL samples | RTL cycles | model cycles | RTL / model |", "|---|---|---|---|---|---|"]
+    seen = set()
+    for r in measured:
+        key = (r["network"], str(r["schedule"]))
+        if key in seen:
+            continue
+        seen.add(key)
+        lines.append(f"| {r['network']} | {' '.join(f'({w},{a})' for w, a in r['schedule'])} | {r['rtl_samples']} | "
+                     f"{r['rtl_cycles_mean']:,.1f} | {r['model_cycles_on_rtl_samples']:,.1f} | "
+                     f"{r['rtl_cycles_mean'] / r['model_cycles_on_rtl_samples']:.3f} |")
+    synth = [r for r in rows if r.get("lut") is not None]
+    if synth:
+        lines += ["", f"## Resources (Yosys, {synth[0]['synth_target']}, the accelerator alone)", "",
+                  "Fmax on the ECP5 is not measured here: nextpnr needs a board core, and the board cores build "
+                  "the time-sequential engine only.", "",
+                  "| network | schedule | (W, A) per layer | LUT | FF | BRAM36 |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['network']} | {r['schedule_kind']} | {' '.join(f'({w},{a})' for w, a in r['schedule'])} | "
+                  f"{r['lut']:,} | {r['ff']:,} | {r['bram36']:g} |" for r in synth]
     lines += ["", "![EDP and latency against W](window.png)", ""]
     return "\n".join(lines)
 
@@ -237,9 +321,11 @@ def plot(rows, path):
                 + [p for p in pts if p[0] > 1]
             ws = [w for w, _ in pts]
             label = name.split(" (")[0] + (" A=W" if full else " A=1")
-            line = axes[0].plot(ws, [r["edp"] for _, r in pts], style, marker="o", label=label)[0]
-            axes[1].plot(ws, [r["latency_s"] * 1e6 for _, r in pts], style, marker="o", color=line.get_color())
-    for ax, what in zip(axes, ("EDP (J s, model)", "latency (us, 200 MHz)")):
+            base = pts[0][1]
+            line = axes[0].plot(ws, [r["edp"] / base["edp"] for _, r in pts], style, marker="o", label=label)[0]
+            axes[1].plot(ws, [r["latency_s"] / base["latency_s"] for _, r in pts], style, marker="o",
+                         color=line.get_color())
+    for ax, what in zip(axes, ("EDP / EDP at W = 1 (cost model)", "latency / latency at W = 1")):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("window length W (every layer)")
@@ -257,7 +343,12 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="digits networks only, fewer samples")
     ap.add_argument("--build", default="build", help="where the bench artifacts are (build/bench*/)")
     ap.add_argument("--no-rtl-windows", action="store_true", help="RTL runs of W = 1 only")
+    ap.add_argument("--synth-only", action="store_true",
+                    help="add Yosys resources to the rows of bench/results/window.json (no new runs)")
+    ap.add_argument("--no-synth", action="store_true", help="skip the Yosys resource counts")
     args = ap.parse_args(argv)
+    import json
+
     import torch
 
     from spinaps.flow import write_json
@@ -268,20 +359,31 @@ def main(argv=None):
     devices = load_devices()
     build = Path(args.build)
     t0 = time.perf_counter()
+
+    def write(rows, command):
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        write_json(RESULTS / "window.json", rows)
+        atomic_write_text(RESULTS / "window.md", markdown(rows, command))
+        plot(rows, RESULTS / "window.png")
+
+    if args.synth_only:
+        rows = json.loads((RESULTS / "window.json").read_text())
+        add_synthesis(rows, build, lambda rows: write(rows, rows[0]["command"]))
+        return 0
     rows = []
-    for stem, what, n in NETWORKS:
+    for stem, what, n, n_rtl in NETWORKS:
         if args.quick and stem not in QUICK:
             continue
         print(f"window: {stem}", flush=True)
-        rows += bench_network(stem, what, min(n, 10) if args.quick else n, build, devices, not args.no_rtl_windows)
+        rows += bench_network(stem, what, 50 if args.quick else n, min(n_rtl, 4) if args.quick else n_rtl, build,
+                              devices, not args.no_rtl_windows)
     command = "python bench/window.py" + (" --quick" if args.quick else "") + \
         (" --no-rtl-windows" if args.no_rtl_windows else "")
     for r in rows:
         r["command"] = command
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    write_json(RESULTS / "window.json", rows)
-    atomic_write_text(RESULTS / "window.md", markdown(rows, command))
-    plot(rows, RESULTS / "window.png")
+    write(rows, command)                      # the runs' results first: synthesis takes a while
+    if not args.no_synth:
+        add_synthesis(rows, build, lambda rows: write(rows, command))
     print(f"window: {len(rows)} rows in {time.perf_counter() - t0:.0f} s")
     print((RESULTS / "window.md").read_text())
     return 0

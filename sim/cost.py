@@ -24,7 +24,7 @@ from spinaps import contract
 from spinaps.sim.activity import Activity, CounterMismatch, activity_from_rtl
 from spinaps.sim.devices import MEMORIES, parameter_paths, read_latency_cycles, scaled, value as _v
 
-__all__ = ["STORAGE_KINDS", "LayerConfig", "Config", "Activity", "CounterMismatch", "activity_from_rtl",
+__all__ = ["STORAGE_KINDS", "LayerConfig", "Config", "window_events_storage", "Activity", "CounterMismatch", "activity_from_rtl",
            "Estimate", "estimate", "weight_load_energy_j", "compare", "sensitivity", "hunsberger_eliasmith"]
 
 #: Storage kinds the Amaranth components report (``storage``: name -> (kind, bits)).
@@ -60,6 +60,16 @@ def _built_for_storage_only(component):
             stack.extend(vars(obj).values())
         elif isinstance(obj, (list, tuple)):
             stack.extend(obj)
+
+
+def window_events_storage(n, window, tau):
+    """Storage of the window events feeding a layer of ``n`` inputs (hdl/window_events.py),
+    all flip-flops: per input ``W`` activity tags being collected, ``W + tau - 1`` bits being
+    emitted, a pending flag, and ``tau - 1`` history bits before the window when ``tau > 1``."""
+    out = {"window_tags": ("ff", n * window), "window_pending": ("ff", n), "window_emit": ("ff", n * (window + tau - 1))}
+    if tau > 1:
+        out["window_history"] = ("ff", n * (tau - 1))
+    return out
 
 
 @dataclass(frozen=True)
@@ -105,9 +115,10 @@ class LayerConfig:
 
     @property
     def sum_bank_bits(self):
-        """Bits of the step-sum banks: ``2 W`` banks (``W`` accumulating while ``W`` are updated)
-        of ``Qn`` words of step sums; two banks in the time-sequential engine."""
-        return 2 * self.window * self.words * self.sum_word_bits
+        """Bits of the step-sum banks (hdl/synapse_layer.py): two banks (the window accumulating,
+        the window being updated) of ``ceil(W/A)`` words of ``A`` sub-banks, one step each, per
+        neuron word: ``2 ceil(W/A) A Qn x P acc_bits``; two banks of ``Qn`` words at ``W = 1``."""
+        return 2 * contract.ceil_div(self.window, self.adders) * self.adders * self.words * self.sum_word_bits
 
     def stored_bits(self):
         """``{kind: bits}`` of the layer's storage, its synapse memory left out (the model costs
@@ -134,21 +145,30 @@ class LayerConfig:
         bits["state"] = bits["lutram"] - (sums if bank_kind == "lutram" else 0)
         return bits
 
-    def with_window(self, window, adders):
+    def with_window(self, window, adders, *, first=False):
         """This layer built with window ``W`` and ``A`` adders per lane, its storage modelled
-        from the time-sequential build's (when it has one): ``2W`` banks of step sums of the
-        same kind, their ``2W x Qn`` fresh flags, and ``window_tags``, two W-bit activity tags
-        per input (one window collected while the previous one is emitted, flip-flops). Use
-        :meth:`Config.with_storage` of an accelerator built with the window instead when there
-        is one: its report replaces this model."""
+        on what the window engine's components report (hdl/synapse_layer.py,
+        hdl/window_events.py) from the time-sequential build's: the banks of step sums
+        (:attr:`sum_bank_bits`, same kind) and their fresh flags ``2 ceil(W/A) Qn``; the
+        event's traces ``K ceil(W/A) A x bits(trace_max)`` and chunk flags ``K ceil(W/A)``;
+        for a layer fed by another (not ``first``), the window link in place of the step link
+        (:func:`window_events_storage`, names prefixed ``events_``; the first layer's is the
+        encoder's, :meth:`Config.with_schedule`). tests/sim/test_schedule.py checks it against
+        the accelerator's own report (:meth:`Config.from_artifact` with a schedule)."""
         window, adders = contract.check_schedule(window, adders)
         storage = self.storage
         if storage is not None and self.window == 1 and window > 1:
+            built = replace(self, window=window, adders=adders)
+            chunks = contract.ceil_div(window, adders)
+            trace_bits = max(1, contract.trace_max(self.tau, self.basis_bits).bit_length())
             storage = dict(storage)
-            kind = storage.get("step_sums", ("lutram", 0))[0]
-            storage["step_sums"] = (kind, 2 * window * self.words * self.sum_word_bits)
-            storage["step_sums_fresh"] = ("ff", 2 * window * self.words)
-            storage["window_tags"] = ("ff", 2 * window * self.n_in)
+            storage["step_sums"] = (storage.get("step_sums", ("lutram", 0))[0], built.sum_bank_bits)
+            storage["step_sums_fresh"] = ("ff", 2 * chunks * self.words)
+            storage["window_traces"] = ("ff", self.basis * chunks * adders * trace_bits)
+            storage["window_row_chunks"] = ("ff", self.basis * chunks)
+            if not first:
+                storage = {k: v for k, v in storage.items() if not k.startswith("events_")}
+                storage.update({f"events_{k}": v for k, v in window_events_storage(self.n_in, window, self.tau).items()})
         return replace(self, window=window, adders=adders, storage=storage)
 
 
@@ -180,15 +200,24 @@ class Config:
                    layers=tuple(layers), encoder_type=enc.get("type", contract.ENCODER_TYPES[0]))
 
     @classmethod
-    def from_artifact(cls, artifact):
+    def from_artifact(cls, artifact, schedule=None):
         """:meth:`from_manifest` with the storage of the artifact's accelerator (built as
-        ``spinaps verilog`` builds it, SRAM synapses, not elaborated)."""
+        ``spinaps verilog`` builds it, SRAM synapses, not elaborated); with ``schedule``
+        (``((W, A), ...)`` per layer) the accelerator is built with that window schedule and
+        its own storage report is used."""
         from spinaps.hdl.accelerator import Accelerator
         from spinaps.sw.golden import GoldenModel
 
-        accelerator = Accelerator(GoldenModel.from_artifact(artifact))
+        options = {}
+        if schedule is not None and any(tuple(s) != (1, 1) for s in schedule):
+            options = {"window": [w for w, _ in schedule], "adders": [a for _, a in schedule]}
+        accelerator = Accelerator(GoldenModel.from_artifact(artifact), **options)
         _built_for_storage_only(accelerator)
-        return cls.from_manifest(artifact.manifest).with_storage(accelerator)
+        config = cls.from_manifest(artifact.manifest).with_storage(accelerator)
+        if options:
+            config = replace(config, layers=tuple(replace(layer, window=int(w), adders=int(a))
+                                                  for layer, (w, a) in zip(config.layers, schedule)))
+        return config
 
     def with_storage(self, accelerator):
         """This configuration with the storage an :class:`~spinaps.hdl.accelerator.Accelerator`
@@ -223,7 +252,14 @@ class Config:
         schedule = tuple(schedule)
         if len(schedule) != len(self.layers):
             raise ValueError(f"the schedule has {len(schedule)} layers, the configuration {len(self.layers)}")
-        return replace(self, layers=tuple(layer.with_window(w, a) for layer, (w, a) in zip(self.layers, schedule)))
+        encoder = self.encoder_storage
+        first = self.layers[0]
+        if encoder is not None and first.window == 1 and schedule[0][0] > 1:
+            # The encoder's per-step events pass through a window collector (hdl/window_events.py).
+            encoder = {**encoder, **window_events_storage(first.n_in, schedule[0][0], first.tau)}
+        return replace(self, encoder_storage=encoder,
+                       layers=tuple(layer.with_window(w, a, first=index == 0)
+                                    for index, (layer, (w, a)) in enumerate(zip(self.layers, schedule))))
 
     @property
     def memory_bits(self):

@@ -11,9 +11,9 @@ schedule (:func:`schedule_cost`):
 * the discarded work: the rest of the decision step's window (every layer runs whole
   windows) and the later windows a layer had already started when the decision came
   (from the cycle model's timeline);
-* a cycle estimate (:func:`timeline`), modelled on the engine's structure: one row word
-  issued per cycle, held for ``ceil(k / A)`` cycles when it is non-zero in ``k`` steps of its
-  window; one cycle per end-of-window marker; the encoder's ``Q`` groups per step; the neuron
+* a cycle estimate (:func:`timeline`), modelled on the engine's structure (hdl/synapse_layer.py):
+  one row word issued per cycle, held one cycle per group of ``A`` consecutive steps of its
+  window that holds a non-zero trace; one cycle per end-of-window marker; the encoder's ``Q`` groups per step; the neuron
   update ``Qn`` words per step after the update latency; ``2W`` banks, so a window's sums
   wait for the update of the window two before; layers pipelined by window (a consumer's
   window starts once its producer has updated every step of it);
@@ -73,15 +73,25 @@ class ScheduleTrace:
     def samples(self):
         return len(self.step)
 
-    def window_counts(self, layer, window):
-        """``uint8 [B, n_windows, rows]``: steps of each window in which each row is non-zero."""
-        key = (layer, window)
+    def first(self, n):
+        """The trace of the first ``n`` samples (e.g. those the RTL ran)."""
+        return ScheduleTrace(t_max=self.t_max, decision=self.decision, groups=self.groups, step=self.step[:n],
+                             layers=tuple(LayerTrace(kind=lt.kind, n_in=lt.n_in, n_out=lt.n_out, lanes=lt.lanes,
+                                                     basis=lt.basis, nonzero=lt.nonzero[:n])
+                                          for lt in self.layers))
+
+    def window_counts(self, layer, window, adders=1):
+        """``uint8 [B, n_windows, rows]``: per window and row, the groups of ``adders``
+        consecutive steps of the window (``ceil(W / A)`` of them) holding a non-zero trace; with
+        ``adders = 1`` the steps of the window in which the row is non-zero."""
+        key = (layer, window, adders)
         if key not in self._cache:
             nz = self.layers[layer].nonzero
             b, t, r = nz.shape
-            n = contract.ceil_div(t, window)
-            pad = np.zeros((b, n * window - t, r), dtype=bool)
-            self._cache[key] = np.concatenate([nz, pad], axis=1).reshape(b, n, window, r).sum(axis=2, dtype=np.uint8)
+            n, chunks = contract.ceil_div(t, window), contract.ceil_div(window, adders)
+            pad = np.zeros((b, n * chunks * adders - t, r), dtype=bool)
+            grouped = np.concatenate([nz, pad], axis=1).reshape(b, n, chunks, adders, r).any(axis=3)
+            self._cache[key] = grouped.sum(axis=2, dtype=np.uint8)
         return self._cache[key]
 
     def active_inputs(self, layer, window):
@@ -95,42 +105,24 @@ class ScheduleTrace:
 def trace_of(model, intensity, seeds):
     """The :class:`ScheduleTrace` of a :class:`~spinaps.sw.golden.GoldenModel` on samples.
 
-    The decision steps, events and synaptic operations are the golden model's own
-    (``model.run``); the rows' activity after the decision (needed because every layer runs
-    whole windows) is the same model's encoder and LIF layers run to ``T_max``
-    (``golden.encode``, ``golden.lif_layer``, ``golden.traces``), checked equal to ``run``'s
-    spikes up to the decision.
+    The decision steps are the golden model's own (``model.run``); the rows' activity over
+    the whole run (every layer runs whole windows, so the steps after the decision inside its
+    window count) is :func:`spinaps.sim.expect.layer_nonzero`, checked here to give the golden
+    model's synaptic operations up to the decision.
     """
-    import torch
-
-    from spinaps.sw import golden
+    from spinaps.sim.expect import layer_nonzero
 
     intensity = np.asarray(intensity).reshape(len(seeds), -1)
     result = model.run(intensity, seeds)
-    s = golden.encode(model.encoder_type, intensity, np.asarray(seeds), model.encoder_base_seeds, model.t_max,
-                      model.frames)
-    live = (np.arange(1, model.t_max + 1)[None, :] <= result.step[:, None])[..., None]
+    live = np.arange(1, model.t_max + 1)[None, :] <= result.step[:, None]
     layers = []
-    for index, lp in enumerate(model.layers):
-        produced = result.input_spikes if index == 0 else result.layer_spikes[index - 1]
-        if not np.array_equal(s.numpy() & live, produced):
-            raise RuntimeError(f"layer {index}: the replayed inputs differ from the golden model's run")
-        if lp.kind == "lif":
-            nonzero = s.numpy()[..., None]
-            basis = 1
-        else:
-            c, _ = golden.traces(s, lp.basis)
-            nonzero = (c != 0).numpy()
-            basis = nonzero.shape[-1]
+    for index, (lp, nonzero) in enumerate(zip(model.layers, layer_nonzero(model, intensity, seeds), strict=True)):
         sops = nonzero.sum(axis=(2, 3)) * lp.n_out
-        if not np.array_equal((sops * live[..., 0]).sum(axis=1), result.sops[:, index]):
+        if not np.array_equal((sops * live).sum(axis=1), result.sops[:, index]):
             raise RuntimeError(f"layer {index}: the replayed synaptic operations differ from the golden model's")
-        b, t = nonzero.shape[:2]
-        layers.append(LayerTrace(kind=lp.kind, n_in=lp.n_in, n_out=lp.n_out, lanes=lp.lanes, basis=basis,
+        b, t, n_in, basis = nonzero.shape
+        layers.append(LayerTrace(kind=lp.kind, n_in=n_in, n_out=lp.n_out, lanes=lp.lanes, basis=basis,
                                  nonzero=nonzero.reshape(b, t, -1)))
-        if lp.kind == "lif":
-            s = golden.lif_layer(s, lp)[1]
-            s = s if isinstance(s, torch.Tensor) else torch.as_tensor(s)
     return ScheduleTrace(t_max=model.t_max, decision=model.decision,
                          groups=contract.groups(model.n_in, model.encoder_lanes),
                          step=np.asarray(result.step, dtype=np.int64), layers=tuple(layers))
@@ -138,69 +130,110 @@ def trace_of(model, intensity, seeds):
 
 def schedule_of(n_layers, window=1, adders=1):
     """``((W, A), ...)`` per layer from an int (every layer) or a per-layer sequence each, as
-    the accelerator takes them; ``adders="full"`` means ``A = W``. Checked by
-    :func:`spinaps.contract.check_schedule`."""
-    def per_layer(value, name):
-        if isinstance(value, (list, tuple)):
-            if len(value) != n_layers:
-                raise ValueError(f"{name}: {len(value)} values for {n_layers} layers")
-            return list(value)
-        return [value] * n_layers
+    the accelerator takes them (:func:`spinaps.hdl.accelerator.schedule_of`, which checks
+    them); ``adders="full"`` (or a per-layer ``"full"``) means ``A = W``."""
+    from spinaps.hdl.accelerator import schedule_of as checked
 
-    windows = per_layer(window, "window")
-    adds = per_layer(adders, "adders")
-    return tuple(contract.check_schedule(w, w if a == "full" else a, field=f"layer {i}")
-                 for i, (w, a) in enumerate(zip(windows, adds)))
+    windows = window if isinstance(window, (list, tuple)) else [window] * n_layers
+    if adders == "full":
+        adders = list(windows)
+    elif isinstance(adders, (list, tuple)) and len(adders) == len(windows):
+        adders = [w if a == "full" else a for w, a in zip(windows, adders)]
+    return tuple(tuple(s) for s in checked(window, adders, n_layers))
 
 
 def timeline(trace, schedule, read_latency=1):
     """The cycle model of a schedule, per sample: ``(cycles [B], starts)``, ``starts[l]`` the
     cycle each window of layer ``l`` starts its sums ``[B, n_windows]``.
 
-    Layer ``l``'s window ``w`` (steps ``t0+1 .. t1``) takes ``work = Qn sum_rows ceil(k / A)``
-    cycles of word issue plus one end-of-window marker. It starts when the layer finished the
-    window before, when a bank is free (the update of window ``w - 2`` is done: ``2W`` banks)
-    and when its inputs are there: for layer 0 the encoder's ``Q`` groups per step (at ``W = 1``
-    events stream while the groups are made: ``max(work, Q)``; with ``W > 1`` the activity tags
-    need the whole window made first, the encoder working one window ahead); for a later layer
-    the producer's update of step ``t1`` (its spike events are emitted after the step's last
-    word). The update starts ``read_latency + 1 + U`` cycles after the marker (once the window
-    before is updated) and gives one word per cycle, ``Qn`` per step in order. The decision is
-    ``DECISION_LATENCY`` cycles after the output layer's last word of the decision step.
+    Layer ``l``'s window ``w`` (steps ``t0+1 .. t1``) takes ``work = Qn sum_rows g`` cycles of
+    word issue (``g``: the row's groups of ``A`` consecutive steps holding a non-zero trace)
+    plus one end-of-window marker. It starts when the layer finished the window before, when
+    a bank is free (the update of window ``w - 2`` is done) and, for a later layer, when the
+    producer has updated step ``t1`` (spike events are emitted after a step's last word); for
+    layer 0 the encoder makes ``Q`` groups per step (at ``W = 1`` the events stream while the
+    groups are made: ``max(work, Q)``; with ``W > 1`` the window collector takes the encoder's
+    per-step stream, ``max(E_t, Q) + 1`` cycles for step ``t`` with ``E_t`` events, and the
+    tags need the whole window first, the encoder working one window ahead). The marker is taken only when the
+    accelerator's flow control allows it (hdl/accelerator.py): the decision unit has received
+    step ``w`` (time-sequential engine: no layer ends step ``s + 2`` before the decision unit
+    has step ``s``), or, with windows, every step before the block of ``max W`` (from the layer
+    to the output) that holds the window's first step; and the link to the next layer has
+    handed on the window before (its events taken by the consumer). The update starts
+    ``read_latency + 1 + U`` cycles after the marker (after the window before is updated and,
+    with windows, once that link is free) and gives one word per cycle, ``Qn`` per step in
+    order. The decision is ``DECISION_LATENCY`` cycles after the output layer's last word of
+    the decision step.
     """
     b, t_max = trace.samples, trace.t_max
-    ready = None
-    starts = []
-    for index, (lt, (window, adders)) in enumerate(zip(trace.layers, schedule)):
-        k = trace.window_counts(index, window).astype(np.int64)
-        work = lt.words * ((k + adders - 1) // adders).sum(axis=2)             # [B, n_windows]
-        n_windows = work.shape[1]
-        done = np.zeros((b, t_max), dtype=np.int64)
-        start_of = np.zeros((b, n_windows), dtype=np.int64)
-        acc_end = np.zeros(b, dtype=np.int64)
-        enc_end = np.zeros(b, dtype=np.int64)
-        upd_end = [np.zeros(b, dtype=np.int64)] * 2                            # windows w-2, w-1
-        lag = read_latency + 1 + UPDATE_LATENCY[lt.kind]
-        for w in range(n_windows):
-            t0, t1 = w * window, min((w + 1) * window, t_max)
-            start = np.maximum(acc_end, upd_end[0])
-            if index == 0 and window == 1:
-                end = start + np.maximum(work[:, w], trace.groups) + 1
-            elif index == 0:
-                enc_end = np.maximum(enc_end, start_of[:, w - 1] if w else 0) + (t1 - t0) * trace.groups
-                end = np.maximum(start, enc_end) + work[:, w] + 1
+    n_layers = len(trace.layers)
+    windows = [w for w, _ in schedule]
+    sequential = all(w == 1 for w in windows)
+    block = [max(windows[l:]) for l in range(n_layers)]
+    work = [lt.words * trace.window_counts(l, w, a).sum(axis=2, dtype=np.int64)
+            for l, (lt, (w, a)) in enumerate(zip(trace.layers, schedule))]
+    n_win = [x.shape[1] for x in work]
+    done = [np.zeros((b, t_max), dtype=np.int64) for _ in range(n_layers)]
+    starts = [np.zeros((b, n), dtype=np.int64) for n in n_win]
+    acc_ends = [np.zeros((b, n), dtype=np.int64) for n in n_win]
+    upd_ends = [np.zeros((b, n), dtype=np.int64) for n in n_win]
+    enc_end = np.zeros(b, dtype=np.int64)
+    # The encoder's per-step stream into the window collector: its Q groups, one event per
+    # cycle (the step's active inputs), one end-of-step beat.
+    first_layer = trace.layers[0]
+    events = first_layer.nonzero.reshape(b, t_max, first_layer.n_in, first_layer.basis).any(axis=3).sum(axis=2)
+    enc_steps = np.maximum(events, trace.groups) + 1
+    zero = np.zeros(b, dtype=np.int64)
+    nxt = [0] * n_layers
+
+    def steps_done(l):
+        return min(nxt[l] * windows[l], t_max)
+
+    progress = True
+    while progress:
+        progress = False
+        for l, lt in enumerate(trace.layers):
+            v, w = nxt[l], windows[l]
+            if v >= n_win[l]:
+                continue
+            t0, t1 = v * w, min((v + 1) * w, t_max)
+            if l and steps_done(l - 1) < t1:
+                continue
+            need = v if sequential else (t0 // block[l]) * block[l]      # steps the decision unit must have
+            if need and steps_done(n_layers - 1) < need:
+                continue
+            gate = done[-1][:, need - 1] + 1 + DECISION_LATENCY if need else zero
+            link = zero
+            if l < n_layers - 1 and t0:
+                wc = windows[l + 1]
+                c = (t0 - 1) // wc
+                if (c + 1) * wc <= t0:                                   # the consumer's window before
+                    if nxt[l + 1] <= c:
+                        continue
+                    link = acc_ends[l + 1][:, c]
+            start = np.maximum(acc_ends[l][:, v - 1] if v else zero, upd_ends[l][:, v - 2] if v >= 2 else zero)
+            if l == 0 and w == 1:
+                end = start + np.maximum(work[l][:, v], trace.groups)
+            elif l == 0:
+                enc_end = np.maximum(enc_end, starts[l][:, v - 1] if v else zero) + enc_steps[:, t0:t1].sum(axis=1)
+                end = np.maximum(start, enc_end) + work[l][:, v]
             else:
-                start = np.maximum(start, ready[:, t1 - 1])
-                end = start + work[:, w] + 1
-            start_of[:, w] = start
-            first = np.maximum(end + lag, upd_end[1])
+                start = np.maximum(start, done[l - 1][:, t1 - 1] + 1)
+                end = start + work[l][:, v]
+            end = np.maximum(np.maximum(end, gate), link) + 1
+            starts[l][:, v], acc_ends[l][:, v] = start, end
+            lag = read_latency + 1 + UPDATE_LATENCY[lt.kind]
+            first = np.maximum(end + lag, upd_ends[l][:, v - 1] if v else zero)
+            if w > 1:
+                first = np.maximum(first, link)
             for j in range(t1 - t0):
-                done[:, t0 + j] = first + (j + 1) * lt.words - 1
-            upd_end = [upd_end[1], first + (t1 - t0) * lt.words]
-            acc_end = end
-        starts.append(start_of)
-        ready = done + 1
-    cycles = done[np.arange(b), trace.step - 1] + DECISION_LATENCY
+                done[l][:, t0 + j] = first + (j + 1) * lt.words - 1
+            upd_ends[l][:, v] = first + (t1 - t0) * lt.words
+            nxt[l] += 1
+            progress = True
+    if any(nxt[l] < n_win[l] for l in range(n_layers)):
+        raise RuntimeError(f"cycle model stuck at windows {nxt} of {n_win}")
+    cycles = done[-1][np.arange(b), trace.step - 1] + DECISION_LATENCY
     return cycles, starts
 
 
@@ -211,7 +244,8 @@ def schedule_cost(trace, schedule, memory="sram", *, devices=None, config=None, 
     ``reads_per_sop``, ``active_pairs`` (per layer), ``discarded_reads`` / ``discarded_sops``
     (per layer) and ``discarded_sop_fraction``, ``update_steps`` (per layer), ``cycles_model``
     (the :func:`timeline`) and ``cycles`` (times ``cycles_scale``, a calibration against the
-    RTL), ``lane_utilization``; with ``config`` (a :class:`spinaps.sim.cost.Config` with
+    RTL), ``lane_utilization`` (SOPs / (sum of ``P x A`` adders x cycles); the time-sequential
+    engine's lane utilization at ``A = 1``); with ``config`` (a :class:`spinaps.sim.cost.Config` with
     storage) also ``energy_per_inference_j``, ``latency_s``, ``area_mm2``, ``edp`` and their
     breakdowns for synapse memory ``memory`` (device table ``devices``, default the shipped one).
     """
@@ -249,7 +283,8 @@ def schedule_cost(trace, schedule, memory="sram", *, devices=None, config=None, 
         per["update_steps"].append(float(window_end.mean()))
     out.update({f"{key}_per_layer": value for key, value in per.items()})
     sops, reads = sum(per["sops"]), sum(per["reads"])
-    lanes = sum(lt.lanes for lt in trace.layers)
+    # Utilization of the adders of the PE array: P lanes x A temporal adders per layer.
+    lanes = sum(lt.lanes * adders for lt, (_, adders) in zip(trace.layers, schedule))
     cycles = float(cycles_model.mean()) * cycles_scale
     out.update({"sops": sops, "reads": reads, "reads_per_sop": reads / sops if sops else 0.0,
                 "discarded_sops": sum(per["discarded_sops"]), "discarded_reads": sum(per["discarded_reads"]),

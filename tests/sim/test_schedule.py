@@ -39,6 +39,8 @@ def test_w1_reads_are_the_time_sequential_count(hybrid):
         assert out["sops_per_layer"][layer] == pytest.approx(res.sops[:, layer].mean())
         assert out["reads_per_layer"][layer] == pytest.approx(res.sops[:, layer].mean() / lt.n_out * words[layer])
     assert out["discarded_sops_per_layer"][0] >= 0 and out["update_steps_per_layer"] == [pytest.approx(res.step.mean())] * 2
+    head = sch.schedule_cost(trace.first(5), sch.schedule_of(2, 1, 1))
+    assert head["samples"] == 5 and head["sops_per_layer"][0] == pytest.approx(res.sops[:5, 0].mean())
 
 
 @pytest.mark.parametrize("window", [2, 4, 8])
@@ -113,8 +115,10 @@ def test_bad_schedules_are_refused(hybrid):
         sch.schedule_of(2, [1, 3])
     with pytest.raises(contract.ContractError, match="layer 0 adders"):
         sch.schedule_of(2, 2, 4)
-    with pytest.raises(ValueError, match="2 values for"):
+    with pytest.raises(ValueError, match="2 values for 3 layers"):
         sch.schedule_of(3, [1, 2])
+    assert sch.schedule_of(2, [2, 8], "full") == ((2, 2), (8, 8))
+    assert sch.schedule_of(2, 4, [1, "full"]) == ((4, 1), (4, 4))
     with pytest.raises(ValueError, match="1 layers, the network 2"):
         sch.schedule_cost(trace, [(1, 1)])
 
@@ -161,3 +165,10 @@ def test_schedule_cost_with_a_configuration(digits_hybrid_artifact):
         assert out["edp"] == pytest.approx(out["energy_per_inference_j"] * out["latency_s"])
     assert win["area_mm2"] > seq["area_mm2"]
     assert win["energy_breakdown_j"]["synapse_read"] < seq["energy_breakdown_j"]["synapse_read"]
+    # The modelled window storage is what the window engine's components report.
+    for schedule in (((8, 8), (8, 8)), ((4, 1), (2, 2)), ((1, 1), (8, 1)), ((2, 1), (1, 1))):
+        real, modelled = Config.from_artifact(digits_hybrid_artifact, schedule), config.with_schedule(schedule)
+        assert modelled.encoder_storage == real.encoder_storage, schedule
+        for built, model_layer in zip(real.layers, modelled.layers):
+            assert model_layer.storage == built.storage, schedule
+            assert model_layer.stored_bits() == built.stored_bits()
