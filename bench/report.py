@@ -3,7 +3,8 @@ except the published systems' rows, which are marked "published" with their sour
 
     python bench/report.py
 
-Reads glm.json, networks.json, softlif.json, cost.json, window.json, toolspeed.json, suite.json and, when
+Reads glm.json, networks.json, softlif.json, cost.json, window.json, toolspeed.json, suite.json,
+verification.json, faults.json, hwaware.json, search.json and, when
 present, synth.json (written by the synthesis flow: model, target, lut, ff, bram36, dsp,
 fmax_mhz, fits, us_per_inference). A missing file leaves its section saying so.
 """
@@ -184,6 +185,17 @@ def speed_section(glm, nets, soft, tools):
             lines.append(f"| softlif.json {e['dataset']} | {e['train_seconds']:.1f} | - | - | - |")
     for e in (tools or {}).get("entries", []):
         lines.append(f"| toolspeed.json {e['network']} | - | {e['golden_inferences_per_second']:,.0f} | - | {e['verilog_seconds']:.1f} |")
+    vs = (tools or {}).get("golden_vs_snntorch")
+    if vs:
+        one = vs.get("one_thread_inferences_per_cpu_second", {})
+        lines += ["", f"Golden model against snnTorch's float simulation of the same network ({vs['network']}, "
+                      f"batch {vs['batch']}, {vs['t_max']} steps, {vs['threads']} threads): golden "
+                      f"{vs['golden_inferences_per_second']:,.0f} inferences/s, snnTorch "
+                      f"{vs['snntorch_inferences_per_second']:,.0f} ({vs['golden_over_snntorch']:.2f}x); one thread, "
+                      f"per CPU second: {one.get('golden', float('nan')):,.0f} against "
+                      f"{one.get('snntorch', float('nan')):,.0f} ({one.get('golden_over_snntorch', float('nan')):.2f}x); "
+                      f"accuracy {vs['accuracy_golden']:.3f} golden, {vs['accuracy_snntorch_float']:.3f} snnTorch "
+                      f"(load average {vs['load_average_1min'][0]:.1f} on {vs['cpu_count']} cores)."]
     if tools and tools.get("raster"):
         r = tools["raster"]
         lines += ["", f"Spike raster of one inference ({r['network']}, test sample {r['sample']}, label {r['label']}, "
@@ -226,6 +238,44 @@ def published_section(glm, nets, cost, synth=None):
     return lines + [""]
 
 
+def included_section(title, name, render, picture=None):
+    """A stage's own markdown (its script's ``markdown``), headings demoted under ``title``."""
+    doc = load(name)
+    if doc is None:
+        return [f"## {title}", "", f"`results/{name}` not written yet (its bench stage has not run).", ""]
+    text = render(doc)
+    body = text.splitlines() if isinstance(text, str) else list(text)
+    body = [("#" + line) if line.startswith("#") else line for line in body]
+    if body and body[0].lstrip("#").strip() and body[0].startswith("##"):
+        body = body[1:]              # the script's own title: replaced by ``title``
+    return [f"## {title}", ""] + body + ([f"", f"![{title}](results/{picture})"] if picture else []) + [""]
+
+
+def search_section(search):
+    lines = ["## Architecture search (`make bench-search`)", ""]
+    if not search:
+        return lines + ["`results/search.json` not written yet (run `make bench-search`).", ""]
+    pts = search["points"]
+    pareto = [p for p in pts if p.get("pareto")]
+    lines += [f"`{search['command']}`: {search['trials']} trials, {len(pts)} evaluated points, "
+              f"{len(pareto)} on the Pareto front, {search['seconds'] / 60:.0f} min on this machine. "
+              "Cycles: RTL-measured for confirmed points, otherwise the cycle model scaled by the calibration "
+              "(column `cycles from`); Fmax: nextpnr for confirmed points.", "",
+              "| data set | target | layers | lanes | schedule | memory | golden acc. | cycles | cycles from | Fmax MHz "
+              "| us/inference | LUT | fits | EDP (J s) | RTL mismatches |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for p in sorted(pareto, key=lambda p: -p["accuracy_golden"]):
+        def f(v, fmt):
+            return "-" if v is None else format(v, fmt)
+        lines.append(f"| {p['dataset']} | {p['target']} | {' '.join(p['layers'])} | {p['lanes']} | {p['schedule']} "
+                     f"| {p['memory']} | {p['accuracy_golden']:.3f} | {f(p['cycles_mean'], '.0f')} "
+                     f"| {p['cycles_source']} | {f(p['fmax_mhz'], '.1f')} | {f(p['us_per_inference'], '.2f')} "
+                     f"| {f(p['lut'], 'd')} | {p['fits']} | {f(p['edp'], '.3g')} | {f(p['rtl_mismatches'], 'd')} |")
+    for png in sorted(RESULTS.glob("search_*_pareto_*.png")):
+        lines += ["", f"![{png.stem}](results/{png.name})"]
+    return lines + [""]
+
+
 def suite_section(suite):
     if not suite:
         return []
@@ -239,9 +289,14 @@ def suite_section(suite):
 def main(argv=None):
     glm, nets, soft = load("glm.json"), load("networks.json"), load("softlif.json")
     cost, tools, synth, suite = load("cost.json"), load("toolspeed.json"), load("synth.json"), load("suite.json")
-    window = load("window.json")
+    window, search = load("window.json"), load("search.json")
     sources = [n for n in ("glm.json", "networks.json", "softlif.json", "cost.json", "window.json", "toolspeed.json",
-                           "synth.json", "suite.json") if (RESULTS / n).exists()]
+                           "synth.json", "suite.json", "verification.json", "faults.json", "hwaware.json", "search.json")
+               if (RESULTS / n).exists()]
+    sys.path.insert(0, str(HERE))
+    import faults
+    import hwaware
+    import verification
     lines = ["# Benchmark results", "",
              "Generated by `python bench/report.py` (run last by `make bench` / `make bench-quick`) from "
              + ", ".join(f"`results/{n}`" for n in sources) + "; every figure is read from those files, written by "
@@ -254,6 +309,10 @@ def main(argv=None):
     lines += cost_section(cost)
     lines += window_section(window)
     lines += speed_section(glm, nets, soft, tools)
+    lines += included_section("Every test sample in RTL (verification)", "verification.json", verification.markdown)
+    lines += included_section("STT-RAM write errors", "faults.json", faults.markdown, "faults.png")
+    lines += included_section("Hardware-aware training", "hwaware.json", hwaware.markdown, "hwaware.png")
+    lines += search_section(search)
     lines += published_section(glm, nets, cost, synth)
     from spinaps.toolchain import atomic_write_text
     atomic_write_text(HERE / "RESULTS.md", "\n".join(lines))

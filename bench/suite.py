@@ -1,11 +1,12 @@
 """Every benchmark in one command, then bench/RESULTS.md regenerated from all the JSON files.
 
-    python bench/suite.py            # `make bench`: every data set and network (about 30 min on 2 cores)
+    python bench/suite.py            # `make bench`: every data set and network (2-3 hours on 2 cores)
     python bench/suite.py --quick    # `make bench-quick`: digits only, small RTL subsets (within 5 min)
 
 Stages, each its own script (each also runs alone): bench/run.py (GLM first-to-spike),
 bench/networks.py (hidden LIF layers), bench/softlif.py (soft-LIF conversion), bench/cost.py
-(STT-RAM vs SRAM cost model over the artifacts the stages before built), bench/toolspeed.py
+(STT-RAM vs SRAM cost model over the artifacts the stages before built), bench/window.py (SpikeX
+window schedules: EDP against the time-sequential engine), bench/toolspeed.py
 (Verilog generation time, golden inferences/s, spike raster), bench/verification.py (every
 test sample of every network in RTL on Verilator, the soak), bench/faults.py (STT-RAM write
 errors), bench/hwaware.py (hardware-aware training: accuracy against estimated and RTL-measured
