@@ -1,7 +1,7 @@
 """The accelerator top: sample stream in, encoder -> layers -> decision unit, result out."""
 
 import numpy as np
-from amaranth.hdl import Module, ResetInserter, Signal
+from amaranth.hdl import Module, Mux, ResetInserter, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 

@@ -180,7 +180,7 @@ class EventEncoder(wiring.Component):
         m.d.comb += [
             ev.valid.eq(~m_empty | eos_pending),
             ev.payload.eos.eq(m_empty),
-            ev.payload.index.eq(base + lowest),
+            ev.payload.index.eq(self._group_index(base, lowest)),
             ev.payload.hist.eq(hist_lowest),
         ]
         fire = Signal()
@@ -278,3 +278,13 @@ class EventEncoder(wiring.Component):
                 mask.eq(0), m_empty.eq(1), m_single.eq(0), eos_pending.eq(0), self.loaded.eq(0),
             ]
         return m
+
+    def _group_index(self, base, lane):
+        """Input index of ``lane`` in the group starting at ``base`` (a multiple of the lanes).
+        With a power-of-two lane count the sum is a concatenation: no adder after the emitter's
+        lowest-one carry chain, on the path into layer 0's event register (iCE40, nextpnr)."""
+        G = self.lanes
+        if G & (G - 1):
+            return base + lane
+        lg = (G - 1).bit_length()
+        return Cat(lane[:lg], base[lg:]) if lg else base

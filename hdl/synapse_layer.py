@@ -183,7 +183,12 @@ class SynapseLayer(wiring.Component):
         cur_traces = Signal(cbits * K * C * A)
         cur_pending = Signal(K)
         cur_word = Signal(range(max(2, Qn)))
-        update_busy = Signal()
+        # The neuron update is busy from the cycle after an end-of-step is accepted until its
+        # last word: ``busy_q`` is set from the registered ``cur_valid & cur_eos`` (true exactly
+        # the cycle after) and ``update_busy`` ORs that cycle in. Same cycles as setting it on
+        # acceptance, but the acceptance decision (``finishing`` -> ``events.ready``) no longer
+        # drives this flip-flop's enable: that was the UP5K's longest path (nextpnr, 48 MHz).
+        busy_q, update_busy = Signal(), Signal()
 
         def lowest_of(vec, n, name):
             low = Signal(range(max(2, n)), name=name)
@@ -311,10 +316,13 @@ class SynapseLayer(wiring.Component):
                                   "sops_inc" if Wn == 1 else f"sops_inc{p}") for p in range(Wn)]
         reads_inc = per_row_count([row_nonzero[kk] for kk in range(K)], Qn, "reads_inc")
         counters = LayerCounters(m, window=Wn, depth=self.count_depth)
+        m.d.comb += update_busy.eq(busy_q | (cur_valid & cur_eos))
+        with m.If(cur_valid & cur_eos):
+            m.d.sync += busy_q.eq(1)     # the update's clear (below) comes L + 2 cycles later at the earliest
         m.d.comb += events.ready.eq((~cur_valid | finishing) & ~(ev.eos & (update_busy | self.hold)))
         with m.If(events.valid & events.ready):
             with m.If(ev.eos):
-                m.d.sync += [cur_valid.eq(1), cur_eos.eq(1), update_busy.eq(1), self.steps.eq(self.steps + 1)]
+                m.d.sync += [cur_valid.eq(1), cur_eos.eq(1), self.steps.eq(self.steps + 1)]
                 counters.commit(self.steps)
             with m.Else():
                 m.d.sync += [
@@ -413,7 +421,7 @@ class SynapseLayer(wiring.Component):
             with m.If(done):
                 m.d.sync += updated.eq(updated + 1)
                 with m.If(last_slot):
-                    m.d.sync += update_busy.eq(0)
+                    m.d.sync += busy_q.eq(0)
                 with m.Else():
                     m.d.sync += [slot.eq(slot + 1), next_pending.eq(1)]
             sub_bits = bits_for(A)
@@ -422,7 +430,7 @@ class SynapseLayer(wiring.Component):
         else:
             m.d.comb += start.eq(out_eos)
             with m.If(done):
-                m.d.sync += update_busy.eq(0)
+                m.d.sync += busy_q.eq(0)
             chunk_of, sub_of = 0, 0
 
         def step_sums(addr):
