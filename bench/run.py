@@ -97,17 +97,20 @@ def markdown(entries, command, env):
     return "\n".join(lines)
 
 
+#: (data set, weight bits, RTL samples, synapse memories) of `make bench`; bench/verification.py
+#: verifies the same networks.
+CASES = [("digits", 4, 200, ("sram", "sttram")), ("digits", 2, 200, ("sram",)), ("digits", 1, 200, ("sram",)),
+         ("mnist5k", 4, 0, ()), ("mnist5k", 1, 0, ())]
+QUICK_CASES = [("digits", 4, 100, ("sram",))]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="digits k=4 only, 100 RTL samples")
     p.add_argument("--build", default="build/bench")
     args = p.parse_args(argv)
     build = Path(args.build)
-    if args.quick:
-        cases = [("digits", 4, 100, ("sram",))]
-    else:
-        cases = [("digits", 4, 200, ("sram", "sttram")), ("digits", 2, 200, ("sram",)), ("digits", 1, 200, ("sram",)),
-                 ("mnist5k", 4, 0, ()), ("mnist5k", 1, 0, ())]
+    cases = QUICK_CASES if args.quick else CASES
     entries = []
     for dataset, k, n, mems in tqdm(cases, desc="bench", unit="case"):
         entries.append(run_case(dataset, k, n, build, mems))

@@ -30,8 +30,6 @@ STALL = 0.2
 ICARUS_SAMPLES = 20                  # the Icarus comparison subset per network
 QUICK_SAMPLES = 60                   # --quick: digits subsets
 SOAK_INFERENCES = 10_000
-#: bench/run.py's full cases (dataset, weight bits); its list lives inside its main().
-GLM_CASES = [("digits", 4), ("digits", 2), ("digits", 1), ("mnist5k", 4), ("mnist5k", 1)]
 
 
 @dataclass
@@ -46,10 +44,11 @@ class Network:
 def networks(quick=False):
     """The benchmark networks, in the order the other stages build them."""
     import networks as stage_networks
+    import run as stage_run
     import softlif as stage_softlif
 
     out = []
-    for dataset, k in GLM_CASES:
+    for dataset, k, *_ in stage_run.CASES:
         path = ROOT / "build" / "bench" / f"{dataset}_k{k}.npz"
         out.append(Network(f"{dataset}_k{k}", dataset, "GLM", path, lambda d=dataset, k=k, p=path: _train_glm(d, k, p)))
     for dataset, config, _ in stage_networks.CASES:
