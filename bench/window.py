@@ -101,13 +101,15 @@ def rtl_run(artifact, n, build_dir, schedule=None):
     done = Path(build_dir) / "window_rtl.json"
     if done.exists():
         kept = json.loads(done.read_text())
-        if kept.get("rtl_samples") == n and kept.get("artifact_sha256") == _sha256(artifact.path):
+        if (kept.get("rtl_samples") == n and kept.get("artifact_sha256") == _sha256(artifact.path)
+                and kept.get("hdl_sha256") == _hdl_sha256()):
             return kept
     t0 = time.perf_counter()
     run, cmp, _ = rtl_check(artifact, n, build_dir=build_dir, **options)
     out = {"rtl_samples": len(run.results), "rtl_mismatches": len(cmp.mismatches),
            "cycles": float(sum(r["cycles"] for r in run.results) / len(run.results)),
-           "seconds": time.perf_counter() - t0, "artifact_sha256": _sha256(artifact.path)}
+           "seconds": time.perf_counter() - t0, "artifact_sha256": _sha256(artifact.path),
+           "hdl_sha256": _hdl_sha256()}
     if all("reads" in r for r in run.results):
         out["reads_per_layer"] = [float(sum(r["reads"][l] for r in run.results) / len(run.results))
                                   for l in range(len(run.results[0]["reads"]))]
@@ -118,6 +120,18 @@ def rtl_run(artifact, n, build_dir, schedule=None):
 def _sha256(path):
     import hashlib
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _hdl_sha256():
+    """Of the gateware's sources: a kept RTL run is stale once the RTL changes."""
+    import hashlib
+
+    import spinaps.hdl
+
+    h = hashlib.sha256()
+    for path in sorted(Path(spinaps.hdl.__file__).parent.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def schedules(n_layers):

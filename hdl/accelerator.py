@@ -18,7 +18,7 @@ from .spike_count import SpikeCount
 from .spike_events import SpikeEvents
 from .synapse_layer import synapse_words
 from .synapse_memory import make_synapse_memory
-from .window_events import WindowCollector, WindowEvents
+from .window_events import WindowEvents
 
 __all__ = ["Accelerator", "DECISION_UNITS"]
 
@@ -43,12 +43,13 @@ def _potential_bits(lp):
     return lp.u_bits if _LAYER_CLASSES[lp.kind] is GlmLayer else lp.v_bits
 
 
-def _encoder(model, tau):
+def _encoder(model, tau, words_out=False):
     """The encoder component of ``model.encoder_type`` (docs/semantics.md 3): both have the
-    same ports and emit layer 0's events the same way."""
+    same ports and emit layer 0's events the same way (``words_out``: its groups' spikes for
+    window events, which keep the history, so ``tau`` is 1)."""
     kind = contract.check_choice("encoder_type", model.encoder_type, contract.ENCODER_TYPES)
-    common = dict(n_inputs=model.n_in, lanes=int(model.encoder_lanes), tau=tau, t_max=model.t_max,
-                  frames=model.frames)
+    common = dict(n_inputs=model.n_in, lanes=int(model.encoder_lanes), tau=1 if words_out else tau,
+                  t_max=model.t_max, frames=model.frames, words_out=words_out)
     if contract.encoder_draws(kind):
         return BernoulliEncoder(base_seeds=[int(s) for s in model.encoder_base_seeds], **common)
     return DeterministicEncoder(**common)
@@ -112,9 +113,8 @@ class Accelerator(wiring.Component):
         steps per window (``contract.WINDOWS``; 1, the default, is the time-sequential
         engine) and ``adders`` temporal adders per lane (1..window). Hardware parameters,
         not artifact fields: they change cycles and reads, never a spike. A layer with
-        ``window > 1`` gets its events from a :class:`~spinaps.hdl.window_events.WindowCollector`
-        (layer 0, behind the encoder) or a :class:`~spinaps.hdl.window_events.WindowEvents`
-        link. With any window above 1, a layer may end its window only while it starts no
+        ``window > 1`` gets its events from a :class:`~spinaps.hdl.window_events.WindowEvents`
+        (layer 0: fed by the encoder a group per cycle; later layers: by the layer before). With any window above 1, a layer may end its window only while it starts no
         later than the end of the block of the largest window from it to the output that
         holds the decision unit's next undecided step (no deadlock, counters exact).
     """
@@ -135,8 +135,11 @@ class Accelerator(wiring.Component):
         self.schedule = schedule_of(window, adders, len(layers))
         windows = [w for w, _ in self.schedule]
         self.sequential = max(windows) == 1
-        self.encoder = _encoder(model, _layer_tau(layers[0]))
-        self.collector = (WindowCollector(n=model.n_in, tau=_layer_tau(layers[0]), window=windows[0], t_max=model.t_max)
+        self.encoder = _encoder(model, _layer_tau(layers[0]), words_out=windows[0] > 1)
+        # Window mode on layer 0: the encoder gives a group of spikes per cycle and the window
+        # events (two banks: the encoder works on the next window meanwhile) make the events.
+        self.collector = (WindowEvents(n=model.n_in, lanes=int(model.encoder_lanes), tau=_layer_tau(layers[0]),
+                                       window=windows[0], t_max=model.t_max, overlap=True)
                           if windows[0] > 1 else None)
         # How far each layer may run ahead of the decision unit, in steps (see elaborate).
         self.lookahead = [max(windows[index:]) for index in range(len(layers))]
@@ -152,9 +155,9 @@ class Accelerator(wiring.Component):
                                                        count_depth=2 if self.sequential else self.lookahead[index]))
             if index:
                 prev = layers[index - 1]
-                common = dict(n=prev.n_out, lanes=prev.lanes, u_bits=_potential_bits(prev), tau=_layer_tau(lp),
-                              t_max=model.t_max)
-                self.links.append(SpikeEvents(**common) if w == 1 else WindowEvents(window=w, **common))
+                common = dict(n=prev.n_out, lanes=prev.lanes, tau=_layer_tau(lp), t_max=model.t_max)
+                self.links.append(SpikeEvents(u_bits=_potential_bits(prev), **common) if w == 1
+                                  else WindowEvents(window=w, **common))
         self.output_layer = self.layers[-1]
         out = layers[-1]
         self.decision = DECISION_UNITS[model.decision](n_out=out.n_out, lanes=out.lanes,
@@ -202,8 +205,9 @@ class Accelerator(wiring.Component):
         as :attr:`BernoulliEncoder.storage <spinaps.hdl.encoder.BernoulliEncoder.storage>` or
         :attr:`DeterministicEncoder.storage
         <spinaps.hdl.deterministic_encoder.DeterministicEncoder.storage>`; with a window on
-        layer 0, also its :attr:`WindowCollector.storage
-        <spinaps.hdl.window_events.WindowCollector.storage>` (names ``window_*``)."""
+        layer 0, also its :attr:`WindowEvents.storage
+        <spinaps.hdl.window_events.WindowEvents.storage>` (names ``window_*``; the encoder then
+        keeps no history)."""
         out = dict(self.encoder.storage)
         if self.collector is not None:
             out.update(self.collector.storage)
@@ -261,7 +265,12 @@ class Accelerator(wiring.Component):
             m.d.sync += [dec_steps.eq(dec_steps_p1), dec_steps_p1.eq(dec_steps_p1 + 1)]
         with m.If(core_rst):
             m.d.sync += [dec_steps.eq(0), dec_steps_p1.eq(1)]
-        if self.sequential:
+        if self.model.decision not in contract.EARLY_EXIT_DECISIONS:
+            # Every step runs (docs/semantics.md 6.2, 6.3): the decision is at t_max and the
+            # counters are the totals, so no layer need wait for the decision unit; the links'
+            # flow control alone paces them.
+            ahead = [0] * len(self.layers)
+        elif self.sequential:
             # `layer.steps > dec_steps` as a register (the compare straight into the layers'
             # enables was the UP5K's longest path, nextpnr), computed with the decision unit's
             # next count (two compares of registers, no adder), so it is exact in every cycle but
@@ -277,7 +286,7 @@ class Accelerator(wiring.Component):
         if self.collector is None:
             wiring.connect(m, enc.events, self.layers[0].events)
         else:
-            wiring.connect(m, enc.events, self.collector.steps_in)
+            wiring.connect(m, enc.words, self.collector.words)
             wiring.connect(m, self.collector.events, self.layers[0].events)
         for index, layer in enumerate(self.layers):
             link_busy = self.links[index].busy if index < len(self.links) else 0
@@ -290,7 +299,13 @@ class Accelerator(wiring.Component):
             m.d.comb += layer.decision_step.eq(dec.step)
         for index, link in enumerate(self.links):
             up, down = self.layers[index], self.layers[index + 1]
-            m.d.comb += [link.neurons.valid.eq(up.neurons.valid), link.neurons.payload.eq(up.neurons.payload)]
+            if isinstance(link, SpikeEvents):
+                m.d.comb += [link.neurons.valid.eq(up.neurons.valid), link.neurons.payload.eq(up.neurons.payload)]
+            else:
+                # The producer never sends while the link is busy (hold and pause above).
+                w = up.neurons.payload
+                m.d.comb += [link.words.valid.eq(up.neurons.valid), link.words.payload.word.eq(w.word),
+                             link.words.payload.last.eq(w.last), link.words.payload.spikes.eq(w.spikes)]
             wiring.connect(m, link.events, down.events)
         for index, layer in enumerate(self.layers):
             probe, valid = self.probe(index)

@@ -52,10 +52,12 @@ class DeterministicEncoder(EventEncoder):
     frames : int
         Frames of ``n_inputs`` intensities per sample (``contract.RANGES["frames"]``; time
         series: one per step; the accumulators carry over from frame to frame).
+    words_out : bool
+        Window mode: each group's spikes as a ``words`` beat (:class:`EventEncoder`).
     """
 
-    def __init__(self, *, n_inputs, lanes, tau, t_max, frames=1):
-        super().__init__(n_inputs=n_inputs, lanes=lanes, tau=tau, t_max=t_max, frames=frames)
+    def __init__(self, *, n_inputs, lanes, tau, t_max, frames=1, words_out=False):
+        super().__init__(n_inputs=n_inputs, lanes=lanes, tau=tau, t_max=t_max, frames=frames, words_out=words_out)
         self._acc_next = []
 
     @property

@@ -44,10 +44,12 @@ class BernoulliEncoder(EventEncoder):
         series: one per step).
     base_seeds : list of int
         One 32-bit generator seed per lane (docs/semantics.md section 2).
+    words_out : bool
+        Window mode: each group's spikes as a ``words`` beat (:class:`EventEncoder`).
     """
 
-    def __init__(self, *, n_inputs, lanes, tau, t_max, base_seeds, frames=1):
-        super().__init__(n_inputs=n_inputs, lanes=lanes, tau=tau, t_max=t_max, frames=frames)
+    def __init__(self, *, n_inputs, lanes, tau, t_max, base_seeds, frames=1, words_out=False):
+        super().__init__(n_inputs=n_inputs, lanes=lanes, tau=tau, t_max=t_max, frames=frames, words_out=words_out)
         if len(base_seeds) != lanes:
             raise ValueError(f"base_seeds has {len(base_seeds)} entries; need one per lane ({lanes})")
         self._bank = XorshiftBank(base_seeds)

@@ -9,7 +9,7 @@ from amaranth.lib.wiring import In, Out
 
 from spinaps import contract
 
-from .layouts import event_layout
+from .layouts import event_layout, spike_word_layout
 from .priority import any_of, lowest_one, one_of
 
 __all__ = ["EventEncoder"]
@@ -36,6 +36,12 @@ class EventEncoder(wiring.Component):
     pipeline and the subclass's state (:meth:`_on_take` runs once per group taken), so
     nothing is lost or computed twice.
 
+    With ``words_out`` (window mode, docs/semantics.md 8.1) there is no emitter: ``words``
+    gives each group's spikes as one word per cycle (``word`` = group, ``last`` on a step's
+    last group) to a :class:`~spinaps.hdl.window_events.WindowEvents`, so a step costs
+    ``groups`` cycles whatever its spikes; the input history is the window events' (``tau``
+    must be 1).
+
     Subclasses provide :meth:`_elaborate_lanes`, :meth:`_lane_spike`, :meth:`_fetch`,
     :meth:`_on_take`, :meth:`_start` and add their state to :attr:`storage`.
 
@@ -52,9 +58,11 @@ class EventEncoder(wiring.Component):
     frames : int
         Frames of ``n_inputs`` intensities per sample (``contract.RANGES["frames"]``; time
         series: one per step).
+    words_out : bool
+        Give the groups' spikes as words (``words``) instead of events (``events``).
     """
 
-    def __init__(self, *, n_inputs, lanes, tau, t_max, frames=1):
+    def __init__(self, *, n_inputs, lanes, tau, t_max, frames=1, words_out=False):
         contract.check("n_inputs", n_inputs)
         contract.check_encoder_lanes(n_inputs, lanes, field="lanes")
         contract.check("tau", tau)
@@ -62,12 +70,17 @@ class EventEncoder(wiring.Component):
         contract.check("frames", frames)
         self.n_inputs, self.lanes, self.tau, self.t_max, self.frames = n_inputs, lanes, tau, t_max, frames
         self.groups = contract.groups(n_inputs, lanes)
+        if words_out and tau != 1:
+            raise ValueError(f"tau = {tau}: an encoder that gives words keeps no history (tau must be 1)")
+        self.words_out = words_out
+        out = (("words", Out(stream.Signature(spike_word_layout(lanes, self.groups)))) if words_out else
+               ("events", Out(stream.Signature(event_layout(n_inputs, tau)))))
         super().__init__({
             "sample": In(stream.Signature(8)),
             "loaded": Out(1),
             "seed": In(contract.SEED_BITS),
             "start": In(1),
-            "events": Out(stream.Signature(event_layout(n_inputs, tau))),
+            out[0]: out[1],
             "running": Out(1),
         })
 
@@ -162,38 +175,44 @@ class EventEncoder(wiring.Component):
         s2_base = Signal(range(Q * G))
         s2_last = Signal()                        # the last group of a step
 
-        # --- emitter: active lanes of the last loaded group --------------------------------
-        mask = Signal(G)
-        hist = Signal(G * tau)
-        base = Signal(range(Q * G))
-        eos_pending = Signal()
+        s2_group = Signal(range(Q))               # (words_out) the group in s2
+        if self.words_out:
+            # Window mode: the group's spikes leave as one word; s2 is free when it is taken.
+            emitter_free = Signal()
+            m.d.comb += emitter_free.eq(self.words.ready)
+        else:
+            # --- emitter: active lanes of the last loaded group --------------------------------
+            mask = Signal(G)
+            hist = Signal(G * tau)
+            base = Signal(range(Q * G))
+            eos_pending = Signal()
 
-        # The lowest active lane in logarithmic depth (an if-chain would be G muxes deep).
-        first, lowest, hist_lowest = lowest_one(m, [mask[g] for g in range(G)],
-                                                [hist[g * tau:(g + 1) * tau] for g in range(G)], name="active")
-        # `m_empty` (mask == 0) and `m_single` (one bit set) are kept in registers next to
-        # `mask`: whether the emitter is free decides `take`, which enables the spike source
-        # and the whole fetch stage, so it must not wait for the lowest-one carry chain.
-        m_empty = Signal(init=1)
-        m_single = Signal()
-        ev = self.events
-        m.d.comb += [
-            ev.valid.eq(~m_empty | eos_pending),
-            ev.payload.eos.eq(m_empty),
-            ev.payload.index.eq(self._group_index(base, lowest)),
-            ev.payload.hist.eq(hist_lowest),
-        ]
-        fire = Signal()
-        m.d.comb += fire.eq(ev.valid & ev.ready)
-        # Free when the mask is empty after this cycle and no end-of-step beat is left.
-        emitter_free = Signal()
-        m.d.comb += emitter_free.eq(m_empty & (~eos_pending | fire) | m_single & fire & ~eos_pending)
-        with m.If(fire & ~m_empty):
-            mask_after = mask & ~first
-            m.d.sync += [mask.eq(mask_after), m_empty.eq(m_single),
-                         m_single.eq(one_of([mask_after[g] for g in range(G)]))]
-        with m.If(fire & m_empty):
-            m.d.sync += eos_pending.eq(0)
+            # The lowest active lane in logarithmic depth (an if-chain would be G muxes deep).
+            first, lowest, hist_lowest = lowest_one(m, [mask[g] for g in range(G)],
+                                                    [hist[g * tau:(g + 1) * tau] for g in range(G)], name="active")
+            # `m_empty` (mask == 0) and `m_single` (one bit set) are kept in registers next to
+            # `mask`: whether the emitter is free decides `take`, which enables the spike source
+            # and the whole fetch stage, so it must not wait for the lowest-one carry chain.
+            m_empty = Signal(init=1)
+            m_single = Signal()
+            ev = self.events
+            m.d.comb += [
+                ev.valid.eq(~m_empty | eos_pending),
+                ev.payload.eos.eq(m_empty),
+                ev.payload.index.eq(self._group_index(base, lowest)),
+                ev.payload.hist.eq(hist_lowest),
+            ]
+            fire = Signal()
+            m.d.comb += fire.eq(ev.valid & ev.ready)
+            # Free when the mask is empty after this cycle and no end-of-step beat is left.
+            emitter_free = Signal()
+            m.d.comb += emitter_free.eq(m_empty & (~eos_pending | fire) | m_single & fire & ~eos_pending)
+            with m.If(fire & ~m_empty):
+                mask_after = mask & ~first
+                m.d.sync += [mask.eq(mask_after), m_empty.eq(m_single),
+                             m_single.eq(one_of([mask_after[g] for g in range(G)]))]
+            with m.If(fire & m_empty):
+                m.d.sync += eos_pending.eq(0)
 
         # --- load a group into the emitter ---------------------------------------------------
         # Per-lane signals rather than slices of one vector, for simulation speed: a
@@ -204,6 +223,7 @@ class EventEncoder(wiring.Component):
         new_hist = []
         active = []
         s2_load = []                              # (s2 register, its s1 value)
+        s2_spikes = []
         hist_write = []                           # the tau-1 newest bits, back to the history
         first_step = step == 1
         for g in range(G):
@@ -212,6 +232,7 @@ class EventEncoder(wiring.Component):
             m.d.comb += spike.eq(self._lane_spike(m, g, byte, first_step) & ((s1_base + g) < self.n_inputs))
             s2_spike = Signal(name=f"s2_spike{g}")
             s2_load.append((s2_spike, spike))
+            s2_spikes.append(s2_spike)
             h = Signal(tau, name=f"new_hist{g}")
             if tau > 1:
                 past = Signal(tau - 1, name=f"past{g}")
@@ -227,6 +248,10 @@ class EventEncoder(wiring.Component):
             new_hist.append(h)
             active.append(a)
 
+        if self.words_out:
+            wo = self.words
+            m.d.comb += [wo.valid.eq(s2_valid), wo.payload.word.eq(s2_group), wo.payload.last.eq(s2_last),
+                         wo.payload.spikes.eq(Cat(*s2_spikes))]
         take2 = Signal()                          # s2 -> emitter
         m.d.comb += take2.eq(s2_valid & emitter_free)
         take = Signal()                           # s1 -> s2: decide, fetch the next group
@@ -245,16 +270,16 @@ class EventEncoder(wiring.Component):
             ]
         self._fetch(m, take, s1_group, next_group)
         with m.If(take2):
-            m.d.sync += [
-                mask.eq(Cat(*active)), m_empty.eq(~any_of(active)), m_single.eq(one_of(active)),
-                hist.eq(Cat(*new_hist)), base.eq(s2_base), s2_valid.eq(0),
-            ]
-            with m.If(s2_last):
-                m.d.sync += eos_pending.eq(1)
+            m.d.sync += s2_valid.eq(0)
+            if not self.words_out:
+                m.d.sync += [mask.eq(Cat(*active)), m_empty.eq(~any_of(active)), m_single.eq(one_of(active)),
+                             hist.eq(Cat(*new_hist)), base.eq(s2_base)]
+                with m.If(s2_last):
+                    m.d.sync += eos_pending.eq(1)
         with m.If(take):
             self._on_take(m)
             m.d.sync += [
-                s2_valid.eq(1), s2_base.eq(s1_base), s2_last.eq(last_group),
+                s2_valid.eq(1), s2_base.eq(s1_base), s2_last.eq(last_group), s2_group.eq(s1_group),
                 s1_group.eq(next_group), s1_base.eq(Mux(last_group, 0, s1_base + G)),
                 s1_valid.eq(more),
             ]
@@ -274,9 +299,10 @@ class EventEncoder(wiring.Component):
                 m.d.comb += [hrd.addr.eq(0), hrd.en.eq(1)]
             m.d.sync += [
                 running.eq(1), s1_valid.eq(1), s1_group.eq(0), s1_base.eq(0), step.eq(1), frame_base.eq(0),
-                s2_valid.eq(0),
-                mask.eq(0), m_empty.eq(1), m_single.eq(0), eos_pending.eq(0), self.loaded.eq(0),
+                s2_valid.eq(0), self.loaded.eq(0),
             ]
+            if not self.words_out:
+                m.d.sync += [mask.eq(0), m_empty.eq(1), m_single.eq(0), eos_pending.eq(0)]
         return m
 
     def _group_index(self, base, lane):

@@ -7,7 +7,7 @@ back, from the layout itself, so no tier re-derives bit offsets by hand.
 from amaranth.hdl import Shape
 from amaranth.lib import data
 
-__all__ = ["bits_for", "event_layout", "neuron_word_layout", "result_layout", "probe_layout",
+__all__ = ["bits_for", "event_layout", "spike_word_layout", "neuron_word_layout", "result_layout", "probe_layout",
            "pack", "unpack"]
 
 
@@ -25,6 +25,17 @@ def event_layout(n_inputs, tau):
         "index": bits_for(n_inputs),  # input index (ignored when eos)
         "hist": tau,                  # bit l = spike at lag l (lag 0 = this step)
         "eos": 1,                     # end of the current time step
+    })
+
+
+def spike_word_layout(lanes, n_words):
+    """One word of a step's spikes (``lanes`` inputs or neurons), the input of the window
+    events (docs/semantics.md 8.1): the encoder's group of a step, or a layer's neuron word
+    without its potentials."""
+    return data.StructLayout({
+        "word": bits_for(n_words),
+        "last": 1,                    # last word of the step
+        "spikes": lanes,
     })
 
 

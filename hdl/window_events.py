@@ -1,209 +1,210 @@
-"""Window-mode event streams (docs/semantics.md 8.1): one event per input active in a window
-of W steps, with its activity tags and the history bits before the window, then an
-end-of-window marker.
-
-:class:`WindowCollector` makes them from a per-step event stream (the encoder's), and
-:class:`WindowEvents` from a layer's neuron words (the link between two layers). Both keep
-the window's tags in one set of registers while the previous window's events are emitted
-from another, so the producer keeps working during the emission.
+"""Window-mode events (docs/semantics.md 8.1): one event per input active in a window of W
+steps, with its activity tags and the history bits before the window, then an end-of-window
+marker, made from the words of spikes a producer gives step after step (the encoder's
+groups, or a layer's neuron words).
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
-from amaranth.lib import stream, wiring
+from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from spinaps import contract
 
-from .layouts import bits_for, event_layout, neuron_word_layout
+from .layouts import bits_for, event_layout, spike_word_layout
 from .priority import lowest_one
 
-__all__ = ["WindowCollector", "WindowEvents"]
+__all__ = ["WindowEvents", "window_storage"]
 
 
-class _WindowEmitter(wiring.Component):
-    """What both share: the parameters, the storage and the emitter of a window's events.
+def window_storage(n, lanes, window, tau, banks):
+    """Storage of :class:`WindowEvents` (``{name: (kind, bits)}``, as the layers' ``storage``),
+    a function of its parameters so the cost model (sim/cost.py) asks the same rule:
 
-    An event's ``hist`` has ``window + tau - 1`` bits: bit ``l`` is the input's spike ``l``
-    steps before the window's last step (the W activity tags: step ``p`` of the window,
-    counting from 0, is bit ``W - 1 - p``), then the ``tau - 1`` spikes before the window (a
-    GLM consumer's history, section 4). The window of a short last window (``t_max`` not a
-    multiple of W) has zeros for its missing steps.
+    * ``window_tags``: the activity tags, ``banks`` sets of ``W`` LUT memories (one per step
+      of the window) of ``ceil(n / lanes)`` words of ``lanes`` bits, asynchronous read;
+    * ``window_active`` (the inputs active so far in the window being collected) and
+      ``window_mask`` (those still to emit), one flip-flop per input each;
+    * with ``tau > 1``: ``window_history``, the ``tau - 1`` spikes before the window, one LUT
+      memory of the same words of ``lanes * (tau - 1)`` bits, and ``window_history_nz``
+      (that history is non-zero), one flip-flop per input.
+    """
+    words = contract.words(n, lanes)
+    out = {"window_tags": ("lutram", banks * window * words * lanes), "window_active": ("ff", n),
+           "window_mask": ("ff", n)}
+    if tau > 1:
+        out["window_history"] = ("lutram", words * lanes * (tau - 1))
+        out["window_history_nz"] = ("ff", n)
+    return out
+
+
+class WindowEvents(wiring.Component):
+    """Collects a window's spikes word by word and emits the window's events.
+
+    Input: ``words``, every word of every step in order (``word`` 0 .. ``ceil(n/lanes) - 1``,
+    ``last`` on a step's last word; lane ``g`` of word ``q`` is input ``q * lanes + g``, lanes
+    past ``n`` are ignored). The steps are counted here, from 1 after reset. Output: after
+    the last word of a window's last step (step ``t`` with ``t % W == 0`` or ``t = t_max``),
+    one ``events`` beat per input whose ``hist`` is non-zero, ascending index, then one beat
+    with ``eos`` set. An event's ``hist`` has ``W + tau - 1`` bits: bit ``l`` is the input's
+    spike ``l`` steps before the window's last step (the W activity tags: step ``p`` of the
+    window, counting from 0, is bit ``W - 1 - p``; a short last window has zeros for its
+    missing steps), then the ``tau - 1`` spikes before the window (a GLM consumer's history,
+    section 4).
+
+    The tags are written into one LUT memory per step of the window (a word per write, no
+    read-modify-write); a flip-flop per input keeps whether it was active, which is all the
+    emitter's priority selection needs; the emitter reads the selected input's tags from the
+    memories. The history before the window is kept per input in a LUT memory, rewritten as
+    each input is emitted (an input that is not emitted has no spike in the window and none
+    before it, so its next history is zero, which a flag per input records).
+
+    Latency: the first event leaves the cycle after the window's last word is taken.
+    Backpressure: ``events`` is valid/ready. With ``overlap`` (two banks of tag memories: the
+    encoder keeps making the next window's groups while a window is emitted) ``words`` takes
+    every word except a window's last one while the previous window is being emitted.
+    Without it (one bank: a layer's link) ``words.ready`` is low while a window is being
+    emitted, and the producer must not send then: ``busy`` is high while a window is being
+    emitted and in the cycle its last word arrives (connect it to the producing layer's
+    ``hold`` and ``pause``, which keep it from ending or updating another step).
+
+    Parameters
+    ----------
+    n, lanes : int
+        Inputs, and inputs per word (the encoder's lanes, or the producing layer's).
+    tau : int
+        History window of the consuming layer (1 for a LIF consumer).
+    window : int
+        The consuming layer's window (``contract.WINDOWS``).
+    t_max : int
+        Time steps per inference (the last window ends at ``t_max``).
+    overlap : bool
+        Two banks of tags, so the next window is collected while one is emitted.
     """
 
-    def __init__(self, *, n, tau, window, t_max, ports):
+    def __init__(self, *, n, lanes, tau, window, t_max, overlap=False):
+        contract.check("n_inputs", n, field="n")
+        if not 1 <= lanes <= n:
+            raise ValueError(f"lanes = {lanes}: a word holds 1..n = {n} inputs")
         contract.check("tau", tau)
         contract.check("t_max", t_max)
         contract.check_choice("window", window, contract.WINDOWS)
-        self.n, self.tau, self.window, self.t_max = n, tau, window, t_max
+        self.n, self.lanes, self.tau, self.window, self.t_max = n, lanes, tau, window, t_max
+        self.words_per_step = contract.words(n, lanes)
+        self.banks = 2 if overlap else 1
         self.hist_bits = window + tau - 1
-        ports = dict(ports)
-        ports["events"] = Out(stream.Signature(event_layout(n, self.hist_bits)))
-        ports["busy"] = Out(1)
-        super().__init__(ports)
+        super().__init__({
+            "words": In(stream.Signature(spike_word_layout(lanes, self.words_per_step))),
+            "events": Out(stream.Signature(event_layout(n, self.hist_bits))),
+            "busy": Out(1),
+        })
 
     @property
     def storage(self):
-        """Storage, ``{name: (kind, bits)}`` as the layers' ``storage``; all flip-flops, per
-        input: ``window_tags`` (W bits, the window being collected), ``window_history``
-        (``tau - 1`` bits before it; absent when ``tau = 1``), ``window_pending`` (1 bit) and
-        ``window_emit`` (``W + tau - 1`` bits: the window being emitted)."""
-        out = {"window_tags": ("ff", self.n * self.window), "window_pending": ("ff", self.n),
-               "window_emit": ("ff", self.n * self.hist_bits)}
-        if self.tau > 1:
-            out["window_history"] = ("ff", self.n * (self.tau - 1))
-        return out
+        """Storage, ``{name: (kind, bits)}``: :func:`window_storage`."""
+        return window_storage(self.n, self.lanes, self.window, self.tau, self.banks)
 
-    def _emitter(self, m, window_end, full):
-        """Emit the events of ``full`` (per input, the window's ``hist``) latched when
-        ``window_end`` is high; ``busy`` is high from then until the end-of-window beat is
-        taken. Returns the comb ``emitting`` flag (events or the marker still to go)."""
-        n = self.n
+    def elaborate(self, platform):
+        m = Module()
+        n, P, W, tau, Q = self.n, self.lanes, self.window, self.tau, self.words_per_step
+        i = self.words
+
+        # --- collection: step and slot counters, tags into the memories, the active flags ---
+        slot = Signal(range(max(2, W)))           # step of the window being collected
+        steps = Signal(range(self.t_max + 1))     # steps completed
+        bank = Signal()                           # bank being collected (overlap)
+        last_step = Signal()
+        m.d.comb += last_step.eq((slot == W - 1) | (steps == self.t_max - 1))
+        take = Signal()
+        window_end = Signal()
+        emitting = Signal()
+        closing = i.payload.last & last_step
+        m.d.comb += [
+            i.ready.eq(~(closing & emitting) if self.banks == 2 else ~emitting),
+            take.eq(i.valid & i.ready),
+            window_end.eq(take & closing),
+        ]
+        with m.If(take & i.payload.last):
+            m.d.sync += [steps.eq(steps + 1), slot.eq(slot + 1)]
+        with m.If(window_end):
+            m.d.sync += [slot.eq(0), bank.eq(~bank if self.banks == 2 else 0)]
+
+        tag_reads = []                            # [bank][slot] asynchronous read ports
+        for b in range(self.banks):
+            reads = []
+            for p in range(W):
+                mem = memory.Memory(shape=P, depth=Q, init=[])
+                m.submodules[f"tags_b{b}_s{p}"] = mem
+                wr = mem.write_port()
+                m.d.comb += [wr.addr.eq(i.payload.word), wr.data.eq(i.payload.spikes),
+                             wr.en.eq(take & (slot == p) & (bank == b))]
+                reads.append(mem.read_port(domain="comb"))
+            tag_reads.append(reads)
+
+        active = [Signal(name=f"active{j}") for j in range(n)]
+        active_now = []                           # with this cycle's word
+        for j in range(n):
+            q, lane = divmod(j, P)
+            a = Signal(name=f"active_now{j}")
+            m.d.comb += a.eq(active[j] | (take & (i.payload.word == q) & i.payload.spikes[lane]))
+            active_now.append(a)
+            m.d.sync += active[j].eq(Mux(window_end, 0, a))
+
+        # --- emitter: the lowest input still to emit, its tags read by word and lane --------
         mask = [Signal(name=f"emit_mask{j}") for j in range(n)]
-        hist = [Signal(self.hist_bits, name=f"emit_hist{j}") for j in range(n)]
+        hist_nz = [Signal(name=f"hist_nz{j}") for j in range(n)] if tau > 1 else [Const(0, 1)] * n
         eos_pending = Signal()
-        first, lowest, hist_lowest = lowest_one(m, mask, hist, name="window")
+        emit_bank = Signal()
+        slots = Signal(range(W + 1))              # steps of the window being emitted
+        qbits, lbits = bits_for(Q), bits_for(P)
+        # Each input's word and lane ride along as constants in the selection's OR tree (no
+        # divider after the priority chain when the lanes are not a power of two).
+        where = [Cat(Const(j // P, qbits), Const(j % P, lbits), hist_nz[j]) for j in range(n)]
+        first, lowest, sel = lowest_one(m, mask, where, name="window")
+        sel_word, sel_lane, sel_nz = sel[:qbits], sel[qbits:qbits + lbits], sel[qbits + lbits]
         any_left = Signal()
-        m.d.comb += any_left.eq(Cat(*mask) != 0)
+        m.d.comb += [any_left.eq(Cat(*mask) != 0), emitting.eq(any_left | eos_pending)]
+
+        tags = []
+        for p in range(W):
+            for reads in tag_reads:
+                m.d.comb += reads[p].addr.eq(sel_word)
+            word = tag_reads[0][p].data if self.banks == 1 else Mux(emit_bank, tag_reads[1][p].data,
+                                                                     tag_reads[0][p].data)
+            t = Signal(name=f"emit_tag{p}")
+            # A short last window's missing steps hold an earlier window's tags: masked.
+            m.d.comb += t.eq(word.bit_select(sel_lane, 1) & (p < slots))
+            tags.append(t)
+        full = Signal(self.hist_bits)
+        fire = Signal()
         ev = self.events
-        m.d.comb += [ev.valid.eq(any_left | eos_pending), ev.payload.eos.eq(~any_left),
-                     ev.payload.index.eq(lowest), ev.payload.hist.eq(hist_lowest)]
-        fire = ev.valid & ev.ready
+        m.d.comb += fire.eq(ev.valid & ev.ready)
+        if tau > 1:
+            m.submodules.history = hmem = memory.Memory(shape=P * (tau - 1), depth=Q, init=[])
+            hrd = hmem.read_port(domain="comb")
+            hwr = hmem.write_port(granularity=tau - 1)
+            pre = Signal(tau - 1)
+            # The memory is not reset between inferences: an input whose flag is low has none.
+            m.d.comb += [hrd.addr.eq(sel_word),
+                         pre.eq(hrd.data.word_select(sel_lane, tau - 1) & sel_nz.replicate(tau - 1)),
+                         full.eq(Cat(*[tags[W - 1 - l] for l in range(W)], pre))]
+            nxt = full[:tau - 1]                  # the history before the next window
+            m.d.comb += [hwr.addr.eq(sel_word), hwr.data.eq(nxt.replicate(P)),
+                         hwr.en.eq(Mux(fire & any_left, Const(1, P) << sel_lane, 0))]
+        else:
+            m.d.comb += full.eq(Cat(*[tags[W - 1 - l] for l in range(W)]))
+        m.d.comb += [ev.valid.eq(emitting), ev.payload.eos.eq(~any_left),
+                     ev.payload.index.eq(lowest), ev.payload.hist.eq(full)]
         with m.If(fire & any_left):
             for j in range(n):
                 with m.If(first[j]):
                     m.d.sync += mask[j].eq(0)
+                    if tau > 1:
+                        m.d.sync += hist_nz[j].eq(full[:tau - 1] != 0)
         with m.If(fire & ~any_left):
             m.d.sync += eos_pending.eq(0)
         with m.If(window_end):
-            m.d.sync += eos_pending.eq(1)
-            for j in range(n):
-                m.d.sync += [hist[j].eq(full[j]), mask[j].eq(full[j] != 0)]
-        emitting = Signal()
-        m.d.comb += emitting.eq(any_left | eos_pending)
-        self.internals = {"mask": mask, "hist": hist, "eos_pending": eos_pending}
-        return emitting
-
-    def _full(self, tags, pre):
-        """The window's ``hist`` from the tags (bit ``p`` = step ``p``) and the bits before."""
-        W = self.window
-        return Cat(*[tags[W - 1 - l] for l in range(W)], pre) if self.tau > 1 else \
-            Cat(*[tags[W - 1 - l] for l in range(W)])
-
-
-class WindowCollector(_WindowEmitter):
-    """Turns a per-step event stream (``(index, hist)`` beats with ``tau`` history bits,
-    then an end-of-step marker, as the encoders emit it) into window events.
-
-    Latency: a window's first event leaves the cycle after its last step's end-of-step beat
-    is taken. Backpressure: valid/ready on both streams; ``steps_in`` takes every beat except
-    a window's last end-of-step while the previous window is still being emitted.
-
-    Parameters
-    ----------
-    n : int
-        Inputs (the producer's ``n_inputs``).
-    tau : int
-        History bits of the incoming events (the consumer's history window).
-    window : int
-        Steps per window (``contract.WINDOWS``).
-    t_max : int
-        Time steps per inference (the last window ends at ``t_max``).
-    """
-
-    def __init__(self, *, n, tau, window, t_max):
-        contract.check("n_inputs", n, field="n")
-        super().__init__(n=n, tau=tau, window=window, t_max=t_max,
-                         ports={"steps_in": In(stream.Signature(event_layout(n, tau)))})
-
-    def elaborate(self, platform):
-        m = Module()
-        n, W, tau = self.n, self.window, self.tau
-        tags = [Signal(W, name=f"tags{j}") for j in range(n)]
-        pre = [Signal(max(1, tau - 1), name=f"pre{j}") for j in range(n)]
-        slot = Signal(range(max(2, W)))
-        steps = Signal(range(self.t_max + 1))
-        i = self.steps_in
-        window_end = Signal()
-        m.d.comb += window_end.eq(i.valid & i.ready & i.payload.eos & ((slot == W - 1) | (steps == self.t_max - 1)))
-        emitting = self._emitter(m, window_end, [self._full(tags[j], pre[j][:tau - 1]) for j in range(n)])
-        m.d.comb += [i.ready.eq(~(i.payload.eos & ((slot == W - 1) | (steps == self.t_max - 1)) & emitting)),
-                     self.busy.eq(emitting)]
-        with m.If(i.valid & i.ready & ~i.payload.eos):
-            for j in range(n):
-                with m.If(i.payload.index == j):
-                    m.d.sync += tags[j].bit_select(slot, 1).eq(i.payload.hist[0])
-                    if tau > 1:
-                        with m.If(slot == 0):
-                            m.d.sync += pre[j].eq(i.payload.hist[1:])
-        with m.If(i.valid & i.ready & i.payload.eos):
-            m.d.sync += [steps.eq(steps + 1), slot.eq(slot + 1)]
-        with m.If(window_end):
-            m.d.sync += [slot.eq(0)] + [t.eq(0) for t in tags] + [p.eq(0) for p in pre]
-        return m
-
-
-class WindowEvents(_WindowEmitter):
-    """Collects a layer's neuron words over a window and emits the next layer's window events.
-
-    Each neuron keeps its spikes of the window (one tag bit per step, from the words'
-    ``step``) and, for a GLM consumer, the ``tau - 1`` spikes before the window. After the
-    last word of the window's last step the window's events go out, ascending index, then
-    an end-of-window beat.
-
-    Latency: the first event leaves the cycle after the window's last word.
-    Backpressure: ``events`` is valid/ready; ``neurons`` is always ready. ``busy`` is high
-    while a window is being emitted, and in the cycle a window's last word arrives: the
-    producing layer must then neither take a new end-of-step nor start another step's
-    update (connect it to ``hold`` and ``pause``), so a window never ends while the previous
-    one is still being emitted.
-
-    Parameters
-    ----------
-    n, lanes, u_bits : int
-        Neurons of the producing layer, neurons per word, potential width in the words.
-    tau : int
-        History window of the consuming layer.
-    window : int
-        The consuming layer's window (``contract.WINDOWS``).
-    t_max : int
-        Time steps per inference.
-    """
-
-    def __init__(self, *, n, lanes, u_bits, tau, window, t_max):
-        contract.check("n_out", n, field="n")
-        contract.check_lanes(n, lanes)
-        self.lanes, self.words = lanes, contract.words(n, lanes)
-        super().__init__(n=n, tau=tau, window=window, t_max=t_max, ports={
-            "neurons": In(stream.Signature(neuron_word_layout(lanes, u_bits, self.words, t_max), always_ready=True))})
-
-    def elaborate(self, platform):
-        m = Module()
-        n, P, W, tau = self.n, self.lanes, self.window, self.tau
-        w = self.neurons.payload
-        arriving = self.neurons.valid
-        slot = (w.step - 1)[:bits_for(W)] if W > 1 else 0
-        window_end = Signal()
-        m.d.comb += window_end.eq(arriving & w.last & ((slot == W - 1) | (w.step == self.t_max)))
-        tags = [Signal(W, name=f"tags{j}") for j in range(n)]
-        pre = [Signal(max(1, tau - 1), name=f"pre{j}") for j in range(n)]
-        full = []
-        for j in range(n):
-            q, lane = divmod(j, P)
-            here = arriving & (w.word == q)
-            # The tags with this word's spike: a continuous assign (an If here would be an
-            # `always @*` that Icarus leaves X until a word arrives, and X would be registered).
-            now = Signal(W, name=f"tags_now{j}")
-            put = Signal(W, name=f"tags_put{j}")
-            m.d.comb += [put.eq(Const(1, W) << slot),
-                         now.eq(Mux(here, (tags[j] & ~put) | Mux(w.spikes[lane], put, 0), tags[j]))]
-            m.d.sync += tags[j].eq(now)
-            f = Signal(self.hist_bits, name=f"window_hist{j}")
-            m.d.comb += f.eq(self._full(now, pre[j][:tau - 1]))
-            full.append(f)
-            with m.If(window_end):
-                m.d.sync += tags[j].eq(0)
-                if tau > 1:
-                    m.d.sync += pre[j].eq(f[:tau - 1])
-        emitting = self._emitter(m, window_end, full)
+            m.d.sync += [eos_pending.eq(1), emit_bank.eq(bank), slots.eq(slot + 1)]
+            m.d.sync += [mask[j].eq(active_now[j] | hist_nz[j]) for j in range(n)]
         m.d.comb += self.busy.eq(emitting | window_end)
+        self.internals = {"mask": mask, "eos_pending": eos_pending}
         return m

@@ -62,14 +62,13 @@ def _built_for_storage_only(component):
             stack.extend(obj)
 
 
-def window_events_storage(n, window, tau):
-    """Storage of the window events feeding a layer of ``n`` inputs (hdl/window_events.py),
-    all flip-flops: per input ``W`` activity tags being collected, ``W + tau - 1`` bits being
-    emitted, a pending flag, and ``tau - 1`` history bits before the window when ``tau > 1``."""
-    out = {"window_tags": ("ff", n * window), "window_pending": ("ff", n), "window_emit": ("ff", n * (window + tau - 1))}
-    if tau > 1:
-        out["window_history"] = ("ff", n * (tau - 1))
-    return out
+def window_events_storage(n, lanes, window, tau, banks):
+    """Storage of the window events feeding a layer of ``n`` inputs from words of ``lanes``
+    (hdl/window_events.py, whose rule this is): tags in LUT memories (``banks`` sets of ``W``),
+    two flags per input, and ``tau - 1`` history bits per input when ``tau > 1``."""
+    from spinaps.hdl.window_events import window_storage
+
+    return window_storage(n, lanes, window, tau, banks)
 
 
 @dataclass(frozen=True)
@@ -145,15 +144,15 @@ class LayerConfig:
         bits["state"] = bits["lutram"] - (sums if bank_kind == "lutram" else 0)
         return bits
 
-    def with_window(self, window, adders, *, first=False):
+    def with_window(self, window, adders, *, producer_lanes=None):
         """This layer built with window ``W`` and ``A`` adders per lane, its storage modelled
         on what the window engine's components report (hdl/synapse_layer.py,
         hdl/window_events.py) from the time-sequential build's: the banks of step sums
         (:attr:`sum_bank_bits`, same kind) and their fresh flags ``2 ceil(W/A) Qn``; the
         event's traces ``K ceil(W/A) A x bits(trace_max)`` and chunk flags ``K ceil(W/A)``;
-        for a layer fed by another (not ``first``), the window link in place of the step link
-        (:func:`window_events_storage`, names prefixed ``events_``; the first layer's is the
-        encoder's, :meth:`Config.with_schedule`). tests/sim/test_schedule.py checks it against
+        for a layer fed by another (``producer_lanes``: that layer's lanes), the window link in
+        place of the step link (:func:`window_events_storage`, names prefixed ``events_``; the
+        first layer's is the encoder's, :meth:`Config.with_schedule`). tests/sim/test_schedule.py checks it against
         the accelerator's own report (:meth:`Config.from_artifact` with a schedule)."""
         window, adders = contract.check_schedule(window, adders)
         storage = self.storage
@@ -166,9 +165,10 @@ class LayerConfig:
             storage["step_sums_fresh"] = ("ff", 2 * chunks * self.words)
             storage["window_traces"] = ("ff", self.basis * chunks * adders * trace_bits)
             storage["window_row_chunks"] = ("ff", self.basis * chunks)
-            if not first:
+            if producer_lanes is not None:
                 storage = {k: v for k, v in storage.items() if not k.startswith("events_")}
-                storage.update({f"events_{k}": v for k, v in window_events_storage(self.n_in, window, self.tau).items()})
+                storage.update({f"events_{k}": v for k, v in
+                                window_events_storage(self.n_in, producer_lanes, window, self.tau, 1).items()})
         return replace(self, window=window, adders=adders, storage=storage)
 
 
@@ -255,10 +255,12 @@ class Config:
         encoder = self.encoder_storage
         first = self.layers[0]
         if encoder is not None and first.window == 1 and schedule[0][0] > 1:
-            # The encoder's per-step events pass through a window collector (hdl/window_events.py).
-            encoder = {**encoder, **window_events_storage(first.n_in, schedule[0][0], first.tau)}
+            # The encoder gives its groups to window events (hdl/window_events.py, two banks),
+            # which keep the input history in its place.
+            encoder = {k: v for k, v in encoder.items() if k != "history"}
+            encoder.update(window_events_storage(first.n_in, self.encoder_lanes, schedule[0][0], first.tau, 2))
         return replace(self, encoder_storage=encoder,
-                       layers=tuple(layer.with_window(w, a, first=index == 0)
+                       layers=tuple(layer.with_window(w, a, producer_lanes=self.layers[index - 1].lanes if index else None)
                                     for index, (layer, (w, a)) in enumerate(zip(self.layers, schedule))))
 
     @property

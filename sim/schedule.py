@@ -152,14 +152,15 @@ def timeline(trace, schedule, read_latency=1):
     a bank is free (the update of window ``w - 2`` is done) and, for a later layer, when the
     producer has updated step ``t1`` (spike events are emitted after a step's last word); for
     layer 0 the encoder makes ``Q`` groups per step (at ``W = 1`` the events stream while the
-    groups are made: ``max(work, Q)``; with ``W > 1`` the window collector takes the encoder's
-    per-step stream, ``max(E_t, Q) + 1`` cycles for step ``t`` with ``E_t`` events, and the
-    tags need the whole window first, the encoder working one window ahead). The marker is taken only when the
+    groups are made: ``max(work, Q)``; with ``W > 1`` the encoder gives the window events a
+    group per cycle, ``Q`` cycles per step, and the tags need the whole window first, the
+    encoder working one window ahead). The marker is taken only when the link to the next
+    layer has handed on the window before (its events taken by the consumer) and, for a
+    decision rule that may stop early (``contract.EARLY_EXIT_DECISIONS``), when the
     accelerator's flow control allows it (hdl/accelerator.py): the decision unit has received
     step ``w`` (time-sequential engine: no layer ends step ``s + 2`` before the decision unit
-    has step ``s``), or, with windows, every step before the block of ``max W`` (from the layer
-    to the output) that holds the window's first step; and the link to the next layer has
-    handed on the window before (its events taken by the consumer). The update starts
+    has step ``s``), or, with windows, every step before the block of ``max W`` (from the
+    layer to the output) that holds the window's first step. The update starts
     ``read_latency + 1 + U`` cycles after the marker (after the window before is updated and,
     with windows, once that link is free) and gives one word per cycle, ``Qn`` per step in
     order. The decision is ``DECISION_LATENCY`` cycles after the output layer's last word of
@@ -169,6 +170,7 @@ def timeline(trace, schedule, read_latency=1):
     n_layers = len(trace.layers)
     windows = [w for w, _ in schedule]
     sequential = all(w == 1 for w in windows)
+    early_exit = trace.decision in contract.EARLY_EXIT_DECISIONS
     block = [max(windows[l:]) for l in range(n_layers)]
     work = [lt.words * trace.window_counts(l, w, a).sum(axis=2, dtype=np.int64)
             for l, (lt, (w, a)) in enumerate(zip(trace.layers, schedule))]
@@ -178,11 +180,9 @@ def timeline(trace, schedule, read_latency=1):
     acc_ends = [np.zeros((b, n), dtype=np.int64) for n in n_win]
     upd_ends = [np.zeros((b, n), dtype=np.int64) for n in n_win]
     enc_end = np.zeros(b, dtype=np.int64)
-    # The encoder's per-step stream into the window collector: its Q groups, one event per
-    # cycle (the step's active inputs), one end-of-step beat.
-    first_layer = trace.layers[0]
-    events = first_layer.nonzero.reshape(b, t_max, first_layer.n_in, first_layer.basis).any(axis=3).sum(axis=2)
-    enc_steps = np.maximum(events, trace.groups) + 1
+    # With a window on layer 0 the encoder gives the window events one group per cycle: Q
+    # cycles per step, whatever its spikes.
+    enc_steps = np.full((b, t_max), trace.groups, dtype=np.int64)
     zero = np.zeros(b, dtype=np.int64)
     nxt = [0] * n_layers
 
@@ -200,6 +200,8 @@ def timeline(trace, schedule, read_latency=1):
             if l and steps_done(l - 1) < t1:
                 continue
             need = v if sequential else (t0 // block[l]) * block[l]      # steps the decision unit must have
+            if not early_exit:
+                need = 0
             if need and steps_done(n_layers - 1) < need:
                 continue
             gate = done[-1][:, need - 1] + 1 + DECISION_LATENCY if need else zero

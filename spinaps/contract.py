@@ -25,7 +25,7 @@ import numpy as np
 
 __all__ = [
     "CONTRACT_VERSION", "ContractError", "Range", "RANGES", "WEIGHT_BITS", "RESETS",
-    "DECISIONS", "LAYER_TYPES", "ENCODER_TYPES", "MAX_LAYERS", "MAX_ENCODER_LANES",
+    "DECISIONS", "EARLY_EXIT_DECISIONS", "LAYER_TYPES", "ENCODER_TYPES", "MAX_LAYERS", "MAX_ENCODER_LANES",
     "SEED_BITS", "SEED_MASK", "PROBABILITY_BITS", "PROBABILITY_MAX", "DRAW_SHIFT",
     "XORSHIFT_SHIFTS", "MASK32", "INTENSITY_BITS", "ENCODER_PHASE",
     "check", "check_int", "check_choice", "check_lanes", "check_encoder_lanes",
@@ -91,6 +91,8 @@ WEIGHT_BITS = (1, 2, 4, 8)
 RESETS = ("subtract", "zero")
 #: Decision rules (docs/semantics.md section 6), in the order of the link's decision codes.
 DECISIONS = ("first_to_spike", "spike_count", "max_potential")
+#: Decision rules that may stop before ``t_max`` (section 6: the others run every step).
+EARLY_EXIT_DECISIONS = ("first_to_spike",)
 #: Layer types. A GLM layer may only be the output layer.
 LAYER_TYPES = ("lif", "glm")
 #: Input encoders (section 3): random draws (3.1), or accumulate-and-fire without any (3.2).

@@ -140,7 +140,7 @@ def test_window_storage_counts_banks():
     assert win["layer0.step_sums"][1] == 2 * 2 * 2 * 4 * seq["layer0.step_sums"][1] // (2 * 4)
     assert win["layer1.step_sums_fresh"] == ("ff", 2 * 2 * 1)
     assert "window_traces" in {name.split(".", 1)[1] for name in win} and "encoder.window_tags" in win
-    assert "layer1.events_window_emit" in win and not any("window" in name for name in seq)
+    assert "layer1.events_window_mask" in win and "encoder.history" not in win and not any("window" in name for name in seq)
 
 
 @pytest.mark.parametrize("window,adders,field", [
