@@ -157,7 +157,7 @@ class Accelerator(wiring.Component):
                 prev = layers[index - 1]
                 common = dict(n=prev.n_out, lanes=prev.lanes, tau=_layer_tau(lp), t_max=model.t_max)
                 self.links.append(SpikeEvents(u_bits=_potential_bits(prev), **common) if w == 1
-                                  else WindowEvents(window=w, **common))
+                                  else WindowEvents(window=w, overlap=True, **common))
         self.output_layer = self.layers[-1]
         out = layers[-1]
         self.decision = DECISION_UNITS[model.decision](n_out=out.n_out, lanes=out.lanes,

@@ -60,12 +60,13 @@ class WindowEvents(wiring.Component):
 
     Latency: the first event leaves the cycle after the window's last word is taken.
     Backpressure: ``events`` is valid/ready. With ``overlap`` (two banks of tag memories: the
-    encoder keeps making the next window's groups while a window is emitted) ``words`` takes
-    every word except a window's last one while the previous window is being emitted.
-    Without it (one bank: a layer's link) ``words.ready`` is low while a window is being
-    emitted, and the producer must not send then: ``busy`` is high while a window is being
-    emitted and in the cycle its last word arrives (connect it to the producing layer's
-    ``hold`` and ``pause``, which keep it from ending or updating another step).
+    producer makes the next window while a window is emitted) ``words`` takes every word
+    except a window's last one while the previous window is being emitted. Without it (one
+    bank) ``words.ready`` is low while a window is being emitted. A producer that cannot stall
+    within a step (a layer) watches ``busy`` instead: high in the cycle a window's last word
+    arrives and, while a window is being emitted, when the step to come is the last of its
+    window (with ``overlap``) or any step (without); connect it to the producing layer's
+    ``hold`` and ``pause``, which keep it from ending or starting the update of a step then.
 
     Parameters
     ----------
@@ -205,6 +206,6 @@ class WindowEvents(wiring.Component):
         with m.If(window_end):
             m.d.sync += [eos_pending.eq(1), emit_bank.eq(bank), slots.eq(slot + 1)]
             m.d.sync += [mask[j].eq(active_now[j] | hist_nz[j]) for j in range(n)]
-        m.d.comb += self.busy.eq(emitting | window_end)
+        m.d.comb += self.busy.eq(emitting & (last_step if self.banks == 2 else 1) | window_end)
         self.internals = {"mask": mask, "eos_pending": eos_pending}
         return m

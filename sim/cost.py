@@ -168,7 +168,7 @@ class LayerConfig:
             if producer_lanes is not None:
                 storage = {k: v for k, v in storage.items() if not k.startswith("events_")}
                 storage.update({f"events_{k}": v for k, v in
-                                window_events_storage(self.n_in, producer_lanes, window, self.tau, 1).items()})
+                                window_events_storage(self.n_in, producer_lanes, window, self.tau, 2).items()})
         return replace(self, window=window, adders=adders, storage=storage)
 
 

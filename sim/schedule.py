@@ -163,7 +163,8 @@ def timeline(trace, schedule, read_latency=1):
     layer to the output) that holds the window's first step. The update starts
     ``read_latency + 1 + U`` cycles after the marker (after the window before is updated and,
     with windows, once that link is free) and gives one word per cycle, ``Qn`` per step in
-    order. The decision is ``DECISION_LATENCY`` cycles after the output layer's last word of
+    order, a window's next step once the last word of the one before has left the update
+    pipeline (a step every ``Qn + U`` cycles). The decision is ``DECISION_LATENCY`` cycles after the output layer's last word of
     the decision step.
     """
     b, t_max = trace.samples, trace.t_max
@@ -228,9 +229,12 @@ def timeline(trace, schedule, read_latency=1):
             first = np.maximum(end + lag, upd_ends[l][:, v - 1] if v else zero)
             if w > 1:
                 first = np.maximum(first, link)
+            # A window's next step starts once this one's last word has left the update
+            # pipeline (hdl/synapse_layer.py): a step every Qn + U cycles.
+            period = lt.words + UPDATE_LATENCY[lt.kind]
             for j in range(t1 - t0):
-                done[l][:, t0 + j] = first + (j + 1) * lt.words - 1
-            upd_ends[l][:, v] = first + (t1 - t0) * lt.words
+                done[l][:, t0 + j] = first + j * period + lt.words - 1
+            upd_ends[l][:, v] = first + (t1 - t0 - 1) * period + lt.words
             nxt[l] += 1
             progress = True
     if any(nxt[l] < n_win[l] for l in range(n_layers)):
