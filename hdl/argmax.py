@@ -2,7 +2,7 @@
 
 from amaranth.hdl import Mux, Signal
 
-__all__ = ["lane_argmax", "pipelined_lane_argmax"]
+__all__ = ["lane_argmax", "pipelined_lane_argmax", "replaces"]
 
 
 def _merger(m, name, vshape, ishape):
@@ -80,3 +80,18 @@ def pipelined_lane_argmax(m, name, candidates, vshape, ishape, *, levels_per_sta
             stages += 1
     level = register(level)
     return level[0], stages + 1
+
+
+def replaces(m, name, candidate, first, seen, best):
+    """1 when ``candidate`` (``(ok, value)``, higher indices) replaces a running best
+    ``(seen, best)`` held in registers; ``first`` starts a new fold (the running best counts
+    as empty; with ``seen`` None it is never empty otherwise). Same rule as
+    :func:`lane_argmax`, but the compare is between the registers themselves (no multiplexer
+    before it), and the result is meant to enable the running best's registers, loaded with
+    the candidate as it is (no multiplexer after it either).
+    """
+    ok, value = candidate
+    take = Signal(name=f"{name}_take")
+    empty = first if seen is None else first | ~seen
+    m.d.comb += take.eq(ok & (empty | (value > best)))
+    return take
