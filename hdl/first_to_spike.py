@@ -68,8 +68,10 @@ class FirstToSpike(DecisionUnit):
         # is only read while ``spk_any`` is high, and the overall best always holds word 0's
         # best after a step's first word (lane 0 of word 0 is real), so the values a new step
         # would have cleared are never read.
-        spk_any, spk_u, spk_j = Signal(), Signal(ushape), Signal(jbits)
-        all_u, all_j = Signal(ushape), Signal(jbits)
+        spk_any = Signal()
+        # Values only, loaded before they are read in every inference: reset-less (see argmax).
+        spk_u, spk_j = Signal(ushape, reset_less=True), Signal(jbits, reset_less=True)
+        all_u, all_j = Signal(ushape, reset_less=True), Signal(jbits, reset_less=True)
         first = s1["first"]
         spk_take = replaces(m, "spk_run", (s1["any"], s1["spk_u"]), first, spk_any, spk_u)
         all_take = replaces(m, "all_run", (s1["all_ok"], s1["all_u"]), first, None, all_u)
