@@ -29,7 +29,7 @@ class BoardCore(wiring.Component):
 
     Latency: one sample frame takes ``(5 + sample_bytes) * 10`` bit times on the line, the
     inference starts the cycle after its checksum byte, and the result frame (``5 + 9 + 12 L``
-    bytes) starts the cycle after the decision. Backpressure: none on the pins; the host must
+    bytes) starts 3 cycles after the decision. Backpressure: none on the pins; the host must
     wait for an answer before sending the next frame (else ``busy``).
 
     Parameters

@@ -22,7 +22,7 @@ from spinaps.toolchain import TARGETS, ToolError, atomic_write_text, run_logged,
 
 from .top import BoardTop, board
 
-__all__ = ["build", "vivado_plan", "program", "BuildError", "summarize_nextpnr_report"]
+__all__ = ["build", "vivado_plan", "program", "BuildError", "summarize_nextpnr_report", "ignored_constraints"]
 
 NEXTPNR_REPORT = "nextpnr_report.json"
 
@@ -59,6 +59,12 @@ def summarize_nextpnr_report(report):
     return fmax, util, paths
 
 
+def ignored_constraints(log):
+    """The clock constraints nextpnr ignored (its warning names the net it did not find): a
+    constraint on a net Yosys renamed or dropped is silently not applied otherwise."""
+    return re.findall(r"net '([^']+)' does not exist in design, ignoring clock constraint", log)
+
+
 def _does_not_fit(board_name, rpt, log):
     """One message for a design larger than the device: what ran out and what to do."""
     kind = re.search(r"to implement cell type '(\w+)'", log)
@@ -81,7 +87,8 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
 
     Returns (and writes to ``<out_dir>/report.json``) ``board``, ``model``, ``clock_mhz``,
     ``fmax`` (MHz per clock), ``fmax_mhz`` (the core clock's), ``timing_met``, ``utilization``
-    (per cell type), ``critical_paths``, ``bitstream``, ``seed``, ``seconds``.
+    (per cell type), ``critical_paths``, ``bitstream``, ``seed``, ``seconds``, and
+    ``ignored_constraints`` (nets of clock constraints nextpnr did not find: empty when all applied).
     """
     b = board(board_name)
     if not b.open_flow:
@@ -117,6 +124,9 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
             raise BuildError(_does_not_fit(board_name, out_dir / f"{name}.rpt", text)) from None
         raise BuildError(str(e)) from None
     pnr_seconds = time.perf_counter() - t_pnr
+    ignored = ignored_constraints(log.read_text(errors="replace"))
+    if ignored:
+        _say(f"{board_name}: nextpnr ignored the clock constraint on {', '.join(ignored)} (net not found)", progress)
     report = json.loads((out_dir / NEXTPNR_REPORT).read_text())
     fmax, util, paths = summarize_nextpnr_report(report)
     bitstream = out_dir / (f"{name}.bin" if b.family == "ice40" else f"{name}.bit")
@@ -128,7 +138,7 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
         "baud": baud, "seed": int(seed), "clock_mhz": top.clock_mhz,
         "fmax": fmax, "fmax_mhz": core_clock["achieved_mhz"] if core_clock else None,
         "timing_met": all(v["achieved_mhz"] >= v["constraint_mhz"] for v in fmax.values()),
-        "utilization": util, "critical_paths": paths, "bitstream": str(bitstream),
+        "ignored_constraints": ignored, "utilization": util, "critical_paths": paths, "bitstream": str(bitstream),
         "seconds": round(time.perf_counter() - t0, 1), "pnr_seconds": round(pnr_seconds, 1),
     }
     atomic_write_text(out_dir / "report.json", json.dumps(result, indent=2) + "\n")

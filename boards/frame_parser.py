@@ -219,13 +219,17 @@ class FrameParser(wiring.Component):
                     fail(p.E_TIMEOUT)
             with m.State("SAMPLE"):
                 with m.If(take):
-                    m.d.sync += crc.eq(crc_next)
+                    # The payload register is loaded on every byte taken here and in CHECK, and
+                    # only ``valid`` waits for the decisions (a byte is only taken while
+                    # ``sample.valid`` is low, so no beat is overwritten): the byte compares
+                    # stay out of its enable (UP5K timing, nextpnr).
+                    m.d.sync += [crc.eq(crc_next), self.sample.payload.eq(b)]
                     count_down()
                     with m.If(last):
                         m.d.sync += held.eq(b)       # held back until the checksum is good
                         m.next = "CHECK"
                     with m.Else():
-                        m.d.sync += [self.sample.payload.eq(b), self.sample.valid.eq(1)]
+                        m.d.sync += self.sample.valid.eq(1)
                 with m.Elif(timed_out):
                     fail(p.E_TIMEOUT, abort=Const(1))
             with m.State("WEIGHTS"):
@@ -238,13 +242,14 @@ class FrameParser(wiring.Component):
                     fail(p.E_TIMEOUT)
             with m.State("CHECK"):
                 with m.If(take):
+                    m.d.sync += self.sample.payload.eq(held)
                     with m.If(b != crc):
                         fail(p.E_CRC, abort=is_sample)
                     with m.Elif(is_ping):
                         m.d.comb += self.info.eq(1)
                         m.next = "HUNT"
                     with m.Elif(is_sample):
-                        m.d.sync += [self.sample.payload.eq(held), self.sample.valid.eq(1)]
+                        m.d.sync += self.sample.valid.eq(1)
                         m.next = "HUNT"
                     with m.Elif(addr_ok):
                         m.d.sync += blocked.eq(1)

@@ -47,12 +47,18 @@ def ecp5_pll_params(f_in_mhz, f_out_mhz):
     return best
 
 
+def _clock_net():
+    """The PLL's output, named ``pll_clk`` and kept through synthesis: the place-and-route
+    tools find the clock constraint by net name. Unnamed (``$signal``), nextpnr ignored it;
+    named but not kept, Yosys merged it into the domain's ``clk`` it drives and dropped the
+    name, with the same effect (nextpnr only derived the clock from the oscillator's)."""
+    return Signal(name="pll_clk", attrs={"keep": 1})
+
+
 def ice40_pll(pad, f_in_mhz, f_out_mhz):
     """SB_PLL40_PAD on the clock pad ``pad`` (an I/O port); returns ``(instance, clk, lock, MHz)``."""
     divr, divf, divq, rng, f = ice40_pll_params(f_in_mhz, f_out_mhz)
-    # Named: the clock constraint is looked up by net name (an unnamed "$signal" made nextpnr
-    # ignore it and place for its default target instead).
-    clk, lock = Signal(name="pll_clk"), Signal(name="pll_lock")
+    clk, lock = _clock_net(), Signal(name="pll_lock")
     inst = Instance("SB_PLL40_PAD", p_FEEDBACK_PATH="SIMPLE", p_DIVR=divr, p_DIVF=divf, p_DIVQ=divq,
                     p_FILTER_RANGE=rng, i_PACKAGEPIN=pad, i_RESETB=1, i_BYPASS=0,
                     o_PLLOUTGLOBAL=clk, o_LOCK=lock)
@@ -62,7 +68,7 @@ def ice40_pll(pad, f_in_mhz, f_out_mhz):
 def ecp5_pll(clk_in, f_in_mhz, f_out_mhz):
     """EHXPLLL from ``clk_in``; returns ``(instance, clk, lock, MHz)``."""
     clki, clkfb, clkop, f = ecp5_pll_params(f_in_mhz, f_out_mhz)
-    clk, lock = Signal(name="pll_clk"), Signal(name="pll_lock")    # named: see ice40_pll
+    clk, lock = _clock_net(), Signal(name="pll_lock")
     inst = Instance("EHXPLLL", p_PLLRST_ENA="DISABLED", p_INTFB_WAKE="DISABLED", p_STDBY_ENABLE="DISABLED",
                     p_DPHASE_SOURCE="DISABLED", p_OUTDIVIDER_MUXA="DIVA", p_OUTDIVIDER_MUXB="DIVB",
                     p_OUTDIVIDER_MUXC="DIVC", p_OUTDIVIDER_MUXD="DIVD", p_CLKI_DIV=clki, p_CLKOP_ENABLE="ENABLED",

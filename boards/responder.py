@@ -1,8 +1,10 @@
 """Responder of the board link: results, info, acknowledgements and errors out as frames."""
 
-from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
+
+from spinaps.hdl.priority import any_of
 
 from . import protocol as p
 from .crc8 import crc8_next
@@ -27,9 +29,9 @@ class Responder(wiring.Component):
     first). A result frame carries class, decision step, decided flag, cycles and per layer
     events, synaptic operations and busy cycles (:func:`spinaps.boards.protocol.encode_result`).
 
-    Latency: the sync byte is offered the cycle after the answer is picked; a frame is
-    ``5 + payload`` bytes. Backpressure: ``result.ready`` is high for one cycle when a
-    result is latched (the accelerator can then start the next sample while the frame is
+    Latency: the sync byte is offered two cycles after the answer is picked (the frame is
+    loaded in between); a frame is ``5 + payload`` bytes. Backpressure: ``result.ready`` is
+    high for one cycle when a result is latched (the accelerator can then start the next sample while the frame is
     sent); ``bytes`` waits on its ``ready``.
 
     Parameters
@@ -56,8 +58,8 @@ class Responder(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        pend_err, pend_info, pend_ack = Signal(), Signal(), Signal()
-        code = Signal(8)
+        pend_err, pend_ack, pend_info = Signal(), Signal(), Signal()
+        code, frame_code = Signal(8), Signal(8)
         err_taken = Signal()
         max_len = max(self.result_len, len(self.info_payload), 1)
         shreg = Signal(8 * (3 + max_len))        # type, length, payload (sync and crc apart)
@@ -72,6 +74,18 @@ class Responder(wiring.Component):
         for index in range(self.n_layers):
             result_fields += [_zext(r.events[index], 32), _zext(r.sops[index], 32), _zext(r.busy[index], 32)]
         info = Const(int.from_bytes(self.info_payload, "little"), 8 * len(self.info_payload))
+        # The answer picked, one flag per kind, high for the one cycle its frame is loaded (a
+        # cycle after the pick): registered selects keep the pick's priority logic out of the
+        # wide shift register's load (UP5K timing, nextpnr).
+        load = {kind: Signal(name=f"load_{kind}") for kind in ("err", "ack", "info", "result")}
+        frames = {
+            "err": (Cat(*header(p.T_ERROR, 1), frame_code), 4),
+            "ack": (Cat(*header(p.T_ACK, 0)), 3),
+            "info": (Cat(*header(p.T_INFO, len(self.info_payload)), info), 3 + len(self.info_payload)),
+            "result": (Cat(*header(p.T_RESULT, self.result_len), *result_fields), 3 + self.result_len),
+        }
+        loading = any_of(list(load.values()))
+        shift = Signal()
 
         with m.FSM():
             # One cycle out of reset: the state register changes once, so that Icarus
@@ -82,30 +96,31 @@ class Responder(wiring.Component):
             with m.State("IDLE"):
                 m.d.sync += crc.eq(0)
                 with m.If(pend_err):
-                    m.d.sync += [shreg.eq(Cat(*header(p.T_ERROR, 1), code)), remaining.eq(4), pend_err.eq(0)]
+                    m.d.sync += [load["err"].eq(1), frame_code.eq(code), pend_err.eq(0)]
                     m.d.comb += err_taken.eq(1)
-                    m.next = "SYNC"
+                    m.next = "LOAD"
                 with m.Elif(pend_ack):
-                    m.d.sync += [shreg.eq(Cat(*header(p.T_ACK, 0))), remaining.eq(3), pend_ack.eq(0)]
-                    m.next = "SYNC"
+                    m.d.sync += [load["ack"].eq(1), pend_ack.eq(0)]
+                    m.next = "LOAD"
                 with m.Elif(pend_info):
-                    m.d.sync += [shreg.eq(Cat(*header(p.T_INFO, len(self.info_payload)), info)),
-                                 remaining.eq(3 + len(self.info_payload)), pend_info.eq(0)]
-                    m.next = "SYNC"
+                    m.d.sync += [load["info"].eq(1), pend_info.eq(0)]
+                    m.next = "LOAD"
                 with m.Elif(self.result.valid):
-                    m.d.comb += self.result.ready.eq(1)
-                    m.d.sync += [shreg.eq(Cat(*header(p.T_RESULT, self.result_len), *result_fields)),
-                                 remaining.eq(3 + self.result_len)]
-                    m.next = "SYNC"
+                    m.d.sync += load["result"].eq(1)
+                    m.next = "LOAD"
+            with m.State("LOAD"):
+                # The result is taken here, as it is loaded (it stays valid until taken).
+                m.d.comb += self.result.ready.eq(load["result"])
+                m.d.sync += [flag.eq(0) for flag in load.values()]
+                m.next = "SYNC"
             with m.State("SYNC"):
                 m.d.comb += [self.bytes.valid.eq(1), self.bytes.payload.eq(p.SYNC)]
                 with m.If(self.bytes.ready):
                     m.next = "BODY"
             with m.State("BODY"):
-                m.d.comb += [self.bytes.valid.eq(1), self.bytes.payload.eq(shreg[:8])]
+                m.d.comb += [self.bytes.valid.eq(1), self.bytes.payload.eq(shreg[:8]), shift.eq(self.bytes.ready)]
                 with m.If(self.bytes.ready):
-                    m.d.sync += [crc.eq(crc8_next(crc, shreg[:8])), shreg.eq(shreg >> 8),
-                                 remaining.eq(remaining - 1)]
+                    m.d.sync += crc.eq(crc8_next(crc, shreg[:8]))
                     with m.If(remaining == 1):
                         m.next = "CRC"
             with m.State("CRC"):
@@ -113,7 +128,17 @@ class Responder(wiring.Component):
                 with m.If(self.bytes.ready):
                     m.next = "IDLE"
 
-        # New requests last, so a strobe in the cycle a pending one is sent is kept.
+        # Load and shift as one OR: a frame is zero-extended to the register and shifted out
+        # completely (``remaining`` bytes), so the register is all zeros while a frame is
+        # loaded, and the load flags are low while it shifts.
+        with m.If(loading | shift):
+            m.d.sync += shreg.eq(any_of([Mux(load[k], f, 0) for k, (f, _) in frames.items()]) | (shreg >> 8))
+        with m.If(loading):
+            m.d.sync += remaining.eq(any_of([Mux(load[k], n, 0) for k, (_, n) in frames.items()]))
+        with m.Elif(shift):
+            m.d.sync += remaining.eq(remaining - 1)
+
+        # New requests last, so a strobe in the cycle a pending one is picked is kept.
         with m.If(self.error & (~pend_err | err_taken)):
             m.d.sync += [pend_err.eq(1), code.eq(self.error_code)]
         with m.If(self.ack):

@@ -54,19 +54,25 @@ class UartRx(wiring.Component):
         timer = Signal(range(cpb))
         bits = Signal(range(9))
         shreg = Signal(8)
+        # ``timer == 0`` while counting, as a register made a cycle ahead (``timer == 1``): the
+        # 9-bit compare (at 48 MHz) stays out of the state machine's decisions (UP5K timing).
+        # Every reload is at least 1 (cpb >= 4), and the flag is low out of IDLE.
+        zero = Signal()
+        counting = Signal()
 
         with m.If(self.data.ready):
             m.d.sync += self.data.valid.eq(0)
         m.d.sync += self.overrun.eq(0)
 
-        with m.FSM():
+        m.d.sync += zero.eq(counting & (timer == 1))
+        with m.FSM() as fsm:
             with m.State("IDLE"):
                 with m.If(~rx):
                     m.d.sync += timer.eq(cpb // 2 - 1)
                     m.next = "START"
             with m.State("START"):
                 m.d.sync += timer.eq(timer - 1)
-                with m.If(timer == 0):
+                with m.If(zero):
                     m.d.sync += [timer.eq(cpb - 1), bits.eq(0)]
                     # Still low in the middle of the start bit: a real character.
                     with m.If(rx):
@@ -75,13 +81,13 @@ class UartRx(wiring.Component):
                         m.next = "DATA"
             with m.State("DATA"):
                 m.d.sync += timer.eq(timer - 1)
-                with m.If(timer == 0):
+                with m.If(zero):
                     m.d.sync += [timer.eq(cpb - 1), shreg.eq(Cat(shreg[1:], rx)), bits.eq(bits + 1)]
                     with m.If(bits == 7):
                         m.next = "STOP"
             with m.State("STOP"):
                 m.d.sync += timer.eq(timer - 1)
-                with m.If(timer == 0):
+                with m.If(zero):
                     with m.If(rx):
                         m.d.sync += self.data.payload.eq(shreg)
                         with m.If(self.data.valid & ~self.data.ready):
@@ -89,4 +95,7 @@ class UartRx(wiring.Component):
                         with m.Else():
                             m.d.sync += self.data.valid.eq(1)
                     m.next = "IDLE"
+        # A plain expression, not an assignment in the FSM: Icarus would leave that X until
+        # the state first changes.
+        m.d.comb += counting.eq(~fsm.ongoing("IDLE"))
         return m

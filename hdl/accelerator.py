@@ -252,7 +252,7 @@ class Accelerator(wiring.Component):
         # GLM lanes' draw-and-compare through the lane argmax (the Fmax-limiting path, measured
         # by nextpnr) at the cost of one cycle per inference.
         dec_valid = Signal()
-        dec_word = Signal.like(out.neurons.payload)
+        dec_word = Signal.like(out.neurons.payload, reset_less=True)     # read only while dec_valid
         m.d.sync += [dec_valid.eq(out.neurons.valid & ~core_rst), dec_word.eq(out.neurons.payload)]
         m.d.comb += [dec.neurons.valid.eq(dec_valid), dec.neurons.payload.eq(dec_word)]
         # Steps the decision unit has received. No layer may take the end of step s + 2 before

@@ -2,7 +2,7 @@
 
 from amaranth.hdl import Mux, Signal
 
-__all__ = ["lane_argmax", "pipelined_lane_argmax"]
+__all__ = ["lane_argmax", "pipelined_lane_argmax", "replaces"]
 
 
 def _merger(m, name, vshape, ishape):
@@ -57,16 +57,19 @@ def pipelined_lane_argmax(m, name, candidates, vshape, ishape, *, levels_per_sta
     register after every ``levels_per_stage`` tree levels and at the end.
 
     Returns ``((ok, value, j), stages)``: registered results, valid ``stages`` cycles after
-    the candidates (at least 1).
+    the candidates (at least 1). The registers have no reset: the caller tracks validity.
     """
     merge = _merger(m, name, vshape, ishape)
     level, depth, stages = list(candidates), 0, 0
 
     def register(entries):
+        # Reset-less: the caller tracks which stage holds a valid word, and a reset OR'ed into
+        # every bit cost a LUT and a long routed set/reset net on the merge path (UP5K, nextpnr).
         out = []
         for e, (ok, val, j) in enumerate(entries):
-            r = (Signal(name=f"{name}_s{stages}_ok{e}"), Signal(vshape, name=f"{name}_s{stages}_best{e}"),
-                 Signal(ishape, name=f"{name}_s{stages}_index{e}"))
+            r = (Signal(name=f"{name}_s{stages}_ok{e}", reset_less=True),
+                 Signal(vshape, name=f"{name}_s{stages}_best{e}", reset_less=True),
+                 Signal(ishape, name=f"{name}_s{stages}_index{e}", reset_less=True))
             m.d.sync += [r[0].eq(ok), r[1].eq(val), r[2].eq(j)]
             out.append(r)
         return out
@@ -80,3 +83,18 @@ def pipelined_lane_argmax(m, name, candidates, vshape, ishape, *, levels_per_sta
             stages += 1
     level = register(level)
     return level[0], stages + 1
+
+
+def replaces(m, name, candidate, first, seen, best):
+    """1 when ``candidate`` (``(ok, value)``, higher indices) replaces a running best
+    ``(seen, best)`` held in registers; ``first`` starts a new fold (the running best counts
+    as empty; with ``seen`` None it is never empty otherwise). Same rule as
+    :func:`lane_argmax`, but the compare is between the registers themselves (no multiplexer
+    before it), and the result is meant to enable the running best's registers, loaded with
+    the candidate as it is (no multiplexer after it either).
+    """
+    ok, value = candidate
+    take = Signal(name=f"{name}_take")
+    empty = first if seen is None else first | ~seen
+    m.d.comb += take.eq(ok & (empty | (value > best)))
+    return take

@@ -2,7 +2,7 @@
 
 from amaranth.hdl import Const, Module, Mux, Signal, signed
 
-from .argmax import lane_argmax, pipelined_lane_argmax
+from .argmax import pipelined_lane_argmax, replaces
 from .decision import DecisionUnit
 from .layouts import bits_for
 
@@ -37,7 +37,6 @@ class FirstToSpike(DecisionUnit):
         m = Module()
         P = self.lanes
         w = self.neurons.payload
-        lowest_u = -(1 << (self.u_bits - 1))
         jbits = bits_for(self.n_out)
         ushape = signed(self.u_bits)
 
@@ -63,19 +62,28 @@ class FirstToSpike(DecisionUnit):
                   spk_j=w_spk_j, all_ok=w_all_ok, all_u=w_all_u, all_j=w_all_j)
 
         # Stage 2: merge with the running bests of the step; a word with word == 0 starts a new
-        # step. The running best holds lower indices, so it is the left operand.
-        spk_any, spk_u, spk_j = Signal(), Signal(ushape), Signal(jbits)
-        all_u, all_j = Signal(ushape), Signal(jbits)
+        # step. The compare is between the stage-1 registers and the running bests, and its
+        # result enables the running bests' registers, loaded with the word's best as it is
+        # (UP5K timing: no multiplexer before or after the compare). The running spiking best
+        # is only read while ``spk_any`` is high, and the overall best always holds word 0's
+        # best after a step's first word (lane 0 of word 0 is real), so the values a new step
+        # would have cleared are never read.
+        spk_any = Signal()
+        # Values only, loaded before they are read in every inference: reset-less (see argmax).
+        spk_u, spk_j = Signal(ushape, reset_less=True), Signal(jbits, reset_less=True)
+        all_u, all_j = Signal(ushape, reset_less=True), Signal(jbits, reset_less=True)
         first = s1["first"]
-        c_any, c_spk_u, c_spk_j = lane_argmax(m, "spk_run", [(s1["any"], s1["spk_u"], s1["spk_j"])],
-                                              Mux(first, 0, spk_any), Mux(first, lowest_u, spk_u),
-                                              Mux(first, 0, spk_j))
-        _, c_all_u, c_all_j = lane_argmax(m, "all_run", [(s1["all_ok"], s1["all_u"], s1["all_j"])], ~first,
-                                          Mux(first, lowest_u, all_u), Mux(first, 0, all_j))
+        spk_take = replaces(m, "spk_run", (s1["any"], s1["spk_u"]), first, spk_any, spk_u)
+        all_take = replaces(m, "all_run", (s1["all_ok"], s1["all_u"]), first, None, all_u)
+        c_any = Signal()
+        m.d.comb += c_any.eq(s1["any"] | (spk_any & ~first))
 
         with m.If(s1["valid"] & ~self.decided):
-            m.d.sync += [spk_any.eq(c_any), spk_u.eq(c_spk_u), spk_j.eq(c_spk_j),
-                         all_u.eq(c_all_u), all_j.eq(c_all_j)]
+            m.d.sync += spk_any.eq(c_any)
+            with m.If(spk_take):
+                m.d.sync += [spk_u.eq(s1["spk_u"]), spk_j.eq(s1["spk_j"])]
+            with m.If(all_take):
+                m.d.sync += [all_u.eq(s1["all_u"]), all_j.eq(s1["all_j"])]
             with m.If(s1["last"] & (c_any | (s1["step"] == self.t_max))):
                 m.d.sync += [self.decided.eq(1), self.spiked.eq(c_any), self.step.eq(s1["step"])]
         # The running bests freeze once decided, so the class can be chosen from them after
