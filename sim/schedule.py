@@ -223,18 +223,26 @@ def timeline(trace, schedule, read_latency=1):
             else:
                 start = np.maximum(start, done[l - 1][:, t1 - 1] + 1)
                 end = start + work[l][:, v]
-            end = np.maximum(np.maximum(end, gate), link) + 1
+            # Into a window link (two banks) only a window's last step waits for the window
+            # before to be handed on; into a step link every marker does (hdl/window_events.py).
+            into_window = w > 1 and l < n_layers - 1 and windows[l + 1] > 1
+            end = np.maximum(np.maximum(end, gate), link if not into_window or t1 - t0 == 1 else zero) + 1
             starts[l][:, v], acc_ends[l][:, v] = start, end
-            lag = read_latency + 1 + UPDATE_LATENCY[lt.kind]
-            first = np.maximum(end + lag, upd_ends[l][:, v - 1] if v else zero)
-            if w > 1:
-                first = np.maximum(first, link)
+            u = UPDATE_LATENCY[lt.kind]
+            first = np.maximum(end + read_latency + 1 + u, upd_ends[l][:, v - 1] if v else zero)
             # A window's next step starts once this one's last word has left the update
-            # pipeline (hdl/synapse_layer.py): a step every Qn + U cycles.
-            period = lt.words + UPDATE_LATENCY[lt.kind]
+            # pipeline (hdl/synapse_layer.py): a step every Qn + U cycles; into a window link
+            # the last step of the window starts once the window before is handed on; into a
+            # step link (a W = 1 consumer) a step starts once the consumer took the step before.
+            f = first
             for j in range(t1 - t0):
-                done[l][:, t0 + j] = first + j * period + lt.words - 1
-            upd_ends[l][:, v] = first + (t1 - t0 - 1) * period + lt.words
+                if j and into_window and j == t1 - t0 - 1:
+                    f = np.maximum(f, link + u)
+                elif j and w > 1 and not into_window and l < n_layers - 1:
+                    f = np.maximum(f, done[l][:, t0 + j - 1] + 2 + work[l + 1][:, t0 + j - 1] + u)
+                done[l][:, t0 + j] = f + lt.words - 1
+                f = f + lt.words + u
+            upd_ends[l][:, v] = done[l][:, t1 - 1] + 1
             nxt[l] += 1
             progress = True
     if any(nxt[l] < n_win[l] for l in range(n_layers)):
