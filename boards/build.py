@@ -22,7 +22,7 @@ from spinaps.toolchain import TARGETS, ToolError, atomic_write_text, run_logged,
 
 from .top import BoardTop, board
 
-__all__ = ["build", "vivado_plan", "program", "BuildError", "summarize_nextpnr_report"]
+__all__ = ["build", "vivado_plan", "program", "BuildError", "summarize_nextpnr_report", "yosys_cells"]
 
 NEXTPNR_REPORT = "nextpnr_report.json"
 
@@ -76,12 +76,24 @@ def _does_not_fit(board_name, rpt, log):
             "MODEL=build/model/small.npz")
 
 
-def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="default", progress=True):
-    """Bitstream of the digits (or any) artifact's accelerator + link for ``board_name``.
+def yosys_cells(rpt_text):
+    """Cell counts of the whole design (``{type: n}``) from the statistics of a Yosys ``.rpt``
+    (the last "Count including submodules" block): what :func:`spinaps.toolchain.resources`
+    reads."""
+    tail = rpt_text.rsplit("=== design hierarchy ===", 1)[-1]
+    block = tail.rsplit("Count including submodules.", 1)[-1]
+    return {name: int(n) for n, name in re.findall(r"^\s+(\d+)\s+([A-Z][A-Z0-9_]*)\s*$", block, re.M)}
 
-    Returns (and writes to ``<out_dir>/report.json``) ``board``, ``model``, ``clock_mhz``,
-    ``fmax`` (MHz per clock), ``fmax_mhz`` (the core clock's), ``timing_met``, ``utilization``
-    (per cell type), ``critical_paths``, ``bitstream``, ``seed``, ``seconds``.
+
+def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="default", progress=True,
+          window=1, adders=1):
+    """Bitstream of the digits (or any) artifact's accelerator + link for ``board_name``;
+    ``window`` / ``adders``: the accelerator's window schedule (one number or one per layer).
+
+    Returns (and writes to ``<out_dir>/report.json``) ``board``, ``model``, ``schedule``,
+    ``clock_mhz``, ``fmax`` (MHz per clock), ``fmax_mhz`` (the core clock's), ``timing_met``,
+    ``utilization`` (per cell type, nextpnr), ``yosys_cells`` (Yosys's cell counts of the
+    whole top), ``critical_paths``, ``bitstream``, ``seed``, ``seconds``.
     """
     b = board(board_name)
     if not b.open_flow:
@@ -90,7 +102,7 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     model = _load_model(artifact_path)
-    top = BoardTop(board_name, model, baud=baud, core_mhz=core_mhz)
+    top = BoardTop(board_name, model, baud=baud, core_mhz=core_mhz, window=window, adders=adders)
     platform = b.platform_class()()
     name = f"spinaps_{board_name}"
     t0 = time.perf_counter()
@@ -123,23 +135,27 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
     if not bitstream.exists():
         raise BuildError(f"the flow ran but wrote no bitstream {bitstream}")
     core_clock = min(fmax.values(), key=lambda v: v["achieved_mhz"]) if fmax else None
+    rpt = out_dir / f"{name}.rpt"
     result = {
         "board": board_name, "family": b.family, "device": platform.device, "model": str(artifact_path),
+        "schedule": [list(s) for s in top.core.accelerator.schedule],
         "baud": baud, "seed": int(seed), "clock_mhz": top.clock_mhz,
         "fmax": fmax, "fmax_mhz": core_clock["achieved_mhz"] if core_clock else None,
         "timing_met": all(v["achieved_mhz"] >= v["constraint_mhz"] for v in fmax.values()),
-        "utilization": util, "critical_paths": paths, "bitstream": str(bitstream),
+        "utilization": util, "yosys_cells": yosys_cells(rpt.read_text(errors="replace")) if rpt.exists() else None,
+        "critical_paths": paths, "bitstream": str(bitstream),
         "seconds": round(time.perf_counter() - t0, 1), "pnr_seconds": round(pnr_seconds, 1),
     }
     atomic_write_text(out_dir / "report.json", json.dumps(result, indent=2) + "\n")
     return result
 
 
-def vivado_plan(board_name, artifact_path, out_zip, *, baud=115200, progress=True):
-    """The Vivado build archive (``platform.build(do_build=False)`` + ``plan.archive``)."""
+def vivado_plan(board_name, artifact_path, out_zip, *, baud=115200, progress=True, window=1, adders=1):
+    """The Vivado build archive (``platform.build(do_build=False)`` + ``plan.archive``);
+    ``window`` / ``adders`` as :func:`build`."""
     b = board(board_name)
     model = _load_model(artifact_path)
-    top = BoardTop(board_name, model, baud=baud)
+    top = BoardTop(board_name, model, baud=baud, window=window, adders=adders)
     _say(f"{board_name}: Vivado build plan", progress)
     plan = b.platform_class()().build(top, name=f"spinaps_{board_name}", do_build=False)
     out_zip = Path(out_zip)
