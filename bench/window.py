@@ -3,6 +3,7 @@ the time-sequential engine, per network.
 
     python bench/window.py            # the issue's networks (artifacts of the earlier stages, else trained)
     python bench/window.py --quick    # digits only, fewer samples
+    python bench/window.py --synth-only [--synth-also 8,8]   # only the resources and ECP5 Fmax again
 
 For each network: the golden model's activity on the first test samples
 (:func:`spinaps.sim.schedule.trace_of`), every schedule costed from it
@@ -13,7 +14,12 @@ model); schedules compared: time-sequential (W = 1), each single W for the whole
 A = 1 and A = W, the best single W and the best per-layer W (lowest EDP). The RTL (window
 engine, every spike, class, step and counter compared with the golden model, reads with its
 prediction) runs W = 1 and the two best schedules: those rows (``cycles_source == "rtl"``)
-carry its samples, mismatches and measured cycles; the others are the calibrated model. Writes bench/results/window.json, window.md and window.png.
+carry its samples, mismatches and measured cycles; the others are the calibrated model.
+Resources and Fmax (:func:`add_synthesis`) of each network's W = 1, best single-W and best
+per-layer schedules: Yosys on the accelerator alone (xc7a35t) and the ULX3S board top through
+Yosys + nextpnr-ecp5 (the ECP5 Fmax, against the issue's 15 % target). ``--synth-only``
+recomputes just those columns of an existing window.json (after an RTL change). Writes
+bench/results/window.json, window.md and window.png.
 """
 
 import argparse
@@ -209,32 +215,123 @@ def bench_network(stem, what, n, n_rtl, build, devices, rtl_windows):
 
 
 SYNTH_TARGET = "xc7a35t"
+#: The board whose top (accelerator + UART link, PLL at its default core clock) gives the ECP5
+#: Fmax of a schedule: the same full open flow as bench/synth.py's (boards/build.py).
+ECP5_BOARD = "ulx3s"
+#: Rows synthesized per network (plus the single-W rows ``--synth-also`` names).
+SYNTH_KINDS = ("time-sequential", "best single W", "best per-layer W")
+#: Every column add_synthesis fills (cleared before a ``--synth-only`` recomputation).
+SYNTH_COLUMNS = ("lut", "ff", "bram36", "synth_target", "fmax_mhz", "ecp5_lut", "ecp5_ff", "ecp5_bram36", "ecp5_dsp",
+                 "ecp5_board", "ecp5_clock_mhz", "ecp5_timing_met", "ecp5_critical_path", "ecp5_build_seconds",
+                 "fmax_ratio_vs_sequential", "design_hash")
+#: The issue's target: a window configuration's ECP5 Fmax within 15 % of the time-sequential one's.
+FMAX_TARGET_RATIO = 0.85
 
 
-def add_synthesis(rows, build, written=None):
-    """Yosys resources (Artix-7, the accelerator alone) of each network's time-sequential and
-    best per-layer rows, into ``lut``, ``ff``, ``bram36`` (``synth_target`` says which).
-    ``fmax_mhz`` stays empty: nextpnr needs a board core, and the board cores build the
-    time-sequential engine only (spinaps.flow.synth_report refuses a window for them)."""
-    import json
-
+def _synth_artifact(row, build):
+    """The row's artifact: its recorded path, else the same stem under build/bench*/ (find_or_train)."""
     from spinaps.sw import artifact as art
-    from spinaps.flow import synth_report
 
+    path = Path(row["artifact"])
+    return art.load(path) if path.exists() else find_or_train(path.stem, build)
+
+
+def _design(artifact, schedule, work):
+    """The accelerator's Verilog for ``schedule`` and a hash of the design a build sees: that
+    Verilog plus the board link's sources (so a change to either rebuilds, nothing else does)."""
+    import hashlib
+
+    import spinaps.boards
+    from spinaps.flow import write_accelerator_verilog
+
+    verilog, _ = write_accelerator_verilog(artifact, work, name="spinaps_accelerator",
+                                           window=[w for w, _ in schedule], adders=[a for _, a in schedule])
+    digest = hashlib.sha256(verilog.read_bytes())
+    for source in sorted(Path(spinaps.boards.__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return verilog, digest.hexdigest()[:16]
+
+
+def _ecp5(artifact, schedule, out_dir):
+    """The ULX3S board top with ``schedule`` through Yosys + nextpnr-ecp5 (fixed seed): Fmax and
+    the Yosys resources of the whole top (accelerator + link)."""
+    from spinaps.boards.build import build
+    from spinaps.toolchain import resources
+
+    rep = build(ECP5_BOARD, artifact.path, out_dir, progress=False,
+                window=[w for w, _ in schedule], adders=[a for _, a in schedule])
+    res = resources(rep["yosys_cells"] or {}, "ecp5-85f")
+    path = (rep["critical_paths"] or [None])[0]
+    return {"fmax_mhz": rep["fmax_mhz"], "ecp5_lut": res["lut"], "ecp5_ff": res["ff"], "ecp5_bram36": res["bram36"],
+            "ecp5_dsp": res["dsp"], "ecp5_board": ECP5_BOARD, "ecp5_clock_mhz": rep["clock_mhz"],
+            "ecp5_timing_met": rep["timing_met"], "ecp5_build_seconds": rep["seconds"],
+            "ecp5_critical_path": {k: path[k] for k in ("start", "end", "delay_ns", "logic_ns", "routing_ns")}
+            if path else None}
+
+
+def synth_schedules(rows, also=()):
+    """Per network, the schedules add_synthesis builds: those of the :data:`SYNTH_KINDS` rows
+    and the single-W rows whose every layer is one of ``also`` (``(W, A)`` pairs)."""
+    out = {}
     for r in rows:
-        if r["schedule_kind"] not in ("time-sequential", "best per-layer W") or r.get("lut") is not None:
-            continue
-        tag = "_".join(f"w{w}a{a}" for w, a in r["schedule"])
-        out_dir = Path(build) / "window_synth" / Path(r["artifact"]).stem / tag
-        if (out_dir / "synth.json").exists():            # synthesized before (same Verilog)
-            entry = json.loads((out_dir / "synth.json").read_text())[0]
-        else:
-            entry = synth_report(art.load(r["artifact"]), out_dir, targets=(SYNTH_TARGET,), progress=False,
-                                 window=[w for w, _ in r["schedule"]], adders=[a for _, a in r["schedule"]])[0]
-        r.update({"lut": entry["lut"], "ff": entry["ff"], "bram36": entry["bram36"], "synth_target": SYNTH_TARGET})
-        if written is not None:              # each result as it comes: a synthesis takes minutes here
-            written(rows)
-        print(f"synth {r['network']} {tag}: {entry['lut']} LUT, {entry['ff']} FF, {entry['bram36']} BRAM36", flush=True)
+        s = tuple(tuple(x) for x in r["schedule"])
+        if r["schedule_kind"] in SYNTH_KINDS or (r["schedule_kind"] == "single W" and s[0] in also):
+            out.setdefault(r["network"], {}).setdefault(s, r)
+    return out
+
+
+def add_synthesis(rows, build, written=None, *, also=(), pnr=True, force=False, networks=None):
+    """Resources and Fmax of each network's time-sequential, best single-W and best per-layer
+    rows (and the single-W rows of ``also``): Yosys on the accelerator alone (Artix-7,
+    ``lut``, ``ff``, ``bram36``, ``synth_target``) and, with ``pnr``, the ECP5-85F board top
+    (ULX3S: accelerator + UART link) through Yosys + nextpnr-ecp5 (``fmax_mhz``, ``ecp5_lut``,
+    ``ecp5_ff``, ``ecp5_bram36``, ...), and ``fmax_ratio_vs_sequential`` = Fmax / the
+    network's W = 1 Fmax. ``networks``: artifact stems to do (None: every network); ``force``:
+    clear their synthesis columns first (``--synth-only``).
+    Results are cached by design hash (the schedule's Verilog + the link's sources) in
+    ``<build>/window_synth/cache.json``, so a re-run repeats only the designs that changed."""
+    from synth import Cache
+
+    from spinaps.toolchain import resources, synthesize
+
+    def wanted(r):
+        return networks is None or Path(r["artifact"]).stem in networks
+
+    if force:
+        for r in filter(wanted, rows):
+            r.update({k: None for k in SYNTH_COLUMNS})
+    root = Path(build) / "window_synth"
+    cache = Cache(root / "cache.json")
+    for network, todo in synth_schedules(list(filter(wanted, rows)), also).items():
+        artifact = _synth_artifact(next(iter(todo.values())), build)
+        for s in todo:
+            tag = "_".join(f"w{w}a{a}" for w, a in s)
+            work = root / Path(artifact.path).stem / tag
+            verilog, key = _design(artifact, s, work)
+            xc7 = cache.get(f"{key}:{SYNTH_TARGET}", lambda: synthesize(verilog, "spinaps_accelerator", SYNTH_TARGET,
+                                                                         work_dir=work, progress=False))
+            res = resources(xc7["cells"], SYNTH_TARGET)
+            got = {"lut": res["lut"], "ff": res["ff"], "bram36": res["bram36"], "synth_target": SYNTH_TARGET,
+                   "design_hash": key}
+            if pnr:
+                got.update(cache.get(f"{key}:{ECP5_BOARD}", lambda: _ecp5(artifact, s, work / ECP5_BOARD)))
+            for r in rows:
+                if r["network"] == network and tuple(tuple(x) for x in r["schedule"]) == s:
+                    r.update(got)
+            print(f"synth {network} {tag}: {got['lut']} LUT, {got['ff']} FF, {got['bram36']} BRAM36 ({SYNTH_TARGET})"
+                  + (f"; ECP5 {got['ecp5_lut']} LUT, {got['ecp5_ff']} FF, Fmax {got['fmax_mhz']} MHz" if pnr else ""),
+                  flush=True)
+            _fmax_ratios(rows)
+            if written is not None:          # each result as it comes: a build takes minutes here
+                written(rows)
+
+
+def _fmax_ratios(rows):
+    """``fmax_ratio_vs_sequential`` of every row with an Fmax whose network's W = 1 has one."""
+    base = {r["network"]: r.get("fmax_mhz") for r in rows if r["schedule_kind"] == "time-sequential"}
+    for r in rows:
+        b = base.get(r["network"])
+        r["fmax_ratio_vs_sequential"] = r["fmax_mhz"] / b if r.get("fmax_mhz") and b else None
 
 
 def _fmt(x, unit=""):
@@ -294,16 +391,53 @@ def markdown(rows, command):
         lines.append(f"| {r['network']} | {' '.join(f'({w},{a})' for w, a in r['schedule'])} | {r['rtl_samples']} | "
                      f"{r['rtl_cycles_mean']:,.1f} | {r['model_cycles_on_rtl_samples']:,.1f} | "
                      f"{r['rtl_cycles_mean'] / r['model_cycles_on_rtl_samples']:.3f} |")
-    synth = [r for r in rows if r.get("lut") is not None]
-    if synth:
-        lines += ["", f"## Resources (Yosys, {synth[0]['synth_target']}, the accelerator alone)", "",
-                  "Fmax on the ECP5 is not measured here: nextpnr needs a board core, and the board cores build "
-                  "the time-sequential engine only.", "",
-                  "| network | schedule | (W, A) per layer | LUT | FF | BRAM36 |", "|---|---|---|---|---|---|"]
-        lines += [f"| {r['network']} | {r['schedule_kind']} | {' '.join(f'({w},{a})' for w, a in r['schedule'])} | "
-                  f"{r['lut']:,} | {r['ff']:,} | {r['bram36']:g} |" for r in synth]
+    lines += resources_markdown(rows)
     lines += ["", "![EDP and latency against W](window.png)", ""]
     return "\n".join(lines)
+
+
+def resources_markdown(rows):
+    """The resources and ECP5 Fmax of the synthesized rows, and the 15 % Fmax target per network."""
+    synth, seen = [], set()
+    for r in rows:
+        key = (r["network"], str(r["schedule"]))
+        if r.get("lut") is not None and key not in seen:
+            seen.add(key)
+            synth.append(r)
+    if not synth:
+        return []
+
+    def num(v, fmt):
+        return "-" if v is None else format(v, fmt)
+
+    lines = ["", f"## Resources and Fmax (Yosys {synth[0]['synth_target']}: the accelerator alone; ECP5-85F: the "
+                 f"{ECP5_BOARD.upper()} board top, accelerator + UART link, Yosys + nextpnr-ecp5 seed 1)", "",
+             "Fmax is nextpnr's for the core clock of the board top (the same flow as bench/synth.py); Fmax ratio = "
+             "the row's Fmax / the network's W = 1 Fmax. Target (issue 15): a window configuration's Fmax within "
+             f"15 % of the time-sequential engine's (ratio >= {FMAX_TARGET_RATIO}).", "",
+             "| network | schedule | (W, A) per layer | xc7 LUT | xc7 FF | xc7 BRAM36 | ECP5 LUT | ECP5 FF | ECP5 BRAM36 | "
+             "Fmax MHz | Fmax ratio | critical path (ECP5) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in synth:
+        path = r.get("ecp5_critical_path")
+        cp = f"{path['start']} -> {path['end']} ({path['delay_ns']:.1f} ns)" if path else "-"
+        ratio = r.get("fmax_ratio_vs_sequential")
+        lines.append(f"| {r['network']} | {r['schedule_kind']} | {' '.join(f'({w},{a})' for w, a in r['schedule'])} | "
+                     f"{r['lut']:,} | {r['ff']:,} | {r['bram36']:g} | {num(r.get('ecp5_lut'), ',')} | "
+                     f"{num(r.get('ecp5_ff'), ',')} | {num(r.get('ecp5_bram36'), 'g')} | {num(r.get('fmax_mhz'), '.1f')} | "
+                     f"{num(ratio, '.3f')} | {cp} |")
+    verdicts = []
+    for name in dict.fromkeys(r["network"] for r in synth):
+        windows = [r for r in synth if r["network"] == name and r.get("fmax_ratio_vs_sequential") is not None
+                   and any(w > 1 for w, _ in r["schedule"])]
+        if windows:
+            worst = min(windows, key=lambda r: r["fmax_ratio_vs_sequential"])
+            ok = all(r["fmax_ratio_vs_sequential"] >= FMAX_TARGET_RATIO for r in windows)
+            verdicts.append(f"{name.split(' (')[0]}: worst window ratio {worst['fmax_ratio_vs_sequential']:.3f} "
+                            f"({' '.join(f'({w},{a})' for w, a in worst['schedule'])}), target "
+                            f"{'met' if ok else 'NOT met'}")
+    if verdicts:
+        lines += ["", "Fmax target per network: " + "; ".join(verdicts) + "."]
+    return lines
 
 
 def plot(rows, path):
@@ -344,9 +478,23 @@ def main(argv=None):
     ap.add_argument("--build", default="build", help="where the bench artifacts are (build/bench*/)")
     ap.add_argument("--no-rtl-windows", action="store_true", help="RTL runs of W = 1 only")
     ap.add_argument("--synth-only", action="store_true",
-                    help="add Yosys resources to the rows of bench/results/window.json (no new runs)")
-    ap.add_argument("--no-synth", action="store_true", help="skip the Yosys resource counts")
+                    help="recompute only the synthesis columns (Yosys resources, ECP5 Fmax) of the rows of "
+                         "bench/results/window.json: no golden or RTL runs (after an RTL change)")
+    ap.add_argument("--no-synth", action="store_true", help="skip the Yosys resource counts and ECP5 builds")
+    ap.add_argument("--no-pnr", action="store_true", help="Yosys resources only: no ECP5 board builds, no Fmax")
+    ap.add_argument("--synth-also", action="append", default=[], metavar="W,A",
+                    help="also synthesize each network's single-W row with (W, A) in every layer (repeatable)")
+    ap.add_argument("--synth-networks", default=None, metavar="STEM,STEM",
+                    help="synthesize only these networks (artifact stems, e.g. softlif_digits); default: every one")
     args = ap.parse_args(argv)
+    also = []
+    for text in args.synth_also:
+        try:
+            w, a = (int(v) for v in text.split(","))
+        except ValueError:
+            ap.error(f"--synth-also {text!r}: give W,A (e.g. 8,8)")
+        also.append((w, a))
+    networks = None if args.synth_networks is None else {x.strip() for x in args.synth_networks.split(",") if x.strip()}
     import json
 
     import torch
@@ -367,8 +515,12 @@ def main(argv=None):
         plot(rows, RESULTS / "window.png")
 
     if args.synth_only:
-        rows = json.loads((RESULTS / "window.json").read_text())
-        add_synthesis(rows, build, lambda rows: write(rows, rows[0]["command"]))
+        path = RESULTS / "window.json"
+        if not path.exists():
+            ap.error(f"--synth-only: {path} does not exist; run `python bench/window.py` first")
+        rows = json.loads(path.read_text())
+        add_synthesis(rows, build, lambda rows: write(rows, rows[0]["command"]), also=also, pnr=not args.no_pnr,
+                      force=True, networks=networks)
         return 0
     rows = []
     for stem, what, n, n_rtl in NETWORKS:
@@ -383,7 +535,8 @@ def main(argv=None):
         r["command"] = command
     write(rows, command)                      # the runs' results first: synthesis takes a while
     if not args.no_synth:
-        add_synthesis(rows, build, lambda rows: write(rows, command))
+        add_synthesis(rows, build, lambda rows: write(rows, command), also=also, pnr=not args.no_pnr,
+                      networks=networks)
     print(f"window: {len(rows)} rows in {time.perf_counter() - t0:.0f} s")
     print((RESULTS / "window.md").read_text())
     return 0

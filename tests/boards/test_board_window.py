@@ -84,3 +84,29 @@ def test_board_window_classifies_like_golden(tmp_path):
                 "events": gold.events[i].tolist(), "sops": gold.sops[i].tolist()}
         assert {k: answer[k] for k in want} == want, f"sample {i}"
         assert answer["cycles"] > 0 and all(b > 0 for b in answer["busy"])
+
+
+def test_bitstream_refuses_a_bad_window_before_elaboration(tmp_path, tiny_glm_artifact, capsys):
+    from spinaps.cli import main
+    from spinaps.sw import artifact as art
+
+    path = art.save(tmp_path / "tiny.npz", *tiny_glm_artifact)
+    out = tmp_path / "ulx3s"
+    assert main(["bitstream", "--board", "ulx3s", "--model", str(path), "--window", "3", "--out", str(out)]) == 2
+    _, err = capsys.readouterr()
+    assert "Traceback" not in err and err.count("error:") == 1 and "--window 3" in err, err
+    assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.synth
+@pytest.mark.slow
+def test_ulx3s_bitstream_of_a_tiny_model_with_a_window(tmp_path, tiny_glm_artifact):
+    from spinaps.boards.build import build
+    from spinaps.sw import artifact as art
+    from spinaps.toolchain import resources
+
+    path = art.save(tmp_path / "tiny.npz", *tiny_glm_artifact)
+    rep = build("ulx3s", path, tmp_path / "ulx3s", progress=False, window=2, adders=2)
+    assert rep["schedule"] == [[2, 2]]
+    assert rep["fmax_mhz"] > 0 and (tmp_path / "ulx3s" / "spinaps_ulx3s.bit").stat().st_size > 10_000
+    assert resources(rep["yosys_cells"], "ecp5-85f")["lut"] > 100
