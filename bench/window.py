@@ -419,7 +419,8 @@ def resources_markdown(rows):
              "Fmax MHz | Fmax ratio | critical path (ECP5) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in synth:
         path = r.get("ecp5_critical_path")
-        cp = f"{path['start']} -> {path['end']} ({path['delay_ns']:.1f} ns)" if path else "-"
+        cp = (f"{path['start']} -> {path['end']} ({path['delay_ns']:.1f} ns)".replace("core.accelerator.", "")
+              if path else "-")
         ratio = r.get("fmax_ratio_vs_sequential")
         lines.append(f"| {r['network']} | {r['schedule_kind']} | {' '.join(f'({w},{a})' for w, a in r['schedule'])} | "
                      f"{r['lut']:,} | {r['ff']:,} | {r['bram36']:g} | {num(r.get('ecp5_lut'), ',')} | "

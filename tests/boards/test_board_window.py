@@ -110,3 +110,27 @@ def test_ulx3s_bitstream_of_a_tiny_model_with_a_window(tmp_path, tiny_glm_artifa
     assert rep["schedule"] == [[2, 2]]
     assert rep["fmax_mhz"] > 0 and (tmp_path / "ulx3s" / "spinaps_ulx3s.bit").stat().st_size > 10_000
     assert resources(rep["yosys_cells"], "ecp5-85f")["lut"] > 100
+
+
+def test_search_builds_a_windowed_point_as_its_own_design():
+    from spinaps.search_report import bitstream_command, confirmable, design_key, schedule_arg
+
+    seq = {"artifact": "k/a", "schedule": [[1, 1], [1, 1]]}
+    win = {"artifact": "k/a", "schedule": [[4, 4], [1, 1]]}
+    assert confirmable(seq) and confirmable(win)
+    assert (schedule_arg(seq), design_key(seq)) == (None, "k/a")          # W = 1 keeps its keys
+    assert (schedule_arg(win), design_key(win)) == ([[4, 4], [1, 1]], "k/a@w4a4.w1a1")
+    assert bitstream_command("ecp5-85f", "m.npz", win["schedule"]).endswith("--window 4,1 --adders 4,1")
+    assert "--window" not in bitstream_command("ecp5-85f", "m.npz", seq["schedule"])
+
+
+@pytest.mark.synth
+@pytest.mark.slow
+def test_search_fits_the_windowed_design_with_its_board_link(tmp_path, tiny_glm_artifact):
+    from spinaps.search_eval import fit_design
+    from spinaps.sw import artifact as art
+
+    data = art.save(tmp_path / "tiny.npz", *tiny_glm_artifact).read_bytes()
+    seq, win = fit_design(data, "ecp5-85f"), fit_design(data, "ecp5-85f", [[4, 4]])
+    assert seq["includes_link"] and win["includes_link"] and seq["fits"] and win["fits"]
+    assert win["ff"] > seq["ff"]         # the window's tags and step sums are there
