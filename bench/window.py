@@ -252,13 +252,14 @@ def _design(artifact, schedule, work):
     return verilog, digest.hexdigest()[:16]
 
 
-def _ecp5(artifact, schedule, out_dir):
+def _ecp5(artifact, schedule, out_dir, core_mhz="default"):
     """The ULX3S board top with ``schedule`` through Yosys + nextpnr-ecp5 (fixed seed): Fmax and
-    the Yosys resources of the whole top (accelerator + link)."""
+    the Yosys resources of the whole top (accelerator + link). ``core_mhz``: the PLL clock,
+    which is also nextpnr's timing target (default: the board's)."""
     from spinaps.boards.build import build
     from spinaps.toolchain import resources
 
-    rep = build(ECP5_BOARD, artifact.path, out_dir, progress=False,
+    rep = build(ECP5_BOARD, artifact.path, out_dir, progress=False, core_mhz=core_mhz,
                 window=[w for w, _ in schedule], adders=[a for _, a in schedule])
     res = resources(rep["yosys_cells"] or {}, "ecp5-85f")
     path = (rep["critical_paths"] or [None])[0]
@@ -280,14 +281,15 @@ def synth_schedules(rows, also=()):
     return out
 
 
-def add_synthesis(rows, build, written=None, *, also=(), pnr=True, force=False, networks=None):
+def add_synthesis(rows, build, written=None, *, also=(), pnr=True, force=False, networks=None, ecp5_mhz=None):
     """Resources and Fmax of each network's time-sequential, best single-W and best per-layer
     rows (and the single-W rows of ``also``): Yosys on the accelerator alone (Artix-7,
     ``lut``, ``ff``, ``bram36``, ``synth_target``) and, with ``pnr``, the ECP5-85F board top
     (ULX3S: accelerator + UART link) through Yosys + nextpnr-ecp5 (``fmax_mhz``, ``ecp5_lut``,
     ``ecp5_ff``, ``ecp5_bram36``, ...), and ``fmax_ratio_vs_sequential`` = Fmax / the
     network's W = 1 Fmax. ``networks``: artifact stems to do (None: every network); ``force``:
-    clear their synthesis columns first (``--synth-only``).
+    clear their synthesis columns first (``--synth-only``). ``ecp5_mhz``: the ECP5 core clock
+    and timing target (None: the board's default, as bench/synth.py builds it).
     Results are cached by design hash (the schedule's Verilog + the link's sources) in
     ``<build>/window_synth/cache.json``, so a re-run repeats only the designs that changed."""
     from synth import Cache
@@ -314,7 +316,9 @@ def add_synthesis(rows, build, written=None, *, also=(), pnr=True, force=False, 
             got = {"lut": res["lut"], "ff": res["ff"], "bram36": res["bram36"], "synth_target": SYNTH_TARGET,
                    "design_hash": key}
             if pnr:
-                got.update(cache.get(f"{key}:{ECP5_BOARD}", lambda: _ecp5(artifact, s, work / ECP5_BOARD)))
+                at = f"@{ecp5_mhz:g}" if ecp5_mhz else ""
+                got.update(cache.get(f"{key}:{ECP5_BOARD}{at}",
+                                     lambda: _ecp5(artifact, s, work / f"{ECP5_BOARD}{at}", ecp5_mhz or "default")))
             for r in rows:
                 if r["network"] == network and tuple(tuple(x) for x in r["schedule"]) == s:
                     r.update(got)
@@ -410,11 +414,13 @@ def resources_markdown(rows):
     def num(v, fmt):
         return "-" if v is None else format(v, fmt)
 
+    clocks = ", ".join(f"{c:g}" for c in sorted({r["ecp5_clock_mhz"] for r in synth if r.get("ecp5_clock_mhz")}))
     lines = ["", f"## Resources and Fmax (Yosys {synth[0]['synth_target']}: the accelerator alone; ECP5-85F: the "
                  f"{ECP5_BOARD.upper()} board top, accelerator + UART link, Yosys + nextpnr-ecp5 seed 1)", "",
-             "Fmax is nextpnr's for the core clock of the board top (the same flow as bench/synth.py); Fmax ratio = "
-             "the row's Fmax / the network's W = 1 Fmax. Target (issue 15): a window configuration's Fmax within "
-             f"15 % of the time-sequential engine's (ratio >= {FMAX_TARGET_RATIO}).", "",
+             "Fmax is nextpnr's for the core clock of the board top (the same flow as bench/synth.py; the PLL "
+             f"clock, {clocks or '-'} MHz, is nextpnr's timing target); Fmax ratio = the row's Fmax / the network's "
+             "W = 1 Fmax. Target (issue 15): a window configuration's Fmax within 15 % of the time-sequential "
+             f"engine's (ratio >= {FMAX_TARGET_RATIO}).", "",
              "| network | schedule | (W, A) per layer | xc7 LUT | xc7 FF | xc7 BRAM36 | ECP5 LUT | ECP5 FF | ECP5 BRAM36 | "
              "Fmax MHz | Fmax ratio | critical path (ECP5) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in synth:
@@ -485,6 +491,8 @@ def main(argv=None):
     ap.add_argument("--no-pnr", action="store_true", help="Yosys resources only: no ECP5 board builds, no Fmax")
     ap.add_argument("--synth-also", action="append", default=[], metavar="W,A",
                     help="also synthesize each network's single-W row with (W, A) in every layer (repeatable)")
+    ap.add_argument("--ecp5-mhz", type=float, default=None,
+                    help="ECP5 core clock and nextpnr timing target in MHz (default: the ULX3S default, 50)")
     ap.add_argument("--synth-networks", default=None, metavar="STEM,STEM",
                     help="synthesize only these networks (artifact stems, e.g. softlif_digits); default: every one")
     args = ap.parse_args(argv)
@@ -521,7 +529,7 @@ def main(argv=None):
             ap.error(f"--synth-only: {path} does not exist; run `python bench/window.py` first")
         rows = json.loads(path.read_text())
         add_synthesis(rows, build, lambda rows: write(rows, rows[0]["command"]), also=also, pnr=not args.no_pnr,
-                      force=True, networks=networks)
+                      force=True, networks=networks, ecp5_mhz=args.ecp5_mhz)
         return 0
     rows = []
     for stem, what, n, n_rtl in NETWORKS:
@@ -537,7 +545,7 @@ def main(argv=None):
     write(rows, command)                      # the runs' results first: synthesis takes a while
     if not args.no_synth:
         add_synthesis(rows, build, lambda rows: write(rows, command), also=also, pnr=not args.no_pnr,
-                      networks=networks)
+                      networks=networks, ecp5_mhz=args.ecp5_mhz)
     print(f"window: {len(rows)} rows in {time.perf_counter() - t0:.0f} s")
     print((RESULTS / "window.md").read_text())
     return 0
