@@ -221,7 +221,8 @@ ECP5_BOARD = "ulx3s"
 #: Rows synthesized per network (plus the single-W rows ``--synth-also`` names).
 SYNTH_KINDS = ("time-sequential", "best single W", "best per-layer W")
 #: Every column add_synthesis fills (cleared before a ``--synth-only`` recomputation).
-SYNTH_COLUMNS = ("lut", "ff", "bram36", "synth_target", "fmax_mhz", "ecp5_lut", "ecp5_ff", "ecp5_bram36", "ecp5_dsp",
+SYNTH_COLUMNS = ("lut", "ff", "bram36", "synth_target", "fmax_mhz", "ecp5_fits", "ecp5_error", "ecp5_lut", "ecp5_ff",
+                 "ecp5_bram36", "ecp5_dsp",
                  "ecp5_board", "ecp5_clock_mhz", "ecp5_timing_met", "ecp5_critical_path", "ecp5_build_seconds",
                  "fmax_ratio_vs_sequential", "design_hash")
 #: The issue's target: a window configuration's ECP5 Fmax within 15 % of the time-sequential one's.
@@ -256,18 +257,37 @@ def _ecp5(artifact, schedule, out_dir, core_mhz="default"):
     """The ULX3S board top with ``schedule`` through Yosys + nextpnr-ecp5 (fixed seed): Fmax and
     the Yosys resources of the whole top (accelerator + link). ``core_mhz``: the PLL clock,
     which is also nextpnr's timing target (default: the board's)."""
-    from spinaps.boards.build import build
+    from spinaps.boards.build import BuildError, build
     from spinaps.toolchain import resources
 
-    rep = build(ECP5_BOARD, artifact.path, out_dir, progress=False, core_mhz=core_mhz,
-                window=[w for w, _ in schedule], adders=[a for _, a in schedule])
+    try:
+        rep = build(ECP5_BOARD, artifact.path, out_dir, progress=False, core_mhz=core_mhz,
+                    window=[w for w, _ in schedule], adders=[a for _, a in schedule])
+    except BuildError as e:
+        if "does not fit" not in str(e):
+            raise
+        return ecp5_no_fit(out_dir, e)
     res = resources(rep["yosys_cells"] or {}, "ecp5-85f")
     path = (rep["critical_paths"] or [None])[0]
-    return {"fmax_mhz": rep["fmax_mhz"], "ecp5_lut": res["lut"], "ecp5_ff": res["ff"], "ecp5_bram36": res["bram36"],
+    return {"fmax_mhz": rep["fmax_mhz"], "ecp5_fits": True, "ecp5_lut": res["lut"], "ecp5_ff": res["ff"], "ecp5_bram36": res["bram36"],
             "ecp5_dsp": res["dsp"], "ecp5_board": ECP5_BOARD, "ecp5_clock_mhz": rep["clock_mhz"],
             "ecp5_timing_met": rep["timing_met"], "ecp5_build_seconds": rep["seconds"],
             "ecp5_critical_path": {k: path[k] for k in ("start", "end", "delay_ns", "logic_ns", "routing_ns")}
             if path else None}
+
+
+def ecp5_no_fit(out_dir, error):
+    """The result of an ECP5 build nextpnr could not place: no Fmax, the Yosys resources of the
+    top from its report, and what ran out (``ecp5_error``)."""
+    from spinaps.boards.build import yosys_cells
+    from spinaps.toolchain import resources
+
+    rpt = Path(out_dir) / f"spinaps_{ECP5_BOARD}.rpt"
+    res = resources(yosys_cells(rpt.read_text(errors="replace")) if rpt.exists() else {}, "ecp5-85f")
+    return {"fmax_mhz": None, "ecp5_fits": False, "ecp5_error": str(error).split(". Re-export")[0],
+            "ecp5_lut": res["lut"], "ecp5_ff": res["ff"], "ecp5_bram36": res["bram36"], "ecp5_dsp": res["dsp"],
+            "ecp5_board": ECP5_BOARD, "ecp5_clock_mhz": None, "ecp5_timing_met": None, "ecp5_build_seconds": None,
+            "ecp5_critical_path": None}
 
 
 def synth_schedules(rows, also=()):
@@ -319,12 +339,13 @@ def add_synthesis(rows, build, written=None, *, also=(), pnr=True, force=False, 
                 at = f"@{ecp5_mhz:g}" if ecp5_mhz else ""
                 got.update(cache.get(f"{key}:{ECP5_BOARD}{at}",
                                      lambda: _ecp5(artifact, s, work / f"{ECP5_BOARD}{at}", ecp5_mhz or "default")))
+                got.setdefault("ecp5_fits", got["fmax_mhz"] is not None)     # results cached before the key
             for r in rows:
                 if r["network"] == network and tuple(tuple(x) for x in r["schedule"]) == s:
                     r.update(got)
             print(f"synth {network} {tag}: {got['lut']} LUT, {got['ff']} FF, {got['bram36']} BRAM36 ({SYNTH_TARGET})"
-                  + (f"; ECP5 {got['ecp5_lut']} LUT, {got['ecp5_ff']} FF, Fmax {got['fmax_mhz']} MHz" if pnr else ""),
-                  flush=True)
+                  + (f"; ECP5 {got['ecp5_lut']} LUT, {got['ecp5_ff']} FF, {got['ecp5_dsp']} DSP, Fmax {got['fmax_mhz']} "
+                     f"MHz{'' if got.get('ecp5_fits', True) else ' (' + got['ecp5_error'] + ')'}" if pnr else ""), flush=True)
             _fmax_ratios(rows)
             if written is not None:          # each result as it comes: a build takes minutes here
                 written(rows)
@@ -422,15 +443,16 @@ def resources_markdown(rows):
              "W = 1 Fmax. Target (issue 15): a window configuration's Fmax within 15 % of the time-sequential "
              f"engine's (ratio >= {FMAX_TARGET_RATIO}).", "",
              "| network | schedule | (W, A) per layer | xc7 LUT | xc7 FF | xc7 BRAM36 | ECP5 LUT | ECP5 FF | ECP5 BRAM36 | "
-             "Fmax MHz | Fmax ratio | critical path (ECP5) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "ECP5 DSP | Fmax MHz | Fmax ratio | critical path (ECP5) |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in synth:
         path = r.get("ecp5_critical_path")
         cp = (f"{path['start']} -> {path['end']} ({path['delay_ns']:.1f} ns)".replace("core.accelerator.", "")
-              if path else "-")
+              if path else r.get("ecp5_error") or "-")
         ratio = r.get("fmax_ratio_vs_sequential")
         lines.append(f"| {r['network']} | {r['schedule_kind']} | {' '.join(f'({w},{a})' for w, a in r['schedule'])} | "
                      f"{r['lut']:,} | {r['ff']:,} | {r['bram36']:g} | {num(r.get('ecp5_lut'), ',')} | "
-                     f"{num(r.get('ecp5_ff'), ',')} | {num(r.get('ecp5_bram36'), 'g')} | {num(r.get('fmax_mhz'), '.1f')} | "
+                     f"{num(r.get('ecp5_ff'), ',')} | {num(r.get('ecp5_bram36'), 'g')} | {num(r.get('ecp5_dsp'), 'd')} | "
+                     f"{'does not fit' if r.get('ecp5_fits') is False else num(r.get('fmax_mhz'), '.1f')} | "
                      f"{num(ratio, '.3f')} | {cp} |")
     verdicts = []
     for name in dict.fromkeys(r["network"] for r in synth):
@@ -442,8 +464,12 @@ def resources_markdown(rows):
             verdicts.append(f"{name.split(' (')[0]}: worst window ratio {worst['fmax_ratio_vs_sequential']:.3f} "
                             f"({' '.join(f'({w},{a})' for w, a in worst['schedule'])}), target "
                             f"{'met' if ok else 'NOT met'}")
+    unplaced = [f"{r['network'].split(' (')[0]} {' '.join(f'({w},{a})' for w, a in r['schedule'])}" for r in synth
+                if r.get("ecp5_fits") is False]
     if verdicts:
         lines += ["", "Fmax target per network: " + "; ".join(verdicts) + "."]
+    if unplaced:
+        lines += ["", "Not placed on the ECP5-85F (nextpnr ran out of a resource; no Fmax): " + ", ".join(unplaced) + "."]
     return lines
 
 

@@ -62,7 +62,8 @@ def summarize_nextpnr_report(report):
 def _does_not_fit(board_name, rpt, log):
     """One message for a design larger than the device: what ran out and what to do."""
     kind = re.search(r"to implement cell type '(\w+)'", log)
-    up5k = TARGETS["ice40up5k"].capacity
+    target = next(t for t in TARGETS.values() if t.family == board(board_name).family)
+    cap = target.capacity
     counts = ""
     if rpt.exists():
         cells = dict((name, int(n)) for n, name in re.findall(r"^\s+(\d+)\s+(SB_LUT4|SB_MAC16|SB_RAM40_4K|LUT4|"
@@ -72,8 +73,9 @@ def _does_not_fit(board_name, rpt, log):
     return (f"the model does not fit the {board_name} FPGA: no room left for "
             f"{kind.group(1) if kind else 'a cell'}{counts}. Re-export it with fewer lanes, e.g. "
             "`spinaps export --lanes 2 --encoder-lanes 4 --out build/model/small.npz` "
-            f"(the UP5K has {up5k['lut']} logic cells and {up5k['dsp']} DSPs), then build with "
-            "MODEL=build/model/small.npz")
+            f"(the {target.name} has {cap['lut']} LUTs and {cap['dsp']} DSPs), then build with "
+            "MODEL=build/model/small.npz; a window schedule with fewer temporal adders (--adders) needs fewer "
+            "multipliers")
 
 
 def yosys_cells(rpt_text):

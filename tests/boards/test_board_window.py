@@ -134,3 +134,11 @@ def test_search_fits_the_windowed_design_with_its_board_link(tmp_path, tiny_glm_
     seq, win = fit_design(data, "ecp5-85f"), fit_design(data, "ecp5-85f", [[4, 4]])
     assert seq["includes_link"] and win["includes_link"] and seq["fits"] and win["fits"]
     assert win["ff"] > seq["ff"]         # the window's tags and step sums are there
+
+
+def test_an_unplaced_ecp5_build_names_the_ecp5_and_the_adders(tmp_path):
+    from spinaps.boards.build import _does_not_fit
+
+    message = _does_not_fit("ulx3s", tmp_path / "none.rpt", "ERROR: ... to implement cell type 'MULT18X18D' ...")
+    assert "ulx3s" in message and "MULT18X18D" in message and "ecp5-85f has 83640 LUTs and 156 DSPs" in message
+    assert "--adders" in message
