@@ -3,6 +3,7 @@ the time-sequential engine, per network.
 
     python bench/window.py            # the issue's networks (artifacts of the earlier stages, else trained)
     python bench/window.py --quick    # digits only, fewer samples
+    python bench/window.py --synth-only [--synth-also 8,8]   # only the resources and ECP5 Fmax again
 
 For each network: the golden model's activity on the first test samples
 (:func:`spinaps.sim.schedule.trace_of`), every schedule costed from it
@@ -13,7 +14,12 @@ model); schedules compared: time-sequential (W = 1), each single W for the whole
 A = 1 and A = W, the best single W and the best per-layer W (lowest EDP). The RTL (window
 engine, every spike, class, step and counter compared with the golden model, reads with its
 prediction) runs W = 1 and the two best schedules: those rows (``cycles_source == "rtl"``)
-carry its samples, mismatches and measured cycles; the others are the calibrated model. Writes bench/results/window.json, window.md and window.png.
+carry its samples, mismatches and measured cycles; the others are the calibrated model.
+Resources and Fmax (:func:`add_synthesis`) of each network's W = 1, best single-W and best
+per-layer schedules: Yosys on the accelerator alone (xc7a35t) and the ULX3S board top through
+Yosys + nextpnr-ecp5 (the ECP5 Fmax, against the issue's 15 % target). ``--synth-only``
+recomputes just those columns of an existing window.json (after an RTL change). Writes
+bench/results/window.json, window.md and window.png.
 """
 
 import argparse
@@ -26,6 +32,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))                 # the other stages' case lists (networks.py)
+
+from window_synth import add_synthesis, resources_markdown  # noqa: E402  (bench/ on the path above)
 
 # (artifact stem, what it is, golden samples, RTL samples: the first of them); looked up under
 # build/bench*/, trained when absent. RTL samples are few: on the shared 2-core machine Icarus
@@ -222,35 +230,6 @@ def bench_network(stem, what, n, n_rtl, build, devices, rtl_windows):
     return rows
 
 
-SYNTH_TARGET = "xc7a35t"
-
-
-def add_synthesis(rows, build, written=None):
-    """Yosys resources (Artix-7, the accelerator alone) of each network's time-sequential and
-    best per-layer rows, into ``lut``, ``ff``, ``bram36`` (``synth_target`` says which).
-    ``fmax_mhz`` stays empty: nextpnr needs a board core, and the board cores build the
-    time-sequential engine only (spinaps.flow.synth_report refuses a window for them)."""
-    import json
-
-    from spinaps.sw import artifact as art
-    from spinaps.flow import synth_report
-
-    for r in rows:
-        if r["schedule_kind"] not in ("time-sequential", "best per-layer W") or r.get("lut") is not None:
-            continue
-        tag = "_".join(f"w{w}a{a}" for w, a in r["schedule"])
-        out_dir = Path(build) / "window_synth" / Path(r["artifact"]).stem / tag
-        if (out_dir / "synth.json").exists():            # synthesized before (same Verilog)
-            entry = json.loads((out_dir / "synth.json").read_text())[0]
-        else:
-            entry = synth_report(art.load(r["artifact"]), out_dir, targets=(SYNTH_TARGET,), progress=False,
-                                 window=[w for w, _ in r["schedule"]], adders=[a for _, a in r["schedule"]])[0]
-        r.update({"lut": entry["lut"], "ff": entry["ff"], "bram36": entry["bram36"], "synth_target": SYNTH_TARGET})
-        if written is not None:              # each result as it comes: a synthesis takes minutes here
-            written(rows)
-        print(f"synth {r['network']} {tag}: {entry['lut']} LUT, {entry['ff']} FF, {entry['bram36']} BRAM36", flush=True)
-
-
 def _fmt(x, unit=""):
     for scale, prefix in ((1e-18, "a"), (1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1, "")):
         if abs(x) < scale * 1000:
@@ -308,14 +287,7 @@ def markdown(rows, command):
         lines.append(f"| {r['network']} | {' '.join(f'({w},{a})' for w, a in r['schedule'])} | {r['rtl_samples']} | "
                      f"{r['rtl_cycles_mean']:,.1f} | {r['model_cycles_on_rtl_samples']:,.1f} | "
                      f"{r['rtl_cycles_mean'] / r['model_cycles_on_rtl_samples']:.3f} |")
-    synth = [r for r in rows if r.get("lut") is not None]
-    if synth:
-        lines += ["", f"## Resources (Yosys, {synth[0]['synth_target']}, the accelerator alone)", "",
-                  "Fmax on the ECP5 is not measured here: nextpnr needs a board core, and the board cores build "
-                  "the time-sequential engine only.", "",
-                  "| network | schedule | (W, A) per layer | LUT | FF | BRAM36 |", "|---|---|---|---|---|---|"]
-        lines += [f"| {r['network']} | {r['schedule_kind']} | {' '.join(f'({w},{a})' for w, a in r['schedule'])} | "
-                  f"{r['lut']:,} | {r['ff']:,} | {r['bram36']:g} |" for r in synth]
+    lines += resources_markdown(rows)
     lines += ["", "![EDP and latency against W](window.png)", ""]
     return "\n".join(lines)
 
@@ -358,9 +330,25 @@ def main(argv=None):
     ap.add_argument("--build", default="build", help="where the bench artifacts are (build/bench*/)")
     ap.add_argument("--no-rtl-windows", action="store_true", help="RTL runs of W = 1 only")
     ap.add_argument("--synth-only", action="store_true",
-                    help="add Yosys resources to the rows of bench/results/window.json (no new runs)")
-    ap.add_argument("--no-synth", action="store_true", help="skip the Yosys resource counts")
+                    help="recompute only the synthesis columns (Yosys resources, ECP5 Fmax) of the rows of "
+                         "bench/results/window.json: no golden or RTL runs (after an RTL change)")
+    ap.add_argument("--no-synth", action="store_true", help="skip the Yosys resource counts and ECP5 builds")
+    ap.add_argument("--no-pnr", action="store_true", help="Yosys resources only: no ECP5 board builds, no Fmax")
+    ap.add_argument("--synth-also", action="append", default=[], metavar="W,A",
+                    help="also synthesize each network's single-W row with (W, A) in every layer (repeatable)")
+    ap.add_argument("--ecp5-mhz", type=float, default=None,
+                    help="ECP5 core clock and nextpnr timing target in MHz (default: the ULX3S default, 50)")
+    ap.add_argument("--synth-networks", default=None, metavar="STEM,STEM",
+                    help="synthesize only these networks (artifact stems, e.g. softlif_digits); default: every one")
     args = ap.parse_args(argv)
+    also = []
+    for text in args.synth_also:
+        try:
+            w, a = (int(v) for v in text.split(","))
+        except ValueError:
+            ap.error(f"--synth-also {text!r}: give W,A (e.g. 8,8)")
+        also.append((w, a))
+    networks = None if args.synth_networks is None else {x.strip() for x in args.synth_networks.split(",") if x.strip()}
     import json
 
     import torch
@@ -381,8 +369,12 @@ def main(argv=None):
         plot(rows, RESULTS / "window.png")
 
     if args.synth_only:
-        rows = json.loads((RESULTS / "window.json").read_text())
-        add_synthesis(rows, build, lambda rows: write(rows, rows[0]["command"]))
+        path = RESULTS / "window.json"
+        if not path.exists():
+            ap.error(f"--synth-only: {path} does not exist; run `python bench/window.py` first")
+        rows = json.loads(path.read_text())
+        add_synthesis(rows, build, lambda rows: write(rows, rows[0]["command"]), also=also, pnr=not args.no_pnr,
+                      force=True, networks=networks, ecp5_mhz=args.ecp5_mhz)
         return 0
     rows = []
     for stem, what, n, n_rtl in NETWORKS:
@@ -397,7 +389,8 @@ def main(argv=None):
         r["command"] = command
     write(rows, command)                      # the runs' results first: synthesis takes a while
     if not args.no_synth:
-        add_synthesis(rows, build, lambda rows: write(rows, command))
+        add_synthesis(rows, build, lambda rows: write(rows, command), also=also, pnr=not args.no_pnr,
+                      networks=networks, ecp5_mhz=args.ecp5_mhz)
     print(f"window: {len(rows)} rows in {time.perf_counter() - t0:.0f} s")
     print((RESULTS / "window.md").read_text())
     return 0

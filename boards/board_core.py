@@ -43,15 +43,21 @@ class BoardCore(wiring.Component):
         ``"sram"`` or ``"sttram"`` synapse memory.
     weights_writable : bool
         Accept weights frames (the synapse memories get a write port either way).
+    window, adders : int or sequence of int
+        The accelerator's window schedule (:class:`~spinaps.hdl.accelerator.Accelerator`,
+        docs/semantics.md 8.1; one number or one per layer). Hardware only: the link, its
+        frames and the info answer are the same for every schedule (the result's ``cycles``
+        and ``busy`` are the schedule's own; ``reads`` is not carried over the link).
     """
 
-    def __init__(self, model, *, clocks_per_bit, timeout_bits=64, memory="sram", weights_writable=True):
+    def __init__(self, model, *, clocks_per_bit, timeout_bits=64, memory="sram", weights_writable=True,
+                 window=1, adders=1):
         self.clocks_per_bit = check_clocks_per_bit(clocks_per_bit, "clock frequency / baud rate; "
                                                                    "lower the baud rate")
         self.timeout_bits = check_int("timeout_bits", timeout_bits, p.MIN_TIMEOUT_BITS, MAX_CLOCKS_PER_BIT,
                                       "at least two characters of idle line")
         self.model = model
-        self.accelerator = Accelerator(model, memory=memory)
+        self.accelerator = Accelerator(model, memory=memory, window=window, adders=adders)
         acc = self.accelerator
         self.info = p.model_info(model, word_width=acc.weight_width, weights_writable=weights_writable,
                                  timeout_bits=timeout_bits)

@@ -22,7 +22,8 @@ from spinaps.toolchain import TARGETS, ToolError, atomic_write_text, run_logged,
 
 from .top import BoardTop, board
 
-__all__ = ["build", "vivado_plan", "program", "BuildError", "summarize_nextpnr_report", "ignored_constraints"]
+__all__ = ["build", "vivado_plan", "program", "BuildError", "summarize_nextpnr_report", "ignored_constraints",
+           "yosys_cells"]
 
 NEXTPNR_REPORT = "nextpnr_report.json"
 
@@ -68,7 +69,8 @@ def ignored_constraints(log):
 def _does_not_fit(board_name, rpt, log):
     """One message for a design larger than the device: what ran out and what to do."""
     kind = re.search(r"to implement cell type '(\w+)'", log)
-    up5k = TARGETS["ice40up5k"].capacity
+    target = next(t for t in TARGETS.values() if t.family == board(board_name).family)
+    cap = target.capacity
     counts = ""
     if rpt.exists():
         cells = dict((name, int(n)) for n, name in re.findall(r"^\s+(\d+)\s+(SB_LUT4|SB_MAC16|SB_RAM40_4K|LUT4|"
@@ -78,16 +80,29 @@ def _does_not_fit(board_name, rpt, log):
     return (f"the model does not fit the {board_name} FPGA: no room left for "
             f"{kind.group(1) if kind else 'a cell'}{counts}. Re-export it with fewer lanes, e.g. "
             "`spinaps export --lanes 2 --encoder-lanes 4 --out build/model/small.npz` "
-            f"(the UP5K has {up5k['lut']} logic cells and {up5k['dsp']} DSPs), then build with "
-            "MODEL=build/model/small.npz")
+            f"(the {target.name} has {cap['lut']} LUTs and {cap['dsp']} DSPs), then build with "
+            "MODEL=build/model/small.npz; a window schedule with fewer temporal adders (--adders) needs fewer "
+            "multipliers")
 
 
-def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="default", progress=True):
-    """Bitstream of the digits (or any) artifact's accelerator + link for ``board_name``.
+def yosys_cells(rpt_text):
+    """Cell counts of the whole design (``{type: n}``) from the statistics of a Yosys ``.rpt``
+    (the last "Count including submodules" block): what :func:`spinaps.toolchain.resources`
+    reads."""
+    tail = rpt_text.rsplit("=== design hierarchy ===", 1)[-1]
+    block = tail.rsplit("Count including submodules.", 1)[-1]
+    return {name: int(n) for n, name in re.findall(r"^\s+(\d+)\s+([A-Z][A-Z0-9_]*)\s*$", block, re.M)}
 
-    Returns (and writes to ``<out_dir>/report.json``) ``board``, ``model``, ``clock_mhz``,
-    ``fmax`` (MHz per clock), ``fmax_mhz`` (the core clock's), ``timing_met``, ``utilization``
-    (per cell type), ``critical_paths``, ``bitstream``, ``seed``, ``seconds``, and
+
+def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="default", progress=True,
+          window=1, adders=1):
+    """Bitstream of the digits (or any) artifact's accelerator + link for ``board_name``;
+    ``window`` / ``adders``: the accelerator's window schedule (one number or one per layer).
+
+    Returns (and writes to ``<out_dir>/report.json``) ``board``, ``model``, ``schedule``,
+    ``clock_mhz``, ``fmax`` (MHz per clock), ``fmax_mhz`` (the core clock's), ``timing_met``,
+    ``utilization`` (per cell type, nextpnr), ``yosys_cells`` (Yosys's cell counts of the
+    whole top), ``critical_paths``, ``bitstream``, ``seed``, ``seconds``, and
     ``ignored_constraints`` (nets of clock constraints nextpnr did not find: empty when all applied).
     """
     b = board(board_name)
@@ -97,7 +112,7 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     model = _load_model(artifact_path)
-    top = BoardTop(board_name, model, baud=baud, core_mhz=core_mhz)
+    top = BoardTop(board_name, model, baud=baud, core_mhz=core_mhz, window=window, adders=adders)
     platform = b.platform_class()()
     name = f"spinaps_{board_name}"
     t0 = time.perf_counter()
@@ -133,23 +148,28 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
     if not bitstream.exists():
         raise BuildError(f"the flow ran but wrote no bitstream {bitstream}")
     core_clock = min(fmax.values(), key=lambda v: v["achieved_mhz"]) if fmax else None
+    rpt = out_dir / f"{name}.rpt"
     result = {
         "board": board_name, "family": b.family, "device": platform.device, "model": str(artifact_path),
+        "schedule": [list(s) for s in top.core.accelerator.schedule],
         "baud": baud, "seed": int(seed), "clock_mhz": top.clock_mhz,
         "fmax": fmax, "fmax_mhz": core_clock["achieved_mhz"] if core_clock else None,
         "timing_met": all(v["achieved_mhz"] >= v["constraint_mhz"] for v in fmax.values()),
-        "ignored_constraints": ignored, "utilization": util, "critical_paths": paths, "bitstream": str(bitstream),
+        "ignored_constraints": ignored, "utilization": util,
+        "yosys_cells": yosys_cells(rpt.read_text(errors="replace")) if rpt.exists() else None,
+        "critical_paths": paths, "bitstream": str(bitstream),
         "seconds": round(time.perf_counter() - t0, 1), "pnr_seconds": round(pnr_seconds, 1),
     }
     atomic_write_text(out_dir / "report.json", json.dumps(result, indent=2) + "\n")
     return result
 
 
-def vivado_plan(board_name, artifact_path, out_zip, *, baud=115200, progress=True):
-    """The Vivado build archive (``platform.build(do_build=False)`` + ``plan.archive``)."""
+def vivado_plan(board_name, artifact_path, out_zip, *, baud=115200, progress=True, window=1, adders=1):
+    """The Vivado build archive (``platform.build(do_build=False)`` + ``plan.archive``);
+    ``window`` / ``adders`` as :func:`build`."""
     b = board(board_name)
     model = _load_model(artifact_path)
-    top = BoardTop(board_name, model, baud=baud)
+    top = BoardTop(board_name, model, baud=baud, window=window, adders=adders)
     _say(f"{board_name}: Vivado build plan", progress)
     plan = b.platform_class()().build(top, name=f"spinaps_{board_name}", do_build=False)
     out_zip = Path(out_zip)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Module, ResetSignal
 from amaranth.lib import io
 
+from spinaps.hdl.accelerator import schedule_of
+
 from . import protocol as p
 from .board_core import BoardCore
 from .catalog import BOARDS, Board, board
@@ -38,12 +40,16 @@ class BoardTop(Elaboratable):
     timeout_s : float
         Idle line inside a frame that counts as truncated (longer than a USB-serial
         adapter's latency, 16 ms for FTDI chips).
+    window, adders : int or sequence of int
+        The accelerator's window schedule (one number or one per layer; :class:`BoardCore`).
     """
 
     def __init__(self, board_name, model, *, baud=115200, core_mhz="default", memory="sram", timeout_s=0.05,
-                 sim_clocks_per_bit=4, sim_timeout_bits=64):
+                 sim_clocks_per_bit=4, sim_timeout_bits=64, window=1, adders=1):
         self.board = board(board_name)
         self.model, self.baud, self.memory, self.timeout_s = model, int(baud), memory, timeout_s
+        schedule_of(window, adders, len(model.layers))      # a bad schedule fails before elaboration
+        self.schedule = dict(window=window, adders=adders)
         self.core_mhz = self.board.core_mhz if core_mhz == "default" else core_mhz
         self.sim_clocks_per_bit, self.sim_timeout_bits = sim_clocks_per_bit, sim_timeout_bits
         self.clock_mhz = None          # known after elaboration for a platform
@@ -51,7 +57,7 @@ class BoardTop(Elaboratable):
 
     def sim_core(self):
         return BoardCore(self.model, clocks_per_bit=self.sim_clocks_per_bit, timeout_bits=self.sim_timeout_bits,
-                         memory=self.memory)
+                         memory=self.memory, **self.schedule)
 
     def elaborate(self, platform):
         if platform is None:
@@ -79,7 +85,8 @@ class BoardTop(Elaboratable):
             raise ValueError(f"baud {self.baud} is not within 2 % of {f:.3f} MHz / an integer >= "
                              f"{MIN_CLOCKS_PER_BIT}; pick another --baud")
         timeout_bits = max(p.MIN_TIMEOUT_BITS, round(self.timeout_s * self.baud))
-        self.core = BoardCore(self.model, clocks_per_bit=cpb, timeout_bits=timeout_bits, memory=self.memory)
+        self.core = BoardCore(self.model, clocks_per_bit=cpb, timeout_bits=timeout_bits, memory=self.memory,
+                              **self.schedule)
         m.submodules.core = self.core
         uart = platform.request("uart", 0, dir="-")
         m.submodules.rx_buf = rx_buf = io.Buffer("i", uart.rx)

@@ -234,9 +234,6 @@ def cmd_synth(args):
     pre.out_dir("--out", args.out)
     artifact = _model(args)
     schedule = _schedule(args, artifact)
-    if schedule != dict(window=1, adders=1) and any(board_for_target(t) is not None for t in targets):
-        raise pre.OptionError(f"--window/--adders: the board targets ({args.target}) build the time-sequential "
-                              f"engine only; use them with xc7a35t or xc7a100t")
     entries = synth_report(artifact, args.out, targets=targets, memory=args.memory, baud=args.baud, **schedule)
     for e in entries:
         print(f"{e['target']:>10}: {e['lut']:,} LUT ({e['lutram']:,} as RAM), {e['ff']:,} FF, "
@@ -253,9 +250,10 @@ def cmd_pnr(args):
     pre.at_least("-n", args.n, 1, "test samples run on Icarus for the cycles per inference")
     pre.out_dir("--out", args.out)
     artifact = _model(args)
+    schedule = _schedule(args, artifact)
     ds = _data_for(artifact, args)
     _threads(args)
-    for e in pnr_report(artifact, boards, args.out, n=args.n, dataset=ds):
+    for e in pnr_report(artifact, boards, args.out, n=args.n, dataset=ds, **schedule):
         print(f"{e['board']:>10} ({e['device']}): Fmax {e['fmax_mhz']:.1f} MHz (clock {e['clock_mhz']} MHz, timing "
               f"{'met' if e['timing_met'] else 'NOT met'}), {e['cycles_per_inference_mean']:,.0f} cycles per inference "
               f"= {e['us_per_inference']:,.1f} us at Fmax; bitstream {e['bitstream']}")
@@ -514,6 +512,7 @@ def build_parser():
     sp.add_argument("--out", default="build/pnr", help="output folder")
     sp.add_argument("--board", default=",".join(OPEN_BOARDS), help=f"comma-separated: {', '.join(OPEN_BOARDS)}")
     sp.add_argument("-n", type=int, default=20, help="test samples run on Icarus for the cycles per inference")
+    window_options(sp)
     data_option(sp)
     threads_option(sp)
 
@@ -567,12 +566,14 @@ def build_parser():
     sp.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
     sp.add_argument("--core-mhz", type=float, default=None,
                     help="core clock through the PLL (default: the board's setting; 0: the oscillator)")
+    window_options(sp)
 
     sp = command("vivado-plan", cmd_vivado_plan, "Vivado build archive for the Arty A7-35 (no open 7-series flow)")
     sp.add_argument("--board", default=VIVADO_BOARDS[0], choices=VIVADO_BOARDS, help="board")
     sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
     sp.add_argument("--out", default=None, help="archive (default: build/BOARD/spinaps_BOARD_vivado.zip)")
     sp.add_argument("--baud", type=int, default=115200, help="UART line rate")
+    window_options(sp)
 
     sp = command("prog", cmd_prog, "program a board through openFPGALoader")
     sp.add_argument("--board", required=True, choices=list(BOARDS), help="board")
@@ -643,7 +644,7 @@ def main(argv=None):
     return 0
 
 
-# --- window schedules (docs/semantics.md 8.1): options of verilog, verify and synth ----------
+# --- window schedules (docs/semantics.md 8.1): options of verilog, verify, synth, pnr, bitstream --
 
 def window_options(sp):
     """``--window`` / ``--adders``: hardware parameters, one number or one per layer."""

@@ -44,7 +44,7 @@ def board_baud(b, baud, core_mhz):
 
 
 def cmd_bitstream(args):
-    from spinaps.cli import _model
+    from spinaps.cli import _model, _schedule
     from spinaps.boards.build import build
     b = BOARDS[pre.open_board("--board", args.board, BOARDS)]
     if args.core_mhz is not None and args.core_mhz < 0:
@@ -52,8 +52,8 @@ def cmd_bitstream(args):
     core_mhz = "default" if args.core_mhz is None else (None if args.core_mhz == 0 else args.core_mhz)
     board_baud(b, args.baud, b.core_mhz if core_mhz == "default" else core_mhz)
     out = pre.out_dir("--out", args.out or f"build/{args.board}")
-    _model(args)                                # a bad artifact fails before elaboration
-    rep = build(args.board, args.model, out, baud=args.baud, seed=args.seed, core_mhz=core_mhz)
+    schedule = _schedule(args, _model(args))    # a bad artifact or schedule fails before elaboration
+    rep = build(args.board, args.model, out, baud=args.baud, seed=args.seed, core_mhz=core_mhz, **schedule)
     fmax = ", ".join(f"{k} {v['achieved_mhz']:.1f} MHz (wanted {v['constraint_mhz']:.1f})" for k, v in rep["fmax"].items())
     print(f"bitstream {rep['bitstream']} in {rep['seconds']:.0f} s; Fmax {fmax}")
     for cell, u in rep["utilization"].items():
@@ -70,12 +70,12 @@ def cmd_bitstream(args):
 
 
 def cmd_vivado_plan(args):
-    from spinaps.cli import _model
+    from spinaps.cli import _model, _schedule
     from spinaps.boards.build import vivado_plan
     board_baud(BOARDS[args.board], args.baud, BOARDS[args.board].core_mhz)
     out = pre.out_file("--out", args.out or f"build/{args.board}/spinaps_{args.board}_vivado.zip")
-    _model(args)
-    print(f"wrote {vivado_plan(args.board, args.model, out, baud=args.baud)}")
+    schedule = _schedule(args, _model(args))
+    print(f"wrote {vivado_plan(args.board, args.model, out, baud=args.baud, **schedule)}")
 
 
 def cmd_prog(args):

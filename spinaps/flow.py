@@ -203,13 +203,14 @@ def board_for_target(target):
     return next((b for b in BOARDS.values() if b.family == family and b.open_flow), None)
 
 
-def _board_core_verilog(artifact, board, out_dir, *, memory, baud):
-    """Verilog of the board core (accelerator + UART link) at ``board``'s default core clock."""
+def _board_core_verilog(artifact, board, out_dir, *, memory, baud, window=1, adders=1):
+    """Verilog of the board core (accelerator + UART link, with the window schedule) at
+    ``board``'s default core clock."""
     from spinaps.boards.board_core import BoardCore
     from spinaps.toolchain import write_verilog
 
     core = BoardCore(GoldenModel.from_artifact(artifact), clocks_per_bit=round(board.core_mhz * 1e6 / baud),
-                     memory=memory)
+                     memory=memory, window=window, adders=adders)
     return write_verilog(core, out_dir, "spinaps_board_core")[0]
 
 
@@ -223,8 +224,8 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
     Artix-7 target the accelerator alone. Each entry says which (``includes_link``).
     Writes ``<out_dir>/<model>.v``, ``synth.json`` (one entry per target: lut, ff, bram36,
     dsp, lutram, logic_cells, utilization, fits, Yosys seconds) and ``synth.md``; returns the
-    entries. ``window`` / ``adders``: the window schedule (Artix-7 targets only: the board core
-    builds the time-sequential engine).
+    entries. ``window`` / ``adders``: the window schedule (an int, or one per layer), for every
+    target (the board core builds it too).
     """
     from spinaps.toolchain import TARGETS, resources, synthesize
     from spinaps.toolchain import atomic_write_text
@@ -232,10 +233,6 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
     unknown = [t for t in targets if t not in TARGETS]
     if unknown or not targets:      # before anything is written
         raise ValueError(f"target = {', '.join(unknown) or '(none)'} is not one of {', '.join(TARGETS)}")
-    boards = [t for t in targets if board_for_target(t) is not None]
-    if boards and (window, adders) != (1, 1):
-        raise ValueError(f"target = {', '.join(boards)}: a board core is built with the time-sequential engine "
-                         f"only; give a window schedule with the Artix-7 targets ({', '.join(SYNTH_TARGETS)})")
     out_dir = Path(out_dir)
     name = "spinaps_accelerator"
     t0 = time.perf_counter()
@@ -246,7 +243,8 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
     for target in targets:
         board = board_for_target(target)
         if board is not None:
-            top, source = "spinaps_board_core", _board_core_verilog(artifact, board, out_dir, memory=memory, baud=baud)
+            top, source = "spinaps_board_core", _board_core_verilog(artifact, board, out_dir, memory=memory, baud=baud,
+                                                                    window=window, adders=adders)
         else:
             top, source = name, verilog
         syn = synthesize(source, top, target, work_dir=out_dir, progress=progress)
@@ -267,11 +265,12 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
     return entries
 
 
-def pnr_report(artifact, boards, out_dir, *, n=20, progress=True, dataset=None):
+def pnr_report(artifact, boards, out_dir, *, n=20, progress=True, dataset=None, window=1, adders=1):
     """Place and route the board tops of ``boards`` (``icebreaker``, ``ulx3s``) with the
     artifact's accelerator (boards/build.py: Yosys, nextpnr with a fixed seed, packer) and give
     the time of one inference at each Fmax from the cycles the RTL takes on the first ``n`` test
-    samples (checked against the golden model). Writes ``<out_dir>/pnr.json``; returns the entries.
+    samples (checked against the golden model). ``window`` / ``adders``: the window schedule of
+    the simulated and the built accelerator. Writes ``<out_dir>/pnr.json``; returns the entries.
     """
     from spinaps.boards.build import build
     from spinaps.boards.catalog import BOARDS
@@ -281,15 +280,17 @@ def pnr_report(artifact, boards, out_dir, *, n=20, progress=True, dataset=None):
             raise ValueError(f"board {b!r} is not one of {', '.join(n for n, x in BOARDS.items() if x.open_flow)} "
                              "(the boards with open place-and-route here)")
     out_dir = Path(out_dir)
-    run, comparison, _ = rtl_check(artifact, n, build_dir=out_dir / "rtl", dataset=dataset)
+    run, comparison, _ = rtl_check(artifact, n, build_dir=out_dir / "rtl", dataset=dataset, window=window,
+                                   adders=adders)
     if comparison.mismatches:
         raise RuntimeError(f"the RTL differs from the golden model on {len(comparison.mismatched_samples)} samples")
     cycles = float(np.mean([r["cycles"] for r in run.results]))
     entries = []
     for board in boards:
-        rep = build(board, artifact.path, out_dir / board, progress=progress)
+        rep = build(board, artifact.path, out_dir / board, progress=progress, window=window, adders=adders)
         fmax = rep["fmax_mhz"]
         entries.append({"model": Path(str(artifact.path)).stem, "network": summarize_network(artifact), "board": board,
+                        "window": window, "adders": adders,
                         "device": rep["device"], "fmax_mhz": fmax, "clock_mhz": rep["clock_mhz"],
                         "timing_met": rep["timing_met"], "utilization": rep["utilization"],
                         "critical_path": (rep["critical_paths"] or [None])[0], "bitstream": rep["bitstream"],

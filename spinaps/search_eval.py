@@ -14,6 +14,9 @@ needs no shared file system.
 * :func:`confirm_design`: RTL simulation (bit-exact check, measured cycles) and, for a target
   with an open board, place-and-route (nextpnr Fmax).
 
+Both build any window schedule (``schedule=[[W, A], ...]``; the default None is the
+time-sequential engine, with the same cache keys as before the argument existed).
+
 Cycles of unconfirmed points come from the window engine's cycle model (sim/schedule.py's
 ``timeline``); the search calibrates it against the RTL-confirmed points (spinaps.search).
 """
@@ -121,28 +124,39 @@ def _artifact(data, folder):
     return art.load(path)
 
 
-def fit_design(artifact_bytes, target):
+def _schedule_options(schedule):
+    """``window`` / ``adders`` per layer for the Accelerator from a point's ``[[W, A], ...]``
+    (``None``: the time-sequential engine)."""
+    if schedule is None:
+        return {}
+    return {"window": [int(w) for w, _ in schedule], "adders": [int(a) for _, a in schedule]}
+
+
+def fit_design(artifact_bytes, target, schedule=None):
     """Yosys resources of the artifact's design on ``target`` (with its board link when an open
-    board has that FPGA, as spinaps.flow.synth_report builds it): lut, ff, bram36, dsp,
-    utilization, fits."""
+    board has that FPGA, as spinaps.flow.synth_report builds it) with the window ``schedule``
+    (``[[W, A], ...]`` per layer; None: W = 1): lut, ff, bram36, dsp, utilization, fits."""
     from spinaps.flow import synth_report
 
     with tempfile.TemporaryDirectory(prefix="spinaps_fit_") as tmp:
-        entry = synth_report(_artifact(artifact_bytes, tmp), Path(tmp) / "synth", targets=[target], progress=False)[0]
+        entry = synth_report(_artifact(artifact_bytes, tmp), Path(tmp) / "synth", targets=[target], progress=False,
+                             **_schedule_options(schedule))[0]
     keep = ("lut", "ff", "bram36", "dsp", "logic_cells", "utilization", "fits", "includes_link", "yosys_seconds")
     return {k: entry[k] for k in keep if k in entry}
 
 
-def confirm_design(artifact_bytes, target, n, simulator="verilator", pnr=True):
+def confirm_design(artifact_bytes, target, n, simulator="verilator", pnr=True, schedule=None):
     """RTL simulation of the first ``n`` test samples (every spike, class and counter compared
-    with the golden model; measured cycles) and, when ``pnr`` and an open board has
-    ``target``'s FPGA, that board's build (nextpnr Fmax, fixed seed)."""
+    with the golden model, reads with its prediction; measured cycles) and, when ``pnr`` and an
+    open board has ``target``'s FPGA, that board's build (nextpnr Fmax, fixed seed), both with
+    the window ``schedule`` (``[[W, A], ...]`` per layer; None: W = 1)."""
     _one_thread()
     from spinaps.flow import board_for_target, rtl_check
 
+    options = _schedule_options(schedule)
     with tempfile.TemporaryDirectory(prefix="spinaps_confirm_") as tmp:
         artifact = _artifact(artifact_bytes, tmp)
-        run, cmp, labels = rtl_check(artifact, n, build_dir=Path(tmp) / "rtl", simulator=simulator)
+        run, cmp, labels = rtl_check(artifact, n, build_dir=Path(tmp) / "rtl", simulator=simulator, **options)
         cycles = np.array([r["cycles"] for r in run.results], dtype=float)
         cls = np.array([r["cls"] for r in run.results])
         out = {"rtl_samples": len(run.results), "rtl_mismatches": len(cmp.mismatched_samples),
@@ -152,7 +166,7 @@ def confirm_design(artifact_bytes, target, n, simulator="verilator", pnr=True):
         if pnr and board is not None:
             from spinaps.boards.build import BuildError, build
             try:
-                rep = build(board.name, artifact.path, Path(tmp) / board.name, progress=False)
+                rep = build(board.name, artifact.path, Path(tmp) / board.name, progress=False, **options)
             except BuildError as e:
                 # Yosys counted it within the device, nextpnr could not place it: a result
                 # (the design does not fit), not a failure to retry.

@@ -8,12 +8,13 @@ confirmed). Fmax is nextpnr's for a confirmed point on a target with an open boa
 median Fmax nextpnr measured on that target in this search, else :data:`FMAX_PRIOR_MHZ`
 (``fmax_source`` says which).
 
-Points with a window ``W > 1`` in a layer (the window engine) are costed by sim/schedule.py's
-model only: this branch's RTL and board builds are the time-sequential engine, so such a point
-is neither synthesized (``fits`` None; ``fits_at_w1``: whether its ``W = 1`` design fits, a
-lower bound since windows add ``2W`` banks of step sums) nor confirmed nor chosen.
-:data:`CONFIRMABLE_WINDOWS` is the one place to widen once the window RTL (branch h-wrtl,
-``Accelerator(window=, adders=)``) is merged and spinaps.search_eval builds it.
+Every window schedule can be synthesized, simulated and placed (:data:`CONFIRMABLE_WINDOWS`:
+the board tops build ``Accelerator(window=, adders=)``). A point's FPGA design is its artifact
+and its schedule (:func:`design_key`: the artifact alone for ``W = 1``, so resources and
+confirmations of the time-sequential engine keep their keys); :func:`schedule_arg` is the
+``schedule`` argument of spinaps.search_eval's ``fit_design`` / ``confirm_design`` for it. A
+point whose design was not synthesized has ``fits`` None and ``fits_at_w1``: whether its
+``W = 1`` design fits, a lower bound since windows add ``2W`` banks of step sums.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FMAX_PRIOR_MHZ", "CONFIRMABLE_WINDOWS", "confirmable", "TARGET_BOARD", "pareto_mask", "target_points", "calibration", "pareto_plot",
+from spinaps.contract import WINDOWS
+
+__all__ = ["FMAX_PRIOR_MHZ", "CONFIRMABLE_WINDOWS", "confirmable", "schedule_arg", "design_key", "TARGET_BOARD", "pareto_mask", "target_points", "calibration", "pareto_plot",
            "bitstream_command"]
 
 #: Fmax assumed before nextpnr measured one on the target (MHz): iCE40 UP5K and ECP5-85F the
@@ -32,12 +35,27 @@ __all__ = ["FMAX_PRIOR_MHZ", "CONFIRMABLE_WINDOWS", "confirmable", "TARGET_BOARD
 #: place-and-route here: 100 MHz, a nominal clock, never a measurement.
 FMAX_PRIOR_MHZ = {"ice40up5k": 34.0, "ecp5-85f": 75.0, "xc7a35t": 100.0}
 #: Window lengths the RTL, the Yosys fit and the board build here can build (see above).
-CONFIRMABLE_WINDOWS = (1,)
+CONFIRMABLE_WINDOWS = WINDOWS
 
 
 def confirmable(point):
     """Whether ``point``'s schedule can be synthesized, simulated and placed here."""
     return all(w in CONFIRMABLE_WINDOWS for w, _ in point.get("schedule", [[1, 1]]))
+
+
+def schedule_arg(point):
+    """``point``'s schedule as ``fit_design`` / ``confirm_design`` take it: ``[[W, A], ...]``
+    per layer, or None for the time-sequential engine (``W = 1`` in every layer)."""
+    schedule = [[int(w), int(a)] for w, a in point.get("schedule", [[1, 1]])]
+    return None if all(w == 1 for w, _ in schedule) else schedule
+
+
+def design_key(point):
+    """The FPGA design of ``point``: its artifact id, plus ``@`` and the schedule
+    (``w2a1.w1a1``, input side first) when a layer has a window."""
+    schedule = schedule_arg(point)
+    return point["artifact"] if schedule is None else \
+        point["artifact"] + "@" + ".".join(f"w{w}a{a}" for w, a in schedule)
 
 
 #: The board whose build gives a target's bitstream (spinaps bitstream / vivado-plan).
@@ -65,14 +83,14 @@ def target_points(points, target, fits, confirms, ratio):
     """One row per point for ``target``: the issue's fields (``dataset``, ``target``,
     ``accuracy_golden``, ``us_per_inference``, ``fmax_mhz``, ``cycles_mean``, ``lut``,
     ``bram36``, ``fits``, ``edp``, ``pareto``, ``rtl_mismatches``) and where each number came
-    from. ``fits``: artifact id -> Yosys resources on ``target``; ``confirms``: (artifact id,
-    memory) -> confirmation of that point on ``target``."""
+    from. ``fits``: design (:func:`design_key`) -> Yosys resources on ``target``; ``confirms``:
+    point id (artifact, memory, schedule) -> confirmation of that point on ``target``."""
     measured = [c["fmax_mhz"] for c in confirms.values() if c.get("fmax_mhz")]
     fmax_default = float(np.median(measured)) if measured else FMAX_PRIOR_MHZ[target]
     fmax_source_default = f"median nextpnr Fmax of {len(measured)} confirmed points" if measured else "prior"
     rows = []
     for p in points:
-        res = fits.get(p["artifact"]) if confirmable(p) else None
+        res = fits.get(design_key(p)) if confirmable(p) else None
         conf = confirms.get(_point_id(p))
         row = {k: v for k, v in p.items() if k != "confirm"}
         if conf:
@@ -148,9 +166,14 @@ def pareto_plot(rows, target, path):
     return atomic_write_bytes(Path(path), buf.getvalue())
 
 
-def bitstream_command(target, model_path):
-    """The command that builds the bitstream (or the Vivado plan) of ``model_path`` for ``target``."""
+def bitstream_command(target, model_path, schedule=None):
+    """The command that builds the bitstream (or the Vivado plan) of ``model_path`` for
+    ``target``, with the window ``schedule`` (``[[W, A], ...]`` per layer) when one is given."""
     board = TARGET_BOARD[target]
+    windows = ""
+    if schedule is not None and any(w != 1 for w, _ in schedule):
+        windows = (f" --window {','.join(str(w) for w, _ in schedule)}"
+                   f" --adders {','.join(str(a) for _, a in schedule)}")
     if target == "xc7a35t":
-        return f"spinaps vivado-plan --board {board} --model {model_path} --out build/{board}/vivado_plan.zip"
-    return f"spinaps bitstream --board {board} --model {model_path} --out build/{board}"
+        return f"spinaps vivado-plan --board {board} --model {model_path} --out build/{board}/vivado_plan.zip{windows}"
+    return f"spinaps bitstream --board {board} --model {model_path} --out build/{board}{windows}"
