@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spinaps.search_cache import ResultCache, cache_key
-from spinaps.search_report import (TARGET_BOARD, _point_id, bitstream_command, calibration, confirmable, pareto_mask,
-                                   pareto_plot, target_points)
+from spinaps.search_report import (TARGET_BOARD, _point_id, bitstream_command, calibration, confirmable, design_key,
+                                   design_of, pareto_mask, pareto_plot, target_points)
 from spinaps.search_space import SearchSpace, hw_grid, preset, schedule_variants, suggest, train_options
 
 __all__ = ["search", "SearchResult", "TARGETS", "FIT_MODES"]
@@ -138,10 +138,12 @@ def _trial_points(number, params, key, value):
 
 
 def _fit_candidates(points):
-    """Artifacts worth synthesizing: the trial's non-dominated points on (accuracy, estimated
-    cycles, cost-model area): the smallest design is always among them."""
+    """Designs (:func:`design_key`: artifact and window schedule) worth synthesizing: the
+    trial's non-dominated FPGA points (SRAM) on (accuracy, estimated cycles, cost-model area):
+    the smallest design is always among them."""
+    points = [p for p in points if p["memory"] == "sram" and confirmable(p)]
     mask = pareto_mask([[-p["accuracy_golden"], p["cycles_estimate"], p["area_mm2"]] for p in points])
-    return sorted({p["artifact"] for p, m in zip(points, mask) if m})
+    return sorted({design_key(p) for p, m in zip(points, mask) if m})
 
 
 def t_name(params):
@@ -155,19 +157,26 @@ def _artifact_bytes(cache, artifact):
     return cache.artifact_path(key, name).read_bytes()
 
 
-def _fits(runner, cache, artifacts, target, fit):
-    if fit != "yosys" or not artifacts:
+def _design_call(cache, design, *args):
+    """The arguments of ``fit_design`` / ``confirm_design`` for ``design`` (the schedule last,
+    only when it has a window, so time-sequential designs keep their cache keys)."""
+    artifact, schedule = design_of(design)
+    return (_artifact_bytes(cache, artifact), *args) + (() if schedule is None else (schedule,))
+
+
+def _fits(runner, cache, designs, target, fit):
+    if fit != "yosys" or not designs:
         return {}
-    _, values = runner.map("fit_design", [(_artifact_bytes(cache, a), target) for a in artifacts])
-    return dict(zip(artifacts, values))
+    _, values = runner.map("fit_design", [_design_call(cache, d, target) for d in designs])
+    return dict(zip(designs, values))
 
 
 def _trial_values(points, target, fits):
     from spinaps.search_report import FMAX_PRIOR_MHZ
 
-    ok = [p for p in points if fits.get(p["artifact"], {}).get("fits", True)]
+    ok = [p for p in points if fits.get(design_key(p), {}).get("fits", True)]
     if not ok:
-        over = min(max(fits[p["artifact"]]["utilization"].values()) for p in points if p["artifact"] in fits) - 1.0
+        over = min(max(fits[design_key(p)]["utilization"].values()) for p in points if design_key(p) in fits) - 1.0
         best = max(points, key=lambda p: p["accuracy_golden"])
         return [best["accuracy_golden"], best["cycles_estimate"] / FMAX_PRIOR_MHZ[target], best["edp"]], [max(over, 1e-6)]
     return [max(p["accuracy_golden"] for p in ok), min(p["cycles_estimate"] for p in ok) / FMAX_PRIOR_MHZ[target],
@@ -255,19 +264,19 @@ def search(space="digits", *, out="build/search", targets=("ice40up5k",), trials
 
 def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, pnr):
     """Per target, the designs of the ``confirm`` most accurate Pareto points (estimates) that
-    fit: each artifact's FPGA build (SRAM synapses, ``W = 1``: what the RTL and the board build
-    here are) in RTL and place-and-route. Returns ``{target: {point id: confirmation}}``."""
+    fit: each design's FPGA build (SRAM synapses, its window schedule) in RTL and
+    place-and-route. Returns ``{target: {point id: confirmation}}``."""
     out = {t: {} for t in targets}
     if not confirm:
         return out
     for t in targets:
         rows = target_points(points, t, fits[t], {}, None)
         ranked = []
-        for r in sorted((r for r in rows if r["pareto"]), key=lambda r: -r["accuracy_golden"]):
-            if r["artifact"] not in ranked:
-                ranked.append(r["artifact"])
+        for r in sorted((r for r in rows if r["pareto"] and confirmable(r)), key=lambda r: -r["accuracy_golden"]):
+            if design_key(r) not in ranked:
+                ranked.append(design_key(r))
         for a in ranked:       # nextpnr's word from an earlier run (the cache) overrides Yosys's
-            known = cache.get(cache_key("confirm_design", _artifact_bytes(cache, a), t, n, simulator, pnr))
+            known = cache.get(cache_key("confirm_design", *_design_call(cache, a, t, n, simulator, pnr)))
             if known and known.get("pnr_fits") is False:
                 if fit != "none" and a not in fits[t]:
                     fits[t].update(_fits(runner, cache, [a], t, "yosys"))
@@ -282,13 +291,12 @@ def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, p
                 fits[t].update(_fits(runner, cache, [a for a in head if a not in fits[t]], t, "yosys"))
             fitting = [a for a in head if fits[t].get(a, {}).get("fits", True)]
             arts, ranked = fitting[:confirm - done], fitting[confirm - done:] + ranked
-            _, values = runner.map("confirm_design", [(_artifact_bytes(cache, a), t, n, simulator, pnr) for a in arts])
+            _, values = runner.map("confirm_design", [_design_call(cache, a, t, n, simulator, pnr) for a in arts])
             for a, conf in zip(arts, values):
                 if conf.get("pnr_fits") is False:
                     fits[t][a] = {**fits[t].get(a, {}), "fits": False, "fits_by": "nextpnr"}
                     continue
-                fpga = next(p for p in points if p["artifact"] == a and p["memory"] == "sram" and confirmable(p)
-                            and all(w == 1 for w, _ in p["schedule"]))
+                fpga = next(p for p in points if design_key(p) == a and p["memory"] == "sram" and confirmable(p))
                 out[t][_point_id(fpga)] = conf
                 done += 1
     return out
@@ -313,7 +321,7 @@ def _write(out, space, targets, points, fits, confirms, seed, trials):
             key, name = best["artifact"].split("/")
             from spinaps.toolchain import atomic_write_bytes
             atomic_write_bytes(model, ResultCache(out / "cache").artifact_path(key, name).read_bytes())
-            chosen[t] = {"point": best, "artifact": str(model), "command": bitstream_command(t, model)}
+            chosen[t] = {"point": best, "artifact": str(model), "command": bitstream_command(t, model, best["schedule"])}
     doc = {"dataset": space.dataset, "space": space.as_dict(), "targets": list(targets), "seed": seed, "trials": trials,
            "points": rows, "pareto": [r for r in rows if r["pareto"]],
            "chosen": {t: {"artifact": c["artifact"], "command": c["command"], "trial": c["point"]["trial"],

@@ -58,6 +58,14 @@ def design_key(point):
         point["artifact"] + "@" + ".".join(f"w{w}a{a}" for w, a in schedule)
 
 
+def design_of(key):
+    """The inverse of :func:`design_key`: ``(artifact id, schedule or None)``."""
+    artifact, _, tail = key.partition("@")
+    if not tail:
+        return artifact, None
+    return artifact, [[int(w), int(a)] for w, a in (part[1:].split("a") for part in tail.split("."))]
+
+
 #: The board whose build gives a target's bitstream (spinaps bitstream / vivado-plan).
 TARGET_BOARD = {"ice40up5k": "icebreaker", "ecp5-85f": "ulx3s", "xc7a35t": "arty"}
 

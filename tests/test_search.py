@@ -82,7 +82,7 @@ def test_target_points_use_rtl_cycles_and_nextpnr_fmax_where_confirmed():
     assert b["fmax_mhz"] == 40.0 and b["fits"] is None          # median of the measured Fmax
     assert c["fits"] is False and not c["pareto"]               # does not fit: never Pareto
     assert a["pareto"] and not b["pareto"]                      # b is slower, less accurate, costlier
-    # W = 2: not synthesized nor confirmed here (no window RTL): estimate, fits unknown.
+    # W = 2: no fit nor confirmation given for its design here: estimate, fits unknown.
     assert windowed["cycles_source"] == "estimate x calibration" and windowed["cycles_mean"] == pytest.approx(180.0)
     assert windowed["fits"] is None and windowed["fits_at_w1"] is True and windowed["pareto"]
 
@@ -193,3 +193,13 @@ def test_a_search_run_again_resumes_and_repeats_nothing(tmp_path):
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) == 3
     keys = lambda r: {(p["artifact"], p["memory"], str(p["schedule"])) for p in r.points}  # noqa: E731
     assert keys(first) <= keys(again)       # (the third trial may repeat a design: listed once)
+
+
+def test_design_key_names_the_schedule_and_comes_back():
+    from spinaps.search_report import design_key, design_of
+
+    w1 = {"artifact": "k/a.npz", "schedule": [[1, 1], [1, 1]]}
+    win = {"artifact": "k/a.npz", "schedule": [[4, 2], [1, 1]]}
+    assert design_key(w1) == "k/a.npz" and design_of("k/a.npz") == ("k/a.npz", None)
+    assert design_key(win) == "k/a.npz@w4a2.w1a1"
+    assert design_of(design_key(win)) == ("k/a.npz", [[4, 2], [1, 1]])
