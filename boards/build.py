@@ -68,7 +68,7 @@ def ignored_constraints(log):
 
 def _does_not_fit(board_name, rpt, log):
     """One message for a design larger than the device: what ran out and what to do."""
-    kind = re.search(r"to implement cell type '(\w+)'", log)
+    kind = re.search(r"to implement cell type '(\w+)'", log) or re.search(r"Failed to expand region .* of \d+ (\w+)", log)
     target = next(t for t in TARGETS.values() if t.family == board(board_name).family)
     cap = target.capacity
     counts = ""
@@ -135,7 +135,9 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
                    desc=f"{board_name} bitstream (Yosys, nextpnr, packer)", progress=progress)
     except ToolError as e:
         text = log.read_text(errors="replace") if log.exists() else ""
-        if "no BELs remaining" in text:
+        # Out of cells of a type ("no BELs remaining"), or more logic cells than the device has
+        # (the placer cannot spread them: "Failed to expand region").
+        if "no BELs remaining" in text or "Failed to expand region" in text:
             raise BuildError(_does_not_fit(board_name, out_dir / f"{name}.rpt", text)) from None
         raise BuildError(str(e)) from None
     pnr_seconds = time.perf_counter() - t_pnr

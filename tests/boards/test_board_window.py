@@ -142,3 +142,13 @@ def test_an_unplaced_ecp5_build_names_the_ecp5_and_the_adders(tmp_path):
     message = _does_not_fit("ulx3s", tmp_path / "none.rpt", "ERROR: ... to implement cell type 'MULT18X18D' ...")
     assert "ulx3s" in message and "MULT18X18D" in message and "ecp5-85f has 83640 LUTs and 156 DSPs" in message
     assert "--adders" in message
+
+
+def test_an_overfull_device_is_a_clear_does_not_fit(tmp_path):
+    """nextpnr's placer on more logic cells than the device has (iCE40: "Failed to expand
+    region") is the same clear "does not fit" as a cell type that ran out."""
+    from spinaps.boards.build import _does_not_fit
+
+    log = "ERROR: Failed to expand region (0, 0) |_> (25, 31) of 5529 ICESTORM_LCs\n0 warnings, 1 error"
+    message = _does_not_fit("icebreaker", tmp_path / "none.rpt", log)
+    assert "does not fit the icebreaker FPGA" in message and "ICESTORM_LCs" in message
