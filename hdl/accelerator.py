@@ -114,9 +114,11 @@ class Accelerator(wiring.Component):
         engine) and ``adders`` temporal adders per lane (1..window). Hardware parameters,
         not artifact fields: they change cycles and reads, never a spike. A layer with
         ``window > 1`` gets its events from a :class:`~spinaps.hdl.window_events.WindowEvents`
-        (layer 0: fed by the encoder a group per cycle; later layers: by the layer before). With any window above 1, a layer may end its window only while it starts no
-        later than the end of the block of the largest window from it to the output that
-        holds the decision unit's next undecided step (no deadlock, counters exact).
+        (layer 0: fed by the encoder a group per cycle; later layers: by the layer before).
+        With any window above 1 and a first-to-spike decision, a layer may end its window
+        only while it starts no later than the end of the block of the largest window from
+        it to the output that holds the decision unit's next undecided step (no deadlock,
+        counters exact).
     """
 
     def __init__(self, model, *, memory="sram", memory_options=None, window=1, adders=1):
@@ -139,7 +141,7 @@ class Accelerator(wiring.Component):
         # Window mode on layer 0: the encoder gives a group of spikes per cycle and the window
         # events (two banks: the encoder works on the next window meanwhile) make the events.
         self.collector = (WindowEvents(n=model.n_in, lanes=int(model.encoder_lanes), tau=_layer_tau(layers[0]),
-                                       window=windows[0], t_max=model.t_max, overlap=True)
+                                       window=windows[0], t_max=model.t_max)
                           if windows[0] > 1 else None)
         # How far each layer may run ahead of the decision unit, in steps (see elaborate).
         self.lookahead = [max(windows[index:]) for index in range(len(layers))]
@@ -157,7 +159,7 @@ class Accelerator(wiring.Component):
                 prev = layers[index - 1]
                 common = dict(n=prev.n_out, lanes=prev.lanes, tau=_layer_tau(lp), t_max=model.t_max)
                 self.links.append(SpikeEvents(u_bits=_potential_bits(prev), **common) if w == 1
-                                  else WindowEvents(window=w, overlap=True, **common))
+                                  else WindowEvents(window=w, **common))
         self.output_layer = self.layers[-1]
         out = layers[-1]
         self.decision = DECISION_UNITS[model.decision](n_out=out.n_out, lanes=out.lanes,

@@ -16,11 +16,11 @@ from .priority import lowest_one
 __all__ = ["WindowEvents", "window_storage"]
 
 
-def window_storage(n, lanes, window, tau, banks):
+def window_storage(n, lanes, window, tau):
     """Storage of :class:`WindowEvents` (``{name: (kind, bits)}``, as the layers' ``storage``),
     a function of its parameters so the cost model (sim/cost.py) asks the same rule:
 
-    * ``window_tags``: the activity tags, ``banks`` sets of ``W`` LUT memories (one per step
+    * ``window_tags``: the activity tags, two banks of ``W`` LUT memories (one per step
       of the window) of ``ceil(n / lanes)`` words of ``lanes`` bits, asynchronous read;
     * ``window_active`` (the inputs active so far in the window being collected) and
       ``window_mask`` (those still to emit), one flip-flop per input each;
@@ -29,7 +29,7 @@ def window_storage(n, lanes, window, tau, banks):
       (that history is non-zero), one flip-flop per input.
     """
     words = contract.words(n, lanes)
-    out = {"window_tags": ("lutram", banks * window * words * lanes), "window_active": ("ff", n),
+    out = {"window_tags": ("lutram", 2 * window * words * lanes), "window_active": ("ff", n),
            "window_mask": ("ff", n)}
     if tau > 1:
         out["window_history"] = ("lutram", words * lanes * (tau - 1))
@@ -59,14 +59,13 @@ class WindowEvents(wiring.Component):
     before it, so its next history is zero, which a flag per input records).
 
     Latency: the first event leaves the cycle after the window's last word is taken.
-    Backpressure: ``events`` is valid/ready. With ``overlap`` (two banks of tag memories: the
-    producer makes the next window while a window is emitted) ``words`` takes every word
-    except a window's last one while the previous window is being emitted. Without it (one
-    bank) ``words.ready`` is low while a window is being emitted. A producer that cannot stall
-    within a step (a layer) watches ``busy`` instead: high in the cycle a window's last word
-    arrives and, while a window is being emitted, when the step to come is the last of its
-    window (with ``overlap``) or any step (without); connect it to the producing layer's
-    ``hold`` and ``pause``, which keep it from ending or starting the update of a step then.
+    Backpressure: ``events`` is valid/ready. Two banks of tag memories let the producer make
+    the next window while a window is emitted: ``words`` takes every word except a window's
+    last one while the previous window is being emitted. A producer that cannot stall within
+    a step (a layer) watches ``busy`` instead: high in the cycle a window's last word arrives
+    and, while a window is being emitted, when the step to come is the last of its window;
+    connect it to the producing layer's ``hold`` and ``pause``, which keep it from ending or
+    starting the update of a step then.
 
     Parameters
     ----------
@@ -78,11 +77,9 @@ class WindowEvents(wiring.Component):
         The consuming layer's window (``contract.WINDOWS``).
     t_max : int
         Time steps per inference (the last window ends at ``t_max``).
-    overlap : bool
-        Two banks of tags, so the next window is collected while one is emitted.
     """
 
-    def __init__(self, *, n, lanes, tau, window, t_max, overlap=False):
+    def __init__(self, *, n, lanes, tau, window, t_max):
         contract.check("n_inputs", n, field="n")
         if not 1 <= lanes <= n:
             raise ValueError(f"lanes = {lanes}: a word holds 1..n = {n} inputs")
@@ -91,7 +88,6 @@ class WindowEvents(wiring.Component):
         contract.check_choice("window", window, contract.WINDOWS)
         self.n, self.lanes, self.tau, self.window, self.t_max = n, lanes, tau, window, t_max
         self.words_per_step = contract.words(n, lanes)
-        self.banks = 2 if overlap else 1
         self.hist_bits = window + tau - 1
         super().__init__({
             "words": In(stream.Signature(spike_word_layout(lanes, self.words_per_step))),
@@ -102,7 +98,7 @@ class WindowEvents(wiring.Component):
     @property
     def storage(self):
         """Storage, ``{name: (kind, bits)}``: :func:`window_storage`."""
-        return window_storage(self.n, self.lanes, self.window, self.tau, self.banks)
+        return window_storage(self.n, self.lanes, self.window, self.tau)
 
     def elaborate(self, platform):
         m = Module()
@@ -112,7 +108,7 @@ class WindowEvents(wiring.Component):
         # --- collection: step and slot counters, tags into the memories, the active flags ---
         slot = Signal(range(max(2, W)))           # step of the window being collected
         steps = Signal(range(self.t_max + 1))     # steps completed
-        bank = Signal()                           # bank being collected (overlap)
+        bank = Signal()                           # bank being collected
         last_step = Signal()
         m.d.comb += last_step.eq((slot == W - 1) | (steps == self.t_max - 1))
         take = Signal()
@@ -120,17 +116,17 @@ class WindowEvents(wiring.Component):
         emitting = Signal()
         closing = i.payload.last & last_step
         m.d.comb += [
-            i.ready.eq(~(closing & emitting) if self.banks == 2 else ~emitting),
+            i.ready.eq(~(closing & emitting)),
             take.eq(i.valid & i.ready),
             window_end.eq(take & closing),
         ]
         with m.If(take & i.payload.last):
             m.d.sync += [steps.eq(steps + 1), slot.eq(slot + 1)]
         with m.If(window_end):
-            m.d.sync += [slot.eq(0), bank.eq(~bank if self.banks == 2 else 0)]
+            m.d.sync += [slot.eq(0), bank.eq(~bank)]
 
         tag_reads = []                            # [bank][slot] asynchronous read ports
-        for b in range(self.banks):
+        for b in range(2):
             reads = []
             for p in range(W):
                 mem = memory.Memory(shape=P, depth=Q, init=[])
@@ -169,8 +165,7 @@ class WindowEvents(wiring.Component):
         for p in range(W):
             for reads in tag_reads:
                 m.d.comb += reads[p].addr.eq(sel_word)
-            word = tag_reads[0][p].data if self.banks == 1 else Mux(emit_bank, tag_reads[1][p].data,
-                                                                     tag_reads[0][p].data)
+            word = Mux(emit_bank, tag_reads[1][p].data, tag_reads[0][p].data)
             t = Signal(name=f"emit_tag{p}")
             # A short last window's missing steps hold an earlier window's tags: masked.
             m.d.comb += t.eq(word.bit_select(sel_lane, 1) & (p < slots))
@@ -206,6 +201,6 @@ class WindowEvents(wiring.Component):
         with m.If(window_end):
             m.d.sync += [eos_pending.eq(1), emit_bank.eq(bank), slots.eq(slot + 1)]
             m.d.sync += [mask[j].eq(active_now[j] | hist_nz[j]) for j in range(n)]
-        m.d.comb += self.busy.eq(emitting & (last_step if self.banks == 2 else 1) | window_end)
+        m.d.comb += self.busy.eq(emitting & last_step | window_end)
         self.internals = {"mask": mask, "eos_pending": eos_pending}
         return m

@@ -62,13 +62,13 @@ def _built_for_storage_only(component):
             stack.extend(obj)
 
 
-def window_events_storage(n, lanes, window, tau, banks):
+def window_events_storage(n, lanes, window, tau):
     """Storage of the window events feeding a layer of ``n`` inputs from words of ``lanes``
-    (hdl/window_events.py, whose rule this is): tags in LUT memories (``banks`` sets of ``W``),
-    two flags per input, and ``tau - 1`` history bits per input when ``tau > 1``."""
+    (hdl/window_events.py, whose rule this is): tags in two banks of ``W`` LUT memories, two
+    flags per input, and ``tau - 1`` history bits per input when ``tau > 1``."""
     from spinaps.hdl.window_events import window_storage
 
-    return window_storage(n, lanes, window, tau, banks)
+    return window_storage(n, lanes, window, tau)
 
 
 @dataclass(frozen=True)
@@ -152,8 +152,9 @@ class LayerConfig:
         event's traces ``K ceil(W/A) A x bits(trace_max)`` and chunk flags ``K ceil(W/A)``;
         for a layer fed by another (``producer_lanes``: that layer's lanes), the window link in
         place of the step link (:func:`window_events_storage`, names prefixed ``events_``; the
-        first layer's is the encoder's, :meth:`Config.with_schedule`). tests/sim/test_schedule.py checks it against
-        the accelerator's own report (:meth:`Config.from_artifact` with a schedule)."""
+        first layer's is the encoder's, :meth:`Config.with_schedule`). tests/sim/test_schedule.py
+        checks it against the accelerator's own report (:meth:`Config.from_artifact` with a
+        schedule)."""
         window, adders = contract.check_schedule(window, adders)
         storage = self.storage
         if storage is not None and self.window == 1 and window > 1:
@@ -168,7 +169,7 @@ class LayerConfig:
             if producer_lanes is not None:
                 storage = {k: v for k, v in storage.items() if not k.startswith("events_")}
                 storage.update({f"events_{k}": v for k, v in
-                                window_events_storage(self.n_in, producer_lanes, window, self.tau, 2).items()})
+                                window_events_storage(self.n_in, producer_lanes, window, self.tau).items()})
         return replace(self, window=window, adders=adders, storage=storage)
 
 
@@ -258,7 +259,7 @@ class Config:
             # The encoder gives its groups to window events (hdl/window_events.py, two banks),
             # which keep the input history in its place.
             encoder = {k: v for k, v in encoder.items() if k != "history"}
-            encoder.update(window_events_storage(first.n_in, self.encoder_lanes, schedule[0][0], first.tau, 2))
+            encoder.update(window_events_storage(first.n_in, self.encoder_lanes, schedule[0][0], first.tau))
         return replace(self, encoder_storage=encoder,
                        layers=tuple(layer.with_window(w, a, producer_lanes=self.layers[index - 1].lanes if index else None)
                                     for index, (layer, (w, a)) in enumerate(zip(self.layers, schedule))))

@@ -1,6 +1,6 @@
 """Amaranth simulator: the window-mode events (docs/semantics.md 8.1) are exactly the window
-events of the spikes, with stalls on every stream, from the encoder's groups (two banks,
-overlapping) and from a layer's neuron words (one bank, the producer held by ``busy``), and
+events of the spikes, with stalls on every stream, from the encoder's groups and from a
+layer's neuron words (the producer held by ``busy``), and
 again after a reset (the tag and history memories are not cleared)."""
 
 import random
@@ -27,19 +27,19 @@ def _words(x, lanes):
              for q in range(q_max)] for t in range(t_max)]
 
 
-@pytest.mark.parametrize("n,lanes,tau,window,t_max,stall,overlap,producer", [
-    (9, 4, 1, 4, 8, 0.3, True, "stream"), (7, 3, 3, 2, 7, 0.2, True, "stream"), (12, 5, 2, 8, 11, 0.0, True, "stream"),
-    (5, 1, 6, 2, 9, 0.5, True, "stream"), (10, 4, 1, 4, 9, 0.3, False, "layer"), (6, 6, 3, 2, 7, 0.0, False, "layer"),
-    (11, 3, 5, 2, 12, 0.4, True, "layer"), (8, 8, 2, 8, 20, 0.2, True, "layer"), (9, 2, 1, 4, 9, 0.0, True, "layer"),
+@pytest.mark.parametrize("n,lanes,tau,window,t_max,stall,producer", [
+    (9, 4, 1, 4, 8, 0.3, "stream"), (7, 3, 3, 2, 7, 0.2, "stream"), (12, 5, 2, 8, 11, 0.0, "stream"),
+    (5, 1, 6, 2, 9, 0.5, "stream"), (10, 4, 1, 4, 9, 0.3, "layer"), (6, 6, 3, 2, 7, 0.0, "layer"),
+    (11, 3, 5, 2, 12, 0.4, "layer"), (8, 8, 2, 8, 20, 0.2, "layer"), (9, 2, 1, 4, 9, 0.0, "layer"),
 ])
-def test_window_events(n, lanes, tau, window, t_max, stall, overlap, producer):
+def test_window_events(n, lanes, tau, window, t_max, stall, producer):
     """Two runs of different spikes with a reset between them: each gives its window events.
     ``tau - 1 > window`` cases carry the history across several windows. A ``stream``
     producer honours ``ready`` beat by beat (the encoder); a ``layer`` waits for ``busy`` to
     fall before a step and then sends its words without a pause (a layer's update cannot
     stall), and ``ready`` must be high for each of them."""
     runs = [_spikes(n * 10 + tau + k, t_max, n) for k in range(2)]
-    dut = WindowEvents(n=n, lanes=lanes, tau=tau, window=window, t_max=t_max, overlap=overlap)
+    dut = WindowEvents(n=n, lanes=lanes, tau=tau, window=window, t_max=t_max)
     rst = Signal()
     top = ResetInserter(rst)(dut)
     n_windows = -(-t_max // window)
@@ -93,7 +93,7 @@ def test_window_events(n, lanes, tau, window, t_max, stall, overlap, producer):
 def test_overlap_collects_while_emitting():
     """With two banks the producer's words of the next window are taken while a window is
     being emitted (only a window's last word waits): the encoder keeps working."""
-    dut = WindowEvents(n=4, lanes=4, tau=1, window=2, t_max=4, overlap=True)
+    dut = WindowEvents(n=4, lanes=4, tau=1, window=2, t_max=4)
     seen = {}
 
     async def bench(ctx):
@@ -115,8 +115,8 @@ def test_overlap_collects_while_emitting():
 
 
 def test_window_events_storage():
-    dut = WindowEvents(n=10, lanes=4, tau=3, window=4, t_max=8, overlap=True)
-    assert dut.storage == window_storage(10, 4, 4, 3, 2) == {
+    dut = WindowEvents(n=10, lanes=4, tau=3, window=4, t_max=8)
+    assert dut.storage == window_storage(10, 4, 4, 3) == {
         "window_tags": ("lutram", 2 * 4 * 3 * 4), "window_active": ("ff", 10), "window_mask": ("ff", 10),
         "window_history": ("lutram", 3 * 4 * 2), "window_history_nz": ("ff", 10)}
     assert "window_history" not in WindowEvents(n=10, lanes=5, tau=1, window=2, t_max=8).storage
