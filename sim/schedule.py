@@ -161,10 +161,12 @@ def timeline(trace, schedule, read_latency=1):
     step ``w`` (time-sequential engine: no layer ends step ``s + 2`` before the decision unit
     has step ``s``), or, with windows, every step before the block of ``max W`` (from the
     layer to the output) that holds the window's first step. The update starts
-    ``read_latency + 1 + U`` cycles after the marker (after the window before is updated and,
-    with windows, once that link is free) and gives one word per cycle, ``Qn`` per step in
-    order, a window's next step once the last word of the one before has left the update
-    pipeline (a step every ``Qn + U`` cycles). The decision is ``DECISION_LATENCY`` cycles after the output layer's last word of
+    ``read_latency + 1 + U`` cycles after the marker (after the window before is updated) and
+    gives one word per cycle, ``Qn`` per step in order, a window's next step once the last
+    word of the one before has left the update pipeline (a step every ``Qn + U`` cycles);
+    into a window link the window's last step waits until the window before is handed on,
+    into a step link (a ``W = 1`` consumer) each step until the consumer took the one before.
+    The decision is ``DECISION_LATENCY`` cycles after the output layer's last word of
     the decision step.
     """
     b, t_max = trace.samples, trace.t_max
