@@ -383,8 +383,10 @@ class SynapseLayer(wiring.Component):
                 w = Signal(signed(b + 1), name=f"w{sfx}")
                 m.d.comb += w.eq(Cat(Const(1, 1), code) - (1 << b))     # 2*code - (2^b - 1)
                 prod = Signal(signed(b + 2 + cbits), name=f"prod{sfx}")
-                # registered: the multiply stays out of the read-add-write
-                m.d.sync += prod.eq(w * tag_trace[L + 1][a * cbits:(a + 1) * cbits])
+                # registered: the multiply stays out of the read-add-write. A 1-bit trace (LIF
+                # inputs) selects instead: Yosys maps even a 1-bit product to a DSP block.
+                tr = tag_trace[L + 1][a * cbits:(a + 1) * cbits]
+                m.d.sync += prod.eq(Mux(tr, w, 0) if cbits == 1 else w * tr)
                 old = Signal(signed(W), name=f"old{sfx}")
                 new_sum = Signal(signed(W), name=f"sum{sfx}")
                 m.d.comb += new_sum.eq(old + prod)
