@@ -153,8 +153,12 @@ class Accelerator(wiring.Component):
                                       init=words, **(memory_options or {}),
                                       **({"layer": index} if memory == "sttram" else {}))
             w, a = self.schedule[index]
+            # The consumer's window paces the overlap of a window's steps (hdl/synapse_layer.py);
+            # the output layer's consumer, the decision unit, takes every word.
+            consumer = windows[index + 1] if index + 1 < len(layers) else None
             self.layers.append(_LAYER_CLASSES[lp.kind](lp, t_max=model.t_max, memory=mem, window=w, adders=a,
-                                                       count_depth=2 if self.sequential else self.lookahead[index]))
+                                                       count_depth=2 if self.sequential else self.lookahead[index],
+                                                       consumer_window=consumer))
             if index:
                 prev = layers[index - 1]
                 common = dict(n=prev.n_out, lanes=prev.lanes, tau=_layer_tau(lp), t_max=model.t_max)

@@ -62,14 +62,15 @@ class GlmLayer(SynapseLayer):
         if len(params.sigmoid) != 1 << params.u_bits:
             raise ValueError(f"sigmoid table has {len(params.sigmoid)} entries, u_bits needs {1 << params.u_bits}")
 
-    def __init__(self, params, *, t_max, memory, window=1, adders=1, count_depth=None):
+    def __init__(self, params, *, t_max, memory, window=1, adders=1, count_depth=None, consumer_window=None):
         self.check_parameters(params, t_max)
         n_out, n_in, _ = params.weights.shape
         self.params = params
         self._bank = XorshiftBank(params.base_seeds)
         super().__init__(n_in=n_in, n_out=n_out, lanes=params.lanes, weight_bits=params.weight_bits,
                          basis=params.basis, basis_bits=params.basis_bits, t_max=t_max, memory=memory,
-                         u_bits=params.u_bits, window=window, adders=adders, count_depth=count_depth)
+                         u_bits=params.u_bits, window=window, adders=adders, count_depth=count_depth,
+                         consumer_window=consumer_window)
 
     @property
     def storage(self):
@@ -87,7 +88,7 @@ class GlmLayer(SynapseLayer):
         out.update(self._bank.storage)
         return out
 
-    def elaborate_neurons(self, m, step_sums, start, done):
+    def elaborate_neurons(self, m, step_sums, start, done, issued):
         p = self.params
         P, Qn = self.lanes, self.words
         m.submodules.bank = bank = self._bank
@@ -105,12 +106,12 @@ class GlmLayer(SynapseLayer):
         upd_active = Signal()
         upd_word = Signal(range(max(2, Qn)))
         upd_step = Signal(range(self.t_max + 2))
-        with m.If(start):
-            m.d.sync += [upd_active.eq(1), upd_word.eq(0), upd_step.eq(upd_step + 1)]
         with m.If(upd_active):
             m.d.sync += upd_word.eq(upd_word + 1)
             with m.If(upd_word == Qn - 1):
                 m.d.sync += upd_active.eq(0)
+        with m.If(start):               # after the above: a step may start as the last one ends
+            m.d.sync += [upd_active.eq(1), upd_word.eq(0), upd_step.eq(upd_step + 1)]
 
         # Five register stages, each one operation deep, so that no path from the word counter
         # to the spikes crosses more than one adder or multiplier: 1 sums and constants read,
@@ -121,6 +122,17 @@ class GlmLayer(SynapseLayer):
         word = [upd_word] + [Signal(range(max(2, Qn)), name=f"s{i}_word") for i in range(1, S + 1)]
         for i in range(S):
             m.d.sync += [valid[i + 1].eq(valid[i]), word[i + 1].eq(word[i])]
+        # Window mode: a GLM neuron keeps no state from step to step (its histories are in the
+        # sums, its draws come in pipeline order), so a window's next step enters right behind
+        # the last word of this one (``issued``), its step number riding along.
+        if self.window > 1:
+            step = [upd_step] + [Signal.like(upd_step, name=f"s{i}_step") for i in range(1, S + 1)]
+            for i in range(S):
+                m.d.sync += step[i + 1].eq(step[i])
+            out_step = step[S]
+            m.d.comb += issued.eq(upd_active & (upd_word == Qn - 1))
+        else:
+            out_step = upd_step
 
         W = self.acc_bits
         vbits = W + p.scale_bits + 2
@@ -172,7 +184,7 @@ class GlmLayer(SynapseLayer):
         m.d.comb += [
             bank.advance.eq(valid[S]),
             self.neurons.valid.eq(valid[S]),
-            out.step.eq(upd_step), out.word.eq(word[S]), out.last.eq(last), out.spikes.eq(Cat(*spikes)),
+            out.step.eq(out_step), out.word.eq(word[S]), out.last.eq(last), out.spikes.eq(Cat(*spikes)),
             done.eq(valid[S] & last),
         ] + [out.u[lane].eq(out_u[lane]) for lane in range(P)]
 

@@ -64,13 +64,14 @@ class LifLayer(SynapseLayer):
         if bias.min() < lowest or bias.max() > highest:
             raise ValueError(f"biases must be in {lowest}..{highest} for v_bits = {params.v_bits}")
 
-    def __init__(self, params, *, t_max, memory, window=1, adders=1, count_depth=None):
+    def __init__(self, params, *, t_max, memory, window=1, adders=1, count_depth=None, consumer_window=None):
         self.check_parameters(params, t_max)
         n_out, n_in = np.asarray(params.weights).shape
         self.params = params
         super().__init__(n_in=n_in, n_out=n_out, lanes=params.lanes, weight_bits=params.weight_bits,
                          basis=[[1]], basis_bits=1, t_max=t_max, memory=memory, u_bits=params.v_bits,
-                         window=window, adders=adders, count_depth=count_depth)
+                         window=window, adders=adders, count_depth=count_depth,
+                         consumer_window=consumer_window)
 
     @property
     def refractory_bits(self):
@@ -95,7 +96,7 @@ class LifLayer(SynapseLayer):
         out["state_seen"] = ("ff", self.words)
         return out
 
-    def elaborate_neurons(self, m, step_sums, start, done):
+    def elaborate_neurons(self, m, step_sums, start, done, issued):
         p = self.params
         P, Qn, V = self.lanes, self.words, p.v_bits
         lowest, highest = contract.potential_bounds(V)
@@ -114,22 +115,40 @@ class LifLayer(SynapseLayer):
         upd_active = Signal()
         upd_word = Signal(range(max(2, Qn)))
         upd_step = Signal(range(self.t_max + 2))
-        with m.If(start):
-            m.d.sync += [upd_active.eq(1), upd_word.eq(0), upd_step.eq(upd_step + 1)]
         with m.If(upd_active):
             m.d.sync += upd_word.eq(upd_word + 1)
             with m.If(upd_word == Qn - 1):
                 m.d.sync += upd_active.eq(0)
+        with m.If(start):               # after the above: a step may start as the last one ends
+            m.d.sync += [upd_active.eq(1), upd_word.eq(0), upd_step.eq(upd_step + 1)]
 
         # Three register stages, one operation deep each: 1 state, sums and constants read,
         # 2 leak, add and saturation, 3 threshold, reset and write-back. Words are distinct
-        # within a step and the next step's update starts only after this one's last word has
-        # left stage 3, so every read sees the previous step's write.
+        # within a step. Time-sequential: the next step's update starts only after this one's
+        # last word has left stage 3, so every read sees the previous step's write. Window
+        # mode: a window's next step may start right behind this one (``issued``) as long as
+        # the same word of two steps enters two cycles apart or more: a word whose previous
+        # step is in stage 3 (being written back) takes the state from there (forwarded).
         S = 3
+        overlap = self.window > 1
         valid = [upd_active] + [Signal(name=f"s{i}_valid") for i in range(1, S + 1)]
         word = [upd_word] + [Signal(range(max(2, Qn)), name=f"s{i}_word") for i in range(1, S + 1)]
         for i in range(S):
             m.d.sync += [valid[i + 1].eq(valid[i]), word[i + 1].eq(word[i])]
+        if overlap:
+            step = [upd_step] + [Signal.like(upd_step, name=f"s{i}_step") for i in range(1, S + 1)]
+            for i in range(S):
+                m.d.sync += step[i + 1].eq(step[i])
+            out_step = step[S]
+            # The next step's first word enters the cycle after ``issued``: Qn >= 2 words keep
+            # the same word Qn cycles apart, one word needs a cycle's gap.
+            m.d.comb += issued.eq(valid[1] if Qn == 1 else (upd_active & (upd_word == Qn - 1)))
+            forward = Signal()
+            if Qn <= 2:
+                m.d.comb += forward.eq(valid[2] & (word[2] == upd_word))
+        else:
+            out_step = upd_step
+            forward = Const(0, 1)
 
         out = self.neurons.payload
         wide = max(V, self.acc_bits) + 3
@@ -151,9 +170,12 @@ class LifLayer(SynapseLayer):
             v1 = Signal(signed(V), name=f"s1_v{lane}")
             r1 = Signal(rbits, name=f"s1_r{lane}")
             b1, th1 = Signal(signed(V), name=f"s1_bias{lane}"), Signal(signed(V), name=f"s1_theta{lane}")
-            m.d.sync += [a1.eq(sums[lane]), v1.eq(Mux(known, stored[:V].as_signed(), 0)), b1.eq(bias), th1.eq(theta)]
+            v_new = Signal(signed(V), name=f"v_new{lane}")
+            r_new = Signal(rbits, name=f"r_new{lane}")
+            m.d.sync += [a1.eq(sums[lane]), b1.eq(bias), th1.eq(theta),
+                         v1.eq(Mux(forward, v_new, Mux(known, stored[:V].as_signed(), 0)))]
             if R:
-                m.d.sync += r1.eq(Mux(known, stored[V:], 0))
+                m.d.sync += r1.eq(Mux(forward, r_new, Mux(known, stored[V:], 0)))
             # stage 2
             leak = (v1 >> p.leak_shift) if p.leak_shift else 0
             total = Signal(signed(wide), name=f"total{lane}")
@@ -167,10 +189,8 @@ class LifLayer(SynapseLayer):
             fire = Signal(name=f"fire{lane}")
             m.d.comb += fire.eq(~q2 & (u2 >= th2))
             after = (u2 - th2) if p.reset == _SUBTRACT else 0
-            v_new = Signal(signed(V), name=f"v_new{lane}")
-            m.d.comb += v_new.eq(Mux(fire, after, u2))
-            r_new = Mux(q2, r2 - 1, Mux(fire, R, 0)) if R else Const(0, rbits)
-            new_state.append(Cat(v_new, r_new[:rbits]))
+            m.d.comb += [v_new.eq(Mux(fire, after, u2)), r_new.eq(Mux(q2, r2 - 1, Mux(fire, R, 0)) if R else 0)]
+            new_state.append(Cat(v_new, r_new))
             real = Const(0, 1) if lane >= self.n_out else ((word[2] * P + lane) < self.n_out)
             spk, u3 = Signal(name=f"spike{lane}"), Signal(signed(V), name=f"s3_u{lane}")
             with m.If(valid[2]):
@@ -182,6 +202,6 @@ class LifLayer(SynapseLayer):
         m.d.comb += st_wr.data.eq(Cat(*new_state))
         m.d.comb += [
             self.neurons.valid.eq(valid[S]),
-            out.step.eq(upd_step), out.word.eq(word[S]), out.last.eq(last), out.spikes.eq(Cat(*spikes)),
+            out.step.eq(out_step), out.word.eq(word[S]), out.last.eq(last), out.spikes.eq(Cat(*spikes)),
             done.eq(valid[S] & last),
         ]

@@ -56,9 +56,12 @@ class SynapseLayer(wiring.Component):
     consecutive steps holding a non-zero trace). The sums live in ``2 * ceil(W/A)`` banks of
     A sub-banks (one per step of the window, for the window accumulating and the window
     being updated). The end-of-window beat swaps them and the neuron update runs the
-    window's steps in order, one after the other (``pause`` high delays the start of the
-    next step: the consumer of ``neurons`` is still busy). ``W = 1`` is the time-sequential
-    engine above.
+    window's steps in order, each entering the update pipeline right behind the one before
+    (a step every ``Qn`` cycles; LIF: every ``max(2, Qn)``, the state forwarded), except a
+    step that closes a window of the consumer's window link (``consumer_window``; every step
+    into a per-step link): it waits until the step before has left the pipeline and for
+    ``pause`` low (the link is still emitting the window before). ``W = 1`` is the
+    time-sequential engine above.
 
     Latency: an event beat is registered on entry (:class:`StreamRegister`, so the
     producer's logic and the sequencer's never share a clock period); a row word is
@@ -81,7 +84,7 @@ class SynapseLayer(wiring.Component):
     """
 
     def __init__(self, *, n_in, n_out, lanes, weight_bits, basis, basis_bits, t_max, memory, u_bits,
-                 window=1, adders=1, count_depth=None):
+                 window=1, adders=1, count_depth=None, consumer_window=None):
         contract.check("n_in", n_in)
         contract.check("n_out", n_out)
         contract.check_lanes(n_out, lanes)
@@ -89,6 +92,9 @@ class SynapseLayer(wiring.Component):
         contract.check_choice("weight_bits", weight_bits, contract.WEIGHT_BITS)
         self.window, self.adders = contract.check_schedule(window, adders)
         self.chunks = contract.ceil_div(self.window, self.adders)
+        if consumer_window is not None:
+            contract.check_choice("consumer_window", consumer_window, contract.WINDOWS)
+        self.consumer_window = consumer_window
         self.count_depth = count_depth or max(2, self.window)
         self.n_in, self.n_out, self.lanes, self.t_max = n_in, n_out, lanes, t_max
         self.basis = [[int(a) for a in row] for row in basis]
@@ -155,12 +161,15 @@ class SynapseLayer(wiring.Component):
             out["window_row_chunks"] = ("ff", self.k * C)
         return out
 
-    def elaborate_neurons(self, m, step_sums, start, done):
+    def elaborate_neurons(self, m, step_sums, start, done, issued):
         """Build the neuron update. ``start`` is high for one cycle at the end of a step;
         ``step_sums(addr)`` (call it once) gives the P sums of neuron word ``addr`` of that
         step, combinationally, from the next cycle until the next ``start``. Drive
         ``self.neurons`` word by word and ``done`` high in the cycle the step's last word
-        leaves. (Window mode: one ``start`` per step of the window, in order.)"""
+        leaves. Window mode: one ``start`` per step of the window, in order; drive ``issued``
+        high in the cycle in which the next step may start (its first word entering the next
+        cycle) while this one is still in the pipeline, and carry each word's step number
+        along with it."""
         raise NotImplementedError("SynapseLayer is a base class: use GlmLayer or LifLayer")
 
     def _slot_bits(self, hist, slot, lag):
@@ -408,24 +417,46 @@ class SynapseLayer(wiring.Component):
                 m.d.sync += fresh[1].eq(0)
 
         # --- the window's steps, one update after the other -------------------------------------
-        start, done = Signal(), Signal()
+        # A window's next step starts as soon as the neuron update can take it (``issued``: its
+        # pipeline keeps the steps of a word far enough apart, forwarding the state where it
+        # must), so the steps of a window overlap in the update pipeline; except a step that
+        # closes a window of the consumer's window link (or any step into a per-step link):
+        # the link must see its step before whole, so that step waits until the one before has
+        # left the pipeline and for ``pause`` (the link is not emitting the window before).
+        start, done, issued = Signal(), Signal(), Signal()
         if Wn > 1:
-            slot = Signal(range(Wn))              # the step of the window being updated
+            slot = Signal(range(Wn))              # the step of the window being issued
+            started = Signal(range(self.t_max + 1))   # steps whose update started (inference)
+            inflight = Signal(range(Wn + 1))      # steps started and not yet done
             next_pending = Signal()               # the next step's update waits for ``pause``
-            updated = Signal(range(self.t_max + 1))
-            last_slot = (slot == Wn - 1) | (updated == self.t_max - 1)
+            wait_done = Signal()                  # ... once the step before is done
+            last_slot = (slot == Wn - 1) | (started == self.t_max)
+            nxt = started + 1                     # the next step's number (from 1)
+            cw = self.consumer_window
+            if cw is None:                        # the decision unit: never waits
+                fast_ok = Const(1, 1)
+            elif cw == 1:                         # a per-step link: every step waits
+                fast_ok = Const(0, 1)
+            else:                                 # a window link: its windows' last steps wait
+                fast_ok = (nxt[:bits_for(cw)] != 0) & (nxt != self.t_max)
+            go_fast = issued & ~last_slot & ~wait_done & ~next_pending & fast_ok
             go = next_pending & ~self.pause
-            m.d.comb += start.eq(out_eos | go)
+            m.d.comb += start.eq(out_eos | go | go_fast)
+            with m.If(issued & ~last_slot & ~fast_ok):
+                m.d.sync += wait_done.eq(1)
+            with m.If(wait_done & done & (inflight == 1)):
+                m.d.sync += [wait_done.eq(0), next_pending.eq(1)]
             with m.If(go):
                 m.d.sync += next_pending.eq(0)
-            with m.If(out_eos):
-                m.d.sync += slot.eq(0)
-            with m.If(done):
-                m.d.sync += updated.eq(updated + 1)
-                with m.If(last_slot):
-                    m.d.sync += busy_q.eq(0)
+            with m.If(start):
+                m.d.sync += started.eq(started + 1)
+                with m.If(out_eos):
+                    m.d.sync += slot.eq(0)
                 with m.Else():
-                    m.d.sync += [slot.eq(slot + 1), next_pending.eq(1)]
+                    m.d.sync += slot.eq(slot + 1)
+            m.d.sync += inflight.eq(inflight + start - done)
+            with m.If(done & last_slot & (inflight == 1) & ~start):
+                m.d.sync += busy_q.eq(0)
             sub_bits = bits_for(A)
             chunk_of = Cat(*[Const(p // A, bits_for(C)) for p in range(Wn)]).word_select(slot, bits_for(C))
             sub_of = Cat(*[Const(p % A, sub_bits) for p in range(Wn)]).word_select(slot, sub_bits)
@@ -444,6 +475,6 @@ class SynapseLayer(wiring.Component):
             return [Mux(ok, data[lane * W:(lane + 1) * W].as_signed(), 0) for lane in range(P)]
 
         # --- neuron update (subclass) ---------------------------------------------------------
-        self.elaborate_neurons(m, step_sums, start, done)
+        self.elaborate_neurons(m, step_sums, start, done, issued)
         m.d.comb += [self.busy.eq(update_busy), self.active.eq(cur_valid | update_busy | self.events.valid | events.valid)]
         return m

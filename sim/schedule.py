@@ -162,10 +162,12 @@ def timeline(trace, schedule, read_latency=1):
     has step ``s``), or, with windows, every step before the block of ``max W`` (from the
     layer to the output) that holds the window's first step. The update starts
     ``read_latency + 1 + U`` cycles after the marker (after the window before is updated) and
-    gives one word per cycle, ``Qn`` per step in order, a window's next step once the last
-    word of the one before has left the update pipeline (a step every ``Qn + U`` cycles);
-    into a window link the window's last step waits until the window before is handed on,
-    into a step link (a ``W = 1`` consumer) each step until the consumer took the one before.
+    gives one word per cycle, ``Qn`` per step in order, a window's next step right behind the
+    one before (a step every ``Qn`` cycles, LIF ``max(2, Qn)``: its state is forwarded),
+    except a step that closes a window of the link to the next layer (every step into a step
+    link, a ``W = 1`` consumer): it starts once the one before has left the update pipeline
+    (``U`` cycles after its last word) and the link has handed on the window before; the
+    marker of a window whose first step closes one waits for the same.
     The decision is ``DECISION_LATENCY`` cycles after the output layer's last word of
     the decision step.
     """
@@ -225,10 +227,15 @@ def timeline(trace, schedule, read_latency=1):
             else:
                 start = np.maximum(start, done[l - 1][:, t1 - 1] + 1)
                 end = start + work[l][:, v]
-            # Into a window link (two banks) only a window's last step waits for the window
-            # before to be handed on; into a step link every marker does (hdl/window_events.py).
-            into_window = w > 1 and l < n_layers - 1 and windows[l + 1] > 1
-            end = np.maximum(np.maximum(end, gate), link if not into_window or t1 - t0 == 1 else zero) + 1
+            # A step that closes a window of the link to the next layer (every step of a step
+            # link) waits for the window before to be handed on: its marker when it is the
+            # window's first step (hdl/window_events.py's busy on the layer's hold).
+            wc = windows[l + 1] if l < n_layers - 1 else None
+
+            def closing(s):
+                return wc is not None and (wc == 1 or s % wc == 0 or s == t_max)
+
+            end = np.maximum(np.maximum(end, gate), link if closing(t0 + 1) else zero) + 1
             starts[l][:, v], acc_ends[l][:, v] = start, end
             u = UPDATE_LATENCY[lt.kind]
             first = np.maximum(end + read_latency + 1 + u, upd_ends[l][:, v - 1] if v else zero)
@@ -237,13 +244,27 @@ def timeline(trace, schedule, read_latency=1):
             # the last step of the window starts once the window before is handed on; into a
             # step link (a W = 1 consumer) a step starts once the consumer took the step before.
             f = first
+            # A window's next step enters the update right behind the one before (a step
+            # every Qn cycles; LIF max(2, Qn)), except a step closing a window of the link:
+            # it waits until the one before has left the pipeline and the link has handed on
+            # the window before (when the consumer took its marker; for a consumer window
+            # not modelled yet, from this layer's times: its last word, then one event per
+            # cycle of the consumer's work, then the marker).
+            spacing = max(2, lt.words) if lt.kind == "lif" else lt.words
             for j in range(t1 - t0):
-                if j and into_window and j == t1 - t0 - 1:
-                    f = np.maximum(f, link + u)
-                elif j and w > 1 and not into_window and l < n_layers - 1:
-                    f = np.maximum(f, done[l][:, t0 + j - 1] + 2 + work[l + 1][:, t0 + j - 1] + u)
+                s = t0 + j + 1
+                if j and closing(s):
+                    f = done[l][:, t0 + j - 1] + 1 + u
+                    c = (s - 1) // wc - 1                                  # the window before
+                    if c >= 0:
+                        if c < nxt[l + 1]:
+                            handed = acc_ends[l + 1][:, c]
+                        else:
+                            handed = done[l][:, min((c + 1) * wc, t_max) - 1] + 2 + work[l + 1][:, c] + 1
+                        f = np.maximum(f, handed + u)
+                elif j:
+                    f = f + spacing
                 done[l][:, t0 + j] = f + lt.words - 1
-                f = f + lt.words + u
             upd_ends[l][:, v] = done[l][:, t1 - 1] + 1
             nxt[l] += 1
             progress = True
