@@ -51,7 +51,11 @@ def _encoder(model, tau, words_out=False):
     common = dict(n_inputs=model.n_in, lanes=int(model.encoder_lanes), tau=1 if words_out else tau,
                   t_max=model.t_max, frames=model.frames, words_out=words_out)
     if contract.encoder_draws(kind):
-        return BernoulliEncoder(base_seeds=[int(s) for s in model.encoder_base_seeds], **common)
+        # Window mode: two groups per cycle (each generator draws twice per cycle), so that
+        # the encoder keeps up with a layer that reads each row once per window.
+        per_word = contract.encoder_groups_per_word(kind, model.n_in, int(model.encoder_lanes), 2 if words_out else 1)
+        return BernoulliEncoder(base_seeds=[int(s) for s in model.encoder_base_seeds],
+                                groups_per_word=per_word, **common)
     return DeterministicEncoder(**common)
 
 
@@ -140,7 +144,7 @@ class Accelerator(wiring.Component):
         self.encoder = _encoder(model, _layer_tau(layers[0]), words_out=windows[0] > 1)
         # Window mode on layer 0: the encoder gives a group of spikes per cycle and the window
         # events (two banks: the encoder works on the next window meanwhile) make the events.
-        self.collector = (WindowEvents(n=model.n_in, lanes=int(model.encoder_lanes), tau=_layer_tau(layers[0]),
+        self.collector = (WindowEvents(n=model.n_in, lanes=self.encoder.word_lanes, tau=_layer_tau(layers[0]),
                                        window=windows[0], t_max=model.t_max)
                           if windows[0] > 1 else None)
         # How far each layer may run ahead of the decision unit, in steps (see elaborate).

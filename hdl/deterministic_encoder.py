@@ -80,7 +80,7 @@ class DeterministicEncoder(EventEncoder):
         self._acc_rd = acc.read_port(transparent_for=(self._acc_wr,))
         self._acc_next = []
 
-    def _lane_spike(self, m, g, byte, first_step):
+    def _lane_spike(self, m, g, byte, first_step, sub=0):
         bits = contract.INTENSITY_BITS
         before = Signal(bits, name=f"acc{g}")
         m.d.comb += before.eq(Mux(first_step, contract.ENCODER_PHASE, self._acc_rd.data[g * bits:(g + 1) * bits]))

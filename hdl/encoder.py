@@ -46,13 +46,17 @@ class BernoulliEncoder(EventEncoder):
         One 32-bit generator seed per lane (docs/semantics.md section 2).
     words_out : bool
         Window mode: each group's spikes as a ``words`` beat (:class:`EventEncoder`).
+    groups_per_word : int
+        With ``words_out``, 2: two groups per word and cycle, each generator drawing twice
+        per cycle (the same draws in the same order).
     """
 
-    def __init__(self, *, n_inputs, lanes, tau, t_max, base_seeds, frames=1, words_out=False):
-        super().__init__(n_inputs=n_inputs, lanes=lanes, tau=tau, t_max=t_max, frames=frames, words_out=words_out)
+    def __init__(self, *, n_inputs, lanes, tau, t_max, base_seeds, frames=1, words_out=False, groups_per_word=1):
+        super().__init__(n_inputs=n_inputs, lanes=lanes, tau=tau, t_max=t_max, frames=frames, words_out=words_out,
+                         groups_per_word=groups_per_word)
         if len(base_seeds) != lanes:
             raise ValueError(f"base_seeds has {len(base_seeds)} entries; need one per lane ({lanes})")
-        self._bank = XorshiftBank(base_seeds)
+        self._bank = XorshiftBank(base_seeds, draws=groups_per_word)
 
     @property
     def storage(self):
@@ -72,11 +76,14 @@ class BernoulliEncoder(EventEncoder):
         # one per lane; nothing is added to the design.
         self.internals = {"draw": self._bank.draw, "advance": self._bank.advance}
 
-    def _lane_spike(self, m, g, byte, first_step):
-        return self._bank.draw[g][contract.DRAW_SHIFT["encoder"]:] < byte
+    def _lane_spike(self, m, g, byte, first_step, sub=0):
+        draw = self._bank.draw2[g] if sub else self._bank.draw[g]
+        return draw[contract.DRAW_SHIFT["encoder"]:] < byte
 
-    def _on_take(self, m):
+    def _on_take(self, m, second):
         m.d.comb += self._bank.advance.eq(1)
+        if self.groups_per_word == 2:
+            m.d.comb += self._bank.advance2.eq(second)
 
     def _start(self, m):
         m.d.comb += [self._bank.seed.eq(self.seed), self._bank.load.eq(self.start)]

@@ -40,7 +40,9 @@ class EventEncoder(wiring.Component):
     gives each group's spikes as one word per cycle (``word`` = group, ``last`` on a step's
     last group) to a :class:`~spinaps.hdl.window_events.WindowEvents`, so a step costs
     ``groups`` cycles whatever its spikes; the input history is the window events' (``tau``
-    must be 1).
+    must be 1). With ``groups_per_word = 2`` a word holds two consecutive groups (``2 * lanes``
+    spikes; the sample buffer has a second read port, each lane's spike source decides two
+    inputs per cycle: :meth:`_lane_spike` with ``sub`` 1), ``ceil(groups / 2)`` cycles per step.
 
     Subclasses provide :meth:`_elaborate_lanes`, :meth:`_lane_spike`, :meth:`_fetch`,
     :meth:`_on_take`, :meth:`_start` and add their state to :attr:`storage`.
@@ -60,9 +62,12 @@ class EventEncoder(wiring.Component):
         series: one per step).
     words_out : bool
         Give the groups' spikes as words (``words``) instead of events (``events``).
+    groups_per_word : int
+        With ``words_out``: groups per word and cycle, 1 or 2 (:attr:`word_lanes` spikes per
+        word, :attr:`words_per_step` words per step).
     """
 
-    def __init__(self, *, n_inputs, lanes, tau, t_max, frames=1, words_out=False):
+    def __init__(self, *, n_inputs, lanes, tau, t_max, frames=1, words_out=False, groups_per_word=1):
         contract.check("n_inputs", n_inputs)
         contract.check_encoder_lanes(n_inputs, lanes, field="lanes")
         contract.check("tau", tau)
@@ -73,7 +78,14 @@ class EventEncoder(wiring.Component):
         if words_out and tau != 1:
             raise ValueError(f"tau = {tau}: an encoder that gives words keeps no history (tau must be 1)")
         self.words_out = words_out
-        out = (("words", Out(stream.Signature(spike_word_layout(lanes, self.groups)))) if words_out else
+        if groups_per_word not in (1, 2) or (groups_per_word == 2 and not words_out):
+            raise ValueError(f"groups_per_word = {groups_per_word}: 1, or 2 with words_out (window mode)")
+        self.groups_per_word = groups_per_word
+        #: Spikes per ``words`` beat and beats per step.
+        self.word_lanes = lanes * groups_per_word
+        self.words_per_step = contract.ceil_div(self.groups, groups_per_word)
+        out = (("words", Out(stream.Signature(spike_word_layout(self.word_lanes, self.words_per_step))))
+               if words_out else
                ("events", Out(stream.Signature(event_layout(n_inputs, tau)))))
         super().__init__({
             "sample": In(stream.Signature(8)),
@@ -107,18 +119,20 @@ class EventEncoder(wiring.Component):
         """Add the spike source's submodules and memories (first thing in elaborate)."""
         raise NotImplementedError
 
-    def _lane_spike(self, m, g, byte, first_step):
+    def _lane_spike(self, m, g, byte, first_step, sub=0):
         """The spike of lane ``g`` of the group at the fetch stage (before the padding mask):
         a 1-bit expression of the lane's intensity ``byte`` (the sample buffer's read data)
-        and ``first_step`` (the group belongs to step 1)."""
+        and ``first_step`` (the group belongs to step 1); ``sub`` 1: the word's second group
+        (``groups_per_word = 2``), decided after the first."""
         raise NotImplementedError
 
     def _fetch(self, m, take, s1_group, next_group):
         """Comb: the fetch stage takes group ``s1_group`` when ``take``; the next one fetched is
         ``next_group`` (state read one cycle ahead, like the sample buffer)."""
 
-    def _on_take(self, m):
-        """Statements inside ``If(take)``: a group's decisions are consumed."""
+    def _on_take(self, m, second):
+        """Statements inside ``If(take)``: a word's decisions are consumed (``second``: a
+        1-bit expression, the word holds a second group)."""
 
     def _start(self, m):
         """The ``start`` pulse (group 0 of step 1 is fetched in that cycle)."""
@@ -132,9 +146,15 @@ class EventEncoder(wiring.Component):
 
         # --- sample buffer: one word per group and frame, one byte lane per input ----------
         F = self.frames
-        m.submodules.samples = samples = memory.Memory(shape=8 * G, depth=Q * F, init=[])
+        D = self.groups_per_word
+        # (one word more for an odd group count with two groups per word: the second read of
+        # the last frame's last word stays in range; its bytes are masked by index)
+        m.submodules.samples = samples = memory.Memory(shape=8 * G, depth=Q * F + (Q % D), init=[])
         wr = samples.write_port(granularity=8)
         rd = samples.read_port()
+        # Two groups per word: the second group's bytes through a second read port.
+        rd2 = samples.read_port() if D == 2 else None
+        QW = self.words_per_step
         load_word = Signal(range(Q * F))
         load_lane = Signal(range(G))
         load_frame = Signal(range(F))
@@ -169,13 +189,13 @@ class EventEncoder(wiring.Component):
         # spikes are decided; s2, the group's spikes and past history bits, registered ------
         step = Signal(range(self.t_max + 2), init=1)
         s1_valid = Signal()
-        s1_group = Signal(range(Q))
-        s1_base = Signal(range(Q * G))
+        s1_group = Signal(range(QW))              # the group (word: with D = 2, groups 2w, 2w + 1)
+        s1_base = Signal(range(QW * D * G))
         s2_valid = Signal()
-        s2_base = Signal(range(Q * G))
+        s2_base = Signal(range(QW * D * G))
         s2_last = Signal()                        # the last group of a step
 
-        s2_group = Signal(range(Q))               # (words_out) the group in s2
+        s2_group = Signal(range(QW))              # (words_out) the group in s2
         if self.words_out:
             # Window mode: the group's spikes leave as one word; s2 is free when it is taken.
             emitter_free = Signal()
@@ -226,10 +246,11 @@ class EventEncoder(wiring.Component):
         s2_spikes = []
         hist_write = []                           # the tau-1 newest bits, back to the history
         first_step = step == 1
-        for g in range(G):
-            byte = rd.data[8 * g:8 * (g + 1)]
+        for g in range(G * D):
+            sub, lane = divmod(g, G)
+            byte = (rd2 if sub else rd).data[8 * lane:8 * (lane + 1)]
             spike = Signal(name=f"spike{g}")
-            m.d.comb += spike.eq(self._lane_spike(m, g, byte, first_step) & ((s1_base + g) < self.n_inputs))
+            m.d.comb += spike.eq(self._lane_spike(m, lane, byte, first_step, sub) & ((s1_base + g) < self.n_inputs))
             s2_spike = Signal(name=f"s2_spike{g}")
             s2_load.append((s2_spike, spike))
             s2_spikes.append(s2_spike)
@@ -256,12 +277,15 @@ class EventEncoder(wiring.Component):
         m.d.comb += take2.eq(s2_valid & emitter_free)
         take = Signal()                           # s1 -> s2: decide, fetch the next group
         m.d.comb += take.eq(s1_valid & (~s2_valid | emitter_free))
-        last_group = s1_group == Q - 1
+        last_group = s1_group == QW - 1
         more = ~(last_group & (step == self.t_max))
         next_group = Mux(last_group, 0, s1_group + 1)
         # The next step moves to the next frame until the last one, which then holds.
         next_base = Mux(last_group & (step < F), frame_base + Q, frame_base) if F > 1 else 0
-        m.d.comb += [rd.addr.eq(next_base + next_group), rd.en.eq(take)]
+        m.d.comb += [rd.addr.eq(next_base + next_group * D), rd.en.eq(take)]
+        if D == 2:
+            # (past the last group: another frame's bytes or none, masked by index above)
+            m.d.comb += [rd2.addr.eq(next_base + next_group * D + 1), rd2.en.eq(take)]
         if tau > 1:
             m.d.comb += [
                 hrd.addr.eq(next_group), hrd.en.eq(take),
@@ -277,10 +301,11 @@ class EventEncoder(wiring.Component):
                 with m.If(s2_last):
                     m.d.sync += eos_pending.eq(1)
         with m.If(take):
-            self._on_take(m)
+            # An odd group count leaves the last word of a step one group.
+            self._on_take(m, Const(1, 1) if Q % D == 0 else ~last_group)
             m.d.sync += [
                 s2_valid.eq(1), s2_base.eq(s1_base), s2_last.eq(last_group), s2_group.eq(s1_group),
-                s1_group.eq(next_group), s1_base.eq(Mux(last_group, 0, s1_base + G)),
+                s1_group.eq(next_group), s1_base.eq(Mux(last_group, 0, s1_base + G * D)),
                 s1_valid.eq(more),
             ]
             m.d.sync += [reg.eq(value) for reg, value in s2_load]
@@ -295,6 +320,8 @@ class EventEncoder(wiring.Component):
         self._start(m)
         with m.If(self.start):
             m.d.comb += [rd.addr.eq(0), rd.en.eq(1)]
+            if D == 2:
+                m.d.comb += [rd2.addr.eq(1), rd2.en.eq(1)]
             if tau > 1:
                 m.d.comb += [hrd.addr.eq(0), hrd.en.eq(1)]
             m.d.sync += [

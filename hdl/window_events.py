@@ -81,8 +81,8 @@ class WindowEvents(wiring.Component):
 
     def __init__(self, *, n, lanes, tau, window, t_max):
         contract.check("n_inputs", n, field="n")
-        if not 1 <= lanes <= n:
-            raise ValueError(f"lanes = {lanes}: a word holds 1..n = {n} inputs")
+        if lanes < 1:
+            raise ValueError(f"lanes = {lanes}: a word holds at least one input (lanes past n are ignored)")
         contract.check("tau", tau)
         contract.check("t_max", t_max)
         contract.check_choice("window", window, contract.WINDOWS)

@@ -33,12 +33,18 @@ class XorshiftBank(wiring.Component):
     to ``base_seeds[g] ^ (seed << 16)`` (:func:`spinaps.contract.initial_state`; load wins
     over advance).
 
+    With ``draws = 2`` each generator also gives ``draw2[g]``, the draw after ``draw[g]``
+    (two steps chained), and a cycle with ``advance`` and ``advance2`` consumes both: the
+    same sequence, two draws per cycle.
+
     Latency: 0 (draws are combinational from registers). No backpressure.
 
     Parameters
     ----------
     base_seeds : list of int
         32-bit constants, low 16 bits not all zero, one per lane.
+    draws : int
+        Draws per generator per cycle, 1 or 2.
 
     Raises
     ------
@@ -47,20 +53,25 @@ class XorshiftBank(wiring.Component):
         (:func:`spinaps.contract.check_base_seeds`).
     """
 
-    def __init__(self, base_seeds):
+    def __init__(self, base_seeds, draws=1):
         base_seeds = [int(s) for s in base_seeds]
         if not base_seeds:
             raise ValueError("XorshiftBank needs at least one base seed (one per lane)")
         check_base_seeds(base_seeds)
-        self.base_seeds = base_seeds
-        super().__init__({
+        if draws not in (1, 2):
+            raise ValueError(f"draws = {draws}: a generator gives 1 or 2 draws per cycle")
+        self.base_seeds, self.draws = base_seeds, draws
+        ports = {
             "seed": In(SEED_BITS),
             "load": In(1),
             "advance": In(1),
             # One port per lane (not one wide vector): a simulator then re-evaluates only
             # the readers of the lane that changed.
             "draw": Out(STATE_BITS).array(len(base_seeds)),
-        })
+        }
+        if draws == 2:
+            ports.update({"advance2": In(1), "draw2": Out(STATE_BITS).array(len(base_seeds))})
+        super().__init__(ports)
 
     @property
     def storage(self):
@@ -72,8 +83,13 @@ class XorshiftBank(wiring.Component):
         for g, base in enumerate(self.base_seeds):
             state = Signal(STATE_BITS, init=base, name=f"state{g}")
             m.d.comb += self.draw[g].eq(xorshift32_next(m, state, f"xorshift{g}"))
+            if self.draws == 2:
+                m.d.comb += self.draw2[g].eq(xorshift32_next(m, self.draw[g], f"xorshift{g}_2"))
             with m.If(self.load):
                 m.d.sync += state.eq(Const(base, STATE_BITS) ^ (self.seed << SEED_BITS))
             with m.Elif(self.advance):
                 m.d.sync += state.eq(self.draw[g])
+                if self.draws == 2:
+                    with m.If(self.advance2):
+                        m.d.sync += state.eq(self.draw2[g])
         return m

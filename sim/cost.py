@@ -259,7 +259,9 @@ class Config:
             # The encoder gives its groups to window events (hdl/window_events.py, two banks),
             # which keep the input history in its place.
             encoder = {k: v for k, v in encoder.items() if k != "history"}
-            encoder.update(window_events_storage(first.n_in, self.encoder_lanes, schedule[0][0], first.tau))
+            per_word = contract.encoder_groups_per_word(self.encoder_type, first.n_in, self.encoder_lanes,
+                                                        schedule[0][0])
+            encoder.update(window_events_storage(first.n_in, self.encoder_lanes * per_word, schedule[0][0], first.tau))
         return replace(self, encoder_storage=encoder,
                        layers=tuple(layer.with_window(w, a, producer_lanes=self.layers[index - 1].lanes if index else None)
                                     for index, (layer, (w, a)) in enumerate(zip(self.layers, schedule))))

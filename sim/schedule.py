@@ -67,6 +67,8 @@ class ScheduleTrace:
     groups: int              # Q: encoder groups per step
     step: np.ndarray         # int [B]: 1-based decision step
     layers: tuple            # LayerTrace per layer, input side first
+    encoder_type: str = contract.ENCODER_TYPES[0]
+    encoder_lanes: int = 1
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -76,6 +78,7 @@ class ScheduleTrace:
     def first(self, n):
         """The trace of the first ``n`` samples (e.g. those the RTL ran)."""
         return ScheduleTrace(t_max=self.t_max, decision=self.decision, groups=self.groups, step=self.step[:n],
+                             encoder_type=self.encoder_type, encoder_lanes=self.encoder_lanes,
                              layers=tuple(LayerTrace(kind=lt.kind, n_in=lt.n_in, n_out=lt.n_out, lanes=lt.lanes,
                                                      basis=lt.basis, nonzero=lt.nonzero[:n])
                                           for lt in self.layers))
@@ -125,6 +128,7 @@ def trace_of(model, intensity, seeds):
                                  nonzero=nonzero.reshape(b, t, -1)))
     return ScheduleTrace(t_max=model.t_max, decision=model.decision,
                          groups=contract.groups(model.n_in, model.encoder_lanes),
+                         encoder_type=model.encoder_type, encoder_lanes=int(model.encoder_lanes),
                          step=np.asarray(result.step, dtype=np.int64), layers=tuple(layers))
 
 
@@ -185,9 +189,12 @@ def timeline(trace, schedule, read_latency=1):
     acc_ends = [np.zeros((b, n), dtype=np.int64) for n in n_win]
     upd_ends = [np.zeros((b, n), dtype=np.int64) for n in n_win]
     enc_end = np.zeros(b, dtype=np.int64)
-    # With a window on layer 0 the encoder gives the window events one group per cycle: Q
-    # cycles per step, whatever its spikes.
-    enc_steps = np.full((b, t_max), trace.groups, dtype=np.int64)
+    # With a window on layer 0 the encoder gives the window events a word per cycle (one or
+    # two groups, contract.encoder_groups_per_word): ceil(Q / that) cycles per step, whatever
+    # its spikes.
+    per_word = contract.encoder_groups_per_word(trace.encoder_type, trace.layers[0].n_in, trace.encoder_lanes,
+                                                windows[0])
+    enc_steps = np.full((b, t_max), contract.ceil_div(trace.groups, per_word), dtype=np.int64)
     zero = np.zeros(b, dtype=np.int64)
     nxt = [0] * n_layers
 

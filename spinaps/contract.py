@@ -276,6 +276,15 @@ def encoder_draws(encoder_type: str) -> bool:
     return encoder_type == "bernoulli"
 
 
+def encoder_groups_per_word(encoder_type: str, n_inputs: int, lanes: int, window: int) -> int:
+    """Groups of inputs the encoder decides per cycle (hardware only, no value changes: the
+    same draws in the same order): 2 when a Bernoulli encoder feeds a window (``window > 1``,
+    section 8.1) and a step has more than one group, each generator drawing twice per
+    cycle; else 1."""
+    two = encoder_draws(encoder_type) and window > 1 and groups(n_inputs, lanes) > 1
+    return 2 if two else 1
+
+
 def accumulate_fire(acc, x):
     """One step of the deterministic encoder for one input, section 3.2:
     ``s = acc + x`` (9 bits), returns ``(spike, acc')`` = ``(s >> 8, s & 255)``.
