@@ -27,7 +27,7 @@ from spinaps.search_report import (TARGET_BOARD, _point_id, bitstream_command, c
                                    design_of, pareto_mask, pareto_plot, target_points)
 from spinaps.search_space import SearchSpace, hw_grid, preset, schedule_variants, suggest, train_options
 
-__all__ = ["search", "SearchResult", "TARGETS", "FIT_MODES"]
+__all__ = ["search", "SearchResult", "TARGETS", "FIT_MODES", "measure_design"]
 
 #: Targets a search may fit (the issue's three, each with its board link where one exists).
 TARGETS = tuple(TARGET_BOARD)
@@ -330,3 +330,22 @@ def _write(out, space, targets, points, fits, confirms, seed, trials):
                       for t, c in chosen.items()}}
     path = write_json(out / "search.json", doc)
     return SearchResult(points=rows, chosen=chosen, json=path, plots=plots, trials=trials)
+
+
+def measure_design(out, point, target, *, rtl_samples=40, simulator="verilator", pnr=True):
+    """Fit and confirmation of one point of a finished search in ``out`` on ``target``, by the
+    same evaluations (:func:`~spinaps.search_eval.fit_design`, :func:`~spinaps.search_eval.confirm_design`)
+    and arguments as the search's own confirmations, from its cache (computed here and cached
+    when absent): e.g. a reference design the search did not confirm. Returns
+    ``{"fit": ..., "confirm": ...}``."""
+    from spinaps import search_eval
+
+    cache = ResultCache(Path(out) / "cache")
+    design = design_key(point)
+    result = {}
+    for name, args in (("fit", _design_call(cache, design, target)),
+                       ("confirm", _design_call(cache, design, target, rtl_samples, simulator, pnr))):
+        function = f"{name}_design"
+        key = cache_key(function, *args)
+        result[name] = cache.get(key) or cache.put(key, getattr(search_eval, function)(*args))
+    return result
