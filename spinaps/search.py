@@ -10,7 +10,8 @@ so the same seed gives the same study on any number of workers, local or remote.
 
 After the trials, the top Pareto points of each target are confirmed in RTL simulation
 (bit-exact check, measured cycles) and by place-and-route (nextpnr Fmax), which calibrate the
-others' cycles (spinaps.search_report). Every evaluation goes through the content-hashed cache
+others' cycles (spinaps.search_report); a design found not to fit leaves the Pareto set, so the
+points it dominated become candidates. Every evaluation goes through the content-hashed cache
 ``<out>/cache``; the study lives in ``<out>/study.db`` (sqlite), so an interrupted search run
 again with the same options resumes: finished trials are kept, unfinished ones are asked again
 and their evaluations come from the cache when they had finished.
@@ -262,35 +263,52 @@ def search(space="digits", *, out="build/search", targets=("ice40up5k",), trials
     return _write(out, space, targets, points, fits, confirms, seed, trials)
 
 
+#: Designs a confirmation may synthesize per confirmed point asked (``--confirm``) and target:
+#: the most accurate Pareto designs are often too large, and each Yosys run takes minutes.
+FIT_BUDGET = 6
+
+
+def _ranked(points, target, fits, skip):
+    """Designs of ``target``'s Pareto points, most accurate first, without those known not to
+    fit (they leave the Pareto set, so the points they dominated enter it) and ``skip``."""
+    ranked = []
+    rows = target_points(points, target, fits, {}, None)
+    for r in sorted((r for r in rows if r["pareto"] and confirmable(r)), key=lambda r: -r["accuracy_golden"]):
+        a = design_key(r)
+        if a not in ranked and a not in skip and fits.get(a, {}).get("fits", True):
+            ranked.append(a)
+    return ranked
+
+
 def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, pnr):
     """Per target, the designs of the ``confirm`` most accurate Pareto points (estimates) that
     fit: each design's FPGA build (SRAM synapses, its window schedule) in RTL and
-    place-and-route. Returns ``{target: {point id: confirmation}}``."""
+    place-and-route. The Pareto set is recomputed after each round without the designs found
+    not to fit (at most ``FIT_BUDGET * confirm`` designs tried per target). Returns
+    ``{target: {point id: confirmation}}``."""
     out = {t: {} for t in targets}
     if not confirm:
         return out
     for t in targets:
-        rows = target_points(points, t, fits[t], {}, None)
-        ranked = []
-        for r in sorted((r for r in rows if r["pareto"] and confirmable(r)), key=lambda r: -r["accuracy_golden"]):
-            if design_key(r) not in ranked:
-                ranked.append(design_key(r))
-        for a in ranked:       # nextpnr's word from an earlier run (the cache) overrides Yosys's
-            known = cache.get(cache_key("confirm_design", *_design_call(cache, a, t, n, simulator, pnr)))
-            if known and known.get("pnr_fits") is False:
-                if fit != "none" and a not in fits[t]:
-                    fits[t].update(_fits(runner, cache, [a], t, "yosys"))
-                fits[t][a] = {**fits[t].get(a, {}), "fits": False, "fits_by": "nextpnr"}
-        ranked = [a for a in ranked if fits[t].get(a, {}).get("fits", True)]
-        done = 0
-        while ranked and done < confirm:
+        done, seen = 0, set()       # seen: designs confirmed or found not to fit
+        while done < confirm and len(seen) < FIT_BUDGET * confirm:
+            ranked = _ranked(points, t, fits[t], seen)
+            if not ranked:
+                break
             # The next few candidates at once (in parallel on the workers): Yosys first, then the
             # RTL and the board build of those that fit; one nextpnr cannot place does not fit.
-            head, ranked = ranked[:confirm - done + 1], ranked[confirm - done + 1:]
+            head = ranked[:confirm - done + 1]
+            for a in head:     # nextpnr's word from an earlier run (the cache) overrides Yosys's
+                known = cache.get(cache_key("confirm_design", *_design_call(cache, a, t, n, simulator, pnr)))
+                if known and known.get("pnr_fits") is False:
+                    if fit != "none" and a not in fits[t]:
+                        fits[t].update(_fits(runner, cache, [a], t, "yosys"))
+                    fits[t][a] = {**fits[t].get(a, {}), "fits": False, "fits_by": "nextpnr"}
             if fit != "none":
                 fits[t].update(_fits(runner, cache, [a for a in head if a not in fits[t]], t, "yosys"))
             fitting = [a for a in head if fits[t].get(a, {}).get("fits", True)]
-            arts, ranked = fitting[:confirm - done], fitting[confirm - done:] + ranked
+            arts = fitting[:confirm - done]
+            seen.update([a for a in head if a not in fitting] + arts)
             _, values = runner.map("confirm_design", [_design_call(cache, a, t, n, simulator, pnr) for a in arts])
             for a, conf in zip(arts, values):
                 if conf.get("pnr_fits") is False:

@@ -183,6 +183,8 @@ def confirm_design(artifact_bytes, target, n, simulator="verilator", pnr=True, s
                 return out
             out.update({"pnr_fits": True, "board": board.name, "fmax_mhz": rep["fmax_mhz"], "timing_met": rep["timing_met"],
                         "pnr_seconds": rep["pnr_seconds"],
+                        # The placed design's cells (the iCE40's ICESTORM_LC: what fit_design's packer counts).
+                        "pnr_utilization": {k: v["used"] for k, v in rep["utilization"].items() if v["used"]},
                         "critical_path": (rep["critical_paths"] or [None])[0]})
     return out
 

@@ -78,3 +78,19 @@ def test_fit_design_of_an_artifact_counts_packed_cells(tiny_glm_artifact, tmp_pa
     assert fit["includes_link"] and fit["logic_cells_source"].startswith("ICESTORM_LC")
     assert fit["logic_cells"] >= fit["lut"] > 0 and fit["fits"]
     assert fit["pack_seconds"] < 60
+
+
+def _point(name, accuracy, cycles, edp):
+    return {"artifact": f"k/{name}", "memory": "sram", "schedule": [[1, 1]], "accuracy_golden": accuracy,
+            "cycles_estimate": cycles, "edp": edp}
+
+
+def test_a_design_that_does_not_fit_leaves_the_pareto_set():
+    """The confirmation candidates: once the most accurate design is found too large, the design
+    it dominated becomes a candidate (it was never tried before: `--confirm 2` confirmed one)."""
+    from spinaps.search import _ranked
+
+    points = [_point("big", 0.95, 100, 1.0), _point("mid", 0.93, 110, 1.1), _point("fast", 0.90, 50, 0.5)]
+    assert _ranked(points, "ice40up5k", {}, set()) == ["k/big", "k/fast"]
+    assert _ranked(points, "ice40up5k", {"k/big": {"fits": False}}, set()) == ["k/mid", "k/fast"]
+    assert _ranked(points, "ice40up5k", {"k/big": {"fits": False}}, {"k/mid"}) == ["k/fast"]
