@@ -225,8 +225,9 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
     Writes ``<out_dir>/<model>.v``, ``synth.json`` (one entry per target: lut, ff, bram36,
     dsp, lutram, logic_cells, utilization, fits, Yosys seconds) and ``synth.md``; returns the
     entries. On the iCE40 the netlist also goes through nextpnr's packer (``--pack-only``,
-    ``pack_seconds``): ``logic_cells`` are its ICESTORM_LC and decide ``fits``. ``window`` / ``adders``: the window schedule (an int, or one per layer), for every
-    target (the board core builds it too).
+    ``pack_seconds``): ``logic_cells`` are its ICESTORM_LC and decide ``fits``. ``window`` /
+    ``adders``: the window schedule (an int, or one per layer), for every target (the board
+    core builds it too).
     """
     from spinaps.toolchain import TARGETS, pack, resources, synthesize
     from spinaps.toolchain import atomic_write_text
