@@ -263,8 +263,10 @@ def search(space="digits", *, out="build/search", targets=("ice40up5k",), trials
     return _write(out, space, targets, points, fits, confirms, seed, trials)
 
 
-#: Designs a confirmation may synthesize per confirmed point asked (``--confirm``) and target:
-#: the most accurate Pareto designs are often too large, and each Yosys run takes minutes.
+#: Designs a confirmation may newly synthesize per confirmed point asked (``--confirm``) and
+#: target: the most accurate Pareto designs are often too large, and each Yosys run takes
+#: minutes. Designs an earlier run measured (the cache) do not count; past the budget only they
+#: remain candidates.
 FIT_BUDGET = 6
 
 
@@ -284,20 +286,28 @@ def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, p
     """Per target, the designs of the ``confirm`` most accurate Pareto points (estimates) that
     fit: each design's FPGA build (SRAM synapses, its window schedule) in RTL and
     place-and-route. The Pareto set is recomputed after each round without the designs found
-    not to fit (at most ``FIT_BUDGET * confirm`` designs tried per target). Returns
+    not to fit (at most ``FIT_BUDGET * confirm`` designs newly synthesized per target; then only
+    designs an earlier run measured). Returns
     ``{target: {point id: confirmation}}``."""
     out = {t: {} for t in targets}
     if not confirm:
         return out
     for t in targets:
-        done, seen = 0, set()       # seen: designs confirmed or found not to fit
-        while done < confirm and len(seen) < FIT_BUDGET * confirm:
+        def known(a):       # measured by an earlier run: its fit (its confirmation without fits)
+            function, args = ("fit_design", (t,)) if fit != "none" else ("confirm_design", (t, n, simulator, pnr))
+            return cache.get(cache_key(function, *_design_call(cache, a, *args))) is not None
+
+        done, seen, tried = 0, set(), 0     # seen: designs confirmed or found not to fit
+        while done < confirm:
             ranked = _ranked(points, t, fits[t], seen)
+            if tried >= FIT_BUDGET * confirm:
+                ranked = [a for a in ranked if known(a)]
             if not ranked:
                 break
             # The next few candidates at once (in parallel on the workers): Yosys first, then the
             # RTL and the board build of those that fit; one nextpnr cannot place does not fit.
             head = ranked[:confirm - done + 1]
+            tried += sum(not known(a) for a in head)
             for a in head:     # nextpnr's word from an earlier run (the cache) overrides Yosys's
                 known = cache.get(cache_key("confirm_design", *_design_call(cache, a, t, n, simulator, pnr)))
                 if known and known.get("pnr_fits") is False:
