@@ -293,7 +293,7 @@ def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, p
     if not confirm:
         return out
     for t in targets:
-        def known(a):       # measured by an earlier run: its fit (its confirmation without fits)
+        def measured(a):    # measured by an earlier run: its fit (its confirmation without fits)
             function, args = ("fit_design", (t,)) if fit != "none" else ("confirm_design", (t, n, simulator, pnr))
             return cache.get(cache_key(function, *_design_call(cache, a, *args))) is not None
 
@@ -301,13 +301,13 @@ def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, p
         while done < confirm:
             ranked = _ranked(points, t, fits[t], seen)
             if tried >= FIT_BUDGET * confirm:
-                ranked = [a for a in ranked if known(a)]
+                ranked = [a for a in ranked if measured(a)]
             if not ranked:
                 break
             # The next few candidates at once (in parallel on the workers): Yosys first, then the
             # RTL and the board build of those that fit; one nextpnr cannot place does not fit.
             head = ranked[:confirm - done + 1]
-            tried += sum(not known(a) for a in head)
+            tried += sum(not measured(a) for a in head)
             for a in head:     # nextpnr's word from an earlier run (the cache) overrides Yosys's
                 known = cache.get(cache_key("confirm_design", *_design_call(cache, a, t, n, simulator, pnr)))
                 if known and known.get("pnr_fits") is False:
