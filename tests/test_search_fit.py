@@ -94,3 +94,18 @@ def test_a_design_that_does_not_fit_leaves_the_pareto_set():
     assert _ranked(points, "ice40up5k", {}, set()) == ["k/big", "k/fast"]
     assert _ranked(points, "ice40up5k", {"k/big": {"fits": False}}, set()) == ["k/mid", "k/fast"]
     assert _ranked(points, "ice40up5k", {"k/big": {"fits": False}}, {"k/mid"}) == ["k/fast"]
+
+
+@pytest.mark.slow
+def test_a_search_confirms_a_design_fitted_by_packed_cells(tmp_path):
+    """The whole confirmation path on the tiny space: Yosys + the packer for the candidates, RTL
+    (no place-and-route) for the one confirmed, whose row carries the packed cells."""
+    from spinaps.search import search
+
+    res = search("tiny", out=tmp_path, targets=["ice40up5k"], trials=2, batch=2, fit="final", confirm=1,
+                 rtl_samples=3, simulator="icarus", pnr=False, seed=5, progress=False, workers=1)
+    confirmed = [p for p in res.points if p["confirmed"]]
+    assert len(confirmed) == 1 and confirmed[0]["rtl_mismatches"] == 0
+    (p,) = confirmed
+    assert p["fits"] and p["fits_by"] == "nextpnr pack" and p["logic_cells"] >= p["lut"] > 0
+    assert res.chosen["ice40up5k"]["point"]["artifact"] == p["artifact"]
