@@ -12,7 +12,7 @@ lanes) evaluated first, and writes bench/results/search.json: per point ``datase
 ``target``, ``accuracy_golden``, ``us_per_inference``, ``fmax_mhz``, ``cycles_mean``, ``lut``,
 ``bram36``, ``fits``, ``edp``, ``pareto``, ``rtl_mismatches`` (confirmed points) and where the
 cycles and the Fmax came from; per run the chosen point and the issue's targets checked
-against the hand-sized default measured by bench/synth.py (bench/results/synth.json).
+against the hand-sized default measured by the same flow (:func:`hand_default`).
 """
 
 import argparse
@@ -25,38 +25,60 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 FIELDS = ("dataset", "target", "accuracy_golden", "us_per_inference", "fmax_mhz", "cycles_mean", "lut", "bram36",
           "fits", "edp", "pareto", "rtl_mismatches")
-EXTRA = ("trial", "params", "layers", "weight_bits", "lanes", "encoder_lanes", "memory", "energy_j", "cycles_source",
+EXTRA = ("trial", "params", "layers", "weight_bits", "lanes", "encoder_lanes", "memory", "energy_j", "logic_cells",
+         "cycles_source",
          "fmax_source", "cycles_estimate", "utilization", "schedule", "fits_by", "fits_at_w1", "calibration")
 
 
-def hand_default(dataset, target):
-    """The hand-sized default of bench/synth.py on ``target`` (golden accuracy, us), or None."""
-    path = RESULTS / "synth.json"
-    if not path.exists():
+def hand_default(res, out, target, rtl_samples):
+    """The hand-sized default measured by the search's own flow: the trial of the search's
+    BASELINE (GlmTrainConfig's defaults, as `spinaps train` trains them: 60 epochs, seed 0),
+    exported with sw/lanes.py's default lanes, its time-sequential SRAM design fitted and
+    confirmed by the same evaluations as the search's confirmed points (Verilator RTL on the
+    same test samples, the iCEBreaker build with the same nextpnr seed); None when the search
+    has no such point."""
+    from spinaps.cli_search import BASELINE
+    from spinaps.search import measure_design
+    from spinaps.sw.lanes import DEFAULT_ENCODER_LANES, default_lanes
+
+    n_out = 10      # digits' classes: the GLM's one layer
+    point = next((p for p in res.points if p["target"] == target and p["params"] == BASELINE
+                  and p["lanes"] == [default_lanes(n_out)] and p["encoder_lanes"] == DEFAULT_ENCODER_LANES
+                  and p["memory"] == "sram" and all(w == 1 for w, _ in p["schedule"])), None)
+    if point is None:
         return None
-    for e in json.loads(path.read_text()):
-        if e["model"] == f"{dataset}_glm_default" and e["target"] == target and e.get("us_per_inference"):
-            return {"accuracy_golden": e["accuracy_golden"], "us_per_inference": e["us_per_inference"],
-                    "fmax_mhz": e["fmax_mhz"], "cycles_mean": e["cycles_per_inference_mean"], "lut": e["lut"],
-                    "source": "bench/results/synth.json (digits_glm_default, 60 epochs)"}
-    return None
+    m = measure_design(out, point, target, rtl_samples=rtl_samples)
+    fit, conf = m["fit"], m["confirm"]
+    fmax = conf.get("fmax_mhz")
+    return {"accuracy_golden": point["accuracy_golden"], "cycles_mean": conf["cycles_mean"], "fmax_mhz": fmax,
+            "us_per_inference": conf["cycles_mean"] / fmax if fmax else None, "lut": fit["lut"], "ff": fit["ff"],
+            "logic_cells": fit["logic_cells"], "fits": fit["fits"] and conf.get("pnr_fits", True),
+            "rtl_mismatches": conf["rtl_mismatches"], "rtl_samples": conf["rtl_samples"], "trial": point["trial"],
+            "artifact": point["artifact"], "lanes": point["lanes"], "encoder_lanes": point["encoder_lanes"],
+            "source": f"this search's trial {point['trial']} (GlmTrainConfig defaults as `spinaps train`: glm w4 K2 "
+                      "tau8 T16, 60 epochs, seed 0, one torch thread), exported with sw/lanes.py's defaults "
+                      f"(lanes {point['lanes']}, encoder lanes {point['encoder_lanes']}), SRAM, W = 1; "
+                      "search_eval.fit_design (Yosys + nextpnr pack) and confirm_design (Verilator RTL on the "
+                      f"first {conf['rtl_samples']} test samples, iCEBreaker build nextpnr seed 1), as the "
+                      "search's confirmed points"}
 
 
-def targets_check(dataset, rows, chosen):
-    """The issue's targets for ``dataset`` from the confirmed points (RTL cycles, nextpnr Fmax)."""
+def targets_check(dataset, rows, ref):
+    """The issue's targets for ``dataset`` from the confirmed points (RTL cycles, nextpnr Fmax);
+    ``ref``: the hand-sized default on the UP5K (:func:`hand_default`)."""
     confirmed = [r for r in rows if r["rtl_mismatches"] == 0 and r["fits"] and r["cycles_source"] == "rtl"]
     out = {}
     if dataset == "digits":
-        ref = hand_default("digits", "ice40up5k")
         mine = [r for r in confirmed if r["target"] == "ice40up5k"]
-        better = [r for r in mine if ref and ((r["accuracy_golden"] >= ref["accuracy_golden"]
+        better = [r for r in mine if ref and ref["us_per_inference"] and ((r["accuracy_golden"] >= ref["accuracy_golden"]
                                                and r["us_per_inference"] < ref["us_per_inference"])
                                               or (r["accuracy_golden"] > ref["accuracy_golden"]
                                                   and r["us_per_inference"] <= ref["us_per_inference"]))]
         out["digits_beats_hand_default_on_up5k"] = {
             "hand_default": ref, "met": bool(better),
             "confirmed_points": [{k: r[k] for k in ("accuracy_golden", "us_per_inference", "fmax_mhz", "cycles_mean",
-                                                    "lut", "lanes", "encoder_lanes", "params")} for r in mine]}
+                                                    "lut", "logic_cells", "lanes", "encoder_lanes", "params", "schedule")}
+                                 for r in mine]}
     if dataset == "mnist5k":
         ecp5 = [r for r in confirmed if r["target"] == "ecp5-85f"]
         fast = [r for r in ecp5 if r["accuracy_golden"] >= 0.90 and r["us_per_inference"] <= 5.0]
@@ -95,16 +117,19 @@ def main(argv=None):
     if args.epochs:
         space = replace(space, fixed={**space.fixed, "epochs": args.epochs})
     t0 = time.perf_counter()
-    res = search(space, out=Path("build/bench_search") / ("tiny" if args.quick else args.space), targets=args.target,
+    out = Path("build/bench_search") / ("tiny" if args.quick else args.space)
+    res = search(space, out=out, targets=args.target,
                  trials=args.trials, batch=args.batch, workers=args.workers, scheduler=args.scheduler,
                  fit="none" if args.quick else args.fit, confirm=0 if args.quick else args.confirm,
                  rtl_samples=args.rtl_samples, enqueue=[] if args.quick else [BASELINE])
     rows = [{**{k: r.get(k) for k in FIELDS}, **{k: r.get(k) for k in EXTRA}} for r in res.points]
+    ref = hand_default(res, out, "ice40up5k", args.rtl_samples) \
+        if space.dataset == "digits" and not args.quick and "ice40up5k" in args.target else None
     doc = {"command": "python bench/search.py " + " ".join(argv if argv is not None else sys.argv[1:]),
            "space": space.as_dict(), "trials": res.trials, "seconds": time.perf_counter() - t0,
            "points": rows, "chosen": {t: {"command": c["command"], **{k: c["point"].get(k) for k in FIELDS + EXTRA}}
                                       for t, c in res.chosen.items()},
-           "targets": targets_check(space.dataset, rows, res.chosen)}
+           "targets": targets_check(space.dataset, rows, ref)}
     name = "search.json" if space.dataset == "digits" and not args.quick else f"search_{space.dataset}.json"
     if args.quick:
         name = "search_quick.json"

@@ -224,10 +224,12 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
     Artix-7 target the accelerator alone. Each entry says which (``includes_link``).
     Writes ``<out_dir>/<model>.v``, ``synth.json`` (one entry per target: lut, ff, bram36,
     dsp, lutram, logic_cells, utilization, fits, Yosys seconds) and ``synth.md``; returns the
-    entries. ``window`` / ``adders``: the window schedule (an int, or one per layer), for every
-    target (the board core builds it too).
+    entries. On the iCE40 the netlist also goes through nextpnr's packer (``--pack-only``,
+    ``pack_seconds``): ``logic_cells`` are its ICESTORM_LC and decide ``fits``. ``window`` /
+    ``adders``: the window schedule (an int, or one per layer), for every target (the board
+    core builds it too).
     """
-    from spinaps.toolchain import TARGETS, resources, synthesize
+    from spinaps.toolchain import TARGETS, pack, resources, synthesize
     from spinaps.toolchain import atomic_write_text
 
     unknown = [t for t in targets if t not in TARGETS]
@@ -247,14 +249,19 @@ def synth_report(artifact, out_dir, *, targets=SYNTH_TARGETS, memory="sram", pro
                                                                     window=window, adders=adders)
         else:
             top, source = name, verilog
-        syn = synthesize(source, top, target, work_dir=out_dir, progress=progress)
+        packer = TARGETS[target].packer is not None
+        syn = synthesize(source, top, target, work_dir=out_dir, progress=progress, netlist=packer)
+        # iCE40: the logic cells nextpnr's packer makes of the netlist decide the fit (LUTs and
+        # flip-flops that cannot share a cell take one each: more cells than LUTs).
+        packed = pack(syn["netlist"], target, progress=progress) if packer else None
         entries.append({"model": model, "network": summarize_network(artifact), "memory": memory,
                         "window": window, "adders": adders,
                         "target": target, "includes_link": board is not None,
                         "top": f"{board.name} board core (accelerator + UART link, {baud} baud)" if board else
                                "accelerator only (no UART link)",
-                        **resources(syn["cells"], target),
-                        "yosys_seconds": syn["seconds"], "verilog_seconds": verilog_s})
+                        **resources(syn["cells"], target, packed=packed and packed["utilization"]),
+                        "yosys_seconds": syn["seconds"], "verilog_seconds": verilog_s,
+                        **({"pack_seconds": packed["seconds"]} if packed else {})})
     write_json(out_dir / "synth.json", entries)
     rows = ["| model | target | design | LUT (logic + RAM) | FF | BRAM36 | DSP | logic cells | fits |",
             "|---|---|---|---|---|---|---|---|---|"]

@@ -10,7 +10,8 @@ so the same seed gives the same study on any number of workers, local or remote.
 
 After the trials, the top Pareto points of each target are confirmed in RTL simulation
 (bit-exact check, measured cycles) and by place-and-route (nextpnr Fmax), which calibrate the
-others' cycles (spinaps.search_report). Every evaluation goes through the content-hashed cache
+others' cycles (spinaps.search_report); a design found not to fit leaves the Pareto set, so the
+points it dominated become candidates. Every evaluation goes through the content-hashed cache
 ``<out>/cache``; the study lives in ``<out>/study.db`` (sqlite), so an interrupted search run
 again with the same options resumes: finished trials are kept, unfinished ones are asked again
 and their evaluations come from the cache when they had finished.
@@ -27,7 +28,7 @@ from spinaps.search_report import (TARGET_BOARD, _point_id, bitstream_command, c
                                    design_of, pareto_mask, pareto_plot, target_points)
 from spinaps.search_space import SearchSpace, hw_grid, preset, schedule_variants, suggest, train_options
 
-__all__ = ["search", "SearchResult", "TARGETS", "FIT_MODES"]
+__all__ = ["search", "SearchResult", "TARGETS", "FIT_MODES", "measure_design"]
 
 #: Targets a search may fit (the issue's three, each with its board link where one exists).
 TARGETS = tuple(TARGET_BOARD)
@@ -262,35 +263,62 @@ def search(space="digits", *, out="build/search", targets=("ice40up5k",), trials
     return _write(out, space, targets, points, fits, confirms, seed, trials)
 
 
+#: Designs a confirmation may newly synthesize per confirmed point asked (``--confirm``) and
+#: target: the most accurate Pareto designs are often too large, and each Yosys run takes
+#: minutes. Designs an earlier run measured (the cache) do not count; past the budget only they
+#: remain candidates.
+FIT_BUDGET = 6
+
+
+def _ranked(points, target, fits, skip):
+    """Designs of ``target``'s Pareto points, most accurate first, without those known not to
+    fit (they leave the Pareto set, so the points they dominated enter it) and ``skip``."""
+    ranked = []
+    rows = target_points(points, target, fits, {}, None)
+    for r in sorted((r for r in rows if r["pareto"] and confirmable(r)), key=lambda r: -r["accuracy_golden"]):
+        a = design_key(r)
+        if a not in ranked and a not in skip and fits.get(a, {}).get("fits", True):
+            ranked.append(a)
+    return ranked
+
+
 def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, pnr):
     """Per target, the designs of the ``confirm`` most accurate Pareto points (estimates) that
     fit: each design's FPGA build (SRAM synapses, its window schedule) in RTL and
-    place-and-route. Returns ``{target: {point id: confirmation}}``."""
+    place-and-route. The Pareto set is recomputed after each round without the designs found
+    not to fit (at most ``FIT_BUDGET * confirm`` designs newly synthesized per target; then only
+    designs an earlier run measured). Returns
+    ``{target: {point id: confirmation}}``."""
     out = {t: {} for t in targets}
     if not confirm:
         return out
     for t in targets:
-        rows = target_points(points, t, fits[t], {}, None)
-        ranked = []
-        for r in sorted((r for r in rows if r["pareto"] and confirmable(r)), key=lambda r: -r["accuracy_golden"]):
-            if design_key(r) not in ranked:
-                ranked.append(design_key(r))
-        for a in ranked:       # nextpnr's word from an earlier run (the cache) overrides Yosys's
-            known = cache.get(cache_key("confirm_design", *_design_call(cache, a, t, n, simulator, pnr)))
-            if known and known.get("pnr_fits") is False:
-                if fit != "none" and a not in fits[t]:
-                    fits[t].update(_fits(runner, cache, [a], t, "yosys"))
-                fits[t][a] = {**fits[t].get(a, {}), "fits": False, "fits_by": "nextpnr"}
-        ranked = [a for a in ranked if fits[t].get(a, {}).get("fits", True)]
-        done = 0
-        while ranked and done < confirm:
+        def measured(a):    # measured by an earlier run: its fit (its confirmation without fits)
+            function, args = ("fit_design", (t,)) if fit != "none" else ("confirm_design", (t, n, simulator, pnr))
+            return cache.get(cache_key(function, *_design_call(cache, a, *args))) is not None
+
+        done, seen, tried = 0, set(), 0     # seen: designs confirmed or found not to fit
+        while done < confirm:
+            ranked = _ranked(points, t, fits[t], seen)
+            if tried >= FIT_BUDGET * confirm:
+                ranked = [a for a in ranked if measured(a)]
+            if not ranked:
+                break
             # The next few candidates at once (in parallel on the workers): Yosys first, then the
             # RTL and the board build of those that fit; one nextpnr cannot place does not fit.
-            head, ranked = ranked[:confirm - done + 1], ranked[confirm - done + 1:]
+            head = ranked[:confirm - done + 1]
+            tried += sum(not measured(a) for a in head)
+            for a in head:     # nextpnr's word from an earlier run (the cache) overrides Yosys's
+                known = cache.get(cache_key("confirm_design", *_design_call(cache, a, t, n, simulator, pnr)))
+                if known and known.get("pnr_fits") is False:
+                    if fit != "none" and a not in fits[t]:
+                        fits[t].update(_fits(runner, cache, [a], t, "yosys"))
+                    fits[t][a] = {**fits[t].get(a, {}), "fits": False, "fits_by": "nextpnr"}
             if fit != "none":
                 fits[t].update(_fits(runner, cache, [a for a in head if a not in fits[t]], t, "yosys"))
             fitting = [a for a in head if fits[t].get(a, {}).get("fits", True)]
-            arts, ranked = fitting[:confirm - done], fitting[confirm - done:] + ranked
+            arts = fitting[:confirm - done]
+            seen.update([a for a in head if a not in fitting] + arts)
             _, values = runner.map("confirm_design", [_design_call(cache, a, t, n, simulator, pnr) for a in arts])
             for a, conf in zip(arts, values):
                 if conf.get("pnr_fits") is False:
@@ -330,3 +358,22 @@ def _write(out, space, targets, points, fits, confirms, seed, trials):
                       for t, c in chosen.items()}}
     path = write_json(out / "search.json", doc)
     return SearchResult(points=rows, chosen=chosen, json=path, plots=plots, trials=trials)
+
+
+def measure_design(out, point, target, *, rtl_samples=40, simulator="verilator", pnr=True):
+    """Fit and confirmation of one point of a finished search in ``out`` on ``target``, by the
+    same evaluations (:func:`~spinaps.search_eval.fit_design`, :func:`~spinaps.search_eval.confirm_design`)
+    and arguments as the search's own confirmations, from its cache (computed here and cached
+    when absent): e.g. a reference design the search did not confirm. Returns
+    ``{"fit": ..., "confirm": ...}``."""
+    from spinaps import search_eval
+
+    cache = ResultCache(Path(out) / "cache")
+    design = design_key(point)
+    result = {}
+    for name, args in (("fit", _design_call(cache, design, target)),
+                       ("confirm", _design_call(cache, design, target, rtl_samples, simulator, pnr))):
+        function = f"{name}_design"
+        key = cache_key(function, *args)
+        result[name] = cache.get(key) or cache.put(key, getattr(search_eval, function)(*args))
+    return result

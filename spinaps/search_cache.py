@@ -1,5 +1,5 @@
 """The search's content-hashed result cache: one entry per evaluation, keyed by the hash of
-the function's name, :data:`spinaps.search_eval.EVAL_VERSION` and its arguments.
+the function's name, its version (:data:`spinaps.search_eval.EVAL_VERSIONS`) and its arguments.
 
 Every evaluation of the search is a pure function of its arguments (spinaps.search_eval), so
 an entry is valid for as long as the arguments hash the same: a resumed or repeated search
@@ -20,15 +20,16 @@ __all__ = ["ResultCache", "cache_key"]
 
 
 def cache_key(function, *args):
-    """sha256 of ``[function name, EVAL_VERSION, args]`` as canonical JSON (first 24 hex digits)."""
-    from spinaps.search_eval import EVAL_VERSION
+    """sha256 of ``[function name, its version, args]`` as canonical JSON (first 24 hex digits);
+    the version is the function's in :data:`spinaps.search_eval.EVAL_VERSIONS` (else EVAL_VERSION)."""
+    from spinaps.search_eval import EVAL_VERSION, EVAL_VERSIONS
 
     def digest(value):          # artifacts (bytes) enter the key by their own hash
         if isinstance(value, bytes):
             return {"sha256": hashlib.sha256(value).hexdigest()}
         raise TypeError(f"cache_key: cannot hash a {type(value).__name__}")
 
-    text = json.dumps([function, EVAL_VERSION, list(args)], sort_keys=True, separators=(",", ":"), default=digest)
+    text = json.dumps([function, EVAL_VERSIONS.get(function, EVAL_VERSION), list(args)], sort_keys=True, separators=(",", ":"), default=digest)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

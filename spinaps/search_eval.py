@@ -10,7 +10,8 @@ needs no shared file system.
   (lanes, encoder lanes: export + golden model on the test split) and the schedule tier
   (memory kind, window and adders per layer: re-costed from the same golden activity,
   :func:`schedule_costs`) -> one row per hardware point;
-* :func:`fit_design`: Yosys resources of the design with its board link on a target;
+* :func:`fit_design`: Yosys resources of the design with its board link on a target (on the
+  iCE40 with the logic cells of nextpnr's packer);
 * :func:`confirm_design`: RTL simulation (bit-exact check, measured cycles) and, for a target
   with an open board, place-and-route (nextpnr Fmax).
 
@@ -29,10 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["evaluate_trial", "fit_design", "confirm_design", "schedule_costs", "EVAL_VERSION"]
+__all__ = ["evaluate_trial", "fit_design", "confirm_design", "schedule_costs", "EVAL_VERSION", "EVAL_VERSIONS"]
 
 #: Bumped when an evaluation's results change for the same arguments (part of every cache key).
 EVAL_VERSION = 2
+#: Per evaluation, when one changed alone (the others keep their cache entries): ``fit_design``
+#: 3: the iCE40 fit counts nextpnr's packed logic cells (it counted LUTs).
+EVAL_VERSIONS = {"evaluate_trial": EVAL_VERSION, "confirm_design": EVAL_VERSION, "fit_design": 3}
 
 
 def _one_thread():
@@ -135,13 +139,16 @@ def _schedule_options(schedule):
 def fit_design(artifact_bytes, target, schedule=None):
     """Yosys resources of the artifact's design on ``target`` (with its board link when an open
     board has that FPGA, as spinaps.flow.synth_report builds it) with the window ``schedule``
-    (``[[W, A], ...]`` per layer; None: W = 1): lut, ff, bram36, dsp, utilization, fits."""
+    (``[[W, A], ...]`` per layer; None: W = 1): lut, ff, bram36, dsp, logic_cells, utilization,
+    fits. On the iCE40 ``logic_cells`` are nextpnr's packed cells (``--pack-only``) and decide
+    ``fits`` (``lut`` stays Yosys's SB_LUT4 count)."""
     from spinaps.flow import synth_report
 
     with tempfile.TemporaryDirectory(prefix="spinaps_fit_") as tmp:
         entry = synth_report(_artifact(artifact_bytes, tmp), Path(tmp) / "synth", targets=[target], progress=False,
                              **_schedule_options(schedule))[0]
-    keep = ("lut", "ff", "bram36", "dsp", "logic_cells", "utilization", "fits", "includes_link", "yosys_seconds")
+    keep = ("lut", "ff", "bram36", "dsp", "logic_cells", "logic_cells_source", "packed", "utilization", "fits",
+            "includes_link", "yosys_seconds", "pack_seconds")
     return {k: entry[k] for k in keep if k in entry}
 
 
@@ -176,6 +183,8 @@ def confirm_design(artifact_bytes, target, n, simulator="verilator", pnr=True, s
                 return out
             out.update({"pnr_fits": True, "board": board.name, "fmax_mhz": rep["fmax_mhz"], "timing_met": rep["timing_met"],
                         "pnr_seconds": rep["pnr_seconds"],
+                        # The placed design's cells (the iCE40's ICESTORM_LC: what fit_design's packer counts).
+                        "pnr_utilization": {k: v["used"] for k, v in rep["utilization"].items() if v["used"]},
                         "critical_path": (rep["critical_paths"] or [None])[0]})
     return out
 

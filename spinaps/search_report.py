@@ -87,6 +87,14 @@ def calibration(points):
     return (float(np.mean(ratios)), len(ratios)) if ratios else (None, 0)
 
 
+def _fits_by(res):
+    """What decided a design's ``fits``: nextpnr's placement (a confirmation that could not
+    place it), its packer (iCE40 logic cells) or Yosys's cell counts."""
+    if not res:
+        return None
+    return res.get("fits_by") or ("nextpnr pack" if res.get("packed") else "yosys")
+
+
 def target_points(points, target, fits, confirms, ratio):
     """One row per point for ``target``: the issue's fields (``dataset``, ``target``,
     ``accuracy_golden``, ``us_per_inference``, ``fmax_mhz``, ``cycles_mean``, ``lut``,
@@ -114,7 +122,8 @@ def target_points(points, target, fits, confirms, ratio):
         row.update({"target": target, "cycles_mean": cycles, "cycles_source": csrc, "fmax_mhz": fmax,
                     "fmax_source": fsrc, "us_per_inference": cycles / fmax,
                     "lut": res.get("lut") if res else None, "bram36": res.get("bram36") if res else None,
-                    "utilization": res.get("utilization") if res else None, "fits_by": res.get("fits_by", "yosys") if res else None,
+                    "logic_cells": res.get("logic_cells") if res else None,
+                    "utilization": res.get("utilization") if res else None, "fits_by": _fits_by(res),
                     "fits": res["fits"] if res else None,
                     "fits_at_w1": (fits.get(p["artifact"]) or {}).get("fits"),
                     "rtl_mismatches": conf["rtl_mismatches"] if conf else None,

