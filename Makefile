@@ -100,6 +100,7 @@ bench-quick: setup
 # digits on the UP5K by default, SEARCH_ARGS="--space mnist5k --target ecp5-85f ice40up5k" for mnist5k.
 bench-search: setup
 	$(PYTHON) bench/search.py $(SEARCH_ARGS)
+	$(PYTHON) bench/mnist5k_fast.py
 
 # Build outputs and caches only; .venv stays (remove it by hand to start over).
 clean:

@@ -37,6 +37,21 @@ def test_train_options_map_a_hybrid_point_onto_its_config():
     LifNetConfig(**cfg)             # a valid config
 
 
+def test_energy_options_reach_hybrid_trials_only():
+    """The mnist5k space's hardware-aware fine-tuning: its fixed options go to a hybrid (a
+    valid LifNetConfig) and are dropped for a GLM network (GlmTrainConfig has no such stage)."""
+    from spinaps.sw.lif import LifNetConfig
+    from spinaps.sw.train import GlmTrainConfig
+
+    fixed = PRESETS["mnist5k"].fixed
+    net, cfg = train_options({"network": "hybrid", "hidden": 128, "energy_beta": 0.3}, fixed, seed=1)
+    assert cfg["energy_beta"] == 0.3 and cfg["energy_window"] == 4
+    LifNetConfig(**cfg)
+    net, cfg = train_options({"network": "glm", "n_basis": 2}, fixed, seed=1)
+    assert not any(k.startswith("energy") for k in cfg)
+    GlmTrainConfig(**cfg)
+
+
 def test_space_refuses_unknown_parameters_and_memories():
     with pytest.raises(ValueError, match="train.width"):
         SearchSpace("digits", train={"width": (1,)})
