@@ -136,6 +136,12 @@ def _schedule_options(schedule):
     return {"window": [int(w) for w, _ in schedule], "adders": [int(a) for _, a in schedule]}
 
 
+#: What YoWASP's Yosys says when a design is too deep for its WebAssembly call stack.
+STACK_EXHAUSTED = "call stack exhausted"
+#: The utilization recorded for such a design (far beyond any device: it does not fit).
+UNBUILDABLE = 100.0
+
+
 def fit_design(artifact_bytes, target, schedule=None):
     """Yosys resources of the artifact's design on ``target`` (with its board link when an open
     board has that FPGA, as spinaps.flow.synth_report builds it) with the window ``schedule``
@@ -143,10 +149,20 @@ def fit_design(artifact_bytes, target, schedule=None):
     fits. On the iCE40 ``logic_cells`` are nextpnr's packed cells (``--pack-only``) and decide
     ``fits`` (``lut`` stays Yosys's SB_LUT4 count)."""
     from spinaps.flow import synth_report
+    from spinaps.toolchain import ToolError
 
     with tempfile.TemporaryDirectory(prefix="spinaps_fit_") as tmp:
-        entry = synth_report(_artifact(artifact_bytes, tmp), Path(tmp) / "synth", targets=[target], progress=False,
-                             **_schedule_options(schedule))[0]
+        try:
+            entry = synth_report(_artifact(artifact_bytes, tmp), Path(tmp) / "synth", targets=[target],
+                                 progress=False, **_schedule_options(schedule))[0]
+        except ToolError as e:
+            if STACK_EXHAUSTED not in str(e):
+                raise
+            # YoWASP's Yosys (WebAssembly) runs out of call stack on some very large designs
+            # (seen on a mnist5k hybrid's iCE40 build): a design this toolchain cannot build
+            # does not fit, a result like any other, and the search goes on.
+            return {"fits": False, "utilization": {"yosys": UNBUILDABLE},
+                    "error": f"Yosys (YoWASP) failed on this design: {STACK_EXHAUSTED}"}
     keep = ("lut", "ff", "bram36", "dsp", "logic_cells", "logic_cells_source", "packed", "utilization", "fits",
             "includes_link", "yosys_seconds", "pack_seconds")
     return {k: entry[k] for k in keep if k in entry}

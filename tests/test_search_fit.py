@@ -109,3 +109,28 @@ def test_a_search_confirms_a_design_fitted_by_packed_cells(tmp_path):
     (p,) = confirmed
     assert p["fits"] and p["fits_by"] == "nextpnr pack" and p["logic_cells"] >= p["lut"] > 0
     assert res.chosen["ice40up5k"]["point"]["artifact"] == p["artifact"]
+
+
+def test_a_design_yosys_cannot_build_does_not_fit_and_other_tool_errors_propagate(tiny_glm_artifact, monkeypatch,
+                                                                                   tmp_path):
+    """YoWASP's Yosys ran out of WebAssembly call stack on a mnist5k hybrid's iCE40 build ("wasm
+    trap: call stack exhausted"): fit_design records that design as not fitting so the search
+    goes on; any other tool failure is still an error."""
+    import spinaps.flow
+    from spinaps.search_eval import STACK_EXHAUSTED, fit_design
+    from spinaps.sw import artifact as art
+    from spinaps.toolchain import ToolError
+
+    data = art.save(tmp_path / "tiny.npz", *tiny_glm_artifact).read_bytes()
+
+    def crash(message):
+        def synth_report(*args, **kwargs):
+            raise ToolError(f"Yosys synth_ice40 spinaps_board_core for ice40up5k failed (exit 1): {message}")
+        return synth_report
+
+    monkeypatch.setattr(spinaps.flow, "synth_report", crash(f"Caused by: wasm trap: {STACK_EXHAUSTED}"))
+    entry = fit_design(data, "ice40up5k")
+    assert entry["fits"] is False and STACK_EXHAUSTED in entry["error"] and max(entry["utilization"].values()) > 1
+    monkeypatch.setattr(spinaps.flow, "synth_report", crash("ERROR: syntax error"))
+    with pytest.raises(ToolError, match="syntax error"):
+        fit_design(data, "ice40up5k")
