@@ -416,7 +416,7 @@ class SynapseLayer(wiring.Component):
             with m.Else():
                 m.d.sync += fresh[1].eq(0)
 
-        # --- the window's steps, one update after the other -------------------------------------
+        # --- the window's steps, in order, overlapping in the update pipeline --------------------
         # A window's next step starts as soon as the neuron update can take it (``issued``: its
         # pipeline keeps the steps of a word far enough apart, forwarding the state where it
         # must), so the steps of a window overlap in the update pipeline; except a step that

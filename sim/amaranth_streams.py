@@ -55,8 +55,6 @@ def encoder_runs(dut, samples, seeds, t_max, *, stall=0.0):
     :func:`spinaps.sim.expect.expected_encoder_events`; checks that nothing comes after the
     ``t_max``-th end of step.
     """
-    from amaranth.sim import Simulator
-
     got = []
 
     async def bench(ctx):
@@ -75,10 +73,7 @@ def encoder_runs(dut, samples, seeds, t_max, *, stall=0.0):
             await ctx.tick().repeat(3)
             assert not ctx.get(dut.events.valid), "encoder emitted past t_max"
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    _simulate(dut, bench)
     return got
 
 
@@ -91,8 +86,6 @@ def encoder_word_runs(dut, samples, seeds, t_max, *, stall=0.0):
     ``dut.words_per_step`` words in order with ``last`` on the last, and nothing comes after
     the ``t_max``-th step.
     """
-    from amaranth.sim import Simulator
-
     got = []
     n, lanes, per_step = dut.n_inputs, dut.word_lanes, dut.words_per_step
 
@@ -117,8 +110,15 @@ def encoder_word_runs(dut, samples, seeds, t_max, *, stall=0.0):
             await ctx.tick().repeat(3)
             assert not ctx.get(dut.words.valid), "encoder gave words past t_max"
 
+    _simulate(dut, bench)
+    return got
+
+
+def _simulate(dut, bench):
+    """Run the async testbench ``bench`` on ``dut`` in the Amaranth simulator (100 MHz clock)."""
+    from amaranth.sim import Simulator
+
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     sim.add_testbench(bench)
     sim.run()
-    return got
