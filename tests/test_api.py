@@ -44,5 +44,7 @@ def test_bad_input_is_refused(digits_artifact):
         hw.verify(n=0)
     with pytest.raises(ValueError, match="network = 'cnn'"):
         spinaps.train("digits", "cnn")
+    with pytest.raises(ValueError, match="^threads = 0"):
+        spinaps.train("digits", "glm", threads=0)
     with pytest.raises(TypeError, match="validated artifact"):
         spinaps.HardwareModel({"manifest": {}})

@@ -242,9 +242,14 @@ def test_softlif_penalty_lowers_the_hidden_rates(digits):
 
 
 def test_api_train_takes_the_energy_fields(tmp_path):
+    import torch
+
     import spinaps
 
+    before = torch.get_num_threads()
     hw = spinaps.train("digits", "lif", out=tmp_path / "m.npz", progress=False, hidden=(8,), epochs=1, t_max=6,
-                       max_train=100, ann_baseline=False, decision="spike_count", energy_beta=0.5, energy_epochs=1)
+                       max_train=100, ann_baseline=False, decision="spike_count", energy_beta=0.5, energy_epochs=1,
+                       threads=1)
+    assert torch.get_num_threads() == before           # the training's thread count is not left behind
     config = hw.artifact.manifest["training"]["config"]
     assert (config["energy_beta"], config["energy_epochs"]) == (0.5, 1)
