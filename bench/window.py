@@ -144,7 +144,9 @@ def _hdl_sha256():
 
 def schedules(n_layers):
     """Every per-layer schedule with A in {1, W}, and the global ones (same (W, A) every layer)."""
-    per_layer = [(w, a) for w in (1, 2, 4, 8) for a in sorted({1, w})]
+    from spinaps.contract import WINDOWS
+
+    per_layer = [(w, a) for w in WINDOWS for a in sorted({1, w})]
     return [tuple(s) for s in itertools.product(per_layer, repeat=n_layers)], \
         [tuple([x] * n_layers) for x in per_layer]
 

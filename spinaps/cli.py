@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from spinaps.boards.catalog import BOARDS
-from spinaps.contract import DECISIONS, ENCODER_TYPES, encoder_draws
+from spinaps.contract import DECISIONS, ENCODER_TYPES, WINDOWS, encoder_draws
 from spinaps.hdl.synapse_memory import MEMORY_KINDS
 from spinaps import preflight as pre
 from spinaps.cli_boards import board_baud, cmd_bitstream, cmd_prog, cmd_run, cmd_vivado_plan
@@ -649,8 +649,9 @@ def main(argv=None):
 def window_options(sp):
     """``--window`` / ``--adders``: hardware parameters, one number or one per layer."""
     sp.add_argument("--window", default="1",
-                    help="steps per window of the window engine (1, 2, 4, 8; 1 = time-sequential): one number "
-                         "for every layer, or one per layer (e.g. 4,1); changes cycles and reads, never a spike")
+                    help=f"steps per window of the window engine ({', '.join(map(str, WINDOWS))}; 1 = "
+                         "time-sequential): one number for every layer, or one per layer (e.g. 4,1); changes "
+                         "cycles and reads, never a spike")
     sp.add_argument("--adders", default="1",
                     help="temporal adders per lane, 1..window (one number, or one per layer): 1 keeps the cycle "
                          "count, the window length adds a row word into every step of the window in one cycle")
@@ -678,7 +679,7 @@ def add_energy_options(sp):
                     help="hybrid, lif, softlif: weight of the energy penalty L_task + beta * E_hat / E_hat_0 in a "
                          "fine-tuning stage after the training (default: 0, none; try 0.1-3)")
     sp.add_argument("--energy-window", type=int, default=None,
-                    help="window length W of the engine the energy estimate targets (1, 2, 4, 8; default 1)")
+                    help=f"window length W of the engine the energy estimate targets ({', '.join(map(str, WINDOWS))}; default 1)")
     sp.add_argument("--energy-epochs", type=int, default=None,
                     help="epochs of the fine-tuning stage (default: 20 when --energy-beta is given)")
     sp.add_argument("--energy-penalty", choices=["energy", "l1"], default=None,

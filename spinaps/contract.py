@@ -450,8 +450,9 @@ def largest_potential(weights, bias, v_bits: int, leak_shift: int, t_max: int) -
 
 # Window lengths W of the window engine (SpikeX's neuro-temporal work unit): a layer owns its
 # neurons for W consecutive steps and reads each synapse row once per window. 1 = the
-# time-sequential engine.
-WINDOWS = (1, 2, 4, 8)
+# time-sequential engine. 16: a layer whose inputs fire in many steps of a long run (the
+# motions networks' hidden layer, 50 steps) reads them once per 16 steps.
+WINDOWS = (1, 2, 4, 8, 16)
 
 
 def check_schedule(window, adders, *, field: str = "layer"):

@@ -2,7 +2,7 @@
 
 Every spike of every layer, class, decision step and counter (reads included: the RTL's
 count must equal the golden prediction for the schedule) with random valid/ready stalls.
-A compact subset runs in ``make test``; the grid of windows {1, 2, 4, 8} x adders {1, W} over
+A compact subset runs in ``make test``; the grid of windows {1, 2, 4, 8, 16} x adders {1, W} over
 every decision rule, GLM, hybrid and all-LIF networks, SRAM and STT-RAM, random and trained
 models is ``slow``.
 """
@@ -49,6 +49,16 @@ def _check(tmp_path, model, window, adders, memory, n, seed=4):
 def test_window_rtl_equals_golden(tmp_path, network, window, adders, memory):
     model = random_network(seed=17, t_max=7, encoder_lanes=8, **NETWORKS[network])
     _check(tmp_path, model, window, adders, memory, n=8)
+
+
+@pytest.mark.parametrize("network,window,adders,memory", [
+    ("lif_spike_count", 16, 16, "sram"),
+    pytest.param("hybrid_glm_fts", [16, 8], [16, 1], "sttram", marks=pytest.mark.slow),
+])
+def test_window_16_over_several_windows(tmp_path, network, window, adders, memory):
+    # The grid's runs (11 steps) are one short 16-step window: here two whole ones and a short one.
+    model = random_network(seed=23, t_max=37, encoder_lanes=8, **NETWORKS[network])
+    _check(tmp_path, model, window, adders, memory, n=6)
 
 
 GRID = [(net, w, a, mem) for i, net in enumerate(NETWORKS) for j, w in enumerate(WINDOWS)

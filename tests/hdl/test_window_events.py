@@ -31,6 +31,7 @@ def _words(x, lanes):
     (9, 4, 1, 4, 8, 0.3, "stream"), (7, 3, 3, 2, 7, 0.2, "stream"), (12, 5, 2, 8, 11, 0.0, "stream"),
     (5, 1, 6, 2, 9, 0.5, "stream"), (10, 4, 1, 4, 9, 0.3, "layer"), (6, 6, 3, 2, 7, 0.0, "layer"),
     (11, 3, 5, 2, 12, 0.4, "layer"), (8, 8, 2, 8, 20, 0.2, "layer"), (9, 2, 1, 4, 9, 0.0, "layer"),
+    (7, 3, 4, 16, 37, 0.3, "layer"),
 ])
 def test_window_events(n, lanes, tau, window, t_max, stall, producer):
     """Two runs of different spikes with a reset between them: each gives its window events.
@@ -122,7 +123,7 @@ def test_window_events_storage():
     assert "window_history" not in WindowEvents(n=10, lanes=5, tau=1, window=2, t_max=8).storage
 
 
-@pytest.mark.parametrize("window", [0, 3, 16])
+@pytest.mark.parametrize("window", [0, 3, 12, 32])
 def test_window_events_reject_bad_windows(window):
     with pytest.raises(ValueError, match="window"):
         WindowEvents(n=4, lanes=2, tau=1, window=window, t_max=8)
