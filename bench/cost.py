@@ -1,6 +1,6 @@
 """Cost model benchmark: energy, latency, area, GSOPS/W/mm2 of STT-RAM vs SRAM synapses per network.
 
-    python bench/cost.py                 # every artifact under build/bench*/ (the other bench scripts' output)
+    python bench/cost.py                 # the networks of bench/run.py, softlif.py and networks.py
     python bench/cost.py --quick         # digits first-to-spike artifacts only, 10 RTL samples
     python bench/cost.py --devices F     # merge a device table over sim/devices.json
 
@@ -24,18 +24,24 @@ RESULTS = HERE / "results"
 ROOT = HERE.parent
 
 
+#: build/ folders of the stages before this one (bench/run.py and softlif.py, networks.py).
+STAGE_FOLDERS = ("bench", "bench_networks")
+
+
 def find_artifacts(quick, build_root):
-    """Artifacts the network bench scripts wrote (build/bench*/**.npz but the synthesis and
-    board variants), loadable ones only."""
+    """Artifacts of the network bench scripts that run before this one in the suite
+    (build/bench/ of bench/run.py and bench/softlif.py, build/bench_networks/ of
+    bench/networks.py), loadable ones only.
+
+    Not the other build/bench_*/ folders: bench_synth and bench_boards re-export the same
+    networks with other lane counts (and the suite builds them concurrently with this stage),
+    and the later stages' (window, hwaware, search...) exist only after an earlier full run,
+    so costing them would make this table depend on what was left behind."""
     from spinaps.sw import artifact as art
 
     found, seen = [], set()
-    # Not bench_synth / bench_boards: those re-export the same trained networks with other lane
-    # counts for resource tables, and the suite builds them concurrently with this stage.
-    skip = {"bench_synth", "bench_boards"}
-    for path in sorted(Path(build_root).glob("bench*/**/*.npz")):
-        if path.relative_to(build_root).parts[0] in skip:
-            continue
+    paths = [p for folder in STAGE_FOLDERS for p in sorted((Path(build_root) / folder).glob("**/*.npz"))]
+    for path in paths:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest in seen:                    # the same model saved twice is costed once
             continue
@@ -263,7 +269,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="digits first-to-spike artifacts only, 10 RTL samples each")
     ap.add_argument("--devices", help="JSON device table merged over sim/devices.json by key")
-    ap.add_argument("--build", default="build", help="where the bench artifacts are (build/bench*/)")
+    ap.add_argument("--build", default="build", help="where the bench artifacts are (BUILD/bench/, BUILD/bench_networks/)")
     args = ap.parse_args(argv)
     from spinaps.flow import write_json
     from spinaps.sim.devices import DeviceTableError, load_devices
