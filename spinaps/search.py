@@ -165,11 +165,30 @@ def _design_call(cache, design, *args):
     return (_artifact_bytes(cache, artifact), *args) + (() if schedule is None else (schedule,))
 
 
-def _fits(runner, cache, designs, target, fit):
+def _over_storage(points, target):
+    """Designs whose synapse memory alone holds more bits than ``target``'s block RAM: they
+    cannot fit (the rest would become logic cells), so no Yosys run is spent on them (an
+    mnist5k hybrid's takes about ten minutes on the UP5K). ``{design: fit}``, ``fits_by``
+    ``"storage"``."""
+    from spinaps.toolchain import TARGETS
+
+    bram_bits = TARGETS[target].capacity["bram36"] * 36 * 1024
+    return {design_key(p): {"fits": False, "fits_by": "storage",
+                            "utilization": {"bram36": p["synapse_bits"] / bram_bits}}
+            for p in points if confirmable(p) and p.get("synapse_bits", 0) > bram_bits}
+
+
+def _fits(runner, cache, designs, target, fit, points=()):
+    """Yosys's fit of ``designs`` on ``target`` (``fit == "yosys"``), but those of ``points``
+    whose synapse memory exceeds the target's block RAM (:func:`_over_storage`)."""
     if fit != "yosys" or not designs:
         return {}
-    _, values = runner.map("fit_design", [_design_call(cache, d, target) for d in designs])
-    return dict(zip(designs, values))
+    out = {d: v for d, v in _over_storage(points, target).items() if d in designs}
+    todo = [d for d in designs if d not in out]
+    if todo:
+        _, values = runner.map("fit_design", [_design_call(cache, d, target) for d in todo])
+        out.update(zip(todo, values))
+    return out
 
 
 def _trial_values(points, target, fits):
@@ -239,7 +258,7 @@ def search(space="digits", *, out="build/search", targets=("ice40up5k",), trials
             for trial, p, key, value in zip(asked, params, keys, values):
                 pts = _trial_points(trial.number, p, key, value)
                 for t in targets:
-                    fits[t].update(_fits(runner, cache, _fit_candidates(pts), t, fit))
+                    fits[t].update(_fits(runner, cache, _fit_candidates(pts), t, fit, pts))
                 vals, constraint = _trial_values(pts, primary, fits[primary])
                 trial.set_constraint("fits", constraint[0])
                 trial.set_user_attr("cache_key", key)
@@ -285,14 +304,18 @@ def _ranked(points, target, fits, skip):
 def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, pnr):
     """Per target, the designs of the ``confirm`` most accurate Pareto points (estimates) that
     fit: each design's FPGA build (SRAM synapses, its window schedule) in RTL and
-    place-and-route. The Pareto set is recomputed after each round without the designs found
-    not to fit (at most ``FIT_BUDGET * confirm`` designs newly synthesized per target; then only
-    designs an earlier run measured). Returns
+    place-and-route. Designs whose synapse memory exceeds the target's block RAM are out
+    first (:func:`_over_storage`); the Pareto set is recomputed after each round without the
+    designs found not to fit (at most ``FIT_BUDGET * confirm`` designs newly synthesized per
+    target; then only designs an earlier run measured). Returns
     ``{target: {point id: confirmation}}``."""
     out = {t: {} for t in targets}
     if not confirm:
         return out
     for t in targets:
+        if fit != "none":   # too big for the block RAM: out before any synthesis or budget
+            fits[t].update({d: v for d, v in _over_storage(points, t).items() if d not in fits[t]})
+
         def measured(a):    # measured by an earlier run: its fit (its confirmation without fits)
             function, args = ("fit_design", (t,)) if fit != "none" else ("confirm_design", (t, n, simulator, pnr))
             return cache.get(cache_key(function, *_design_call(cache, a, *args))) is not None
@@ -312,10 +335,10 @@ def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, p
                 known = cache.get(cache_key("confirm_design", *_design_call(cache, a, t, n, simulator, pnr)))
                 if known and known.get("pnr_fits") is False:
                     if fit != "none" and a not in fits[t]:
-                        fits[t].update(_fits(runner, cache, [a], t, "yosys"))
+                        fits[t].update(_fits(runner, cache, [a], t, "yosys", points))
                     fits[t][a] = {**fits[t].get(a, {}), "fits": False, "fits_by": "nextpnr"}
             if fit != "none":
-                fits[t].update(_fits(runner, cache, [a for a in head if a not in fits[t]], t, "yosys"))
+                fits[t].update(_fits(runner, cache, [a for a in head if a not in fits[t]], t, "yosys", points))
             fitting = [a for a in head if fits[t].get(a, {}).get("fits", True)]
             arts = fitting[:confirm - done]
             seen.update([a for a in head if a not in fitting] + arts)

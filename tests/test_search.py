@@ -218,3 +218,17 @@ def test_design_key_names_the_schedule_and_comes_back():
     assert design_key(w1) == "k/a.npz" and design_of("k/a.npz") == ("k/a.npz", None)
     assert design_key(win) == "k/a.npz@w4a2.w1a1"
     assert design_of(design_key(win)) == ("k/a.npz", [[4, 2], [1, 1]])
+
+
+def test_designs_whose_synapses_exceed_the_block_ram_are_out_before_synthesis():
+    from spinaps.search import _over_storage
+
+    # The UP5K's 30 block RAMs hold 122,880 bits: an mnist5k 784 -> 64 hybrid at 4 bits does
+    # not (203,264), its GLM 784 -> 10 does (31,360); the ECP5-85F holds both.
+    big = {"artifact": "k/hybrid.npz", "schedule": [[1, 1], [1, 1]], "synapse_bits": 203264}
+    small = {"artifact": "k/glm.npz", "schedule": [[1, 1]], "synapse_bits": 31360}
+    out = _over_storage([big, small], "ice40up5k")
+    assert list(out) == ["k/hybrid.npz"]
+    assert out["k/hybrid.npz"]["fits"] is False and out["k/hybrid.npz"]["fits_by"] == "storage"
+    assert out["k/hybrid.npz"]["utilization"]["bram36"] == pytest.approx(203264 / 122880)
+    assert _over_storage([big, small], "ecp5-85f") == {}
