@@ -335,6 +335,8 @@ def main(argv=None):
                     help="recompute only the synthesis columns (Yosys resources, ECP5 Fmax) of the rows of "
                          "bench/results/window.json: no golden or RTL runs (after an RTL change)")
     ap.add_argument("--no-synth", action="store_true", help="skip the Yosys resource counts and ECP5 builds")
+    ap.add_argument("--synth-cached", action="store_true",
+                    help="with --synth-only: fill in only the designs built before (the synthesis cache), build none")
     ap.add_argument("--no-pnr", action="store_true", help="Yosys resources only: no ECP5 board builds, no Fmax")
     ap.add_argument("--synth-also", action="append", default=[], metavar="W,A",
                     help="also synthesize each network's single-W row with (W, A) in every layer (repeatable)")
@@ -376,7 +378,7 @@ def main(argv=None):
             ap.error(f"--synth-only: {path} does not exist; run `python bench/window.py` first")
         rows = json.loads(path.read_text())
         add_synthesis(rows, build, lambda rows: write(rows, rows[0]["command"]), also=also, pnr=not args.no_pnr,
-                      force=True, networks=networks, ecp5_mhz=args.ecp5_mhz)
+                      force=True, networks=networks, ecp5_mhz=args.ecp5_mhz, cached_only=args.synth_cached)
         return 0
     rows = []
     for stem, what, n, n_rtl in NETWORKS:

@@ -99,7 +99,8 @@ def synth_schedules(rows, also=()):
     return out
 
 
-def add_synthesis(rows, build, written=None, *, also=(), pnr=True, force=False, networks=None, ecp5_mhz=None):
+def add_synthesis(rows, build, written=None, *, also=(), pnr=True, force=False, networks=None, ecp5_mhz=None,
+                  cached_only=False):
     """Resources and Fmax of each network's time-sequential, best single-W and best per-layer
     rows (and the single-W rows of ``also``): Yosys on the accelerator alone (Artix-7,
     ``lut``, ``ff``, ``bram36``, ``synth_target``) and, with ``pnr``, the ECP5-85F board top
@@ -109,7 +110,8 @@ def add_synthesis(rows, build, written=None, *, also=(), pnr=True, force=False, 
     clear their synthesis columns first (``--synth-only``). ``ecp5_mhz``: the ECP5 core clock
     and timing target (None: the board's default, as bench/synth.py builds it).
     Results are cached by design hash (the schedule's Verilog + the link's sources) in
-    ``<build>/window_synth/cache.json``, so a re-run repeats only the designs that changed."""
+    ``<build>/window_synth/cache.json``, so a re-run repeats only the designs that changed;
+    ``cached_only``: fill in only designs built before, build nothing (their rows stay empty)."""
     from synth import Cache
 
     from spinaps.toolchain import resources, synthesize
@@ -128,13 +130,17 @@ def add_synthesis(rows, build, written=None, *, also=(), pnr=True, force=False, 
             tag = "_".join(f"w{w}a{a}" for w, a in s)
             work = root / Path(artifact.path).stem / tag
             verilog, key = _design(artifact, s, work)
+            at = f"@{ecp5_mhz:g}" if ecp5_mhz else ""
+            if cached_only and not all(k in cache.data for k in [f"{key}:{SYNTH_TARGET}"]
+                                       + ([f"{key}:{ECP5_BOARD}{at}"] if pnr else [])):
+                print(f"synth {network} {tag}: not built before, left out (--synth-cached)", flush=True)
+                continue
             xc7 = cache.get(f"{key}:{SYNTH_TARGET}", lambda: synthesize(verilog, "spinaps_accelerator", SYNTH_TARGET,
                                                                          work_dir=work, progress=False))
             res = resources(xc7["cells"], SYNTH_TARGET)
             got = {"lut": res["lut"], "ff": res["ff"], "bram36": res["bram36"], "synth_target": SYNTH_TARGET,
                    "design_hash": key}
             if pnr:
-                at = f"@{ecp5_mhz:g}" if ecp5_mhz else ""
                 got.update(cache.get(f"{key}:{ECP5_BOARD}{at}",
                                      lambda: _ecp5(artifact, s, work / f"{ECP5_BOARD}{at}", ecp5_mhz or "default")))
                 got.setdefault("ecp5_fits", got["fmax_mhz"] is not None)     # results cached before the key
