@@ -1,6 +1,6 @@
 """Hardware-aware training benchmark: accuracy against estimated and RTL-measured EDP per beta.
 
-    python bench/hwaware.py            # digits spike-count LIF and hybrid, motions spike count; 4 betas + L1
+    python bench/hwaware.py            # digits spike-count LIF and hybrid (4 betas + L1), motions spike count (SWEEPS)
     python bench/hwaware.py --quick    # the spike-count network, 1 beta + L1, short stages, Icarus
 
 Each network is trained once (stage 1, task loss), then fine-tuned from those weights for the

@@ -345,6 +345,8 @@ def main(argv=None):
     ap.add_argument("--synth-networks", default=None, metavar="STEM,STEM",
                     help="synthesize only these networks (artifact stems, e.g. softlif_digits); default: every one")
     args = ap.parse_args(argv)
+    if args.synth_cached and not args.synth_only:
+        ap.error("--synth-cached goes with --synth-only (a full run builds what it needs)")
     also = []
     for text in args.synth_also:
         try:
