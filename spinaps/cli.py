@@ -613,8 +613,45 @@ def _fail(args, message, code):
     return code
 
 
+def _sticky_interrupt(signum, frame):
+    """Ctrl-C that no library can lose: raise KeyboardInterrupt and, should something catch it
+    and go on (C code that clears a pending error: a Ctrl-C early in a training once let it run
+    to the end), raise it again every half second until :func:`main` takes it."""
+    import _thread
+    import threading
+
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.daemon = True
+    _REPEATS.append(timer)
+    timer.start()
+    raise KeyboardInterrupt
+
+
+_REPEATS = []        # the pending repeats of a Ctrl-C (cancelled once main has taken it)
+
+
+def _cancel_repeats():
+    while _REPEATS:
+        _REPEATS.pop().cancel()
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    import signal
+    import threading
+
+    on_main = threading.current_thread() is threading.main_thread()   # signal handlers live there only
+    previous = signal.signal(signal.SIGINT, _sticky_interrupt) if on_main else None
+    try:
+        return _run(args)
+    finally:
+        _cancel_repeats()
+        if on_main:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _run(args):
+    """``args.func(args)`` with every expected failure as one line and an exit code."""
     from spinaps.boards.client import BoardError
     from spinaps.boards.protocol import ProtocolError
     from spinaps.sw.artifact import ArtifactError
@@ -622,6 +659,7 @@ def main(argv=None):
     try:
         args.func(args)
     except KeyboardInterrupt:
+        _cancel_repeats()
         # Every file is written whole or not at all (atomic writes), so stopping leaves none half-written.
         print(f"spinaps {args.command}: interrupted", file=sys.stderr)
         return 130
