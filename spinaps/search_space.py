@@ -104,6 +104,15 @@ PRESETS = {
                            fixed={"epochs": 20, "energy_window": 4, "energy_epochs": 10},
                            lanes_hidden=(16, 32, 128), lanes_out=(5, 10), encoder_lanes=(16, 32, 64),
                            adders=(1, 2, 4)),
+    # mnist5k for the UP5K: the mnist5k space above is sized for the ECP5 (its smallest design,
+    # a GLM with 16 generators and 5 lanes, packs into 5,911 of the 5,280 cells; every hybrid's
+    # synapses exceed the 120 kbit of block RAM), so this one has narrow hardware and hybrids
+    # of 16 or 32 hidden neurons with 1- or 2-bit weights.
+    "mnist5k_up5k": SearchSpace("mnist5k", train={"network": ("glm", "hybrid"), "hidden": (16, 32),
+                                                  "weight_bits": (1, 2, 4), "weight_bits_out": (2, 4),
+                                                  "n_basis": (1, 2), "tau": (4, 8), "t_max": (8, 16)},
+                                fixed={"epochs": 20}, lanes_hidden=(4, 8, 16), lanes_out=(2, 5),
+                                encoder_lanes=(4, 8), memories=("sram",), windows=(1,), adders=(1,)),
     # For tests and a first look: a few epochs (about 0.9 on digits), few combinations.
     "tiny": SearchSpace("digits", train={"network": ("glm",), "weight_bits": (2, 4), "n_basis": (1, 2),
                                          "tau": (4,), "t_max": (8,)},
