@@ -199,10 +199,7 @@ def train(data="digits", network="glm", *, out=None, encoder="bernoulli", encode
     if network not in _NETWORKS:
         raise ValueError(f"network = {network!r} is not one of {', '.join(_NETWORKS)}")
     from spinaps.threads import choose_threads
-    try:
-        n_threads, _ = choose_threads(threads)    # a bad value fails before any work
-    except ValueError as exc:
-        raise ValueError(str(exc).replace("--threads", "threads", 1)) from None
+    n_threads, _ = choose_threads(threads, field="threads")    # a bad value fails before any work
     ds = as_dataset(data)                          # bad data fails before any work
     import torch
     before = torch.get_num_threads()

@@ -717,7 +717,8 @@ def add_energy_options(sp):
                     help="hybrid, lif, softlif: weight of the energy penalty L_task + beta * E_hat / E_hat_0 in a "
                          "fine-tuning stage after the training (default: 0, none; try 0.1-3)")
     sp.add_argument("--energy-window", type=int, default=None,
-                    help=f"window length W of the engine the energy estimate targets ({', '.join(map(str, WINDOWS))}; default 1)")
+                    help=f"window length W of the engine the energy estimate targets "
+                         f"({', '.join(map(str, WINDOWS))}; default 1)")
     sp.add_argument("--energy-epochs", type=int, default=None,
                     help="epochs of the fine-tuning stage (default: 20 when --energy-beta is given)")
     sp.add_argument("--energy-penalty", choices=["energy", "l1"], default=None,

@@ -178,17 +178,17 @@ def _over_storage(points, target):
             for p in points if confirmable(p) and p.get("synapse_bits", 0) > bram_bits}
 
 
-def _fits(runner, cache, designs, target, fit, points=()):
-    """Yosys's fit of ``designs`` on ``target`` (``fit == "yosys"``), but those of ``points``
-    whose synapse memory exceeds the target's block RAM (:func:`_over_storage`)."""
+def _rule_out_over_storage(fits, points, target):
+    """Record in ``fits`` (one target's) the designs of ``points`` that :func:`_over_storage`
+    rules out, unless a synthesis already measured them."""
+    fits.update({d: v for d, v in _over_storage(points, target).items() if d not in fits})
+
+
+def _fits(runner, cache, designs, target, fit):
     if fit != "yosys" or not designs:
         return {}
-    out = {d: v for d, v in _over_storage(points, target).items() if d in designs}
-    todo = [d for d in designs if d not in out]
-    if todo:
-        _, values = runner.map("fit_design", [_design_call(cache, d, target) for d in todo])
-        out.update(zip(todo, values))
-    return out
+    _, values = runner.map("fit_design", [_design_call(cache, d, target) for d in designs])
+    return dict(zip(designs, values))
 
 
 def _trial_values(points, target, fits):
@@ -258,7 +258,10 @@ def search(space="digits", *, out="build/search", targets=("ice40up5k",), trials
             for trial, p, key, value in zip(asked, params, keys, values):
                 pts = _trial_points(trial.number, p, key, value)
                 for t in targets:
-                    fits[t].update(_fits(runner, cache, _fit_candidates(pts), t, fit, pts))
+                    if fit == "yosys":
+                        _rule_out_over_storage(fits[t], pts, t)
+                    todo = [d for d in _fit_candidates(pts) if d not in fits[t]]
+                    fits[t].update(_fits(runner, cache, todo, t, fit))
                 vals, constraint = _trial_values(pts, primary, fits[primary])
                 trial.set_constraint("fits", constraint[0])
                 trial.set_user_attr("cache_key", key)
@@ -314,7 +317,7 @@ def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, p
         return out
     for t in targets:
         if fit != "none":   # too big for the block RAM: out before any synthesis or budget
-            fits[t].update({d: v for d, v in _over_storage(points, t).items() if d not in fits[t]})
+            _rule_out_over_storage(fits[t], points, t)
 
         def measured(a):    # measured by an earlier run: its fit (its confirmation without fits)
             function, args = ("fit_design", (t,)) if fit != "none" else ("confirm_design", (t, n, simulator, pnr))
@@ -335,10 +338,10 @@ def _confirm(runner, cache, points, targets, fits, fit, confirm, n, simulator, p
                 known = cache.get(cache_key("confirm_design", *_design_call(cache, a, t, n, simulator, pnr)))
                 if known and known.get("pnr_fits") is False:
                     if fit != "none" and a not in fits[t]:
-                        fits[t].update(_fits(runner, cache, [a], t, "yosys", points))
+                        fits[t].update(_fits(runner, cache, [a], t, "yosys"))
                     fits[t][a] = {**fits[t].get(a, {}), "fits": False, "fits_by": "nextpnr"}
             if fit != "none":
-                fits[t].update(_fits(runner, cache, [a for a in head if a not in fits[t]], t, "yosys", points))
+                fits[t].update(_fits(runner, cache, [a for a in head if a not in fits[t]], t, "yosys"))
             fitting = [a for a in head if fits[t].get(a, {}).get("fits", True)]
             arts = fitting[:confirm - done]
             seen.update([a for a in head if a not in fitting] + arts)

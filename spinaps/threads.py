@@ -46,18 +46,19 @@ def _parse(value, source: str) -> int:
 
 
 def choose_threads(requested=None, *, cores: int | None = None, load: float | None = None,
-                   env: dict | None = None) -> tuple[int, str]:
+                   env: dict | None = None, field: str = "--threads") -> tuple[int, str]:
     """``(threads, reason)``: ``requested`` (``--threads``) if given, else ``$SPINAPS_THREADS``,
     else 1 when ``load >= cores - 0.5``, else ``min(cores, MAX_AUTO_THREADS)``.
 
-    ``cores``, ``load`` and ``env`` default to the machine's (given here for tests).
+    ``cores``, ``load`` and ``env`` default to the machine's (given here for tests); ``field``
+    names ``requested`` in an error (the API's ``threads``).
     """
     env = os.environ if env is None else env
     cores = _cores() if cores is None else cores
     load = _load() if load is None else load
     machine = f"load {load:.1f} on {cores} cores" if load is not None else f"{cores} cores"
     if requested is not None:
-        return _parse(requested, "--threads"), "--threads"
+        return _parse(requested, field), field
     if env.get(ENV, "").strip():
         return _parse(env[ENV], ENV), ENV
     if load is not None and load >= cores - 0.5:
