@@ -117,8 +117,8 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
     name = f"spinaps_{board_name}"
     t0 = time.perf_counter()
     _say(f"{board_name}: elaborating the accelerator and its UART link", progress)
-    # iCE40: -dsp puts the lanes' multipliers into the UP5K's SB_MAC16 blocks.
-    extra = {"synth_opts": "-dsp"} if b.family == "ice40" else {}
+    # The target's synthesis options (spinaps.toolchain.TARGETS), e.g. the UP5K's -dsp and -device u.
+    extra = {"synth_opts": TARGETS[b.target].script.partition(" ")[2]}
     plan = platform.build(top, name=name, build_dir=str(out_dir), do_build=False,
                           nextpnr_opts=f"--seed {int(seed)} --report {NEXTPNR_REPORT} --timing-allow-fail",
                           **extra)

@@ -23,6 +23,7 @@ class Board:
     core_mhz: float | None      # default core clock through the PLL (None: the oscillator)
     loader_board: str           # openFPGALoader -b
     open_flow: bool             # bitstream through Yosys + nextpnr here
+    target: str                 # its FPGA in spinaps.toolchain.TARGETS (synthesis options, capacities)
 
     def platform_class(self):
         module, cls = self.platform.split(":")
@@ -35,9 +36,9 @@ BOARDS = {
     # oscillator leaves speed unused), ECP5 112 MHz (default) and 123 MHz (2 lanes).
     # 50 MHz on the ECP5 leaves room for the larger models (mnist5k hybrid: 70 MHz).
     "icebreaker": Board("icebreaker", "amaranth_boards.icebreaker:ICEBreakerPlatform", "ice40", 24.0,
-                        "ice40_generic", True),
-    "ulx3s": Board("ulx3s", "amaranth_boards.ulx3s:ULX3S_85F_Platform", "ecp5", 50.0, "ulx3s", True),
-    "arty": Board("arty", "amaranth_boards.arty_a7:ArtyA7_35Platform", "xc7", None, "arty_a7_35t", False),
+                        "ice40_generic", True, "ice40up5k"),
+    "ulx3s": Board("ulx3s", "amaranth_boards.ulx3s:ULX3S_85F_Platform", "ecp5", 50.0, "ulx3s", True, "ecp5-85f"),
+    "arty": Board("arty", "amaranth_boards.arty_a7:ArtyA7_35Platform", "xc7", None, "arty_a7_35t", False, "xc7a35t"),
 }
 
 

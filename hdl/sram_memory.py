@@ -59,12 +59,7 @@ class SramSynapseMemory(SynapseMemoryBase):
         m = Module()
         m.submodules.array = array = self._array()
 
-        rd_port = array.read_port(domain="sync", transparent_for=())
-        m.d.comb += [
-            rd_port.en.eq(self.rd_en),
-            rd_port.addr.eq(self.rd_addr),
-            self.rd_data.eq(rd_port.data),
-        ]
+        m.d.comb += self.rd_data.eq(self._read(m, array, self.rd_en, self.rd_addr))
         m.d.sync += self.rd_valid.eq(self.rd_en)
 
         wr_port = array.write_port(domain="sync")

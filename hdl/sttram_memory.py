@@ -165,17 +165,13 @@ class SttRamSynapseMemory(SynapseMemoryBase):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.array = array = self._array()
+        # Checked writes read the word being written (old word, verify): keep the collision logic.
+        m.submodules.array = array = self._array(reads_meet_writes=bool(self.error_seeds or self.write_retries))
 
         # Read pipeline: the memory's synchronous read, then `read_latency - 1` registers.
-        rd_port = array.read_port(domain="sync", transparent_for=())
-        m.d.comb += [
-            rd_port.en.eq(self.rd_en),
-            rd_port.addr.eq(self.rd_addr),
-        ]
         valid = Signal(name="rd_valid_1")
         m.d.sync += valid.eq(self.rd_en)
-        data = rd_port.data
+        data = self._read(m, array, self.rd_en, self.rd_addr)
         for stage in range(2, self.read_latency + 1):
             next_valid = Signal(name=f"rd_valid_{stage}")
             next_data = Signal(self.data_width, name=f"rd_data_{stage}")

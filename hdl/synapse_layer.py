@@ -65,8 +65,8 @@ class SynapseLayer(wiring.Component):
 
     Latency: an event beat is registered on entry (:class:`StreamRegister`, so the
     producer's logic and the sequencer's never share a clock period); a row word is
-    accumulated ``memory.read_latency + 3`` cycles after it is issued (the memory's output
-    and the product ``w * trace`` are registered before the read-add-write of the step sums);
+    accumulated ``memory.read_latency + 4`` cycles after it is issued (the read address, the
+    memory's output and the product ``w * trace`` are registered before the read-add-write of the step sums);
     the step's sums are readable the cycle after the end-of-step beat leaves that pipeline.
     Backpressure: ``events`` is a valid/ready stream; the layer takes one memory word per
     cycle. It holds an end-of-step beat while the previous step's update is still running or
@@ -222,12 +222,21 @@ class SynapseLayer(wiring.Component):
             issue_read = cur_first
         else:
             chunk, last_chunk, issue_read = Const(0, 1), Const(1, 1), Const(1, 1)
+        # ``cur_last``: this cycle issues the current event's last word, a register kept with
+        # ``cur_left`` (the event's issue cycles after this one), so that ``finishing`` and the
+        # acceptance of the next beat (whose enable reaches every register of the sequencer)
+        # are a few gates from flip-flops, not a decode of the word, basis and group counters
+        # (the UP5K's longest paths at 48 MHz, nextpnr).
+        cur_left = Signal(range(max(2, K * C * Qn)))
+        cur_last = Signal()
         finishing = Signal()
-        m.d.comb += finishing.eq(cur_valid & (cur_eos | (last_word & last_chunk & (pending_after == 0))))
+        m.d.comb += finishing.eq(cur_valid & (cur_eos | cur_last))
+        with m.If(cur_valid & ~cur_eos):
+            m.d.sync += [cur_left.eq(cur_left - 1), cur_last.eq(cur_left == 1)]
 
         # Tag pipeline in step with the memory's read latency; eos travels in order behind
         # the last read of the step, so the step is complete when it comes out.
-        L = mem.read_latency
+        L = mem.read_latency + 1          # + the read address register (below)
         wbits = max(2, C * Qn)
         tag_read = [Signal(name=f"tag{s}_read") for s in range(L + 3)]
         tag_new = [Signal(name=f"tag{s}_new") for s in range(L + 3)]
@@ -251,8 +260,15 @@ class SynapseLayer(wiring.Component):
         m.d.comb += [tag_read[0].eq(cur_valid & ~cur_eos), tag_eos[0].eq(cur_valid & cur_eos),
                      tag_word[0].eq(chunk * Qn + cur_word if C > 1 else cur_word), tag_trace[0].eq(trace_now),
                      tag_new[0].eq(issue_read)]
+        # The read address (and enable) is registered: the row + basis + word add, and on the
+        # iCE40 the block RAM's collision logic behind its address, no longer share a clock
+        # period (the UP5K's longest path of small layers at 48 MHz, nextpnr). The tags count
+        # this cycle as one more cycle of read latency (``L`` above).
+        rd_en, rd_addr = Signal(), Signal.like(mem.rd_addr)
+        m.d.sync += rd_en.eq(cur_valid & ~cur_eos & issue_read)
+        m.d.comb += [mem.rd_en.eq(rd_en), mem.rd_addr.eq(rd_addr)]
         with m.If(cur_valid & ~cur_eos):
-            m.d.comb += [mem.rd_en.eq(issue_read), mem.rd_addr.eq(cur_row + k_offset + cur_word)]
+            m.d.sync += rd_addr.eq(cur_row + k_offset + cur_word)
             if C > 1:
                 with m.If(last_chunk):
                     m.d.sync += cur_first.eq(1)
@@ -324,27 +340,52 @@ class SynapseLayer(wiring.Component):
         sops_inc = [per_row_count([nonzero[kk][p] for kk in range(K)], self.n_out,
                                   "sops_inc" if Wn == 1 else f"sops_inc{p}") for p in range(Wn)]
         reads_inc = per_row_count([row_nonzero[kk] for kk in range(K)], Qn, "reads_inc")
-        counters = LayerCounters(m, window=Wn, depth=self.count_depth)
+        # The event's issue cycles: one per row word and group of A steps (the reads, when C = 1).
+        if C > 1:
+            groups = sum(Mux(row_nonzero[kk], sum(chunk_masks[kk * C + c] for c in range(C)), 0) for kk in range(K))
+            issue_cycles = Signal(range(K * C * Qn + 1))
+            m.d.comb += issue_cycles.eq(groups * Qn)
+        else:
+            issue_cycles = reads_inc
         m.d.comb += update_busy.eq(busy_q | (cur_valid & cur_eos))
         with m.If(cur_valid & cur_eos):
             m.d.sync += busy_q.eq(1)     # the update's clear (below) comes L + 2 cycles later at the earliest
         m.d.comb += events.ready.eq((~cur_valid | finishing) & ~(ev.eos & (update_busy | self.hold)))
-        with m.If(events.valid & events.ready):
+        take = Signal()
+        m.d.comb += take.eq(events.valid & events.ready)
+        with m.If(take):
             with m.If(ev.eos):
                 m.d.sync += [cur_valid.eq(1), cur_eos.eq(1), self.steps.eq(self.steps + 1)]
-                counters.commit(self.steps)
             with m.Else():
                 m.d.sync += [
                     cur_valid.eq(row_nonzero != 0), cur_eos.eq(0), cur_word.eq(0),
                     cur_row.eq(ev.index * (K * Qn)), cur_traces.eq(Cat(*[Cat(*row) for row in padded])),
-                    cur_pending.eq(row_nonzero),
+                    cur_pending.eq(row_nonzero), cur_left.eq(issue_cycles - 1), cur_last.eq(issue_cycles == 1),
                 ]
                 if C > 1:
                     first_k = lowest_of(row_nonzero, K, "first_row")
                     m.d.sync += [cur_chunk_masks.eq(chunk_masks), cur_first.eq(1),
                                  cur_chunks.eq(chunk_masks.word_select(first_k, C))]
-                counters.add(active, sops_inc, reads_inc)
-        report = counters.report(self.decision_step, self.steps)
+
+        # The counters count a beat the cycle after it is taken, from registers loaded in every
+        # cycle (only the two flags depend on the acceptance): their 32-bit registers stay off
+        # the acceptance's enable net (UP5K, 48 MHz). ``counted`` is ``steps`` a cycle late, so
+        # the report never mixes a step's counts with the next one's; the top reads them many
+        # cycles after the decision step's end was taken.
+        add_q, commit_q = Signal(), Signal()
+        active_q = Signal(Wn)
+        sops_q = [Signal.like(v, name=f"{v.name}_q") for v in sops_inc]
+        reads_q = Signal.like(reads_inc, name="reads_inc_q")
+        counted = Signal.like(self.steps)
+        m.d.sync += [add_q.eq(take & ~ev.eos), commit_q.eq(take & ev.eos), active_q.eq(Cat(*active)),
+                     reads_q.eq(reads_inc)] + [q.eq(v) for q, v in zip(sops_q, sops_inc)]
+        counters = LayerCounters(m, window=Wn, depth=self.count_depth)
+        with m.If(commit_q):
+            m.d.sync += counted.eq(counted + 1)
+            counters.commit(counted)
+        with m.If(add_q):
+            counters.add([active_q[p] for p in range(Wn)], sops_q, reads_q)
+        report = counters.report(self.decision_step, counted)
         m.d.comb += [self.count_events.eq(report["events"]), self.count_sops.eq(report["sops"]),
                      self.count_reads.eq(report["reads"]), self.discarded_sops.eq(report["discarded_sops"]),
                      self.discarded_reads.eq(report["discarded_reads"])]
@@ -368,7 +409,6 @@ class SynapseLayer(wiring.Component):
         bank = Signal()                  # the bank that accumulates; the other one is updated
         fresh = [Signal(N, name=f"fresh{i}") for i in range(2)]
         out_read, out_eos, out_word = tag_read[L + 2], tag_eos[L + 2], tag_word[L + 2]
-        in_word = tag_word[L + 1]        # the read stage
         # Block RAM outputs are slow (5.8 ns clock-to-out on the ECP5, nextpnr): register them.
         # In window mode a word is read once and held while its groups of steps are added.
         rd_q = Signal(P * b)
@@ -377,20 +417,29 @@ class SynapseLayer(wiring.Component):
                 m.d.sync += rd_q.eq(mem.rd_data)
         else:
             m.d.sync += rd_q.eq(mem.rd_data)
-        acc_addr = Mux(bank, out_word + N, out_word)
+        # Word w of bank b is at 2w + b: the addresses need no adder (the update's read address
+        # and the LUT-RAM read behind it were a 48 MHz critical path of the UP5K).
+        acc_addr = Cat(bank, out_word)
         # The read stage's word is written one cycle later, after a bank swap if an end-of-step
         # beat is in the write stage now; that swap also empties the bank (nothing fresh).
-        in_bank = bank ^ out_eos
-        in_fresh = ~out_eos & Mux(in_bank, fresh[1].bit_select(in_word, 1), fresh[0].bit_select(in_word, 1))
-        forward = Signal()
-        m.d.comb += forward.eq(out_read & (out_word == in_word))
+        # Both flags are registers, made a cycle ahead from the words, the bank and the fresh
+        # bits as they will be (the write stage's word marked, an end of step's swap and
+        # clear), so that the multiplexer in front of ``old`` decides from flip-flops (the
+        # decode of the fresh bits there was a 48 MHz critical path of the UP5K, nextpnr).
+        in_fresh, forward = Signal(), Signal()
+        nxt_word, nxt_eos = tag_word[L], tag_eos[L + 1]
+        nxt_fresh = [(fresh[i].bit_select(nxt_word, 1) | (out_read & (bank == i) & (out_word == nxt_word)))
+                     & ~(out_eos & (bank != i)) for i in range(2)]
+        m.d.sync += [in_fresh.eq(~nxt_eos & Mux(bank ^ out_eos ^ nxt_eos, nxt_fresh[1], nxt_fresh[0])),
+                     forward.eq(tag_read[L + 1] & (tag_word[L + 1] == nxt_word))]
         new_sums = []
         for a in range(A):
             for lane in range(P):
                 sfx = f"{lane}" if A == 1 else f"{a}_{lane}"
                 code = rd_q[lane * b:(lane + 1) * b]
                 w = Signal(signed(b + 1), name=f"w{sfx}")
-                m.d.comb += w.eq(Cat(Const(1, 1), code) - (1 << b))     # 2*code - (2^b - 1)
+                # 2*code - (2^b - 1): the code's top bit inverted, read as signed (no subtractor)
+                m.d.comb += w.eq(Cat(Const(1, 1), code[:b - 1], ~code[b - 1]).as_signed())
                 prod = Signal(signed(b + 2 + cbits), name=f"prod{sfx}")
                 # registered: the multiply stays out of the read-add-write. A 1-bit trace (LIF
                 # inputs) selects instead: Yosys maps even a 1-bit product to a DSP block.
@@ -402,7 +451,11 @@ class SynapseLayer(wiring.Component):
                 lo = (a * P + lane) * W
                 m.d.sync += old.eq(Mux(forward, new_sum, Mux(in_fresh, acc_rd.data[lo:lo + W].as_signed(), 0)))
                 new_sums.append(new_sum)
-        m.d.comb += [acc_rd.addr.eq(Mux(in_bank, in_word + N, in_word)),
+        # The read address too is made a cycle ahead (a register: the LUT-RAM's read multiplexer
+        # starts from flip-flops), from the same next-cycle bank and word as the flags above.
+        acc_rd_addr = Signal.like(acc_rd.addr)
+        m.d.sync += acc_rd_addr.eq(Cat(bank ^ out_eos ^ nxt_eos, nxt_word))
+        m.d.comb += [acc_rd.addr.eq(acc_rd_addr),
                      acc_wr.addr.eq(acc_addr), acc_wr.data.eq(Cat(*new_sums)), acc_wr.en.eq(out_read)]
         with m.If(out_read):
             with m.If(bank):
@@ -469,7 +522,7 @@ class SynapseLayer(wiring.Component):
         def step_sums(addr):
             """The P sums of neuron word ``addr`` of the step being updated (combinational)."""
             word = addr + chunk_of * Qn if C > 1 else addr
-            m.d.comb += upd_rd.addr.eq(Mux(bank, word, word + N))
+            m.d.comb += upd_rd.addr.eq(Cat(~bank, word))
             ok = Mux(bank, fresh[0].bit_select(word, 1), fresh[1].bit_select(word, 1))
             data = upd_rd.data.word_select(sub_of, P * W) if A > 1 else upd_rd.data
             return [Mux(ok, data[lane * W:(lane + 1) * W].as_signed(), 0) for lane in range(P)]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Activity", "CounterMismatch", "activity_from_rtl", "UPDATE_LATENCY", "update_tail",
+__all__ = ["Activity", "CounterMismatch", "activity_from_rtl", "UPDATE_LATENCY", "ADDRESS_STAGES", "update_tail",
            "lane_utilization_bound"]
 
 #: Cycles from a layer's update start (the end-of-step marker leaving the read pipeline) to
@@ -18,6 +18,8 @@ __all__ = ["Activity", "CounterMismatch", "activity_from_rtl", "UPDATE_LATENCY",
 #: the draw compare) and hdl/lif_layer.py (3 register stages), measured in the Amaranth
 #: simulator.
 UPDATE_LATENCY = {"glm": 6, "lif": 4}
+#: Registers between a layer's sequencer and its synapse memory: the read address (hdl/synapse_layer.py).
+ADDRESS_STAGES = 1
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,11 @@ def activity_from_rtl(results, golden=None):
 
 def update_tail(layer, read_latency=1):
     """Cycles from a layer's end-of-step marker (in its sequencer) to the step's last neuron
-    word: ``read_latency + 2`` until the marker leaves the read, product and accumulate stages
-    and the update starts, then :data:`UPDATE_LATENCY` to the first word and one cycle per
-    further word: ``read_latency + 1 + UPDATE_LATENCY + Qn``."""
-    return read_latency + 1 + UPDATE_LATENCY[layer.kind] + layer.words
+    word: ``ADDRESS_STAGES + read_latency + 2`` until the marker leaves the address, read,
+    product and accumulate stages and the update starts, then :data:`UPDATE_LATENCY` to the
+    first word and one cycle per further word:
+    ``ADDRESS_STAGES + read_latency + 1 + UPDATE_LATENCY + Qn``."""
+    return ADDRESS_STAGES + read_latency + 1 + UPDATE_LATENCY[layer.kind] + layer.words
 
 
 def lane_utilization_bound(config, activity, read_latency=1):

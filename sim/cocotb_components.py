@@ -88,9 +88,9 @@ async def first_to_spike(dut):
     """FirstToSpike: drive each run's neuron words, read the decision, pulse ``clear``.
 
     In: ``runs`` (per run, the neuron-word payload ints in the order to send),
-    ``stall_prob`` (cycles with ``neurons__valid`` low between words), ``rng_seed``.
-    Out: per run ``decided``, ``spiked``, ``cls``, ``step`` read 2 cycles after the last
-    word, ``cleared`` (``decided`` low the cycle after ``clear``); and ``rises``: for every
+    ``stall_prob`` (cycles with ``neurons__valid`` low between words), ``rng_seed``,
+    ``latency`` (the unit's). Out: per run ``decided``, ``spiked``, ``cls``, ``step`` read
+    ``latency + 1`` cycles after the last word, ``cleared`` (``decided`` low the cycle after ``clear``); and ``rises``: for every
     0 -> 1 transition of ``decided``, the words sent before that cycle (``words``), the
     cycles since the last of them (``delay``) and the cycle (``cycle``); ``word_cycles``: the
     cycle of every word sent.
@@ -120,7 +120,7 @@ async def first_to_spike(dut):
     runs = []
     for words in p["runs"]:
         await src.send(words, stall_prob=p["stall_prob"], rng=rng)
-        await ClockCycles(dut.clk, 4)
+        await ClockCycles(dut.clk, p["latency"] + 1)
         out = await _sample(dut, ["decided", "spiked", "cls", "step"])
         dut.clear.value = 1
         await RisingEdge(dut.clk)

@@ -195,7 +195,9 @@ TARGETS = {
     "xc7a100t": Target("xc7a100t", "xc7", "synth_xilinx -family xc7 -flatten -noiopad",
                        {"lut": 63400, "ff": 126800, "bram36": 135, "dsp": 240},
                        "Xilinx DS180, table 3 (XC7A100T)"),
-    "ice40up5k": Target("ice40up5k", "ice40", "synth_ice40 -dsp",
+    # -dsp: the lanes' multipliers into the SB_MAC16 blocks; -device u: abc9 maps for the
+    # UltraPlus's delays (the default, the HX's, left logic chains 10 LUTs deep on the UP5K).
+    "ice40up5k": Target("ice40up5k", "ice40", "synth_ice40 -dsp -device u",
                         {"lut": 5280, "ff": 5280, "bram36": 30 * 4 / 36, "dsp": 8},
                         "Lattice iCE40 UltraPlus family data sheet FPGA-DS-02008 (UP5K: 5280 LUT4, "
                         "30 x 4 kb EBR, 8 DSP)",
