@@ -2,7 +2,14 @@
 
 from amaranth.hdl import Mux, Signal
 
-__all__ = ["lane_argmax", "pipelined_lane_argmax", "replaces"]
+__all__ = ["lane_argmax", "pipelined_lane_argmax", "replaces", "greater"]
+
+
+def greater(a, b):
+    """``a > b`` as the sign of ``b - a`` (one bit wider): a subtraction becomes a carry chain
+    on an FPGA, where abc9 mapped the compare itself to a chain of LUTs, one per two bits (a
+    48 MHz critical path of the UP5K's decision unit)."""
+    return (b - a)[-1]
 
 
 def _merger(m, name, vshape, ishape):
@@ -18,7 +25,7 @@ def _merger(m, name, vshape, ishape):
                       Signal(ishape, name=f"{name}_index{count}"))
         count += 1
         m.d.comb += [
-            take.eq(r_ok & (~l_ok | (r_val > l_val))),
+            take.eq(r_ok & (~l_ok | greater(r_val, l_val))),
             ok.eq(l_ok | r_ok),
             val.eq(Mux(take, r_val, l_val)),
             j.eq(Mux(take, r_j, l_j)),
@@ -83,7 +90,7 @@ def pipelined_lane_argmax(m, name, candidates, vshape, ishape):
                 nxt.append(register(level[e], e))
                 continue
             (l_ok, l_val, l_j), (r_ok, r_val, r_j) = level[e], level[e + 1]
-            take = reg(r_ok & (~l_ok | (r_val > l_val)), f"take{e}")
+            take = reg(r_ok & (~l_ok | greater(r_val, l_val)), f"take{e}")
             (l_ok, l_val, l_j), (r_ok, r_val, r_j) = register(level[e], e), register(level[e + 1], e + 1)
             ok, val, j = (Signal(name=f"{name}_s{stages}_mok{e}"), Signal(vshape, name=f"{name}_s{stages}_mbest{e}"),
                           Signal(ishape, name=f"{name}_s{stages}_mindex{e}"))
@@ -106,5 +113,5 @@ def replaces(m, name, candidate, first, seen, best):
     ok, value = candidate
     take = Signal(name=f"{name}_take")
     empty = first if seen is None else first | ~seen
-    m.d.comb += take.eq(ok & (empty | (value > best)))
+    m.d.comb += take.eq(ok & (empty | greater(value, best)))
     return take
