@@ -136,7 +136,11 @@ class GlmLayer(SynapseLayer):
 
         W = self.acc_bits
         vbits = W + p.scale_bits + 2
-        sums = step_sums(upd_word)
+        # The sums' mask (a word not written in the step counts 0) is registered beside them and
+        # applied to the product of stage 2 (UP5K timing: see step_sums).
+        sums, fresh = step_sums(upd_word, masked=False)
+        ok1 = Signal()
+        m.d.sync += ok1.eq(fresh)
         out_u, sig = [], []
         for lane in range(P):
             a1 = Signal(signed(W), name=f"s1_a{lane}")
@@ -148,7 +152,7 @@ class GlmLayer(SynapseLayer):
                 # not run out of them (the UP5K has 8).
                 j = lane if lane < self.n_out else None
                 scale = int(p.scale[j]) if j is not None else 0
-                m.d.sync += [prod2.eq(_times_constant(a1, scale)),
+                m.d.sync += [prod2.eq(Mux(ok1, _times_constant(a1, scale), 0)),
                              gam2.eq(int(p.gamma[j]) if j is not None else 0)]
             else:
                 js = [q * P + lane for q in range(Qn)]
@@ -157,7 +161,7 @@ class GlmLayer(SynapseLayer):
                 scl = Cat(*[Const(int(p.scale[j]) if j < self.n_out else 0, p.scale_bits) for j in js]
                           ).word_select(upd_word, p.scale_bits)
                 gam1, scl1 = Signal(signed(p.u_bits), name=f"s1_gam{lane}"), Signal(p.scale_bits, name=f"s1_scl{lane}")
-                m.d.sync += [gam1.eq(gam), scl1.eq(scl), prod2.eq(scl1 * a1), gam2.eq(gam1)]
+                m.d.sync += [gam1.eq(gam), scl1.eq(scl), prod2.eq(Mux(ok1, scl1 * a1, 0)), gam2.eq(gam1)]
             v = Signal(signed(vbits), name=f"v{lane}")
             m.d.comb += v.eq(gam2 + (prod2 >> p.scale_shift))
             u3 = Signal(signed(p.u_bits), name=f"s3_u{lane}")

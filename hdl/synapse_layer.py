@@ -164,7 +164,7 @@ class SynapseLayer(wiring.Component):
     def elaborate_neurons(self, m, step_sums, start, done, issued):
         """Build the neuron update. ``start`` is high for one cycle at the end of a step;
         ``step_sums(addr)`` (call it once) gives the P sums of neuron word ``addr`` of that
-        step, combinationally, from the next cycle until the next ``start``. Drive
+        step (``step_sums(addr, masked=False)``: the raw words and their mask), combinationally, from the next cycle until the next ``start``. Drive
         ``self.neurons`` word by word and ``done`` high in the cycle the step's last word
         leaves. Window mode: one ``start`` per step of the window, in order; drive ``issued``
         high in the cycle in which the next step may start (its first word entering the next
@@ -350,22 +350,32 @@ class SynapseLayer(wiring.Component):
         m.d.comb += update_busy.eq(busy_q | (cur_valid & cur_eos))
         with m.If(cur_valid & cur_eos):
             m.d.sync += busy_q.eq(1)     # the update's clear (below) comes L + 2 cycles later at the earliest
-        m.d.comb += events.ready.eq((~cur_valid | finishing) & ~(ev.eos & (update_busy | self.hold)))
-        take = Signal()
+        # The acceptance in two LUT levels from flip-flops: ``free`` (no event, or its last
+        # word now) and ``blocked`` (an end of step must wait) are nets of their own (``keep``:
+        # abc9 had built the handshake as a chain of four LUTs).
+        free, blocked = Signal(attrs={"keep": 1}), Signal(attrs={"keep": 1})
+        m.d.comb += [free.eq(~cur_valid | cur_eos | cur_last), blocked.eq(update_busy | self.hold),
+                     events.ready.eq(free & ~(ev.eos & blocked))]
+        # ``keep``: a net of its own, two LUT levels from flip-flops, that every register of the
+        # sequencer uses (abc9 otherwise folded it into each register's logic, as deep as five
+        # LUTs on the UP5K).
+        take = Signal(attrs={"keep": 1})
         m.d.comb += take.eq(events.valid & events.ready)
+        # Every beat taken loads the event's registers, an end-of-step beat too (they are not
+        # read while ``cur_eos``): only ``cur_valid``, ``cur_eos`` and ``steps`` look at ``eos``,
+        # which keeps it out of the other registers' enables (UP5K, 48 MHz).
         with m.If(take):
+            m.d.sync += [
+                cur_valid.eq(ev.eos | (row_nonzero != 0)), cur_eos.eq(ev.eos), cur_word.eq(0),
+                cur_row.eq(ev.index * (K * Qn)), cur_traces.eq(Cat(*[Cat(*row) for row in padded])),
+                cur_pending.eq(row_nonzero), cur_left.eq(issue_cycles - 1), cur_last.eq(issue_cycles == 1),
+            ]
+            if C > 1:
+                first_k = lowest_of(row_nonzero, K, "first_row")
+                m.d.sync += [cur_chunk_masks.eq(chunk_masks), cur_first.eq(1),
+                             cur_chunks.eq(chunk_masks.word_select(first_k, C))]
             with m.If(ev.eos):
-                m.d.sync += [cur_valid.eq(1), cur_eos.eq(1), self.steps.eq(self.steps + 1)]
-            with m.Else():
-                m.d.sync += [
-                    cur_valid.eq(row_nonzero != 0), cur_eos.eq(0), cur_word.eq(0),
-                    cur_row.eq(ev.index * (K * Qn)), cur_traces.eq(Cat(*[Cat(*row) for row in padded])),
-                    cur_pending.eq(row_nonzero), cur_left.eq(issue_cycles - 1), cur_last.eq(issue_cycles == 1),
-                ]
-                if C > 1:
-                    first_k = lowest_of(row_nonzero, K, "first_row")
-                    m.d.sync += [cur_chunk_masks.eq(chunk_masks), cur_first.eq(1),
-                                 cur_chunks.eq(chunk_masks.word_select(first_k, C))]
+                m.d.sync += self.steps.eq(self.steps + 1)
 
         # The counters count a beat the cycle after it is taken, from registers loaded in every
         # cycle (only the two flags depend on the acceptance): their 32-bit registers stay off
@@ -519,13 +529,20 @@ class SynapseLayer(wiring.Component):
                 m.d.sync += busy_q.eq(0)
             chunk_of, sub_of = 0, 0
 
-        def step_sums(addr):
-            """The P sums of neuron word ``addr`` of the step being updated (combinational)."""
+        def step_sums(addr, masked=True):
+            """The P sums of neuron word ``addr`` of the step being updated (combinational).
+            ``masked=False``: ``(sums, fresh)``, the memory's words as they are and whether
+            they count (a word not written in the step is 0), for a caller that applies the
+            mask a stage later (the mask straight into the stage-1 registers became a long
+            routed reset net on the UP5K, a 48 MHz critical path)."""
             word = addr + chunk_of * Qn if C > 1 else addr
             m.d.comb += upd_rd.addr.eq(Cat(~bank, word))
             ok = Mux(bank, fresh[0].bit_select(word, 1), fresh[1].bit_select(word, 1))
             data = upd_rd.data.word_select(sub_of, P * W) if A > 1 else upd_rd.data
-            return [Mux(ok, data[lane * W:(lane + 1) * W].as_signed(), 0) for lane in range(P)]
+            raw = [data[lane * W:(lane + 1) * W].as_signed() for lane in range(P)]
+            if not masked:
+                return raw, ok
+            return [Mux(ok, v, 0) for v in raw]
 
         # --- neuron update (subclass) ---------------------------------------------------------
         self.elaborate_neurons(m, step_sums, start, done, issued)
