@@ -65,8 +65,8 @@ class SynapseLayer(wiring.Component):
 
     Latency: an event beat is registered on entry (:class:`StreamRegister`, so the
     producer's logic and the sequencer's never share a clock period); a row word is
-    accumulated ``memory.read_latency + 4`` cycles after it is issued (the read address, the
-    memory's output and the product ``w * trace`` are registered before the read-add-write of the step sums);
+    accumulated ``memory.read_latency + 5`` cycles after it is issued (the read address, the
+    memory's output and the product's two stages ``w * trace`` are registered before the read-add-write of the step sums);
     the step's sums are readable the cycle after the end-of-step beat leaves that pipeline.
     Backpressure: ``events`` is a valid/ready stream; the layer takes one memory word per
     cycle. It holds an end-of-step beat while the previous step's update is still running or
@@ -236,14 +236,15 @@ class SynapseLayer(wiring.Component):
 
         # Tag pipeline in step with the memory's read latency; eos travels in order behind
         # the last read of the step, so the step is complete when it comes out.
-        L = mem.read_latency + 1          # + the read address register (below)
+        L = mem.read_latency + 1          # + the read address register (below): the read data
+        E = L + 1                         # the product's second stage (below)
         wbits = max(2, C * Qn)
-        tag_read = [Signal(name=f"tag{s}_read") for s in range(L + 3)]
-        tag_new = [Signal(name=f"tag{s}_new") for s in range(L + 3)]
-        tag_eos = [Signal(name=f"tag{s}_eos") for s in range(L + 3)]
-        tag_word = [Signal(range(wbits), name=f"tag{s}_word") for s in range(L + 3)]
-        tag_trace = [Signal(cbits * A, name=f"tag{s}_trace") for s in range(L + 3)]
-        for s in range(L + 2):
+        tag_read = [Signal(name=f"tag{s}_read") for s in range(E + 3)]
+        tag_new = [Signal(name=f"tag{s}_new") for s in range(E + 3)]
+        tag_eos = [Signal(name=f"tag{s}_eos") for s in range(E + 3)]
+        tag_word = [Signal(range(wbits), name=f"tag{s}_word") for s in range(E + 3)]
+        tag_trace = [Signal(cbits * A, name=f"tag{s}_trace") for s in range(E + 3)]
+        for s in range(E + 2):
             m.d.sync += [tag_read[s + 1].eq(tag_read[s]), tag_eos[s + 1].eq(tag_eos[s]),
                          tag_word[s + 1].eq(tag_word[s]), tag_trace[s + 1].eq(tag_trace[s])]
             if C > 1:
@@ -283,8 +284,10 @@ class SynapseLayer(wiring.Component):
                     m.d.sync += [cur_word.eq(0), cur_pending.eq(pending_after)]
                 with m.Else():
                     m.d.sync += cur_word.eq(cur_word + 1)
+        # ``~cur_valid | cur_eos`` as a register of its own, kept with them (for ``free`` below).
+        idle_q = Signal(init=1)
         with m.If(finishing):
-            m.d.sync += cur_valid.eq(0)
+            m.d.sync += [cur_valid.eq(0), idle_q.eq(1)]
 
         # Accept the next event when the current one finishes this cycle.
         m.submodules.event_register = ereg = StreamRegister(self.events.payload.shape())
@@ -347,14 +350,18 @@ class SynapseLayer(wiring.Component):
             m.d.comb += issue_cycles.eq(groups * Qn)
         else:
             issue_cycles = reads_inc
-        m.d.comb += update_busy.eq(busy_q | (cur_valid & cur_eos))
-        with m.If(cur_valid & cur_eos):
-            m.d.sync += busy_q.eq(1)     # the update's clear (below) comes L + 2 cycles later at the earliest
+        # ``commit_q``: an end-of-step beat was taken in the cycle before, i.e. it is in the
+        # sequencer now (``cur_valid & cur_eos``, true for exactly that cycle), as a register of
+        # its own (the counters', below) that abc9 cannot merge with the sequencer's other logic.
+        add_q, commit_q = Signal(), Signal()
+        m.d.comb += update_busy.eq(busy_q | commit_q)
+        with m.If(commit_q):
+            m.d.sync += busy_q.eq(1)     # the update's clear (below) comes E + 2 cycles later at the earliest
         # The acceptance in two LUT levels from flip-flops: ``free`` (no event, or its last
         # word now) and ``blocked`` (an end of step must wait) are nets of their own (``keep``:
         # abc9 had built the handshake as a chain of four LUTs).
         free, blocked = Signal(attrs={"keep": 1}), Signal(attrs={"keep": 1})
-        m.d.comb += [free.eq(~cur_valid | cur_eos | cur_last), blocked.eq(update_busy | self.hold),
+        m.d.comb += [free.eq(idle_q | cur_last), blocked.eq(busy_q | commit_q | self.hold),
                      events.ready.eq(free & ~(ev.eos & blocked))]
         # ``keep``: a net of its own, two LUT levels from flip-flops, that every register of the
         # sequencer uses (abc9 otherwise folded it into each register's logic, as deep as five
@@ -366,7 +373,8 @@ class SynapseLayer(wiring.Component):
         # which keeps it out of the other registers' enables (UP5K, 48 MHz).
         with m.If(take):
             m.d.sync += [
-                cur_valid.eq(ev.eos | (row_nonzero != 0)), cur_eos.eq(ev.eos), cur_word.eq(0),
+                cur_valid.eq(ev.eos | (row_nonzero != 0)), cur_eos.eq(ev.eos), idle_q.eq(ev.eos | (row_nonzero == 0)),
+                cur_word.eq(0),
                 cur_row.eq(ev.index * (K * Qn)), cur_traces.eq(Cat(*[Cat(*row) for row in padded])),
                 cur_pending.eq(row_nonzero), cur_left.eq(issue_cycles - 1), cur_last.eq(issue_cycles == 1),
             ]
@@ -382,7 +390,6 @@ class SynapseLayer(wiring.Component):
         # the acceptance's enable net (UP5K, 48 MHz). ``counted`` is ``steps`` a cycle late, so
         # the report never mixes a step's counts with the next one's; the top reads them many
         # cycles after the decision step's end was taken.
-        add_q, commit_q = Signal(), Signal()
         active_q = Signal(Wn)
         sops_q = [Signal.like(v, name=f"{v.name}_q") for v in sops_inc]
         reads_q = Signal.like(reads_inc, name="reads_inc_q")
@@ -418,7 +425,7 @@ class SynapseLayer(wiring.Component):
         acc_rd, upd_rd, acc_wr = sums.read_port(domain="comb"), sums.read_port(domain="comb"), sums.write_port()
         bank = Signal()                  # the bank that accumulates; the other one is updated
         fresh = [Signal(N, name=f"fresh{i}") for i in range(2)]
-        out_read, out_eos, out_word = tag_read[L + 2], tag_eos[L + 2], tag_word[L + 2]
+        out_read, out_eos, out_word = tag_read[E + 2], tag_eos[E + 2], tag_word[E + 2]
         # Block RAM outputs are slow (5.8 ns clock-to-out on the ECP5, nextpnr): register them.
         # In window mode a word is read once and held while its groups of steps are added.
         rd_q = Signal(P * b)
@@ -437,11 +444,11 @@ class SynapseLayer(wiring.Component):
         # clear), so that the multiplexer in front of ``old`` decides from flip-flops (the
         # decode of the fresh bits there was a 48 MHz critical path of the UP5K, nextpnr).
         in_fresh, forward = Signal(), Signal()
-        nxt_word, nxt_eos = tag_word[L], tag_eos[L + 1]
+        nxt_word, nxt_eos = tag_word[E], tag_eos[E + 1]
         nxt_fresh = [(fresh[i].bit_select(nxt_word, 1) | (out_read & (bank == i) & (out_word == nxt_word)))
                      & ~(out_eos & (bank != i)) for i in range(2)]
         m.d.sync += [in_fresh.eq(~nxt_eos & Mux(bank ^ out_eos ^ nxt_eos, nxt_fresh[1], nxt_fresh[0])),
-                     forward.eq(tag_read[L + 1] & (tag_word[L + 1] == nxt_word))]
+                     forward.eq(tag_read[E + 1] & (tag_word[E + 1] == nxt_word))]
         new_sums = []
         for a in range(A):
             for lane in range(P):
@@ -451,10 +458,19 @@ class SynapseLayer(wiring.Component):
                 # 2*code - (2^b - 1): the code's top bit inverted, read as signed (no subtractor)
                 m.d.comb += w.eq(Cat(Const(1, 1), code[:b - 1], ~code[b - 1]).as_signed())
                 prod = Signal(signed(b + 2 + cbits), name=f"prod{sfx}")
-                # registered: the multiply stays out of the read-add-write. A 1-bit trace (LIF
-                # inputs) selects instead: Yosys maps even a 1-bit product to a DSP block.
+                # registered, in two stages: the multiply stays out of the read-add-write, and a
+                # wide trace is multiplied in halves, added the next cycle (abc9 made a 5 x 5
+                # product six LUTs deep: UP5K, 48 MHz). A 1-bit trace (LIF inputs) selects
+                # instead (Yosys maps even a 1-bit product to a DSP block) and is only delayed.
                 tr = tag_trace[L + 1][a * cbits:(a + 1) * cbits]
-                m.d.sync += prod.eq(Mux(tr, w, 0) if cbits == 1 else w * tr)
+                if cbits >= 3:
+                    h = cbits // 2
+                    p_lo = Signal(signed(b + 2 + h), name=f"prod_lo{sfx}")
+                    p_hi = Signal(signed(b + 2 + cbits - h), name=f"prod_hi{sfx}")
+                    m.d.sync += [p_lo.eq(w * tr[:h]), p_hi.eq(w * tr[h:]), prod.eq(p_lo + (p_hi << h))]
+                else:
+                    p_1 = Signal.like(prod, name=f"prod_1{sfx}")
+                    m.d.sync += [p_1.eq(Mux(tr, w, 0) if cbits == 1 else w * tr), prod.eq(p_1)]
                 old = Signal(signed(W), name=f"old{sfx}")
                 new_sum = Signal(signed(W), name=f"sum{sfx}")
                 m.d.comb += new_sum.eq(old + prod)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Activity", "CounterMismatch", "activity_from_rtl", "UPDATE_LATENCY", "ADDRESS_STAGES", "update_tail",
+__all__ = ["Activity", "CounterMismatch", "activity_from_rtl", "UPDATE_LATENCY", "SEQUENCER_STAGES", "update_tail",
            "lane_utilization_bound"]
 
 #: Cycles from a layer's update start (the end-of-step marker leaving the read pipeline) to
@@ -18,8 +18,9 @@ __all__ = ["Activity", "CounterMismatch", "activity_from_rtl", "UPDATE_LATENCY",
 #: the draw compare) and hdl/lif_layer.py (3 register stages), measured in the Amaranth
 #: simulator.
 UPDATE_LATENCY = {"glm": 6, "lif": 4}
-#: Registers between a layer's sequencer and its synapse memory: the read address (hdl/synapse_layer.py).
-ADDRESS_STAGES = 1
+#: Pipeline registers of a layer's sequencer besides the memory's read latency and one product
+#: stage: the read address and the product's second stage (hdl/synapse_layer.py).
+SEQUENCER_STAGES = 2
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,11 @@ def activity_from_rtl(results, golden=None):
 
 def update_tail(layer, read_latency=1):
     """Cycles from a layer's end-of-step marker (in its sequencer) to the step's last neuron
-    word: ``ADDRESS_STAGES + read_latency + 2`` until the marker leaves the address, read,
-    product and accumulate stages and the update starts, then :data:`UPDATE_LATENCY` to the
+    word: ``SEQUENCER_STAGES + read_latency + 2`` until the marker leaves the address, read,
+    product (two) and accumulate stages and the update starts, then :data:`UPDATE_LATENCY` to the
     first word and one cycle per further word:
-    ``ADDRESS_STAGES + read_latency + 1 + UPDATE_LATENCY + Qn``."""
-    return ADDRESS_STAGES + read_latency + 1 + UPDATE_LATENCY[layer.kind] + layer.words
+    ``SEQUENCER_STAGES + read_latency + 1 + UPDATE_LATENCY + Qn``."""
+    return SEQUENCER_STAGES + read_latency + 1 + UPDATE_LATENCY[layer.kind] + layer.words
 
 
 def lane_utilization_bound(config, activity, read_latency=1):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spinaps import contract
-from spinaps.sim.activity import ADDRESS_STAGES, UPDATE_LATENCY, Activity
+from spinaps.sim.activity import SEQUENCER_STAGES, UPDATE_LATENCY, Activity
 
 __all__ = ["LayerTrace", "ScheduleTrace", "trace_of", "schedule_of", "timeline", "schedule_cost",
            "DECISION_LATENCY"]
@@ -166,7 +166,7 @@ def timeline(trace, schedule, read_latency=1):
     step ``w`` (time-sequential engine: no layer ends step ``s + 2`` before the decision unit
     has step ``s``), or, with windows, every step before the block of ``max W`` (from the
     layer to the output) that holds the window's first step. The update starts
-    ``ADDRESS_STAGES + read_latency + 1 + U`` cycles after the marker (after the window before is updated) and
+    ``SEQUENCER_STAGES + read_latency + 1 + U`` cycles after the marker (after the window before is updated) and
     gives one word per cycle, ``Qn`` per step in order, a window's next step right behind the
     one before (a step every ``Qn`` cycles, LIF ``max(2, Qn)``: its state is forwarded),
     except a step that closes a window of the link to the next layer (every step into a step
@@ -246,7 +246,7 @@ def timeline(trace, schedule, read_latency=1):
             end = np.maximum(np.maximum(end, gate), link if closing(t0 + 1) else zero) + 1
             starts[l][:, v], acc_ends[l][:, v] = start, end
             u = UPDATE_LATENCY[lt.kind]
-            first = np.maximum(end + ADDRESS_STAGES + read_latency + 1 + u, upd_ends[l][:, v - 1] if v else zero)
+            first = np.maximum(end + SEQUENCER_STAGES + read_latency + 1 + u, upd_ends[l][:, v - 1] if v else zero)
             # A window's next step starts once this one's last word has left the update
             # pipeline (hdl/synapse_layer.py): a step every Qn + U cycles; into a window link
             # the last step of the window starts once the window before is handed on; into a

@@ -210,11 +210,12 @@ def test_hunsberger_eliasmith_estimate():
 def test_lane_utilization_bound():
     config, act = _tiny()
     # 3 word reads + 2 steps x (1 marker + max(0, 1 group - 1.5 events) idle) + the update tail
-    # read latency 1 + 1 + 4 (LIF update) + 1 word = 7: 12 cycles for 6 SOPs on 2 lanes.
-    assert update_tail(config.layers[0], 1) == 7
+    # 2 sequencer stages + read latency 1 + 1 + 4 (LIF update) + 1 word = 9: 14 cycles for 6 SOPs
+    # on 2 lanes.
+    assert update_tail(config.layers[0], 1) == 9
     util = lane_utilization_bound(config, act, read_latency=1)
-    assert util["bound_per_layer"] == [pytest.approx(6 / (2 * 12))]
-    assert util["bound"] == pytest.approx(6 / (2 * 12))
+    assert util["bound_per_layer"] == [pytest.approx(6 / (2 * 14))]
+    assert util["bound"] == pytest.approx(6 / (2 * 14))
     assert util["measured"] == pytest.approx(6 / (2 * 10))
 
 
