@@ -8,11 +8,11 @@ from spinaps.contract import check_int
 
 from . import protocol as p
 from .crc8 import crc8_next
+from .one_hot import OneHot
 
 __all__ = ["FrameParser"]
 
-#: The parser's states, one flip-flop each (one-hot: a transition is a product of a state bit
-#: and flag registers, not a decode of an encoded state; UP5K at 48 MHz).
+#: The parser's states (:class:`~.one_hot.OneHot`, BOOT first).
 STATES = ("BOOT", "HUNT", "TYPE", "LEN0", "LEN1", "SAMPLE", "WEIGHTS", "CHECK", "VERDICT", "WRITE", "SKIP",
           "DRAIN")
 
@@ -103,7 +103,8 @@ class FrameParser(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        st = {name: Signal(name=f"in_{name.lower()}", init=int(name == "BOOT")) for name in STATES}
+        fsm = OneHot(m, STATES)
+        st, go = fsm.states, fsm.go
         n_sample, n_weights = self.sample_bytes, self.weight_payload_bytes
 
         # --- the byte stage ---------------------------------------------------------------
@@ -124,10 +125,20 @@ class FrameParser(wiring.Component):
         take = Signal()               # the state machine handles the staged byte
         m.d.comb += [take.eq(staged & ~self.sample.valid & ~blocked),
                      self.bytes.ready.eq(~staged | (~self.sample.valid & ~blocked))]
+        # The compares as a nibble decode (one LUT each, kept as nets) and a product of two: left
+        # to itself, Yosys shared logic between the compares in chains four LUTs deep.
+        wanted = {*consts, n_sample >> 8, n_weights >> 8}
+        nibble_is = {(half, v): Signal(name=f"line_{half}_is_{v:x}", attrs={"keep": 1})
+                     for half in ("lo", "hi") for v in {(c >> 4 if half == "hi" else c & 15) for c in wanted}}
+        m.d.comb += [flag.eq((line[4:] if half == "hi" else line[:4]) == v) for (half, v), flag in nibble_is.items()]
+
+        def line_is(c):
+            return nibble_is["lo", c & 15] & nibble_is["hi", c >> 4]
+
         with m.If(self.bytes.valid & self.bytes.ready):
-            m.d.sync += [byte.eq(line), staged.eq(1), *[flag.eq(line == c) for c, flag in equals.items()],
-                         high_ok.eq((is_ping & (line == 0)) | (is_sample & (line == n_sample >> 8))
-                                    | (is_weights & (line == n_weights >> 8)))]
+            m.d.sync += [byte.eq(line), staged.eq(1), *[flag.eq(line_is(c)) for c, flag in equals.items()],
+                         high_ok.eq((is_ping & line_is(0)) | (is_sample & line_is(n_sample >> 8))
+                                    | (is_weights & line_is(n_weights >> 8)))]
         with m.Elif(take):
             m.d.sync += staged.eq(0)
         # In the states that handle bytes ``blocked`` is low, so their decisions read this
@@ -144,7 +155,8 @@ class FrameParser(wiring.Component):
         with m.Elif(take):            # read only up to CHECK; HUNT starts it again
             m.d.sync += crc.eq(crc8_next(crc, byte))
         # The line idle: counted while neither the UART nor the stage holds a byte, so a
-        # timeout and a byte to handle never come in the same cycle.
+        # timeout never comes with a staged byte (each state's byte and timeout branches are
+        # then written apart: no ``~staged`` in every timeout decision).
         idle_timer = Signal(range(self.timeout_cycles + 1))
         timed_out = Signal()          # idle_timer == timeout_cycles, as a register
         with m.If(staged | self.bytes.valid):
@@ -191,9 +203,6 @@ class FrameParser(wiring.Component):
         m.d.comb += self.error_code.eq(Mux(st["VERDICT"], Mux(crc_ok, p.E_ADDRESS, p.E_CRC),
                                            Mux(st["LEN1"] & ~timed_out, len1_code, p.E_TIMEOUT)))
 
-        def go(src, dst):
-            m.d.sync += [st[src].eq(0), st[dst].eq(1)]
-
         def fail(src, then="HUNT", abort=None):
             m.d.comb += self.error.eq(1)
             if abort is not None:           # a sample was being fed: discard it
@@ -222,14 +231,14 @@ class FrameParser(wiring.Component):
                 m.d.sync += [is_ping.eq(equals[p.T_PING]), is_sample.eq(equals[p.T_SAMPLE]),
                              is_weights.eq(equals[p.T_WEIGHTS])]
                 go("TYPE", "LEN0")
-            with m.Elif(timed_out):
+            with m.If(timed_out):
                 fail("TYPE")                                      # E_TIMEOUT
         with m.If(st["LEN0"]):
             with m.If(here):
                 m.d.sync += low_ok.eq((is_ping & equals[0]) | (is_sample & equals[n_sample & 0xFF])
                                       | (is_weights & equals[n_weights & 0xFF]))
                 go("LEN0", "LEN1")
-            with m.Elif(timed_out):
+            with m.If(timed_out):
                 fail("LEN0")                                      # E_TIMEOUT
         with m.If(st["LEN1"]):
             with m.If(here):
@@ -245,7 +254,7 @@ class FrameParser(wiring.Component):
                     go("LEN1", "SAMPLE")
                 with m.Else():
                     go("LEN1", "WEIGHTS")
-            with m.Elif(timed_out):
+            with m.If(timed_out):
                 fail("LEN1")                                      # E_TIMEOUT
         with m.If(st["SAMPLE"]):
             with m.If(here):
@@ -258,21 +267,21 @@ class FrameParser(wiring.Component):
                     go("SAMPLE", "CHECK")
                 with m.Else():
                     m.d.comb += beat.eq(1)
-            with m.Elif(timed_out):
+            with m.If(timed_out):
                 fail("SAMPLE", abort=Const(1))                    # E_TIMEOUT
         with m.If(st["WEIGHTS"]):
             with m.If(here):
                 m.d.sync += [wbuf.eq(new_wbuf), addr_ok.eq(new_ok)]
                 with m.If(last):
                     go("WEIGHTS", "CHECK")
-            with m.Elif(timed_out):
+            with m.If(timed_out):
                 fail("WEIGHTS")                                   # E_TIMEOUT
         with m.If(st["CHECK"]):
             with m.If(here):
                 # The crc byte: compared into ``crc_ok``, acted on in VERDICT, the line held.
                 m.d.sync += [self.sample.payload.eq(held), blocked.eq(1)]
                 go("CHECK", "VERDICT")
-            with m.Elif(timed_out):
+            with m.If(timed_out):
                 fail("CHECK", abort=is_sample)                    # E_TIMEOUT
         with m.If(st["VERDICT"]):
             m.d.sync += blocked.eq(0)
@@ -299,7 +308,9 @@ class FrameParser(wiring.Component):
             go("SKIP", "HUNT")
         with m.If(st["DRAIN"] & timed_out):
             go("DRAIN", "HUNT")
-        m.d.comb += keep.eq(self.sample.valid & ~self.abort)
+        # A waiting beat is dropped (``abort``) only by a timeout inside a sample: in VERDICT,
+        # the other abort, no beat waits (the crc byte was handled with ``sample.valid`` low).
+        m.d.comb += keep.eq(self.sample.valid & ~(timed_out & (st["SAMPLE"] | (st["CHECK"] & is_sample))))
         self.internals = {"state": st, "byte": byte, "take": take, "here": here, "staged": staged,
                           "blocked": blocked, "timed_out": timed_out}
         return m
