@@ -48,7 +48,9 @@ class FrameParser(wiring.Component):
     sample byte before it); ``info`` / ``error`` / ``ack`` / ``abort`` are strobes in the
     cycle that decides them: the handling of the header byte, a timeout, or for the
     checksum's outcome the cycle after the crc byte is handled; a good sample's last byte
-    is offered two cycles after its crc byte is taken. ``idle`` is sampled a cycle late
+    is offered three cycles after its crc byte is taken. ``error_code`` is meaningful only
+    with ``error``. The timeout counts cycles in which neither ``bytes.valid`` nor the stage
+    holds a byte. ``idle`` is sampled a cycle late
     (a register; it falls only when this parser feeds a sample, so the late value is never
     wrong, at worst a header in the very cycle the accelerator frees up is busy).
     Backpressure: ``bytes`` is ready while the stage is empty or its byte is handled; the

@@ -148,6 +148,8 @@ class FrameParserSpec(Elaboratable):
                                              Mux((ftype != p.T_PING) & ~idle_late, p.E_BUSY, 0)))
         with m.If(state["LEN1"] & take):
             m.d.comb += [Assert(dut.error == (expected != 0)), Assert(~dut.error | (dut.error_code == expected))]
+        # (A timeout needs 16 idle cycles, beyond the BMC bound: this one is checked by the
+        # cocotb abuse test, tests/boards/test_board_abuse.py.)
         frame_state = state["TYPE"] | state["LEN0"] | state["LEN1"] | state["SAMPLE"] | state["WEIGHTS"] | state["CHECK"]
         with m.If(frame_state & dut.internals["timed_out"]):
             m.d.comb += [Assert(dut.error), Assert(dut.error_code == p.E_TIMEOUT)]
