@@ -13,8 +13,8 @@ from .one_hot import OneHot
 __all__ = ["FrameParser"]
 
 #: The parser's states (:class:`~.one_hot.OneHot`, BOOT first).
-STATES = ("BOOT", "HUNT", "TYPE", "LEN0", "LEN1", "SAMPLE", "WEIGHTS", "CHECK", "VERDICT", "WRITE", "SKIP",
-          "DRAIN")
+STATES = ("BOOT", "HUNT", "TYPE", "LEN0", "LEN1", "SAMPLE", "WEIGHTS", "CHECK", "VERDICT", "WRITE", "ACK",
+          "SKIP", "DRAIN")
 
 
 class FrameParser(wiring.Component):
@@ -47,7 +47,8 @@ class FrameParser(wiring.Component):
     Latency: a byte taken is handled the next cycle (or when the accelerator has taken the
     sample byte before it); ``info`` / ``error`` / ``ack`` / ``abort`` are strobes in the
     cycle that decides them: the handling of the header byte, a timeout, or for the
-    checksum's outcome the cycle after the crc byte is handled; a good sample's last byte
+    checksum's outcome the cycle after the crc byte is handled, ``ack`` the cycle after
+    the synapse write is taken; a good sample's last byte
     is offered three cycles after its crc byte is taken. ``error_code`` is meaningful only
     with ``error``. The timeout counts cycles in which neither ``bytes.valid`` nor the stage
     holds a byte. ``idle`` is sampled a cycle late
@@ -75,7 +76,7 @@ class FrameParser(wiring.Component):
     After elaboration, ``internals`` holds, for the formal proof (tests/formal), the state
     flip-flops (``state``: name -> 1-bit signal), the stage (``byte``, ``staged``), ``take``
     (the state machine handles the staged byte this cycle; ``here``, the same outside BOOT,
-    VERDICT and WRITE, is what the states read), ``blocked`` and ``timed_out``; nothing is
+    VERDICT, WRITE and ACK, is what the states read), ``blocked`` and ``timed_out``; nothing is
     added to the design.
     """
 
@@ -122,7 +123,7 @@ class FrameParser(wiring.Component):
         high_ok = Signal()
         # The line is held while a sample byte waits for the accelerator (in any state: it is
         # the last one, or one in the middle of a sample) and, a register kept with the state
-        # (``blocked == BOOT | VERDICT | WRITE``), while no state takes bytes.
+        # (``blocked == BOOT | VERDICT | WRITE | ACK``), while no state takes bytes.
         blocked = Signal(init=1)
         take = Signal()               # the state machine handles the staged byte
         m.d.comb += [take.eq(staged & ~self.sample.valid & ~blocked),
@@ -227,21 +228,18 @@ class FrameParser(wiring.Component):
             go("BOOT", "HUNT")
         with m.If(st["HUNT"] & here & equals[p.SYNC]):
             go("HUNT", "TYPE")
-        # Error codes (docs/link.md) are in ``error_code`` above; each ``fail`` names its own.
+        # Error codes (docs/link.md) are in ``error_code`` above; each ``fail`` names its own;
+        # timeouts are handled by one rule after the states.
         with m.If(st["TYPE"]):
             with m.If(here):
                 m.d.sync += [is_ping.eq(equals[p.T_PING]), is_sample.eq(equals[p.T_SAMPLE]),
                              is_weights.eq(equals[p.T_WEIGHTS])]
                 go("TYPE", "LEN0")
-            with m.If(timed_out):
-                fail("TYPE")                                      # E_TIMEOUT
         with m.If(st["LEN0"]):
             with m.If(here):
                 m.d.sync += low_ok.eq((is_ping & equals[0]) | (is_sample & equals[n_sample & 0xFF])
                                       | (is_weights & equals[n_weights & 0xFF]))
                 go("LEN0", "LEN1")
-            with m.If(timed_out):
-                fail("LEN0")                                      # E_TIMEOUT
         with m.If(st["LEN1"]):
             with m.If(here):
                 with m.If(~length_ok):
@@ -256,8 +254,6 @@ class FrameParser(wiring.Component):
                     go("LEN1", "SAMPLE")
                 with m.Else():
                     go("LEN1", "WEIGHTS")
-            with m.If(timed_out):
-                fail("LEN1")                                      # E_TIMEOUT
         with m.If(st["SAMPLE"]):
             with m.If(here):
                 # The payload register is loaded on every byte handled here and in CHECK, and
@@ -269,22 +265,16 @@ class FrameParser(wiring.Component):
                     go("SAMPLE", "CHECK")
                 with m.Else():
                     m.d.comb += beat.eq(1)
-            with m.If(timed_out):
-                fail("SAMPLE", abort=Const(1))                    # E_TIMEOUT
         with m.If(st["WEIGHTS"]):
             with m.If(here):
                 m.d.sync += [wbuf.eq(new_wbuf), addr_ok.eq(new_ok)]
                 with m.If(last):
                     go("WEIGHTS", "CHECK")
-            with m.If(timed_out):
-                fail("WEIGHTS")                                   # E_TIMEOUT
         with m.If(st["CHECK"]):
             with m.If(here):
                 # The crc byte: compared into ``crc_ok``, acted on in VERDICT, the line held.
                 m.d.sync += [self.sample.payload.eq(held), blocked.eq(1)]
                 go("CHECK", "VERDICT")
-            with m.If(timed_out):
-                fail("CHECK", abort=is_sample)                    # E_TIMEOUT
         with m.If(st["VERDICT"]):
             m.d.sync += blocked.eq(0)
             with m.If(~crc_ok):
@@ -303,16 +293,28 @@ class FrameParser(wiring.Component):
         with m.If(st["WRITE"]):
             m.d.comb += self.weights.valid.eq(1)
             with m.If(self.weights.ready):
-                m.d.sync += blocked.eq(0)
-                m.d.comb += self.ack.eq(1)
-                go("WRITE", "HUNT")
-        with m.If(st["SKIP"] & (here & empty | timed_out)):
+                go("WRITE", "ACK")
+        # The write taken, acknowledged a cycle later: the accelerator's ready (a few LUT levels
+        # deep in it) then reaches only WRITE and ACK, not HUNT's many terms (UP5K timing).
+        with m.If(st["ACK"]):
+            m.d.sync += blocked.eq(0)
+            m.d.comb += self.ack.eq(1)
+            go("ACK", "HUNT")
+        with m.If(st["SKIP"] & here & empty):
             go("SKIP", "HUNT")
-        with m.If(st["DRAIN"] & timed_out):
-            go("DRAIN", "HUNT")
-        # A waiting beat is dropped (``abort``) only by a timeout inside a sample: in VERDICT,
-        # the other abort, no beat waits (the crc byte was handled with ``sample.valid`` low).
-        m.d.comb += keep.eq(self.sample.valid & ~(timed_out & (st["SAMPLE"] | (st["CHECK"] & is_sample))))
+        # A timeout (never with a staged byte) ends the frame under way, one rule for every
+        # state that takes bytes (HUNT's input gets one term, ``timed_out & ~blocked``, not one
+        # per state): an error (E_TIMEOUT) inside a frame, none in SKIP and DRAIN (that frame
+        # was answered), and a sample being fed is dropped.
+        in_frame = st["TYPE"] | st["LEN0"] | st["LEN1"] | st["SAMPLE"] | st["WEIGHTS"] | st["CHECK"]
+        drop = timed_out & (st["SAMPLE"] | (st["CHECK"] & is_sample))
+        with m.If(timed_out & ~blocked):
+            m.d.sync += [st[name].eq(0) for name in STATES if name not in ("BOOT", "HUNT", "VERDICT", "WRITE", "ACK")]
+            m.d.sync += st["HUNT"].eq(1)
+            m.d.comb += [self.error.eq(in_frame), self.abort.eq(drop)]
+        # A waiting beat is dropped only by that timeout: in VERDICT, the other abort, no beat
+        # waits (the crc byte was handled with ``sample.valid`` low).
+        m.d.comb += keep.eq(self.sample.valid & ~drop)
         self.internals = {"state": st, "byte": byte, "take": take, "here": here, "staged": staged,
                           "blocked": blocked, "timed_out": timed_out}
         return m

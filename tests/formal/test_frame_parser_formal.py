@@ -16,8 +16,8 @@ only ``abort`` (a bad checksum or a timeout inside a sample: documented) removes
 without a handshake, and a good sample frame never aborts and had exactly ``sample_bytes``
 payload bytes. Weights: written only after a good checksum, with the frame's layer,
 address and word, and held while not ready. Liveness: ``weights.ready`` high gives the
-``ack`` in the same cycle; the staged byte waits only in BOOT, VERDICT, for a synapse write
-or while a sample beat waits, and is handled the cycle after that beat is taken; the line
+``ack`` the next cycle (and only then); the staged byte waits only in BOOT, VERDICT, for a
+synapse write and its ack or while a sample beat waits, and is handled the cycle after that beat is taken; the line
 is refused only while a staged byte waits. A timeout never comes with a byte to handle.
 """
 
@@ -66,7 +66,8 @@ class FrameParserSpec(Elaboratable):
                      dut.sample.ready.eq(AnySeq(1)), dut.weights.ready.eq(AnySeq(1))]
         # One state at a time (one-hot), and the line's register kept with it.
         m.d.comb += Assert(sum(s for s in state.values()) == 1)
-        m.d.comb += Assert(dut.internals["blocked"] == (state["BOOT"] | state["VERDICT"] | state["WRITE"]))
+        m.d.comb += Assert(dut.internals["blocked"] == (state["BOOT"] | state["VERDICT"] | state["WRITE"]
+                                                        | state["ACK"]))
 
         # --- the stage: the line's bytes reach the state machine in order -----------------
         line_take = dut.bytes.valid & dut.bytes.ready
@@ -174,11 +175,14 @@ class FrameParserSpec(Elaboratable):
         source_rule(m, dut.weights, name="weights")
 
         # --- liveness ---------------------------------------------------------------------
-        m.d.comb += Assert(~(dut.weights.valid & dut.weights.ready) | dut.ack)
-        # The staged byte waits only for the verdict, a synapse write or while a sample beat
-        # waits, and a beat taken leaves ``sample.valid`` low next cycle (the count above):
-        # with ``sample.ready`` high, a byte is handled at least every other cycle.
-        m.d.comb += Assert(~staged | take | state["WRITE"] | state["VERDICT"] | state["BOOT"] | dut.sample.valid)
+        written = Signal()
+        m.d.sync += written.eq(dut.weights.valid & dut.weights.ready)
+        m.d.comb += Assert(dut.ack == written)
+        # The staged byte waits only for the verdict, a synapse write and its ack or while a
+        # sample beat waits, and a beat taken leaves ``sample.valid`` low next cycle (the count
+        # above): with ``sample.ready`` high, a byte is handled at least every other cycle.
+        m.d.comb += Assert(~staged | take | state["WRITE"] | state["ACK"] | state["VERDICT"] | state["BOOT"]
+                           | dut.sample.valid)
         was_taken = Signal()
         m.d.sync += was_taken.eq(beat_out)
         m.d.comb += Assert(~was_taken | ~staged | take | state["WRITE"])
