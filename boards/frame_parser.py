@@ -158,8 +158,8 @@ class FrameParser(wiring.Component):
         with m.Elif(take):            # read only up to CHECK; HUNT starts it again
             m.d.sync += crc.eq(crc8_next(crc, byte))
         # The line idle: counted while neither the UART nor the stage holds a byte, so a
-        # timeout never comes with a staged byte (each state's byte and timeout branches are
-        # then written apart: no ``~staged`` in every timeout decision).
+        # timeout never comes with a staged byte (the timeout rule after the states needs no
+        # ``~staged`` and no priority against the byte branches).
         idle_timer = Signal(range(self.timeout_cycles + 1))
         timed_out = Signal()          # idle_timer == timeout_cycles, as a register
         with m.If(staged | self.bytes.valid):
@@ -198,8 +198,8 @@ class FrameParser(wiring.Component):
 
         # ``error_code`` is read only with ``error`` (the responder latches it then), so it is
         # made from where the machine decides, not from the whole decision: in VERDICT the
-        # checksum or the address, in LEN1 with a byte the header checks (the type is known
-        # iff the low length byte matched one: ``low_ok``), anywhere else a timeout.
+        # checksum or the address, in LEN1 with a byte the header checks (``low_ok`` implies a
+        # known type), anywhere else a timeout.
         len1_code = Mux(~low_ok, Mux(is_ping | is_sample | is_weights, p.E_LENGTH, p.E_TYPE),
                         Mux(~high_ok, p.E_LENGTH,
                             Mux(is_weights & Const(not self.weights_writable), p.E_NOT_WRITABLE, p.E_BUSY)))
