@@ -28,8 +28,9 @@ class BoardCore(wiring.Component):
     on an error frame and low on the next result.
 
     Latency: one sample frame takes ``(5 + sample_bytes) * 10`` bit times on the line, the
-    inference starts the cycle after its checksum byte, and the result frame (``5 + 9 + 12 L``
-    bytes) starts 3 cycles after the decision. Backpressure: none on the pins; the host must
+    inference starts three cycles after the receiver has its checksum byte (the parser's byte
+    stage and checksum verdict), and the result frame (``5 + 9 + 12 L`` bytes) starts 3 cycles
+    after the decision. Backpressure: none on the pins; the host must
     wait for an answer before sending the next frame (else ``busy``).
 
     Parameters

@@ -8,6 +8,7 @@ from spinaps.hdl.priority import any_of
 
 from . import protocol as p
 from .crc8 import crc8_next
+from .one_hot import OneHot
 
 __all__ = ["Responder"]
 
@@ -58,13 +59,14 @@ class Responder(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        pend_err, pend_ack, pend_info = Signal(), Signal(), Signal()
+        pend_err, pend_ack, pend_info = Signal(name="pend_err"), Signal(name="pend_ack"), Signal(name="pend_info")
         code, frame_code = Signal(8), Signal(8)
         err_taken = Signal()
         max_len = max(self.result_len, len(self.info_payload), 1)
         shreg = Signal(8 * (3 + max_len))        # type, length, payload (sync and crc apart)
         remaining = Signal(range(4 + max_len))
         crc = Signal(8)
+        final = Signal()          # remaining == 1, as a register (UP5K timing)
 
         def header(ftype, n):
             return [Const(ftype, 8), Const(n, 16)]
@@ -87,46 +89,47 @@ class Responder(wiring.Component):
         loading = any_of(list(load.values()))
         shift = Signal()
 
-        with m.FSM():
-            # One cycle out of reset: the state register changes once, so that Icarus
-            # evaluates every combinational block of this FSM (it would otherwise leave them
-            # X until the first real transition, which then never comes).
-            with m.State("BOOT"):
-                m.next = "IDLE"
-            with m.State("IDLE"):
-                m.d.sync += crc.eq(0)
-                with m.If(pend_err):
-                    m.d.sync += [load["err"].eq(1), frame_code.eq(code), pend_err.eq(0)]
-                    m.d.comb += err_taken.eq(1)
-                    m.next = "LOAD"
-                with m.Elif(pend_ack):
-                    m.d.sync += [load["ack"].eq(1), pend_ack.eq(0)]
-                    m.next = "LOAD"
-                with m.Elif(pend_info):
-                    m.d.sync += [load["info"].eq(1), pend_info.eq(0)]
-                    m.next = "LOAD"
-                with m.Elif(self.result.valid):
-                    m.d.sync += load["result"].eq(1)
-                    m.next = "LOAD"
-            with m.State("LOAD"):
-                # The result is taken here, as it is loaded (it stays valid until taken).
-                m.d.comb += self.result.ready.eq(load["result"])
-                m.d.sync += [flag.eq(0) for flag in load.values()]
-                m.next = "SYNC"
-            with m.State("SYNC"):
-                m.d.comb += [self.bytes.valid.eq(1), self.bytes.payload.eq(p.SYNC)]
-                with m.If(self.bytes.ready):
-                    m.next = "BODY"
-            with m.State("BODY"):
-                m.d.comb += [self.bytes.valid.eq(1), self.bytes.payload.eq(shreg[:8]), shift.eq(self.bytes.ready)]
-                with m.If(self.bytes.ready):
-                    m.d.sync += crc.eq(crc8_next(crc, shreg[:8]))
-                    with m.If(remaining == 1):
-                        m.next = "CRC"
-            with m.State("CRC"):
-                m.d.comb += [self.bytes.valid.eq(1), self.bytes.payload.eq(crc)]
-                with m.If(self.bytes.ready):
-                    m.next = "IDLE"
+        # One-hot states (UP5K at 48 MHz: the encoded state's decode in front of the pick made
+        # the state register's enable five LUT levels deep).
+        fsm = OneHot(m, ("BOOT", "IDLE", "LOAD", "SYNC", "BODY", "CRC"), prefix="resp_")
+        st, go = fsm.states, fsm.go
+        # One cycle out of reset: the state registers change once, so that Icarus evaluates
+        # every combinational block that reads them (it would otherwise leave them X until
+        # the first real transition, which then never comes).
+        with m.If(st["BOOT"]):
+            go("BOOT", "IDLE")
+        with m.If(st["IDLE"]):
+            m.d.sync += crc.eq(0)
+            with m.If(pend_err | pend_ack | pend_info | self.result.valid):
+                go("IDLE", "LOAD")
+            with m.If(pend_err):
+                m.d.sync += [load["err"].eq(1), frame_code.eq(code), pend_err.eq(0)]
+                m.d.comb += err_taken.eq(1)
+            with m.Elif(pend_ack):
+                m.d.sync += [load["ack"].eq(1), pend_ack.eq(0)]
+            with m.Elif(pend_info):
+                m.d.sync += [load["info"].eq(1), pend_info.eq(0)]
+            with m.Elif(self.result.valid):
+                m.d.sync += load["result"].eq(1)
+        with m.If(st["LOAD"]):
+            # The result is taken here, as it is loaded (it stays valid until taken).
+            m.d.comb += self.result.ready.eq(load["result"])
+            m.d.sync += [flag.eq(0) for flag in load.values()]
+            go("LOAD", "SYNC")
+        with m.If(st["SYNC"]):
+            m.d.comb += [self.bytes.valid.eq(1), self.bytes.payload.eq(p.SYNC)]
+            with m.If(self.bytes.ready):
+                go("SYNC", "BODY")
+        with m.If(st["BODY"]):
+            m.d.comb += [self.bytes.valid.eq(1), self.bytes.payload.eq(shreg[:8]), shift.eq(self.bytes.ready)]
+            with m.If(self.bytes.ready):
+                m.d.sync += crc.eq(crc8_next(crc, shreg[:8]))
+                with m.If(final):
+                    go("BODY", "CRC")
+        with m.If(st["CRC"]):
+            m.d.comb += [self.bytes.valid.eq(1), self.bytes.payload.eq(crc)]
+            with m.If(self.bytes.ready):
+                go("CRC", "IDLE")
 
         # Load and shift as one OR: a frame is zero-extended to the register and shifted out
         # completely (``remaining`` bytes), so the register is all zeros while a frame is
@@ -134,9 +137,10 @@ class Responder(wiring.Component):
         with m.If(loading | shift):
             m.d.sync += shreg.eq(any_of([Mux(load[k], f, 0) for k, (f, _) in frames.items()]) | (shreg >> 8))
         with m.If(loading):
-            m.d.sync += remaining.eq(any_of([Mux(load[k], n, 0) for k, (_, n) in frames.items()]))
+            m.d.sync += [remaining.eq(any_of([Mux(load[k], n, 0) for k, (_, n) in frames.items()])),
+                         final.eq(0)]          # every frame has a type and a length
         with m.Elif(shift):
-            m.d.sync += remaining.eq(remaining - 1)
+            m.d.sync += [remaining.eq(remaining - 1), final.eq(remaining == 2)]
 
         # New requests last, so a strobe in the cycle a pending one is picked is kept.
         with m.If(self.error & (~pend_err | err_taken)):

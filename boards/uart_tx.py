@@ -37,18 +37,24 @@ class UartTx(wiring.Component):
         timer = Signal(range(cpb))
         bits = Signal(range(11))
         shreg = Signal(10)
-        m.d.comb += self.data.ready.eq(bits == 0)
-        with m.If(bits == 0):
+        # ``bits == 0`` and ``timer == 0`` as registers kept with the counters: ``ready`` and
+        # the bit clock come from flip-flops, not compares (the responder's state machine
+        # and byte mux wait for ``ready``; UP5K at 48 MHz). Every reload is at least 3.
+        idle = Signal(init=1)
+        zero = Signal()
+        m.d.comb += self.data.ready.eq(idle)
+        with m.If(idle):
             with m.If(self.data.valid):
                 # Stop bit, data, start bit (sent LSB first).
                 frame = Cat(Const(0, 1), self.data.payload, Const(1, 1))
-                m.d.sync += [shreg.eq(frame >> 1), self.tx.eq(0), timer.eq(cpb - 1), bits.eq(10)]
+                m.d.sync += [shreg.eq(frame >> 1), self.tx.eq(0), timer.eq(cpb - 1), zero.eq(0), bits.eq(10),
+                             idle.eq(0)]
+        with m.Elif(zero):
+            m.d.sync += [timer.eq(cpb - 1), zero.eq(0), bits.eq(bits - 1), shreg.eq(shreg >> 1)]
+            with m.If(bits == 1):
+                m.d.sync += [self.tx.eq(1), idle.eq(1)]
+            with m.Else():
+                m.d.sync += self.tx.eq(shreg[0])
         with m.Else():
-            m.d.sync += timer.eq(timer - 1)
-            with m.If(timer == 0):
-                m.d.sync += [timer.eq(cpb - 1), bits.eq(bits - 1), shreg.eq(shreg >> 1)]
-                with m.If(bits == 1):
-                    m.d.sync += self.tx.eq(1)
-                with m.Else():
-                    m.d.sync += self.tx.eq(shreg[0])
+            m.d.sync += [timer.eq(timer - 1), zero.eq(timer == 1)]
         return m

@@ -1,9 +1,12 @@
 """Bounded model check of the board link's frame parser (boards/frame_parser.py).
 
 Any bytes on the line (garbage, any type and length, any checksum), any ``idle``, any
-ready on ``sample`` and ``weights``. The parser's state (``internals["fsm"]``) tells the
+ready on ``sample`` and ``weights``. A byte taken from the line goes through the parser's
+one-byte stage (checked: in order, none lost or made up); the parser's state
+(``internals["state"]``) when it handles the staged byte (``internals["take"]``) tells the
 harness which part of a frame a byte is; the harness keeps its own copy of the frame
-(header and payload bytes) and its own CRC-8 over them.
+(header and payload bytes) and its own CRC-8 over them. The checksum's outcome is acted
+on a cycle after the crc byte is handled (state ``VERDICT``).
 
 Sample bytes (``sample`` stream): a count of beats in (payload bytes pushed; the last one
 when the checksum is good) against beats out never goes below zero and equals
@@ -13,8 +16,9 @@ only ``abort`` (a bad checksum or a timeout inside a sample: documented) removes
 without a handshake, and a good sample frame never aborts and had exactly ``sample_bytes``
 payload bytes. Weights: written only after a good checksum, with the frame's layer,
 address and word, and held while not ready. Liveness: ``weights.ready`` high gives the
-``ack`` in the same cycle; the line (``bytes.ready``) is refused only for a synapse write
-or while a sample beat waits, and is taken the cycle after that beat is.
+``ack`` the next cycle (and only then); the staged byte waits only in BOOT, VERDICT, for a
+synapse write and its ack or while a sample beat waits, and is handled the cycle after that beat is taken; the line
+is refused only while a staged byte waits. A timeout never comes with a byte to handle.
 """
 
 import pytest
@@ -31,9 +35,11 @@ pytestmark = pytest.mark.formal
 
 SAMPLE_BYTES = p.SEED_BYTES + 1          # the smallest sample: the seed and one intensity
 WEIGHT_LAYOUT = data.StructLayout({"layer": 1, "addr": 2, "data": 4})
-#: 14 cycles hold one whole sample frame after a stall (its cover is reached at step 13);
-#: a deeper bound grows steeply (18: 70 s here).
-DEPTH = {"bmc": 14, "cover": 14}
+#: 15 cycles hold one whole sample frame after a stall (its cover is reached at step 14: the
+#: stage and the verdict add a cycle each); the BMC's 13 hold a whole sample frame and its
+#: release, or a weights frame up to its ack, without a stall. A deeper bound grows steeply
+#: (BMC 13: 17 s here, 14: 21-42 s, 15: 52 s).
+DEPTH = {"bmc": 13, "cover": 15}
 
 
 class SkippingParser(FrameParser):
@@ -41,8 +47,9 @@ class SkippingParser(FrameParser):
 
     def elaborate(self, platform):
         m = super().elaborate(platform)
-        with m.If(self.internals["fsm"].ongoing("SAMPLE")):
-            m.d.comb += self.bytes.ready.eq(1)
+        internals = self.internals
+        with m.If(internals["state"]["SAMPLE"] & internals["staged"]):
+            m.d.comb += [internals["take"].eq(1), internals["here"].eq(1)]
         return m
 
 
@@ -54,14 +61,27 @@ class FrameParserSpec(Elaboratable):
         m = Module()
         dut = elaborated(m, "dut", self.dut_class(sample_bytes=SAMPLE_BYTES, weight_layout=WEIGHT_LAYOUT,
                                                    layer_depths=[2], weights_writable=True, timeout_cycles=16))
-        fsm = dut.internals["fsm"]
-        state = {name: fsm.ongoing(name) for name in ("HUNT", "TYPE", "LEN0", "LEN1", "SAMPLE", "WEIGHTS",
-                                                      "CHECK", "WRITE")}
+        state = dut.internals["state"]
         reset_once(m)
         m.d.comb += [dut.bytes.valid.eq(AnySeq(1)), dut.bytes.payload.eq(AnySeq(8)), dut.idle.eq(AnySeq(1)),
                      dut.sample.ready.eq(AnySeq(1)), dut.weights.ready.eq(AnySeq(1))]
-        b = dut.bytes.payload
-        take = dut.bytes.valid & dut.bytes.ready
+        # One state at a time (one-hot), and the line's register kept with it.
+        m.d.comb += Assert(sum(s for s in state.values()) == 1)
+        m.d.comb += Assert(dut.internals["blocked"] == (state["BOOT"] | state["VERDICT"] | state["WRITE"]
+                                                        | state["ACK"]))
+
+        # --- the stage: the line's bytes reach the state machine in order -----------------
+        line_take = dut.bytes.valid & dut.bytes.ready
+        b = dut.internals["byte"]
+        take = dut.internals["take"]
+        staged, staged_value = Signal(), Signal(8)
+        with m.If(line_take):
+            m.d.sync += [staged.eq(1), staged_value.eq(dut.bytes.payload)]
+        with m.Elif(take):
+            m.d.sync += staged.eq(0)
+        m.d.comb += [Assert(~take | staged), Assert(~take | (b == staged_value)),
+                     Assert(~line_take | ~staged | take), Assert(dut.bytes.ready == (~staged | take))]
+        m.d.comb += Assert(~dut.internals["timed_out"] | ~dut.internals["staged"])
 
         # --- the harness's copy of the frame ----------------------------------------------
         crc = Signal(8)
@@ -82,8 +102,10 @@ class FrameParserSpec(Elaboratable):
             for i, w in enumerate(wbytes):
                 with m.If(pos == i):
                     m.d.sync += w.eq(b)
-        checked = state["CHECK"] & take
-        good = checked & (b == crc)
+        checked = Signal()                           # the crc byte was handled last cycle
+        good = Signal()
+        m.d.sync += [checked.eq(state["CHECK"] & take), good.eq(state["CHECK"] & take & (b == crc))]
+        m.d.comb += Assert(checked == state["VERDICT"])
         is_sample = ftype == p.T_SAMPLE
 
         # --- sample beats: in, out, one followed ------------------------------------------
@@ -117,6 +139,30 @@ class FrameParserSpec(Elaboratable):
         with m.If(checked & is_sample & ~good):
             m.d.comb += [Assert(dut.abort), Assert(dut.error)]
 
+        # --- error codes (docs/link.md), from the harness's copy of the header ------------
+        len_lo, idle_late = Signal(8), Signal()
+        m.d.sync += idle_late.eq(dut.idle)
+        with m.If(state["LEN0"] & take):
+            m.d.sync += len_lo.eq(b)
+        want = Mux(ftype == p.T_PING, 0, Mux(ftype == p.T_SAMPLE, SAMPLE_BYTES, dut.weight_payload_bytes))
+        known = (ftype == p.T_PING) | (ftype == p.T_SAMPLE) | (ftype == p.T_WEIGHTS)
+        expected = Mux(~known, p.E_TYPE, Mux(Cat(len_lo, b) != want, p.E_LENGTH,
+                                             Mux((ftype != p.T_PING) & ~idle_late, p.E_BUSY, 0)))
+        with m.If(state["LEN1"] & take):
+            m.d.comb += [Assert(dut.error == (expected != 0)), Assert(~dut.error | (dut.error_code == expected))]
+        # (A timeout needs 16 idle cycles, beyond the BMC bound: this one is checked by the
+        # cocotb abuse test, tests/boards/test_board_abuse.py.)
+        frame_state = state["TYPE"] | state["LEN0"] | state["LEN1"] | state["SAMPLE"] | state["WEIGHTS"] | state["CHECK"]
+        with m.If(frame_state & dut.internals["timed_out"]):
+            m.d.comb += [Assert(dut.error), Assert(dut.error_code == p.E_TIMEOUT)]
+        addr_good = (wbytes[0] == 0) & (Cat(wbytes[1], wbytes[2]) < 2)
+        with m.If(checked):
+            m.d.comb += Assert(dut.error == (~good | ((ftype == p.T_WEIGHTS) & ~addr_good)))
+            with m.If(dut.error):
+                m.d.comb += Assert(dut.error_code == Mux(good, p.E_ADDRESS, p.E_CRC))
+        with m.If(~checked & ~(state["LEN1"] & take) & ~(frame_state & dut.internals["timed_out"])):
+            m.d.comb += Assert(~dut.error)
+
         # --- weights: after a good checksum only, the frame's fields ----------------------
         weights_ok = Signal()
         with m.If(good & (ftype == p.T_WEIGHTS)):
@@ -130,14 +176,17 @@ class FrameParserSpec(Elaboratable):
         source_rule(m, dut.weights, name="weights")
 
         # --- liveness ---------------------------------------------------------------------
-        m.d.comb += Assert(~(dut.weights.valid & dut.weights.ready) | dut.ack)
-        # The line is refused only for a synapse write or while a sample beat waits, and a
-        # beat taken leaves ``sample.valid`` low next cycle (the count above): with
-        # ``sample.ready`` high, the line is taken at least every other cycle.
-        m.d.comb += Assert(dut.bytes.ready | state["WRITE"] | fsm.ongoing("BOOT") | dut.sample.valid)
+        written = Signal()
+        m.d.sync += written.eq(dut.weights.valid & dut.weights.ready)
+        m.d.comb += Assert(dut.ack == written)
+        # The staged byte waits only for the verdict, a synapse write and its ack or while a
+        # sample beat waits, and a beat taken leaves ``sample.valid`` low next cycle (the count
+        # above): with ``sample.ready`` high, a byte is handled at least every other cycle.
+        m.d.comb += Assert(~staged | take | state["WRITE"] | state["ACK"] | state["VERDICT"] | state["BOOT"]
+                           | dut.sample.valid)
         was_taken = Signal()
         m.d.sync += was_taken.eq(beat_out)
-        m.d.comb += Assert(~was_taken | dut.bytes.ready | state["WRITE"])
+        m.d.comb += Assert(~was_taken | ~staged | take | state["WRITE"])
 
         # Reachability: a followed sample beat out after a stall, and a synapse write.
         stalled, released_seen = Signal(), Signal()
