@@ -2,11 +2,10 @@
 (docs/semantics.md 3.2, 4)."""
 
 from amaranth.hdl import Cat, Mux, Signal
-from amaranth.lib import memory
 
 from spinaps import contract
 
-from .event_encoder import EventEncoder
+from .event_encoder import EventEncoder, write_back_memory
 
 __all__ = ["DeterministicEncoder"]
 
@@ -75,9 +74,7 @@ class DeterministicEncoder(EventEncoder):
 
     def _elaborate_lanes(self, m):
         bits = contract.INTENSITY_BITS
-        m.submodules.accumulators = acc = memory.Memory(shape=bits * self.lanes, depth=self.groups, init=[])
-        self._acc_wr = acc.write_port()
-        self._acc_rd = acc.read_port(transparent_for=(self._acc_wr,))
+        _, self._acc_wr, self._acc_rd = write_back_memory(m, "accumulators", bits * self.lanes, self.groups)
         self._acc_next = []
 
     def _lane_spike(self, m, g, byte, first_step, sub=0):
