@@ -56,7 +56,8 @@ class BernoulliEncoder(EventEncoder):
                          groups_per_word=groups_per_word)
         if len(base_seeds) != lanes:
             raise ValueError(f"base_seeds has {len(base_seeds)} entries; need one per lane ({lanes})")
-        self._bank = XorshiftBank(base_seeds, draws=groups_per_word)
+        # (loaded at every start: no reset)
+        self._bank = XorshiftBank(base_seeds, draws=groups_per_word, reset_less=True)
 
     @property
     def storage(self):

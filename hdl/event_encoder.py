@@ -200,7 +200,7 @@ class EventEncoder(wiring.Component):
         load_word = Signal(range(Q * F))
         load_lane = Signal(G, init=1)             # one-hot: the write enables straight from it
         load_frame = Signal(range(F))
-        frame_base = Signal(range(Q * F))         # first word of the current step's frame
+        frame_base = Signal(range(Q * F), reset_less=True)    # first word of the current step's frame
         running = Signal()
         m.d.comb += [
             self.sample.ready.eq(~running & ~self.loaded),
@@ -228,15 +228,16 @@ class EventEncoder(wiring.Component):
 
         # --- fetch pipeline: s1, the read port holds group `s1_group`'s word and the lanes'
         # spikes are decided; s2, the group's spikes and past history bits, registered ------
-        step = Signal(range(self.t_max + 2), init=1)
+        # Data registers are reset_less: `start` sets them, or a valid flag guards them, and a
+        # reset (the accelerator's core reset) would only add a term to their enables.
+        step = Signal(range(self.t_max + 2), init=1, reset_less=True)
         s1_valid = Signal()
-        s1_group = Signal(range(QW))              # the group (word: with D = 2, groups 2w, 2w + 1)
-        s1_base = Signal(range(QW * D * G))
+        s1_group = Signal(range(QW), reset_less=True)       # the group (word: with D = 2, groups 2w, 2w + 1)
+        s1_base = Signal(range(QW * D * G), reset_less=True)
         s2_valid = Signal()
-        s2_base = Signal(range(QW * D * G))
-        s2_last = Signal()                        # the last group of a step
-
-        s2_group = Signal(range(QW))              # (words_out) the group in s2
+        s2_base = Signal(range(QW * D * G), reset_less=True)
+        s2_last = Signal(reset_less=True)                   # the last group of a step
+        s2_group = Signal(range(QW), reset_less=True)       # (words_out) the group in s2
         if self.words_out:
             # Window mode: the group's spikes leave as one word; s2 is free when it is taken.
             emitter_free = Signal()
@@ -244,8 +245,8 @@ class EventEncoder(wiring.Component):
         else:
             # --- emitter: active lanes of the last loaded group --------------------------------
             mask = Signal(G)
-            hist = Signal(G * tau)
-            base = Signal(range(Q * G))
+            hist = Signal(G * tau, reset_less=True)
+            base = Signal(range(Q * G), reset_less=True)
             eos_pending = Signal()
 
             # The lowest active lane in logarithmic depth (an if-chain would be G muxes deep):
@@ -300,20 +301,20 @@ class EventEncoder(wiring.Component):
         s2_load = []                              # (s2 register, its s1 value)
         s2_spikes = []
         hist_write = []                           # the tau-1 newest bits, back to the history
-        first_step = Signal(init=1)               # step == 1, as a register
+        first_step = Signal(init=1, reset_less=True)        # step == 1, as a register
         for g in range(G * D):
             sub, lane = divmod(g, G)
             byte = (rd2 if sub else rd).data[8 * lane:8 * (lane + 1)]
             spike = Signal(name=f"spike{g}")
             m.d.comb += spike.eq(self._lane_spike(m, lane, byte, first_step, sub) & ((s1_base + g) < self.n_inputs))
-            s2_spike = Signal(name=f"s2_spike{g}")
+            s2_spike = Signal(name=f"s2_spike{g}", reset_less=True)
             s2_load.append((s2_spike, spike))
             s2_spikes.append(s2_spike)
             h = Signal(tau, name=f"new_hist{g}")
             if tau > 1:
                 past = Signal(tau - 1, name=f"past{g}")
                 m.d.comb += past.eq(Mux(first_step, 0, hrd.data[g * (tau - 1):(g + 1) * (tau - 1)]))
-                s2_past = Signal(tau - 1, name=f"s2_past{g}")
+                s2_past = Signal(tau - 1, name=f"s2_past{g}", reset_less=True)
                 s2_load.append((s2_past, past))
                 hist_write.append(Cat(spike, past)[:tau - 1])
                 m.d.comb += h.eq(Cat(s2_spike, s2_past))
@@ -322,7 +323,7 @@ class EventEncoder(wiring.Component):
             if tau > 1 and not self.words_out:
                 # Whether the past bits are non-zero, registered: a lane's activity is then an
                 # OR of two flip-flops, so two lanes fit one LUT of the emitter's load count.
-                s2_past_any = Signal(name=f"s2_past_any{g}")
+                s2_past_any = Signal(name=f"s2_past_any{g}", reset_less=True)
                 s2_load.append((s2_past_any, past != 0))
                 a = s2_spike | s2_past_any
             else:
@@ -358,8 +359,9 @@ class EventEncoder(wiring.Component):
             per_leaf = 2 if tau > 1 else 4                    # lanes per LUT4 (active: 2 or 1 bits)
             load_empty = count_is(m, active, 0, leaf=per_leaf, name="load_empty")
             load_single = count_is(m, active, 1, leaf=per_leaf, name="load_single")
+        # (every cycle, not under `If`s: a function of take and take2, without an enable)
+        m.d.sync += s2_valid.eq(take | (s2_valid & ~take2))
         with m.If(take2):
-            m.d.sync += s2_valid.eq(0)
             if not self.words_out:
                 m.d.sync += [mask.eq(Cat(*active)), m_empty.eq(load_empty), m_single.eq(load_single),
                              hist.eq(Cat(*new_hist)), base.eq(s2_base)]
@@ -369,7 +371,7 @@ class EventEncoder(wiring.Component):
             # An odd group count leaves the last word of a step one group.
             self._on_take(m, Const(1, 1) if Q % D == 0 else ~last_group)
             m.d.sync += [
-                s2_valid.eq(1), s2_base.eq(s1_base), s2_last.eq(last_group), s2_group.eq(s1_group),
+                s2_base.eq(s1_base), s2_last.eq(last_group), s2_group.eq(s1_group),
                 s1_group.eq(next_group), s1_base.eq(Mux(last_group, 0, s1_base + G * D)),
                 s1_valid.eq(more),
             ]
