@@ -212,11 +212,15 @@ class EventEncoder(wiring.Component):
         # handshake (through the accelerator's state) is then only their enable.
         frame_end = (load_word == load_frame * Q + Q - 1) & load_lane[(self.n_inputs - 1) % G]
         word_end = frame_end | load_lane[G - 1]
-        with m.If(self.sample.valid & self.sample.ready):
+        beat = Signal(attrs=KEEP)                 # a sample byte is taken (one LUT before the writes)
+        m.d.comb += beat.eq(self.sample.valid & self.sample.ready)
+        last_beat = frame_end & (load_frame == F - 1)
+        # (every cycle, not under `If`s: a function of the beat, without an enable)
+        m.d.sync += self.loaded.eq(Mux(beat, last_beat, self.loaded))
+        with m.If(beat):
             m.d.comb += wr.en.eq(load_lane)
             m.d.sync += [
-                self.loaded.eq(frame_end & (load_frame == F - 1)),
-                load_word.eq(Mux(frame_end & (load_frame == F - 1), 0, load_word + word_end)),
+                load_word.eq(Mux(last_beat, 0, load_word + word_end)),
                 load_lane.eq(Mux(word_end, 1, load_lane.rotate_left(1))),
             ]
             if F > 1:
@@ -367,13 +371,13 @@ class EventEncoder(wiring.Component):
                              hist.eq(Cat(*new_hist)), base.eq(s2_base)]
                 with m.If(s2_last):
                     m.d.sync += eos_pending.eq(1)
+        m.d.sync += s1_valid.eq(Mux(take, more, s1_valid))  # (without an enable, as s2_valid)
         with m.If(take):
             # An odd group count leaves the last word of a step one group.
             self._on_take(m, Const(1, 1) if Q % D == 0 else ~last_group)
             m.d.sync += [
                 s2_base.eq(s1_base), s2_last.eq(last_group), s2_group.eq(s1_group),
                 s1_group.eq(next_group), s1_base.eq(Mux(last_group, 0, s1_base + G * D)),
-                s1_valid.eq(more),
             ]
             m.d.sync += [reg.eq(value) for reg, value in s2_load]
             # (each register updated on every `take`, with a value from registers: its enable
