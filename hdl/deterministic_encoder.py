@@ -5,7 +5,8 @@ from amaranth.hdl import Cat, Mux, Signal
 
 from spinaps import contract
 
-from .event_encoder import EventEncoder, write_back_memory
+from .event_encoder import EventEncoder
+from .synth_hints import write_back_memory
 
 __all__ = ["DeterministicEncoder"]
 
@@ -31,11 +32,11 @@ class DeterministicEncoder(EventEncoder):
     Work follows spikes: a group costs ``max(1, active inputs in it)`` cycles, so a step
     costs about ``max(events, groups) + 1`` cycles at full throughput.
 
-    Latency: the first event of a run leaves 3 cycles after ``start`` (group fetch,
-    accumulate, then the emitter).
-    Backpressure: ``events`` is a valid/ready stream; a stall holds the emitter, the fetch
-    pipeline and the accumulators (written only when a group is taken), so nothing is lost
-    or accumulated twice.
+    Latency: the first event of a run leaves 4 cycles after ``start`` (group fetch,
+    accumulate, the emitter's selection, then its output register).
+    Backpressure: ``events`` is a valid/ready stream (from flip-flops); a stall holds the
+    output register, the emitter, the fetch pipeline and the accumulators (written only when
+    a group is taken), so nothing is lost or accumulated twice.
 
     Parameters
     ----------

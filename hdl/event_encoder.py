@@ -3,8 +3,6 @@ emitter of active inputs (docs/semantics.md 3, 4 and 8). What makes an input spi
 subclass's: random draws (:class:`~spinaps.hdl.encoder.BernoulliEncoder`) or accumulators
 (:class:`~spinaps.hdl.deterministic_encoder.DeterministicEncoder`)."""
 
-from types import SimpleNamespace
-
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -13,45 +11,9 @@ from spinaps import contract
 
 from .layouts import event_layout, spike_word_layout
 from .priority import count_is, lowest_select
+from .synth_hints import KEEP, NO_RW_CHECK, registered_read, write_back_memory
 
-__all__ = ["EventEncoder", "NO_RW_CHECK", "registered_read", "write_back_memory"]
-
-#: Attributes of a signal that Yosys keeps (the output of a LUT), so that ABC9, which counts
-#: no routing, cannot map the logic around it into a deeper chain of LUTs.
-KEEP = {"keep": 1}
-
-#: Attributes of a memory whose read and write ports never use the same address in the
-#: same cycle (read through :func:`registered_read`): Yosys then adds no read-during-write
-#: logic.
-NO_RW_CHECK = {"no_rw_check": 1}
-
-
-def registered_read(m, mem, name):
-    """A synchronous, non-transparent read port of ``mem`` (``addr``, ``en``, ``data`` as
-    ``mem.read_port()``'s) built from an asynchronous read and a register, which Yosys merges
-    into the block RAM's port. Only for a memory with :data:`NO_RW_CHECK` (no read of a word
-    being written): Yosys then adds no collision logic, whereas for a synchronous port it
-    emulates the old-data read with an address compare after the read address (on the iCE40
-    that compare closed a path past 48 MHz, Yosys estimate)."""
-    port = mem.read_port(domain="comb")
-    # (reset_less: a reset on the register would add logic after the block RAM's output)
-    out = SimpleNamespace(addr=port.addr, en=Signal(name=f"{name}_en"),
-                          data=Signal(mem.shape, name=f"{name}_data", reset_less=True))
-    with m.If(out.en):
-        m.d.sync += out.data.eq(port.data)
-    return out
-
-
-def write_back_memory(m, name, width, groups):
-    """A per-group state memory read one group ahead and written back when the group is
-    taken, as ``(memory, write port, read port)``. With a single group the next read is the
-    word written this cycle (a transparent port); with more, the read (next group) and the
-    write (this one) never share an address (:func:`registered_read`)."""
-    mem = memory.Memory(shape=width, depth=groups, init=[], attrs=None if groups == 1 else NO_RW_CHECK)
-    m.submodules[name] = mem
-    wr = mem.write_port()
-    rd = mem.read_port(transparent_for=(wr,)) if groups == 1 else registered_read(m, mem, f"{name}_rd")
-    return mem, wr, rd
+__all__ = ["EventEncoder"]
 
 
 class EventEncoder(wiring.Component):
@@ -69,11 +31,13 @@ class EventEncoder(wiring.Component):
     Work follows spikes: a group costs ``max(1, active inputs in it)`` cycles, so a step
     costs about ``max(events, groups) + 1`` cycles at full throughput.
 
-    Latency: the first event of a run leaves 3 cycles after ``start`` (group fetch, spike
-    decision, then the emitter).
-    Backpressure: ``events`` is a valid/ready stream; a stall holds the emitter, the fetch
-    pipeline and the subclass's state (:meth:`_on_take` runs once per group taken), so
-    nothing is lost or computed twice.
+    Latency: the first event of a run leaves 4 cycles after ``start`` (group fetch, spike
+    decision, the emitter's selection, then its output register), and every beat one cycle
+    after the emitter selects it: ``events`` comes straight from flip-flops.
+    Backpressure: ``events`` is a valid/ready stream; the output register takes the next beat
+    while it is empty or being taken, so a stall holds the output register, the emitter,
+    the fetch pipeline and the subclass's state (:meth:`_on_take` runs once per group taken):
+    nothing is lost, duplicated, reordered or computed twice, one beat per cycle while ready.
 
     With ``words_out`` (window mode, docs/semantics.md 8.1) there is no emitter: ``words``
     gives each group's spikes as one word per cycle (``word`` = group, ``last`` on a step's

@@ -1,10 +1,11 @@
-"""Lowest-set-bit selection in logarithmic depth, shared by the event emitters."""
+"""Lowest-set-bit selection and bit counts in logarithmic depth, shared by the event emitters."""
 
 from itertools import combinations
 
 from amaranth.hdl import Cat, Const, Mux, Signal
 
 from .layouts import bits_for
+from .synth_hints import KEEP
 
 __all__ = ["any_of", "count_is", "lowest_one", "lowest_select", "one_of"]
 
@@ -51,7 +52,7 @@ def count_is(m, terms, count, *, leaf=4, name):
     terms = list(terms)
 
     def kept(value, label):
-        sig = Signal(len(value), name=f"{name}_{label}", attrs={"keep": 1})
+        sig = Signal(len(value), name=f"{name}_{label}", attrs=KEEP)
         m.d.comb += sig.eq(value)
         return sig
 
@@ -121,7 +122,7 @@ def lowest_select(m, bits, payloads, *, name):
     rest = [None] * len(bits)
 
     def kept(value, label):
-        sig = Signal(len(value), name=f"{name}_{label}", attrs={"keep": 1})
+        sig = Signal(len(value), name=f"{name}_{label}", attrs=KEEP)
         m.d.comb += sig.eq(value)
         return sig
 
