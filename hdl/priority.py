@@ -7,7 +7,7 @@ from amaranth.hdl import Cat, Const, Mux, Signal
 from .layouts import bits_for
 from .synth_hints import KEEP
 
-__all__ = ["any_of", "count_is", "lowest_one", "lowest_select", "one_of"]
+__all__ = ["any_of", "count_is", "lowest_one", "lowest_select"]
 
 
 def any_of(terms):
@@ -18,24 +18,6 @@ def any_of(terms):
     while len(terms) > 1:
         terms = [terms[i] | terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
     return terms[0]
-
-
-def one_of(terms):
-    """1 iff exactly one of ``terms`` (1-bit values) is set, as a balanced tree of
-    (any, several) pairs (0 when empty)."""
-    pairs = [(t, Const(0, 1)) for t in terms]
-    if not pairs:
-        return Const(0, 1)
-    while len(pairs) > 1:
-        nxt = []
-        for i in range(0, len(pairs), 2):
-            if i + 1 < len(pairs):
-                (a, a2), (b, b2) = pairs[i], pairs[i + 1]
-                nxt.append((a | b, a2 | b2 | (a & b)))
-            else:
-                nxt.append(pairs[i])
-        pairs = nxt
-    return pairs[0][0] & ~pairs[0][1]
 
 
 def count_is(m, terms, count, *, leaf=4, name):
