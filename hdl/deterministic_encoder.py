@@ -2,11 +2,11 @@
 (docs/semantics.md 3.2, 4)."""
 
 from amaranth.hdl import Cat, Mux, Signal
-from amaranth.lib import memory
 
 from spinaps import contract
 
 from .event_encoder import EventEncoder
+from .synth_hints import write_back_memory
 
 __all__ = ["DeterministicEncoder"]
 
@@ -32,11 +32,11 @@ class DeterministicEncoder(EventEncoder):
     Work follows spikes: a group costs ``max(1, active inputs in it)`` cycles, so a step
     costs about ``max(events, groups) + 1`` cycles at full throughput.
 
-    Latency: the first event of a run leaves 3 cycles after ``start`` (group fetch,
-    accumulate, then the emitter).
-    Backpressure: ``events`` is a valid/ready stream; a stall holds the emitter, the fetch
-    pipeline and the accumulators (written only when a group is taken), so nothing is lost
-    or accumulated twice.
+    Latency: the first event of a run leaves 4 cycles after ``start`` (group fetch,
+    accumulate, the emitter's selection, then its output register).
+    Backpressure: ``events`` is a valid/ready stream (from flip-flops); a stall holds the
+    output register, the emitter, the fetch pipeline and the accumulators (written only when
+    a group is taken), so nothing is lost or accumulated twice.
 
     Parameters
     ----------
@@ -75,9 +75,7 @@ class DeterministicEncoder(EventEncoder):
 
     def _elaborate_lanes(self, m):
         bits = contract.INTENSITY_BITS
-        m.submodules.accumulators = acc = memory.Memory(shape=bits * self.lanes, depth=self.groups, init=[])
-        self._acc_wr = acc.write_port()
-        self._acc_rd = acc.read_port(transparent_for=(self._acc_wr,))
+        _, self._acc_wr, self._acc_rd = write_back_memory(m, "accumulators", bits * self.lanes, self.groups)
         self._acc_next = []
 
     def _lane_spike(self, m, g, byte, first_step, sub=0):

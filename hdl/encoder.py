@@ -24,10 +24,11 @@ class BernoulliEncoder(EventEncoder):
     Work follows spikes: a group costs ``max(1, active inputs in it)`` cycles, so a step
     costs about ``max(events, groups) + 1`` cycles at full throughput.
 
-    Latency: the first event of a run leaves 3 cycles after ``start`` (group fetch, spike
-    compare, then the emitter).
-    Backpressure: ``events`` is a valid/ready stream; a stall holds the emitter, the
-    fetch pipeline and the generators, nothing is lost or drawn twice.
+    Latency: the first event of a run leaves 4 cycles after ``start`` (group fetch, spike
+    compare, the emitter's selection, then its output register).
+    Backpressure: ``events`` is a valid/ready stream (from flip-flops); a stall holds the
+    output register, the emitter, the fetch pipeline and the generators, nothing is lost or
+    drawn twice.
 
     Parameters
     ----------
@@ -56,7 +57,8 @@ class BernoulliEncoder(EventEncoder):
                          groups_per_word=groups_per_word)
         if len(base_seeds) != lanes:
             raise ValueError(f"base_seeds has {len(base_seeds)} entries; need one per lane ({lanes})")
-        self._bank = XorshiftBank(base_seeds, draws=groups_per_word)
+        # (loaded at every start: no reset)
+        self._bank = XorshiftBank(base_seeds, draws=groups_per_word, reset_less=True)
 
     @property
     def storage(self):

@@ -10,7 +10,8 @@ from amaranth.lib.wiring import In, Out
 from spinaps import contract
 
 from .layouts import event_layout, spike_word_layout
-from .priority import any_of, lowest_one, one_of
+from .priority import count_is, lowest_select
+from .synth_hints import KEEP, NO_RW_CHECK, registered_read, write_back_memory
 
 __all__ = ["EventEncoder"]
 
@@ -30,11 +31,13 @@ class EventEncoder(wiring.Component):
     Work follows spikes: a group costs ``max(1, active inputs in it)`` cycles, so a step
     costs about ``max(events, groups) + 1`` cycles at full throughput.
 
-    Latency: the first event of a run leaves 3 cycles after ``start`` (group fetch, spike
-    decision, then the emitter).
-    Backpressure: ``events`` is a valid/ready stream; a stall holds the emitter, the fetch
-    pipeline and the subclass's state (:meth:`_on_take` runs once per group taken), so
-    nothing is lost or computed twice.
+    Latency: the first event of a run leaves 4 cycles after ``start`` (group fetch, spike
+    decision, the emitter's selection, then its output register), and every beat one cycle
+    after the emitter selects it: ``events`` comes straight from flip-flops.
+    Backpressure: ``events`` is a valid/ready stream; the output register takes the next beat
+    while it is empty or being taken, so a stall holds the output register, the emitter,
+    the fetch pipeline and the subclass's state (:meth:`_on_take` runs once per group taken):
+    nothing is lost, duplicated, reordered or computed twice, one beat per cycle while ready.
 
     With ``words_out`` (window mode, docs/semantics.md 8.1) there is no emitter: ``words``
     gives each group's spikes as one word per cycle (``word`` = group, ``last`` on a step's
@@ -149,16 +152,19 @@ class EventEncoder(wiring.Component):
         D = self.groups_per_word
         # (one word more for an odd group count with two groups per word: the second read of
         # the last frame's last word stays in range; its bytes are masked by index)
-        m.submodules.samples = samples = memory.Memory(shape=8 * G, depth=Q * F + (Q % D), init=[])
+        # Written only while not running, read only while running (or at `start`): no
+        # read-during-write (NO_RW_CHECK).
+        m.submodules.samples = samples = memory.Memory(shape=8 * G, depth=Q * F + (Q % D), init=[],
+                                                       attrs=NO_RW_CHECK)
         wr = samples.write_port(granularity=8)
-        rd = samples.read_port()
+        rd = registered_read(m, samples, "samples_rd")
         # Two groups per word: the second group's bytes through a second read port.
-        rd2 = samples.read_port() if D == 2 else None
+        rd2 = registered_read(m, samples, "samples_rd2") if D == 2 else None
         QW = self.words_per_step
         load_word = Signal(range(Q * F))
-        load_lane = Signal(range(G))
+        load_lane = Signal(G, init=1)             # one-hot: the write enables straight from it
         load_frame = Signal(range(F))
-        frame_base = Signal(range(Q * F))         # first word of the current step's frame
+        frame_base = Signal(range(Q * F), reset_less=True)    # first word of the current step's frame
         running = Signal()
         m.d.comb += [
             self.sample.ready.eq(~running & ~self.loaded),
@@ -166,36 +172,40 @@ class EventEncoder(wiring.Component):
             wr.data.eq(self.sample.payload.replicate(G)),
             self.running.eq(running),
         ]
-        with m.If(self.sample.valid & self.sample.ready):
-            m.d.comb += wr.en.eq(Const(1, G) << load_lane)
-            with m.If((load_word == load_frame * Q + Q - 1) & (load_lane == (self.n_inputs - 1) % G)):
-                with m.If(load_frame == F - 1):
-                    m.d.sync += [self.loaded.eq(1), load_word.eq(0), load_lane.eq(0), load_frame.eq(0)]
-                with m.Else():
-                    m.d.sync += [load_word.eq(load_word + 1), load_lane.eq(0), load_frame.eq(load_frame + 1)]
-            with m.Elif(load_lane == G - 1):
-                m.d.sync += [load_word.eq(load_word + 1), load_lane.eq(0)]
-            with m.Else():
-                m.d.sync += load_lane.eq(load_lane + 1)
+        # Every load register takes a new value from registers alone on each beat: the beat's
+        # handshake (through the accelerator's state) is then only their enable.
+        frame_end = (load_word == load_frame * Q + Q - 1) & load_lane[(self.n_inputs - 1) % G]
+        word_end = frame_end | load_lane[G - 1]
+        beat = Signal(attrs=KEEP)                 # a sample byte is taken (one LUT before the writes)
+        m.d.comb += beat.eq(self.sample.valid & self.sample.ready)
+        last_beat = frame_end & (load_frame == F - 1)
+        # (every cycle, not under `If`s: a function of the beat, without an enable)
+        m.d.sync += self.loaded.eq(Mux(beat, last_beat, self.loaded))
+        with m.If(beat):
+            m.d.comb += wr.en.eq(load_lane)
+            m.d.sync += [
+                load_word.eq(Mux(last_beat, 0, load_word + word_end)),
+                load_lane.eq(Mux(word_end, 1, load_lane.rotate_left(1))),
+            ]
+            if F > 1:
+                m.d.sync += load_frame.eq(Mux(frame_end, Mux(load_frame == F - 1, 0, load_frame + 1), load_frame))
 
         # --- history: tau-1 past bits per input (none when tau = 1) ----------------------
         if tau > 1:
-            m.submodules.history = history = memory.Memory(shape=G * (tau - 1), depth=Q, init=[])
-            hwr = history.write_port()
-            # Transparent: with a single group the next read is the word written this cycle.
-            hrd = history.read_port(transparent_for=(hwr,))
+            _, hwr, hrd = write_back_memory(m, "history", G * (tau - 1), Q)
 
         # --- fetch pipeline: s1, the read port holds group `s1_group`'s word and the lanes'
         # spikes are decided; s2, the group's spikes and past history bits, registered ------
-        step = Signal(range(self.t_max + 2), init=1)
+        # Data registers are reset_less: `start` sets them, or a valid flag guards them, and a
+        # reset (the accelerator's core reset) would only add a term to their enables.
+        step = Signal(range(self.t_max + 2), init=1, reset_less=True)
         s1_valid = Signal()
-        s1_group = Signal(range(QW))              # the group (word: with D = 2, groups 2w, 2w + 1)
-        s1_base = Signal(range(QW * D * G))
+        s1_group = Signal(range(QW), reset_less=True)       # the group (word: with D = 2, groups 2w, 2w + 1)
+        s1_base = Signal(range(QW * D * G), reset_less=True)
         s2_valid = Signal()
-        s2_base = Signal(range(QW * D * G))
-        s2_last = Signal()                        # the last group of a step
-
-        s2_group = Signal(range(QW))              # (words_out) the group in s2
+        s2_base = Signal(range(QW * D * G), reset_less=True)
+        s2_last = Signal(reset_less=True)                   # the last group of a step
+        s2_group = Signal(range(QW), reset_less=True)       # (words_out) the group in s2
         if self.words_out:
             # Window mode: the group's spikes leave as one word; s2 is free when it is taken.
             emitter_free = Signal()
@@ -203,34 +213,48 @@ class EventEncoder(wiring.Component):
         else:
             # --- emitter: active lanes of the last loaded group --------------------------------
             mask = Signal(G)
-            hist = Signal(G * tau)
-            base = Signal(range(Q * G))
+            hist = Signal(G * tau, reset_less=True)
+            base = Signal(range(Q * G), reset_less=True)
             eos_pending = Signal()
 
-            # The lowest active lane in logarithmic depth (an if-chain would be G muxes deep).
-            first, lowest, hist_lowest = lowest_one(m, [mask[g] for g in range(G)],
-                                                    [hist[g * tau:(g + 1) * tau] for g in range(G)], name="active")
+            # The lowest active lane in logarithmic depth (an if-chain would be G muxes deep):
+            # its bit to clear (a carry chain) and, for the output register, its index and
+            # history (select trees: no carry chain before them).
+            mask_bits = [mask[g] for g in range(G)]
+            lowest, hist_lowest, mask_rest = lowest_select(m, mask_bits, [hist[g * tau:(g + 1) * tau] for g in range(G)],
+                                                           name="lowest")
             # `m_empty` (mask == 0) and `m_single` (one bit set) are kept in registers next to
             # `mask`: whether the emitter is free decides `take`, which enables the spike source
             # and the whole fetch stage, so it must not wait for the lowest-one carry chain.
             m_empty = Signal(init=1)
             m_single = Signal()
+            # The selected beat goes to an output register: `events` comes straight from
+            # flip-flops, so the consumer's logic (layer 0's event register) never adds up with
+            # the lowest-one selection in one clock period (iCE40 at 48 MHz).
             ev = self.events
-            m.d.comb += [
-                ev.valid.eq(~m_empty | eos_pending),
-                ev.payload.eos.eq(m_empty),
-                ev.payload.index.eq(self._group_index(base, lowest)),
-                ev.payload.hist.eq(hist_lowest),
-            ]
-            fire = Signal()
-            m.d.comb += fire.eq(ev.valid & ev.ready)
+            out_free = Signal(attrs=KEEP)         # the output register takes a beat this cycle
+            m.d.comb += out_free.eq(~ev.valid | ev.ready)
+            fire = Signal()                       # the selected beat moves to the output register
+            m.d.comb += fire.eq((~m_empty | eos_pending) & out_free)
+            with m.If(out_free):
+                m.d.sync += ev.valid.eq(~m_empty | eos_pending)
+            with m.If(fire):
+                m.d.sync += [ev.payload.eos.eq(m_empty), ev.payload.index.eq(self._group_index(base, lowest)),
+                             ev.payload.hist.eq(hist_lowest)]
             # Free when the mask is empty after this cycle and no end-of-step beat is left.
-            emitter_free = Signal()
-            m.d.comb += emitter_free.eq(m_empty & (~eos_pending | fire) | m_single & fire & ~eos_pending)
+            # (written as registers' terms and the output register's handshake: `take`, which
+            # enables the fetch stage, is three LUTs from flip-flops: out_free, emitter_free,
+            # take, each kept as a LUT output (KEEP), or ABC9 chains them deeper)
+            emitter_free = Signal(attrs=KEEP)
+            m.d.comb += emitter_free.eq(m_empty & ~eos_pending |
+                                        out_free & (m_empty & eos_pending | m_single & ~eos_pending))
+            # (outside the `If`: count_is adds comb signals, which an `If` would gate)
+            two_left = count_is(m, mask_bits, 2, name="two_left")
             with m.If(fire & ~m_empty):
-                mask_after = mask & ~first
-                m.d.sync += [mask.eq(mask_after), m_empty.eq(m_single),
-                             m_single.eq(one_of([mask_after[g] for g in range(G)]))]
+                # One bit left after this one iff two are set now: counted from the register,
+                # not from the mask after the carry chain.
+                m.d.sync += [mask.eq(mask_rest), m_empty.eq(m_single),
+                             m_single.eq(two_left)]
             with m.If(fire & m_empty):
                 m.d.sync += eos_pending.eq(0)
 
@@ -245,27 +269,33 @@ class EventEncoder(wiring.Component):
         s2_load = []                              # (s2 register, its s1 value)
         s2_spikes = []
         hist_write = []                           # the tau-1 newest bits, back to the history
-        first_step = step == 1
+        first_step = Signal(init=1, reset_less=True)        # step == 1, as a register
         for g in range(G * D):
             sub, lane = divmod(g, G)
             byte = (rd2 if sub else rd).data[8 * lane:8 * (lane + 1)]
             spike = Signal(name=f"spike{g}")
             m.d.comb += spike.eq(self._lane_spike(m, lane, byte, first_step, sub) & ((s1_base + g) < self.n_inputs))
-            s2_spike = Signal(name=f"s2_spike{g}")
+            s2_spike = Signal(name=f"s2_spike{g}", reset_less=True)
             s2_load.append((s2_spike, spike))
             s2_spikes.append(s2_spike)
             h = Signal(tau, name=f"new_hist{g}")
             if tau > 1:
                 past = Signal(tau - 1, name=f"past{g}")
                 m.d.comb += past.eq(Mux(first_step, 0, hrd.data[g * (tau - 1):(g + 1) * (tau - 1)]))
-                s2_past = Signal(tau - 1, name=f"s2_past{g}")
+                s2_past = Signal(tau - 1, name=f"s2_past{g}", reset_less=True)
                 s2_load.append((s2_past, past))
                 hist_write.append(Cat(spike, past)[:tau - 1])
                 m.d.comb += h.eq(Cat(s2_spike, s2_past))
             else:
                 m.d.comb += h.eq(s2_spike)
-            a = Signal(name=f"active{g}")
-            m.d.comb += a.eq(h != 0)
+            if tau > 1 and not self.words_out:
+                # Whether the past bits are non-zero, registered: a lane's activity is then an
+                # OR of two flip-flops, so two lanes fit one LUT of the emitter's load count.
+                s2_past_any = Signal(name=f"s2_past_any{g}", reset_less=True)
+                s2_load.append((s2_past_any, past != 0))
+                a = s2_spike | s2_past_any
+            else:
+                a = h
             new_hist.append(h)
             active.append(a)
 
@@ -273,9 +303,9 @@ class EventEncoder(wiring.Component):
             wo = self.words
             m.d.comb += [wo.valid.eq(s2_valid), wo.payload.word.eq(s2_group), wo.payload.last.eq(s2_last),
                          wo.payload.spikes.eq(Cat(*s2_spikes))]
-        take2 = Signal()                          # s2 -> emitter
+        take2 = Signal(attrs=KEEP)                # s2 -> emitter
         m.d.comb += take2.eq(s2_valid & emitter_free)
-        take = Signal()                           # s1 -> s2: decide, fetch the next group
+        take = Signal(attrs=KEEP)                 # s1 -> s2: decide, fetch the next group
         m.d.comb += take.eq(s1_valid & (~s2_valid | emitter_free))
         last_group = s1_group == QW - 1
         more = ~(last_group & (step == self.t_max))
@@ -293,28 +323,32 @@ class EventEncoder(wiring.Component):
                 hwr.data.eq(Cat(*hist_write)),
             ]
         self._fetch(m, take, s1_group, next_group)
+        if not self.words_out:
+            per_leaf = 2 if tau > 1 else 4                    # lanes per LUT4 (active: 2 or 1 bits)
+            load_empty = count_is(m, active, 0, leaf=per_leaf, name="load_empty")
+            load_single = count_is(m, active, 1, leaf=per_leaf, name="load_single")
+        # (every cycle, not under `If`s: a function of take and take2, without an enable)
+        m.d.sync += s2_valid.eq(take | (s2_valid & ~take2))
         with m.If(take2):
-            m.d.sync += s2_valid.eq(0)
             if not self.words_out:
-                m.d.sync += [mask.eq(Cat(*active)), m_empty.eq(~any_of(active)), m_single.eq(one_of(active)),
+                m.d.sync += [mask.eq(Cat(*active)), m_empty.eq(load_empty), m_single.eq(load_single),
                              hist.eq(Cat(*new_hist)), base.eq(s2_base)]
                 with m.If(s2_last):
                     m.d.sync += eos_pending.eq(1)
+        m.d.sync += s1_valid.eq(Mux(take, more, s1_valid))  # (without an enable, as s2_valid)
         with m.If(take):
             # An odd group count leaves the last word of a step one group.
             self._on_take(m, Const(1, 1) if Q % D == 0 else ~last_group)
             m.d.sync += [
-                s2_valid.eq(1), s2_base.eq(s1_base), s2_last.eq(last_group), s2_group.eq(s1_group),
+                s2_base.eq(s1_base), s2_last.eq(last_group), s2_group.eq(s1_group),
                 s1_group.eq(next_group), s1_base.eq(Mux(last_group, 0, s1_base + G * D)),
-                s1_valid.eq(more),
             ]
             m.d.sync += [reg.eq(value) for reg, value in s2_load]
-            with m.If(last_group):
-                m.d.sync += step.eq(step + 1)
-                if F > 1:
-                    m.d.sync += frame_base.eq(next_base)
-                with m.If(~more):
-                    m.d.sync += running.eq(0)
+            # (each register updated on every `take`, with a value from registers: its enable
+            # is then `take` itself, not `take` and the group's position)
+            m.d.sync += [step.eq(step + last_group), first_step.eq(first_step & ~last_group), running.eq(more)]
+            if F > 1:
+                m.d.sync += frame_base.eq(next_base)
 
         # --- start: fetch group 0 of step 1 --------------------------------------------------
         self._start(m)
@@ -325,11 +359,12 @@ class EventEncoder(wiring.Component):
             if tau > 1:
                 m.d.comb += [hrd.addr.eq(0), hrd.en.eq(1)]
             m.d.sync += [
-                running.eq(1), s1_valid.eq(1), s1_group.eq(0), s1_base.eq(0), step.eq(1), frame_base.eq(0),
+                running.eq(1), s1_valid.eq(1), s1_group.eq(0), s1_base.eq(0), step.eq(1), first_step.eq(1),
+                frame_base.eq(0),
                 s2_valid.eq(0), self.loaded.eq(0),
             ]
             if not self.words_out:
-                m.d.sync += [mask.eq(0), m_empty.eq(1), m_single.eq(0), eos_pending.eq(0)]
+                m.d.sync += [mask.eq(0), m_empty.eq(1), m_single.eq(0), eos_pending.eq(0), self.events.valid.eq(0)]
         return m
 
     def _group_index(self, base, lane):

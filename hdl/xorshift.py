@@ -45,6 +45,10 @@ class XorshiftBank(wiring.Component):
         32-bit constants, low 16 bits not all zero, one per lane.
     draws : int
         Draws per generator per cycle, 1 or 2.
+    reset_less : bool
+        States not reset by the domain's reset (for a user that loads them before every
+        use, like the encoder at ``start``: the reset would only add a term to their
+        enables).
 
     Raises
     ------
@@ -53,14 +57,14 @@ class XorshiftBank(wiring.Component):
         (:func:`spinaps.contract.check_base_seeds`).
     """
 
-    def __init__(self, base_seeds, draws=1):
+    def __init__(self, base_seeds, draws=1, reset_less=False):
         base_seeds = [int(s) for s in base_seeds]
         if not base_seeds:
             raise ValueError("XorshiftBank needs at least one base seed (one per lane)")
         check_base_seeds(base_seeds)
         if draws not in (1, 2):
             raise ValueError(f"draws = {draws}: a generator gives 1 or 2 draws per cycle")
-        self.base_seeds, self.draws = base_seeds, draws
+        self.base_seeds, self.draws, self.reset_less = base_seeds, draws, reset_less
         ports = {
             "seed": In(SEED_BITS),
             "load": In(1),
@@ -81,7 +85,7 @@ class XorshiftBank(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         for g, base in enumerate(self.base_seeds):
-            state = Signal(STATE_BITS, init=base, name=f"state{g}")
+            state = Signal(STATE_BITS, init=base, name=f"state{g}", reset_less=self.reset_less)
             m.d.comb += self.draw[g].eq(xorshift32_next(m, state, f"xorshift{g}"))
             if self.draws == 2:
                 m.d.comb += self.draw2[g].eq(xorshift32_next(m, self.draw[g], f"xorshift{g}_2"))

@@ -45,8 +45,9 @@ LANES, TAU, T_MAX = 2, 2, 2
 CONFIGS = {2: (14, 2), 3: (12, 1)}
 SEEDS = [0xACE1_0001, 0x0BAD_F00D]
 #: With ready high, the next beat of a run comes within this many cycles (the first one
-#: after ``start``: group fetch, compare, emitter; a step without events: its groups).
-WAIT = 3
+#: after ``start``: group fetch, compare, emitter, output register; a step without events:
+#: its groups).
+WAIT = 4
 
 
 class AnyDraws(wiring.Component):
@@ -67,7 +68,8 @@ class ShortEncoder(BernoulliEncoder):
 
     def elaborate(self, platform):
         m = super().elaborate(platform)
-        m.d.comb += self.events.payload.hist[1].eq(0)
+        # (the events come from an output register: the last assignment to it wins)
+        m.d.sync += self.events.payload.hist[1].eq(0)
         return m
 
 
