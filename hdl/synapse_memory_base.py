@@ -7,13 +7,14 @@ storage. The implementations are :class:`~spinaps.hdl.sram_memory.SramSynapseMem
 :class:`~spinaps.hdl.sttram_memory.SttRamSynapseMemory`.
 """
 
-from amaranth.hdl import Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from spinaps.contract import check_at_least, check_int
+
+from .synth_hints import NO_RW_CHECK, registered_read
 
 __all__ = ["COUNTER_WIDTH", "SynapseMemorySignature", "SynapseMemoryBase"]
 
@@ -155,32 +156,25 @@ class SynapseMemoryBase(wiring.Component):
         return {"array": ("bram", self.depth * self.data_width)}
 
     def _array(self, *, reads_meet_writes=False):
-        """The array. Unless ``reads_meet_writes``, it is marked ``no_rw_check`` for Yosys (see
-        :meth:`_read`)."""
-        attrs = None if reads_meet_writes else {"no_rw_check": 1}
+        """The array. Unless ``reads_meet_writes``, it is marked
+        :data:`~spinaps.hdl.synth_hints.NO_RW_CHECK` (see :meth:`_read`)."""
         self._no_rw_check = not reads_meet_writes
-        return Memory(shape=self.data_width, depth=self.depth, init=self.init, attrs=attrs)
+        return Memory(shape=self.data_width, depth=self.depth, init=self.init,
+                      attrs=NO_RW_CHECK if self._no_rw_check else None)
 
     def _read(self, m, array, en, addr):
         """A synchronous, non-transparent read of ``array`` (data the cycle after ``en``, the
-        word before a write in the same cycle): its data signal.
-
-        With ``no_rw_check`` (an array whose reads never meet a write: the accelerator writes
-        synapses only between inferences, hdl/accelerator.py) it is an asynchronous port and a
-        register, which Yosys folds into the block RAM's synchronous port with a don't-care
-        collision; an Amaranth synchronous port has the collision behaviour fixed, and on
-        the iCE40 Yosys builds it as a compare of the two addresses in front of the read data
-        (a 48 MHz critical path of the UP5K). Simulation reads the old word either way."""
-        if not self._no_rw_check:
+        word before a write in the same cycle): its data signal. An array whose reads never
+        meet a write (the accelerator writes synapses only between inferences,
+        hdl/accelerator.py) is read through :func:`~spinaps.hdl.synth_hints.registered_read`,
+        so that Yosys adds no collision logic (a 48 MHz critical path of the UP5K);
+        simulation reads the old word either way."""
+        if self._no_rw_check:
+            port = registered_read(m, array, "rd")
+        else:
             port = array.read_port(domain="sync", transparent_for=())
-            m.d.comb += [port.en.eq(en), port.addr.eq(addr)]
-            return port.data
-        port = array.read_port(domain="comb")
-        data = Signal(self.data_width, name="rd_word")
-        m.d.comb += port.addr.eq(addr)
-        with m.If(en):
-            m.d.sync += data.eq(port.data)
-        return data
+        m.d.comb += [port.en.eq(en), port.addr.eq(addr)]
+        return port.data
 
     def _elaborate_read_counter(self, m):
         m.d.sync += self.reads.eq(self.reads + self.rd_en)
