@@ -16,6 +16,7 @@ from .lif_layer import LifLayer
 from .max_potential import MaxPotential
 from .spike_count import SpikeCount
 from .spike_events import SpikeEvents
+from .stream_register import StreamRegister
 from .synapse_layer import synapse_words
 from .synapse_memory import make_synapse_memory
 from .window_events import WindowEvents
@@ -337,20 +338,34 @@ class Accelerator(wiring.Component):
             mem = layer.memory
             m.d.comb += [mem.wr_addr.eq(wr.payload.addr), mem.wr_data.eq(wr.payload.data[:mem.data_width])]
 
+        # The sample bytes pass a stream register: the encoder's load (its buffer's write
+        # enables) then starts from flip-flops, not from the link's logic (UP5K, 48 MHz).
+        # ``sample.ready`` stays what the link reads as idle: high only while the accelerator
+        # takes a sample (the seed, then until the encoder is loaded).
+        m.submodules.sample_register = sreg = StreamRegister(8)
+        accepting = Signal()
+        m.d.comb += [sreg.i.valid.eq(self.sample.valid & accepting), sreg.i.payload.eq(self.sample.payload),
+                     self.sample.ready.eq(sreg.i.ready & accepting)]
+        sample = sreg.o
+        # In LOAD, as a flip-flop of its own: the encoder's beat waits on it, not on a decode of
+        # the state register (UP5K, 48 MHz).
+        loading = Signal()
+        m.d.comb += [enc.sample.valid.eq(sample.valid & loading), enc.sample.payload.eq(sample.payload)]
         with m.FSM() as fsm:
             with m.State("SEED_LO"):
-                m.d.comb += self.sample.ready.eq(1)
-                with m.If(self.sample.valid):
-                    m.d.sync += seed[:8].eq(self.sample.payload)
+                m.d.comb += sample.ready.eq(1)
+                with m.If(sample.valid):
+                    m.d.sync += seed[:8].eq(sample.payload)
                     m.next = "SEED_HI"
             with m.State("SEED_HI"):
-                m.d.comb += self.sample.ready.eq(1)
-                with m.If(self.sample.valid):
-                    m.d.sync += seed[8:].eq(self.sample.payload)
+                m.d.comb += sample.ready.eq(1)
+                with m.If(sample.valid):
+                    m.d.sync += [seed[8:].eq(sample.payload), loading.eq(1)]
                     m.next = "LOAD"
             with m.State("LOAD"):
-                wiring.connect(m, wiring.flipped(self.sample), enc.sample)
+                m.d.comb += sample.ready.eq(enc.sample.ready)
                 with m.If(enc.loaded):
+                    m.d.sync += loading.eq(0)
                     m.next = "START"
             with m.State("START"):
                 m.d.comb += start.eq(1)
@@ -383,6 +398,7 @@ class Accelerator(wiring.Component):
         # register reset by it) and the write handshakes would be X while the core waits in
         # SEED_LO from reset, e.g. during a weight load before the first sample.
         m.d.comb += core_rst.eq(fsm.ongoing("RESULT"))
+        m.d.comb += accepting.eq(fsm.ongoing("SEED_LO") | fsm.ongoing("SEED_HI") | (fsm.ongoing("LOAD") & ~enc.loaded))
         # Synapse writes are taken between inferences only (SEED_LO); a beat for a layer that
         # does not exist is dropped, never stuck.
         between = fsm.ongoing("SEED_LO")

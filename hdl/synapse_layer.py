@@ -193,10 +193,8 @@ class SynapseLayer(wiring.Component):
         cur_pending = Signal(K)
         cur_word = Signal(range(max(2, Qn)))
         # The neuron update is busy from the cycle after an end-of-step is accepted until its
-        # last word: ``busy_q`` is set from the registered ``cur_valid & cur_eos`` (true exactly
-        # the cycle after) and ``update_busy`` ORs that cycle in. Same cycles as setting it on
-        # acceptance, but the acceptance decision (``finishing`` -> ``events.ready``) no longer
-        # drives this flip-flop's enable: that was the UP5K's longest path (nextpnr, 48 MHz).
+        # last word (``busy_q``, set when the beat is taken), so that the acceptance waits on a
+        # flip-flop (an OR of flags here was a 48 MHz critical path of the UP5K, nextpnr).
         busy_q, update_busy = Signal(), Signal()
 
         def lowest_of(vec, n, name):
@@ -350,18 +348,12 @@ class SynapseLayer(wiring.Component):
             m.d.comb += issue_cycles.eq(groups * Qn)
         else:
             issue_cycles = reads_inc
-        # ``commit_q``: an end-of-step beat was taken in the cycle before, i.e. it is in the
-        # sequencer now (``cur_valid & cur_eos``, true for exactly that cycle), as a register of
-        # its own (the counters', below) that abc9 cannot merge with the sequencer's other logic.
-        add_q, commit_q = Signal(), Signal()
-        m.d.comb += update_busy.eq(busy_q | commit_q)
-        with m.If(commit_q):
-            m.d.sync += busy_q.eq(1)     # the update's clear (below) comes E + 2 cycles later at the earliest
+        m.d.comb += update_busy.eq(busy_q)
         # The acceptance in two LUT levels from flip-flops: ``free`` (no event, or its last
         # word now) and ``blocked`` (an end of step must wait) are nets of their own (``keep``:
         # abc9 had built the handshake as a chain of four LUTs).
         free, blocked = Signal(attrs={"keep": 1}), Signal(attrs={"keep": 1})
-        m.d.comb += [free.eq(idle_q | cur_last), blocked.eq(busy_q | commit_q | self.hold),
+        m.d.comb += [free.eq(idle_q | cur_last), blocked.eq(busy_q | self.hold),
                      events.ready.eq(free & ~(ev.eos & blocked))]
         # ``keep``: a net of its own, two LUT levels from flip-flops, that every register of the
         # sequencer uses (abc9 otherwise folded it into each register's logic, as deep as five
@@ -383,13 +375,15 @@ class SynapseLayer(wiring.Component):
                 m.d.sync += [cur_chunk_masks.eq(chunk_masks), cur_first.eq(1),
                              cur_chunks.eq(chunk_masks.word_select(first_k, C))]
             with m.If(ev.eos):
-                m.d.sync += self.steps.eq(self.steps + 1)
+                # (the update's clear, below, comes E + 2 cycles later at the earliest)
+                m.d.sync += [self.steps.eq(self.steps + 1), busy_q.eq(1)]
 
         # The counters count a beat the cycle after it is taken, from registers loaded in every
         # cycle (only the two flags depend on the acceptance): their 32-bit registers stay off
         # the acceptance's enable net (UP5K, 48 MHz). ``counted`` is ``steps`` a cycle late, so
         # the report never mixes a step's counts with the next one's; the top reads them many
         # cycles after the decision step's end was taken.
+        add_q, commit_q = Signal(), Signal()
         active_q = Signal(Wn)
         sops_q = [Signal.like(v, name=f"{v.name}_q") for v in sops_inc]
         reads_q = Signal.like(reads_inc, name="reads_inc_q")

@@ -563,7 +563,9 @@ def build_parser():
     sp.add_argument("--model", default=DEFAULT_MODEL, help="artifact (.npz)")
     sp.add_argument("--out", default=None, help="build folder (default: build/BOARD)")
     sp.add_argument("--baud", type=int, default=115200, help="UART line rate")
-    sp.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    sp.add_argument("--seed", default="1",
+                    help="nextpnr placement seed; a list (1,2,3) or range (1-4) tries each in turn until "
+                         "timing is met and keeps that build (else the fastest)")
     sp.add_argument("--core-mhz", type=float, default=None,
                     help="core clock through the PLL (default: the board's setting; 0: the oscillator)")
     window_options(sp)

@@ -12,7 +12,7 @@ from pathlib import Path
 from spinaps import preflight as pre
 from spinaps.boards.catalog import BOARDS
 
-__all__ = ["cmd_run", "cmd_bitstream", "cmd_vivado_plan", "cmd_prog", "board_baud"]
+__all__ = ["cmd_run", "cmd_bitstream", "cmd_vivado_plan", "cmd_prog", "board_baud", "parse_seeds"]
 
 
 def cmd_run(args):
@@ -45,15 +45,21 @@ def board_baud(b, baud, core_mhz):
 
 def cmd_bitstream(args):
     from spinaps.cli import _model, _schedule
-    from spinaps.boards.build import build
+    from spinaps.boards.build import build, build_seeds
     b = BOARDS[pre.open_board("--board", args.board, BOARDS)]
     if args.core_mhz is not None and args.core_mhz < 0:
         raise pre.OptionError(f"--core-mhz {args.core_mhz}: give a clock in MHz, or 0 for the oscillator")
     core_mhz = "default" if args.core_mhz is None else (None if args.core_mhz == 0 else args.core_mhz)
+    seeds = parse_seeds(args.seed)
     board_baud(b, args.baud, b.core_mhz if core_mhz == "default" else core_mhz)
     out = pre.out_dir("--out", args.out or f"build/{args.board}")
     schedule = _schedule(args, _model(args))    # a bad artifact or schedule fails before elaboration
-    rep = build(args.board, args.model, out, baud=args.baud, seed=args.seed, core_mhz=core_mhz, **schedule)
+    if len(seeds) == 1:
+        rep = build(args.board, args.model, out, baud=args.baud, seed=seeds[0], core_mhz=core_mhz, **schedule)
+    else:
+        rep = build_seeds(args.board, args.model, out, seeds, baud=args.baud, core_mhz=core_mhz, **schedule)
+        print("seeds: " + ", ".join(f"{t['seed']} {t['fmax_mhz']:.1f} MHz" for t in rep["seeds"])
+              + f"; kept seed {rep['seed']}")
     fmax = ", ".join(f"{k} {v['achieved_mhz']:.1f} MHz (wanted {v['constraint_mhz']:.1f})" for k, v in rep["fmax"].items())
     print(f"bitstream {rep['bitstream']} in {rep['seconds']:.0f} s; Fmax {fmax}")
     for cell, u in rep["utilization"].items():
@@ -67,6 +73,21 @@ def cmd_bitstream(args):
     elif rep["fmax_mhz"] and rep["fmax_mhz"] > 1.3 * rep["clock_mhz"]:
         print(f"note: Fmax {rep['fmax_mhz']:.2f} MHz leaves speed unused at {rep['clock_mhz']:.2f} MHz; "
               f"--core-mhz {int(rep['fmax_mhz'] * 0.9)} runs faster")
+
+
+def parse_seeds(text):
+    """``--seed``: one nextpnr seed, a list (``1,2,3``) or a range (``1-4``), positive."""
+    seeds = []
+    for part in str(text).split(","):
+        lo, _, hi = part.strip().partition("-")
+        try:
+            first, last = int(lo), int(hi or lo)
+        except ValueError:
+            raise pre.OptionError(f"--seed {text}: give a seed (1), a list (1,2,3) or a range (1-4)") from None
+        if first < 1 or last < first or last - first >= 64:
+            raise pre.OptionError(f"--seed {text}: seeds are 1 or more, a range low-high of at most 64")
+        seeds.extend(range(first, last + 1))
+    return list(dict.fromkeys(seeds))
 
 
 def cmd_vivado_plan(args):

@@ -85,6 +85,13 @@ def test_bitstream_baud_out_of_range(tmp_path, baud, capsys):
     assert not (tmp_path / "b").exists()
 
 
+@pytest.mark.parametrize("seed", ["0", "x", "4-1", "1-100"])
+def test_bitstream_bad_seed(tmp_path, seed, capsys):
+    assert main(["bitstream", "--board", "icebreaker", "--seed", seed, "--out", str(tmp_path / "b")]) == 2
+    _one_clean_error(capsys, "--seed", seed)
+    assert not (tmp_path / "b").exists()
+
+
 def test_synth_baud_zero(tmp_path, capsys):
     assert main(["synth", "--target", "ice40up5k", "--baud", "0", "--out", str(tmp_path / "s")]) == 2
     _one_clean_error(capsys, "--baud")

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from spinaps.boards.build import build
+from spinaps.boards.build import build, build_seeds
 from spinaps.sw import artifact as art
 
 pytestmark = pytest.mark.synth
@@ -35,6 +35,18 @@ def test_icebreaker_bitstream_of_a_tiny_model(tmp_path, tiny_glm_artifact):
     _check(rep, out)
     assert rep["utilization"]["ICESTORM_LC"]["used"] > 100       # the accelerator and its link are there
     assert rep["utilization"]["ICESTORM_RAM"]["used"] >= 1
+
+
+def test_seed_sweep_keeps_the_fastest_when_none_meets_timing(tmp_path, tiny_glm_artifact):
+    # 150 MHz is beyond any placement of the iCE40: both seeds are built, the faster one kept.
+    path = art.save(tmp_path / "tiny.npz", *tiny_glm_artifact)
+    out = tmp_path / "icebreaker"
+    rep = build_seeds("icebreaker", path, out, [1, 2], core_mhz=150, progress=False)
+    assert [t["seed"] for t in rep["seeds"]] == [1, 2] and not any(t["timing_met"] for t in rep["seeds"])
+    assert rep["fmax_mhz"] == max(t["fmax_mhz"] for t in rep["seeds"])
+    assert rep["seed"] == max(rep["seeds"], key=lambda t: t["fmax_mhz"])["seed"]
+    assert json.loads((out / "report.json").read_text()) == rep
+    assert (out / "spinaps_icebreaker.bin").read_bytes() == (out / f"seed{rep['seed']}" / "spinaps_icebreaker.bin").read_bytes()
 
 
 @pytest.mark.slow
