@@ -29,6 +29,8 @@ BOARD   ?= icebreaker
 BAUD    ?= 115200
 # Core clock through the PLL (MHz); empty: the board's default, 0: the oscillator.
 CORE_MHZ ?=
+# nextpnr placement seed(s): 3, 1,2,3 or 1-4 (tried in turn until timing is met).
+SEED ?=
 
 .PHONY: setup demo test test-full train verilog verify report plot synth pnr bench bench-quick bench-search clean bitstream vivado-plan prog
 
@@ -77,7 +79,7 @@ pnr: setup
 
 # The open flow (Yosys + nextpnr through YoWASP) to build/$(BOARD)/; report in build/$(BOARD)/report.json.
 bitstream: setup
-	$(SPINAPS) bitstream --board $(BOARD) --model $(MODEL) --baud $(BAUD) $(if $(CORE_MHZ),--core-mhz $(CORE_MHZ))
+	$(SPINAPS) bitstream --board $(BOARD) --model $(MODEL) --baud $(BAUD) $(if $(CORE_MHZ),--core-mhz $(CORE_MHZ)) $(if $(SEED),--seed $(SEED))
 
 # Arty A7-35: no open 7-series place-and-route here, so the Vivado build archive.
 vivado-plan: setup
