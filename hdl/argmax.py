@@ -59,47 +59,37 @@ def lane_argmax(m, name, candidates, seen, best, index):
     return merge((seen, best, index), level[0])
 
 
-def pipelined_lane_argmax(m, name, candidates, vshape, ishape):
-    """The best of ``candidates`` alone (same rule and tree as :func:`lane_argmax`), one tree
-    level per pipeline stage, with the register between a level's compare and its
-    multiplexer: a stage holds each pair with its ``take`` bit, and the next stage selects
-    with it and compares the selected values (one multiplexer, the compare's carry chain and
-    the ``take`` gate: about half of a 48 MHz period on the iCE40 UP5K, where a compare and
-    its multiplexers in one stage were a critical path). A last register holds the result.
+def pipelined_lane_argmax(m, name, candidates, vshape, ishape, *, levels_per_stage=2):
+    """The best of ``candidates`` alone (same rule and tree as :func:`lane_argmax`), with a
+    register after every ``levels_per_stage`` tree levels and at the end.
 
     Returns ``((ok, value, j), stages)``: registered results, valid ``stages`` cycles after
-    the candidates (levels + 1, at least 1). The registers have no reset: the caller tracks
-    validity (a reset OR'ed into every bit cost a LUT and a long routed set/reset net on the
-    merge path, UP5K, nextpnr).
+    the candidates (at least 1). The registers have no reset: the caller tracks validity.
     """
-    level, stages = list(candidates), 0
+    merge = _merger(m, name, vshape, ishape)
+    level, depth, stages = list(candidates), 0, 0
 
-    def reg(sig, label, shape=1):
-        r = Signal(shape, name=f"{name}_s{stages}_{label}", reset_less=True)
-        m.d.sync += r.eq(sig)
-        return r
-
-    def register(entry, e):
-        ok, val, j = entry
-        return reg(ok, f"ok{e}"), reg(val, f"best{e}", vshape), reg(j, f"index{e}", ishape)
+    def register(entries):
+        # Reset-less: the caller tracks which stage holds a valid word, and a reset OR'ed into
+        # every bit cost a LUT and a long routed set/reset net on the merge path (UP5K, nextpnr).
+        out = []
+        for e, (ok, val, j) in enumerate(entries):
+            r = (Signal(name=f"{name}_s{stages}_ok{e}", reset_less=True),
+                 Signal(vshape, name=f"{name}_s{stages}_best{e}", reset_less=True),
+                 Signal(ishape, name=f"{name}_s{stages}_index{e}", reset_less=True))
+            m.d.sync += [r[0].eq(ok), r[1].eq(val), r[2].eq(j)]
+            out.append(r)
+        return out
 
     while len(level) > 1:
-        nxt = []
-        for e in range(0, len(level), 2):
-            if e + 1 == len(level):              # the odd one out waits a stage beside the pairs
-                nxt.append(register(level[e], e))
-                continue
-            (l_ok, l_val, l_j), (r_ok, r_val, r_j) = level[e], level[e + 1]
-            take = reg(r_ok & (~l_ok | greater(r_val, l_val)), f"take{e}")
-            (l_ok, l_val, l_j), (r_ok, r_val, r_j) = register(level[e], e), register(level[e + 1], e + 1)
-            ok, val, j = (Signal(name=f"{name}_s{stages}_mok{e}"), Signal(vshape, name=f"{name}_s{stages}_mbest{e}"),
-                          Signal(ishape, name=f"{name}_s{stages}_mindex{e}"))
-            m.d.comb += [ok.eq(l_ok | r_ok), val.eq(Mux(take, r_val, l_val)), j.eq(Mux(take, r_j, l_j))]
-            nxt.append((ok, val, j))
-        level = nxt
-        stages += 1
-    result = register(level[0], "out")
-    return result, stages + 1
+        nxt = [merge(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        level = nxt + ([level[-1]] if len(level) % 2 else [])
+        depth += 1
+        if depth % levels_per_stage == 0 and len(level) > 1:
+            level = register(level)
+            stages += 1
+    level = register(level)
+    return level[0], stages + 1
 
 
 def replaces(m, name, candidate, first, seen, best):

@@ -19,10 +19,9 @@ class FirstToSpike(DecisionUnit):
     ``t_max``, it rises with the overall argmax and ``spiked`` low.
 
     Latency: ``decided`` is registered, high from ``latency`` cycles after the step's last
-    word until ``clear``: the lanes of a word are reduced by a balanced tree, a level per
-    stage with the register between its compares and its multiplexers, and a last register
-    (``latency - 1`` stages), then merged with the running bests of the step; ``latency`` is
-    2 + ceil(log2(lanes)) (2 for one lane, 3 for two). Backpressure: none, it takes
+    word until ``clear``: the lanes of a word are reduced by a balanced tree with a register
+    after every level (``latency - 1`` stages), then merged with the running bests of the
+    step; ``latency`` is 2 for up to 2 lanes, 1 + ceil(log2(lanes)) beyond. Backpressure: none, it takes
     every word (``neurons`` is always ready).
 
     Parameters: see :class:`~spinaps.hdl.decision.DecisionUnit`.
@@ -31,7 +30,8 @@ class FirstToSpike(DecisionUnit):
     @property
     def latency(self):
         """Cycles from a step's last word to ``decided`` (see Latency above)."""
-        return (self.lanes - 1).bit_length() + 2
+        levels = (self.lanes - 1).bit_length()
+        return max(levels, 1) + 1
 
     def elaborate(self, platform):
         m = Module()
@@ -49,8 +49,8 @@ class FirstToSpike(DecisionUnit):
             real = Const(1, 1) if lane < tail else (w.word != self.words - 1)
             spikes.append((real & w.spikes[lane], w.u[lane], j))
             everyone.append((real, w.u[lane], j))
-        (w_any, w_spk_u, w_spk_j), stages = pipelined_lane_argmax(m, "spk", spikes, ushape, jbits)
-        (w_all_ok, w_all_u, w_all_j), _ = pipelined_lane_argmax(m, "all", everyone, ushape, jbits)
+        (w_any, w_spk_u, w_spk_j), stages = pipelined_lane_argmax(m, "spk", spikes, ushape, jbits, levels_per_stage=1)
+        (w_all_ok, w_all_u, w_all_j), _ = pipelined_lane_argmax(m, "all", everyone, ushape, jbits, levels_per_stage=1)
         assert stages + 1 == self.latency
         # The word's step, position and validity travel beside the tree's registers.
         meta = [(Signal(), Signal(), Signal(), Signal.like(w.step)) for _ in range(stages)]

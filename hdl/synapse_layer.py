@@ -349,12 +349,15 @@ class SynapseLayer(wiring.Component):
         else:
             issue_cycles = reads_inc
         m.d.comb += update_busy.eq(busy_q)
-        # The acceptance in two LUT levels from flip-flops: ``free`` (no event, or its last
-        # word now) and ``blocked`` (an end of step must wait) are nets of their own (``keep``:
-        # abc9 had built the handshake as a chain of four LUTs).
-        free, blocked = Signal(attrs={"keep": 1}), Signal(attrs={"keep": 1})
-        m.d.comb += [free.eq(idle_q | cur_last), blocked.eq(busy_q | self.hold),
-                     events.ready.eq(free & ~(ev.eos & blocked))]
+        # The acceptance is one LUT of four flip-flops (UP5K, 48 MHz: its enables reach every
+        # register of the sequencer). ``blocked``: an end of step must wait, ``busy_q | hold`` a
+        # cycle late, and set at once when an end of step is taken. Late is safe: ``hold``
+        # rises only while the update is busy (a layer gets ahead of the decision unit by
+        # taking an end of step; its link is busy while the update emits), and a late fall
+        # only delays the next end of step by a cycle.
+        blocked = Signal(init=1)
+        m.d.sync += blocked.eq(busy_q | self.hold)
+        m.d.comb += events.ready.eq((idle_q | cur_last) & ~(ev.eos & blocked))
         # ``keep``: a net of its own, two LUT levels from flip-flops, that every register of the
         # sequencer uses (abc9 otherwise folded it into each register's logic, as deep as five
         # LUTs on the UP5K).
@@ -376,7 +379,7 @@ class SynapseLayer(wiring.Component):
                              cur_chunks.eq(chunk_masks.word_select(first_k, C))]
             with m.If(ev.eos):
                 # (the update's clear, below, comes E + 2 cycles later at the earliest)
-                m.d.sync += [self.steps.eq(self.steps + 1), busy_q.eq(1)]
+                m.d.sync += [self.steps.eq(self.steps + 1), busy_q.eq(1), blocked.eq(1)]
 
         # The counters count a beat the cycle after it is taken, from registers loaded in every
         # cycle (only the two flags depend on the acceptance): their 32-bit registers stay off

@@ -37,9 +37,8 @@ __all__ = ["LayerTrace", "ScheduleTrace", "trace_of", "schedule_of", "timeline",
            "DECISION_LATENCY"]
 
 #: Cycles from the output layer's last word of the decision step to the decision register
-#: (decision unit stages: hdl/first_to_spike.py's latency with two lanes, plus the
-#: accelerator's register in front of it); a constant, calibrated away by the RTL's W = 1 cycles.
-DECISION_LATENCY = 3
+#: (decision unit stages); a constant, calibrated away by the RTL's W = 1 cycles.
+DECISION_LATENCY = 2
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def _fts_words(rng, u, y, layout, lanes, n_words, last_step):
     (7, 3, 6, 5),     # 3 words, the last one with 2 padding lanes
     (4, 4, 4, 3),     # one word per step
     (5, 1, 8, 1),     # one lane, t_max = 1
-    (10, 10, 6, 4),   # ten lanes: four tree levels (latency 6)
+    (10, 10, 6, 4),   # ten lanes: a register inside the lane tree (latency 5)
 ])
 def test_first_to_spike_verilog_matches_golden(tmp_path, n_out, lanes, u_bits, t_max):
     rng = np.random.default_rng(100 * n_out + 10 * lanes + t_max)
