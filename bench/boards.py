@@ -1,11 +1,14 @@
 """Board flows of the digits model: bitstreams, Fmax, utilization, build time, link speed.
 
-    python bench/boards.py                  # about 10 minutes
+    python bench/boards.py                  # about 20 minutes
+    python bench/boards.py --only icebreaker/default   # those builds again, into boards.json
     python bench/boards.py --markdown-only  # boards.md again from boards.json
 
 Trains the digits GLM model once (the `spinaps train` defaults), exports it as is (the
 export defaults of spinaps.sw.lanes: 5 neuron lanes, 8 encoder lanes, sized for the iCE40
-UP5K) and with 2 neuron lanes and 4 encoder lanes (the smallest, fastest build), builds bitstreams through the open flow (nextpnr seed 1) and runs the board core
+UP5K) and with 2 neuron lanes and 4 encoder lanes (the smallest, fastest build), builds bitstreams
+through the open flow (the iCEBreaker's 2-lane build at 48 MHz; nextpnr seeds tried in turn until
+one meets timing: CASES) and runs the board core
 in cocotb with the host client on a UART model. Writes bench/results/boards.json and
 bench/results/boards.md; every number is measured by this run on this machine.
 """
@@ -24,7 +27,7 @@ CASES = [
     # (board, model variant, core MHz: "default" = the board's PLL setting, None = oscillator;
     #  nextpnr seeds, tried in turn until one meets timing: boards.build.build_seeds)
     ("icebreaker", "small", 48.0, (1, 2, 3, 4)),
-    ("icebreaker", "default", 48.0, (1,)),
+    ("icebreaker", "default", "default", (1, 2, 3)),
     ("ulx3s", "default", "default", (1,)),
     ("ulx3s", "small", "default", (1,)),
 ]
@@ -67,12 +70,16 @@ def link_speed(path, n=24):
             "mean_cycles_per_inference": sum(cycles) / n}
 
 
-def main():
+def main(only=None):
+    """Every case, or with ``only`` (``board/variant`` names) just those, their rows replacing
+    the same rows of the committed boards.json (the board-core simulation is kept)."""
     from spinaps.boards.build import BuildError, build_seeds
 
     paths = models()
     entries = []
     for board, variant, mhz, seeds in CASES:
+        if only and f"{board}/{variant}" not in only:
+            continue
         out = BUILD / f"{board}_{variant}_{mhz}"
         t0 = time.perf_counter()
         try:
@@ -85,8 +92,13 @@ def main():
         rep["model_variant"] = variant
         entries.append(rep)
         print(json.dumps(rep)[:400], flush=True)
-    sim = {variant: link_speed(path) for variant, path in paths.items()}
-    result = {"host": platform.node(), "python": sys.version.split()[0], "builds": entries, "cocotb_board": sim}
+    if only:
+        result = json.loads((RESULTS / "boards.json").read_text())
+        fresh = {(e["board"], e["model_variant"]): e for e in entries}
+        result["builds"] = [fresh.get((e["board"], e["model_variant"]), e) for e in result["builds"]]
+    else:
+        sim = {variant: link_speed(path) for variant, path in paths.items()}
+        result = {"host": platform.node(), "python": sys.version.split()[0], "builds": entries, "cocotb_board": sim}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "boards.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / "boards.md").write_text(markdown(result))
@@ -110,7 +122,8 @@ def markdown(result):
         def used(*names):
             return " / ".join(f"{u[n]['used']} of {u[n]['available']}" for n in names if n in u) or "-"
         cp = e["critical_path"]
-        seeds_text = ", ".join(f"{t['seed']}: {t['fmax_mhz']:.2f}" for t in e.get("seeds", []))
+        seeds_text = ", ".join(f"{t['seed']}: " + (f"{t['fmax_mhz']:.2f}" if t["fmax_mhz"] else "not placed")
+                               for t in e.get("seeds", []))
         lines.append(
             f"| {e['board']} | {e['model_variant']} | yes | {e['clock_mhz']:.2f} | {seeds_text} | {e['fmax_mhz']:.2f} | "
             f"{'yes' if e['timing_met'] else 'no'} | {used('ICESTORM_LC', 'TRELLIS_COMB')} | "
@@ -129,5 +142,7 @@ def markdown(result):
 if __name__ == "__main__":
     if "--markdown-only" in sys.argv:          # re-render boards.md from boards.json
         (RESULTS / "boards.md").write_text(markdown(json.loads((RESULTS / "boards.json").read_text())))
+    elif "--only" in sys.argv:                 # e.g. --only icebreaker/default
+        main(only=sys.argv[sys.argv.index("--only") + 1].split(","))
     else:
         main()

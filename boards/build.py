@@ -22,14 +22,19 @@ from spinaps.toolchain import TARGETS, ToolError, atomic_write_text, run_logged,
 
 from .top import BoardTop, board
 
-__all__ = ["build", "build_seeds", "vivado_plan", "program", "BuildError", "summarize_nextpnr_report", "ignored_constraints",
-           "yosys_cells"]
+__all__ = ["build", "build_seeds", "vivado_plan", "program", "BuildError", "PlacementError",
+           "summarize_nextpnr_report", "ignored_constraints", "yosys_cells"]
 
 NEXTPNR_REPORT = "nextpnr_report.json"
 
 
 class BuildError(ToolError):
     """A board build or programming failed; the message says why and what to do."""
+
+
+class PlacementError(BuildError):
+    """nextpnr found no legal placement with this seed (a nearly full device: packing rules
+    per tile, not the cell count); another seed may find one."""
 
 
 def _say(text, progress):
@@ -139,6 +144,10 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
         # (the placer cannot spread them: "Failed to expand region").
         if "no BELs remaining" in text or "Failed to expand region" in text:
             raise BuildError(_does_not_fit(board_name, out_dir / f"{name}.rpt", text)) from None
+        if "Unable to find legal placement" in text:
+            raise PlacementError(
+                f"{board_name}: nextpnr found no legal placement with seed {seed} (the device is nearly "
+                f"full; log {log}): try other seeds (--seed 1-4) or a smaller export (--lanes)") from None
         raise BuildError(str(e)) from None
     pnr_seconds = time.perf_counter() - t_pnr
     ignored = ignored_constraints(log.read_text(errors="replace"))
@@ -180,8 +189,16 @@ def build_seeds(board_name, artifact_path, out_dir, seeds, **options):
         raise ValueError("seeds is empty: give at least one nextpnr seed")
     out_dir = Path(out_dir).resolve()
     tried, best = [], None
+    failed = None
     for seed in seeds:
-        rep = build(board_name, artifact_path, out_dir / f"seed{seed}", seed=seed, **options)
+        try:
+            rep = build(board_name, artifact_path, out_dir / f"seed{seed}", seed=seed, **options)
+        except PlacementError as e:
+            # Seed-dependent: the next seed may place it.
+            failed = e
+            tried.append({"seed": seed, "fmax_mhz": None, "timing_met": False, "placed": False})
+            _say(f"{board_name}: seed {seed}: no legal placement", options.get("progress", True))
+            continue
         tried.append({"seed": seed, "fmax_mhz": rep["fmax_mhz"], "timing_met": rep["timing_met"]})
         if best is None or (rep["fmax_mhz"] or 0) > (best["fmax_mhz"] or 0):
             best = rep
@@ -190,6 +207,8 @@ def build_seeds(board_name, artifact_path, out_dir, seeds, **options):
         if rep["timing_met"]:
             best = rep
             break
+    if best is None:
+        raise failed
     chosen = Path(best["bitstream"])
     bitstream = out_dir / chosen.name
     shutil.copyfile(chosen, bitstream)

@@ -58,7 +58,8 @@ def cmd_bitstream(args):
         rep = build(args.board, args.model, out, baud=args.baud, seed=seeds[0], core_mhz=core_mhz, **schedule)
     else:
         rep = build_seeds(args.board, args.model, out, seeds, baud=args.baud, core_mhz=core_mhz, **schedule)
-        print("seeds: " + ", ".join(f"{t['seed']} {t['fmax_mhz']:.1f} MHz" for t in rep["seeds"])
+        print("seeds: " + ", ".join(f"{t['seed']} " + (f"{t['fmax_mhz']:.1f} MHz" if t["fmax_mhz"] else "not placed")
+                                    for t in rep["seeds"])
               + f"; kept seed {rep['seed']}")
     fmax = ", ".join(f"{k} {v['achieved_mhz']:.1f} MHz (wanted {v['constraint_mhz']:.1f})" for k, v in rep["fmax"].items())
     print(f"bitstream {rep['bitstream']} in {rep['seconds']:.0f} s; Fmax {fmax}")
