@@ -66,7 +66,8 @@ class SynapseLayer(wiring.Component):
     Latency: an event beat is registered on entry (:class:`StreamRegister`, so the
     producer's logic and the sequencer's never share a clock period); a row word is
     accumulated ``memory.read_latency + 5`` cycles after it is issued (the read address, the
-    memory's output and the product's two stages ``w * trace`` are registered before the read-add-write of the step sums);
+    memory's output and the two stages of the product ``w * trace`` are registered before the
+    read-add-write of the step sums);
     the step's sums are readable the cycle after the end-of-step beat leaves that pipeline.
     Backpressure: ``events`` is a valid/ready stream; the layer takes one memory word per
     cycle. It holds an end-of-step beat while the previous step's update is still running or
@@ -164,7 +165,8 @@ class SynapseLayer(wiring.Component):
     def elaborate_neurons(self, m, step_sums, start, done, issued):
         """Build the neuron update. ``start`` is high for one cycle at the end of a step;
         ``step_sums(addr)`` (call it once) gives the P sums of neuron word ``addr`` of that
-        step (``step_sums(addr, masked=False)``: the raw words and their mask), combinationally, from the next cycle until the next ``start``. Drive
+        step (``step_sums(addr, masked=False)``: the raw words and their mask), combinationally,
+        from the next cycle until the next ``start``. Drive
         ``self.neurons`` word by word and ``done`` high in the cycle the step's last word
         leaves. Window mode: one ``start`` per step of the window, in order; drive ``issued``
         high in the cycle in which the next step may start (its first word entering the next
@@ -195,7 +197,7 @@ class SynapseLayer(wiring.Component):
         # The neuron update is busy from the cycle after an end-of-step is accepted until its
         # last word (``busy_q``, set when the beat is taken), so that the acceptance waits on a
         # flip-flop (an OR of flags here was a 48 MHz critical path of the UP5K, nextpnr).
-        busy_q, update_busy = Signal(), Signal()
+        busy_q = Signal()
 
         def lowest_of(vec, n, name):
             low = Signal(range(max(2, n)), name=name)
@@ -348,7 +350,6 @@ class SynapseLayer(wiring.Component):
             m.d.comb += issue_cycles.eq(groups * Qn)
         else:
             issue_cycles = reads_inc
-        m.d.comb += update_busy.eq(busy_q)
         # The acceptance is one LUT of four flip-flops (UP5K, 48 MHz: its enables reach every
         # register of the sequencer). ``blocked``: an end of step must wait, ``busy_q | hold`` a
         # cycle late, and set at once when an end of step is taken. Late is safe: ``hold``
@@ -559,5 +560,5 @@ class SynapseLayer(wiring.Component):
 
         # --- neuron update (subclass) ---------------------------------------------------------
         self.elaborate_neurons(m, step_sums, start, done, issued)
-        m.d.comb += [self.busy.eq(update_busy), self.active.eq(cur_valid | update_busy | self.events.valid | events.valid)]
+        m.d.comb += [self.busy.eq(busy_q), self.active.eq(cur_valid | busy_q | self.events.valid | events.valid)]
         return m
