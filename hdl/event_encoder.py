@@ -274,7 +274,7 @@ class EventEncoder(wiring.Component):
             sub, lane = divmod(g, G)
             byte = (rd2 if sub else rd).data[8 * lane:8 * (lane + 1)]
             spike = Signal(name=f"spike{g}")
-            m.d.comb += spike.eq(self._lane_spike(m, lane, byte, first_step, sub) & ((s1_base + g) < self.n_inputs))
+            m.d.comb += spike.eq(self._lane_spike(m, lane, byte, first_step, sub) & self._is_input(s1_group, g))
             s2_spike = Signal(name=f"s2_spike{g}", reset_less=True)
             s2_load.append((s2_spike, spike))
             s2_spikes.append(s2_spike)
@@ -366,6 +366,16 @@ class EventEncoder(wiring.Component):
             if not self.words_out:
                 m.d.sync += [mask.eq(0), m_empty.eq(1), m_single.eq(0), eos_pending.eq(0), self.events.valid.eq(0)]
         return m
+
+    def _is_input(self, word, g):
+        """1 when lane ``g`` of group word ``word`` holds an input (``word * G * D + g <
+        n_inputs``, the fetch stage's ``s1_base + g``): a constant bit per word, not a
+        comparator (on the iCE40 a compare is a carry chain, one logic cell per bit)."""
+        QW, span = self.words_per_step, self.word_lanes
+        mask = sum(1 << w for w in range(QW) if w * span + g < self.n_inputs)
+        if mask == (1 << QW) - 1:
+            return Const(1, 1)
+        return Const(mask, QW).bit_select(word, 1) if mask else Const(0, 1)
 
     def _group_index(self, base, lane):
         """Input index of ``lane`` in the group starting at ``base`` (a multiple of the lanes).

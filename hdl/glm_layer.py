@@ -5,7 +5,7 @@ from amaranth.lib import memory
 
 from spinaps import contract
 
-from .synapse_layer import SynapseLayer, synapse_words
+from .synapse_layer import SynapseLayer, saturating_add, synapse_words
 from .xorshift import XorshiftBank
 
 __all__ = ["GlmLayer", "synapse_words"]
@@ -94,7 +94,6 @@ class GlmLayer(SynapseLayer):
         m.submodules.bank = bank = self._bank
         m.d.comb += [bank.seed.eq(self.seed), bank.load.eq(self.start)]
 
-        lowest, highest = contract.potential_bounds(p.u_bits)
         # One table per lane, each with a single read port: a block RAM per lane (a table
         # with P read ports is not mapped to block RAM by Yosys and becomes LUT logic).
         rom = []
@@ -103,15 +102,7 @@ class GlmLayer(SynapseLayer):
                                   init=[int(v) for v in p.sigmoid])
             m.submodules[f"sigmoid{lane}"] = table
             rom.append(table.read_port())
-        upd_active = Signal()
-        upd_word = Signal(range(max(2, Qn)))
-        upd_step = Signal(range(self.t_max + 2))
-        with m.If(upd_active):
-            m.d.sync += upd_word.eq(upd_word + 1)
-            with m.If(upd_word == Qn - 1):
-                m.d.sync += upd_active.eq(0)
-        with m.If(start):               # after the above: a step may start as the last one ends
-            m.d.sync += [upd_active.eq(1), upd_word.eq(0), upd_step.eq(upd_step + 1)]
+        upd_active, upd_word, upd_step = self.word_counter(m, start)
 
         # Five register stages, each one operation deep, so that no path from the word counter
         # to the spikes crosses more than one adder or multiplier: 1 sums and constants read,
@@ -134,7 +125,7 @@ class GlmLayer(SynapseLayer):
         else:
             out_step = upd_step
 
-        W = self.acc_bits
+        W, U = self.acc_bits, p.u_bits
         vbits = W + p.scale_bits + 2
         # The sums' mask (a word not written in the step counts 0) is registered beside them and
         # applied to the product of stage 2 (UP5K timing: see step_sums).
@@ -145,7 +136,7 @@ class GlmLayer(SynapseLayer):
         for lane in range(P):
             a1 = Signal(signed(W), name=f"s1_a{lane}")
             m.d.sync += a1.eq(sums[lane])
-            prod2, gam2 = Signal(signed(vbits), name=f"s2_prod{lane}"), Signal(signed(p.u_bits), name=f"s2_gam{lane}")
+            prod2, gam2 = Signal(signed(vbits), name=f"s2_prod{lane}"), Signal(signed(U), name=f"s2_gam{lane}")
             if Qn == 1:
                 # One word: the lane's scale and bias are constants. A shift-and-add product
                 # (canonical signed digits) needs no DSP block, so a one-word output layer does
@@ -156,19 +147,18 @@ class GlmLayer(SynapseLayer):
                              gam2.eq(int(p.gamma[j]) if j is not None else 0)]
             else:
                 js = [q * P + lane for q in range(Qn)]
-                gam = Cat(*[Const(int(p.gamma[j]) if j < self.n_out else 0, signed(p.u_bits)) for j in js]
-                          ).word_select(upd_word, p.u_bits).as_signed()
+                gam = Cat(*[Const(int(p.gamma[j]) if j < self.n_out else 0, signed(U)) for j in js]
+                          ).word_select(upd_word, U).as_signed()
                 scl = Cat(*[Const(int(p.scale[j]) if j < self.n_out else 0, p.scale_bits) for j in js]
                           ).word_select(upd_word, p.scale_bits)
-                gam1, scl1 = Signal(signed(p.u_bits), name=f"s1_gam{lane}"), Signal(p.scale_bits, name=f"s1_scl{lane}")
+                gam1, scl1 = Signal(signed(U), name=f"s1_gam{lane}"), Signal(p.scale_bits, name=f"s1_scl{lane}")
                 m.d.sync += [gam1.eq(gam), scl1.eq(scl), prod2.eq(Mux(ok1, scl1 * a1, 0)), gam2.eq(gam1)]
-            v = Signal(signed(vbits), name=f"v{lane}")
-            m.d.comb += v.eq(gam2 + (prod2 >> p.scale_shift))
-            u3 = Signal(signed(p.u_bits), name=f"s3_u{lane}")
-            m.d.sync += u3.eq(Mux(v < lowest, lowest, Mux(v > highest, highest, v)))
+            # v = clamp(gamma + (product >> shift)); gamma is a U-bit value (semantics 5)
+            u3 = Signal(signed(U), name=f"s3_u{lane}")
+            m.d.sync += u3.eq(saturating_add(gam2, prod2 >> p.scale_shift, U))
             m.d.comb += [rom[lane].addr.eq(Cat(u3[:-1], ~u3[-1])), rom[lane].en.eq(valid[3])]  # u + 2^(U-1)
-            u4 = Signal(signed(p.u_bits), name=f"s4_u{lane}")
-            u5 = Signal(signed(p.u_bits), name=f"s5_u{lane}")
+            u4 = Signal(signed(U), name=f"s4_u{lane}")
+            u5 = Signal(signed(U), name=f"s5_u{lane}")
             sig5 = Signal(contract.PROBABILITY_BITS, name=f"s5_sigmoid{lane}")
             with m.If(valid[3]):
                 m.d.sync += u4.eq(u3)
@@ -179,7 +169,7 @@ class GlmLayer(SynapseLayer):
 
         spikes = []
         for lane in range(P):
-            real = Const(0, 1) if lane >= self.n_out else ((word[S] * P + lane) < self.n_out)
+            real = self.is_neuron(word[S], lane)
             spk = Signal(name=f"spike{lane}")
             m.d.comb += spk.eq((bank.draw[lane][contract.DRAW_SHIFT["glm"]:] < sig[lane]) & real)
             spikes.append(spk)

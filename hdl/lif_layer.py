@@ -112,15 +112,7 @@ class LifLayer(SynapseLayer):
         st_rd, st_wr = state.read_port(domain="comb"), state.write_port()
         seen = Signal(Qn)
 
-        upd_active = Signal()
-        upd_word = Signal(range(max(2, Qn)))
-        upd_step = Signal(range(self.t_max + 2))
-        with m.If(upd_active):
-            m.d.sync += upd_word.eq(upd_word + 1)
-            with m.If(upd_word == Qn - 1):
-                m.d.sync += upd_active.eq(0)
-        with m.If(start):               # after the above: a step may start as the last one ends
-            m.d.sync += [upd_active.eq(1), upd_word.eq(0), upd_step.eq(upd_step + 1)]
+        upd_active, upd_word, upd_step = self.word_counter(m, start)
 
         # Three register stages, one operation deep each: 1 state, sums and constants read,
         # 2 leak, add and saturation, 3 threshold, reset and write-back. Words are distinct
@@ -191,7 +183,7 @@ class LifLayer(SynapseLayer):
             after = (u2 - th2) if p.reset == _SUBTRACT else 0
             m.d.comb += [v_new.eq(Mux(fire, after, u2)), r_new.eq(Mux(q2, r2 - 1, Mux(fire, R, 0)) if R else 0)]
             new_state.append(Cat(v_new, r_new))
-            real = Const(0, 1) if lane >= self.n_out else ((word[2] * P + lane) < self.n_out)
+            real = self.is_neuron(word[2], lane)
             spk, u3 = Signal(name=f"spike{lane}"), Signal(signed(V), name=f"s3_u{lane}")
             with m.If(valid[2]):
                 m.d.sync += [spk.eq(fire & real), u3.eq(u2)]
