@@ -27,7 +27,7 @@ CASES = [
     # (board, model variant, core MHz: "default" = the board's PLL setting, None = oscillator;
     #  nextpnr seeds, tried in turn until one meets timing: boards.build.build_seeds)
     ("icebreaker", "small", 48.0, (1, 2, 3, 4)),
-    ("icebreaker", "default", 48.0, (1,)),
+    ("icebreaker", "default", 48.0, (1, 2)),
     ("ulx3s", "default", "default", (1,)),
     ("ulx3s", "small", "default", (1,)),
 ]
