@@ -33,8 +33,9 @@ class BuildError(ToolError):
 
 
 class PlacementError(BuildError):
-    """nextpnr found no legal placement with this seed (a nearly full device: packing rules
-    per tile, not the cell count); another seed may find one."""
+    """nextpnr found no legal placement with this seed (a nearly full device: the legaliser
+    ran out of rip-ups, which happened to the digits export at 93 % of the UP5K's logic
+    cells); another seed, or a smaller export, may place."""
 
 
 def _say(text, progress):

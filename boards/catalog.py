@@ -32,9 +32,10 @@ class Board:
 
 BOARDS = {
     # Core clocks through the PLL, below the Fmax nextpnr reached for the digits model with its
-    # link (seed 1, bench/results/boards.md): iCE40 33.9 MHz (default export; the 12 MHz
-    # oscillator leaves speed unused), ECP5 112 MHz (default) and 123 MHz (2 lanes).
-    # 50 MHz on the ECP5 leaves room for the larger models (mnist5k hybrid: 70 MHz).
+    # link (bench/results/boards.md): iCE40 44.5 MHz (default export, seed 1; the 12 MHz
+    # oscillator leaves speed unused; the 2-lane export meets 48 MHz with --seed 1-4), ECP5
+    # 110 MHz (default) and 127 MHz (2 lanes). 50 MHz on the ECP5 leaves room for the larger
+    # models (mnist5k hybrid: 70 MHz).
     "icebreaker": Board("icebreaker", "amaranth_boards.icebreaker:ICEBreakerPlatform", "ice40", 24.0,
                         "ice40_generic", True, "ice40up5k"),
     "ulx3s": Board("ulx3s", "amaranth_boards.ulx3s:ULX3S_85F_Platform", "ecp5", 50.0, "ulx3s", True, "ecp5-85f"),
