@@ -37,34 +37,38 @@ def synapse_words(weights, weight_bits, lanes):
     return words
 
 
+def _fits(v, bits):
+    """``v`` (signed) is in the signed ``bits``-bit range: its bits from ``bits - 1`` up are
+    all equal (a LUT tree, no carry chain)."""
+    top = v[bits - 1:]
+    return (top == 0) | (top == (1 << len(top)) - 1)
+
+
+def _bound(sign, bits):
+    """The ``bits``-bit bound on the side of ``sign``: ``-2^(bits-1)`` or ``2^(bits-1) - 1``."""
+    return Cat((~sign).replicate(bits - 1), sign)
+
+
 def saturate(v, bits):
     """``v`` (signed) clamped to the signed ``bits``-bit range of
-    :func:`spinaps.contract.potential_bounds`, as a ``bits``-bit value. ``v`` is in range
-    when its bits from ``bits - 1`` up are all equal; otherwise its sign picks the bound.
-    Logic without a carry chain: for a ``v`` a few bits wider than ``bits``, smaller and
-    faster than two compares against the bounds."""
+    :func:`spinaps.contract.potential_bounds`, as a ``bits``-bit value: ``v`` when it fits,
+    otherwise the bound its sign picks. Logic without a carry chain: for a ``v`` a few bits
+    wider than ``bits``, smaller and faster than two compares against the bounds."""
     if len(v) <= bits:
         return v.as_signed()
-    top = v[bits - 1:]
-    inside = (top == 0) | (top == (1 << len(top)) - 1)
-    sign = v[-1]
-    return Mux(inside, v[:bits], Cat((~sign).replicate(bits - 1), sign)).as_signed()
+    return Mux(_fits(v, bits), v[:bits], _bound(v[-1], bits)).as_signed()
 
 
 def saturating_add(small, wide, bits):
     """``saturate(small + wide, bits)`` for a ``small`` in the signed ``bits``-bit range and
     any signed ``wide``, with a short carry chain: a ``wide`` outside the ``bits + 1``-bit
     range saturates the sum by its sign whatever ``small`` is, so only its low ``bits + 1``
-    bits are added, while its range is decided beside the adder (one add of the full width
-    and then the range test was a 23.7 ns path of the UP5K default export)."""
-    low = wide[:bits + 1].as_signed() if len(wide) > bits + 1 else wide
-    fits = saturate(small + low, bits)
+    bits are added, while its range is decided beside the adder (a full-width add followed
+    by the range test was a 23.7 ns path of the UP5K default export)."""
     if len(wide) <= bits + 1:
-        return fits
-    top = wide[bits:]
-    inside = (top == 0) | (top == (1 << len(top)) - 1)
-    sign = wide[-1]
-    return Mux(inside, fits, Cat((~sign).replicate(bits - 1), sign)).as_signed()
+        return saturate(small + wide, bits)
+    fits = saturate(small + wide[:bits + 1].as_signed(), bits)
+    return Mux(_fits(wide, bits + 1), fits, _bound(wide[-1], bits)).as_signed()
 
 
 class SynapseLayer(wiring.Component):
