@@ -7,8 +7,8 @@
 Trains the digits GLM model once (the `spinaps train` defaults), exports it as is (the
 export defaults of spinaps.sw.lanes: 5 neuron lanes, 8 encoder lanes, sized for the iCE40
 UP5K) and with 2 neuron lanes and 4 encoder lanes (the smallest, fastest build), builds bitstreams
-through the open flow (the iCEBreaker's 2-lane build at 48 MHz; nextpnr seeds tried in turn until
-one meets timing: CASES) and runs the board core
+through the open flow (the iCEBreaker's builds at 48 MHz; nextpnr seeds tried in turn until
+one meets timing: CASES; every run, ``--only`` too, trains the model anew) and runs the board core
 in cocotb with the host client on a UART model. Writes bench/results/boards.json and
 bench/results/boards.md; every number is measured by this run on this machine.
 """

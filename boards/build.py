@@ -178,7 +178,7 @@ def build(board_name, artifact_path, out_dir, *, baud=115200, seed=1, core_mhz="
 
 def build_seeds(board_name, artifact_path, out_dir, seeds, **options):
     """:func:`build` with each nextpnr placement seed of ``seeds`` in turn until one meets
-    timing (placement noise moves Fmax by several MHz: 44.6 to 50.1 MHz over seeds 1-4 for
+    timing (placement noise moves Fmax by several MHz: 47.4 to 49.1 MHz over seeds 1-3 for
     the 2-lane digits design on the UP5K at 48 MHz, bench/results/boards.md).
 
     Each seed builds in ``<out_dir>/seed<N>``; the chosen one (the first that meets timing,
